@@ -1,0 +1,89 @@
+// Finds the command a command line names, prints help, runs it, and turns
+// every refusal into one line on stderr with a non-zero exit status.
+import { type Command, type CommandGroup, isGroup, type OptionSpecs } from "./command.js";
+import { UsageError, UserError } from "./errors.js";
+import { argWord, optionWord, parseLine } from "./parse.js";
+
+export interface Program<C> {
+  readonly root: CommandGroup<C>;
+  /** Opens what the commands need (the store); called only when a command runs. */
+  openContext(): Promise<C>;
+  closeContext(ctx: C): Promise<void>;
+}
+
+export async function runProgram<C>(program: Program<C>, argv: readonly string[]): Promise<number> {
+  const name = program.root.name;
+  try {
+    await dispatch(program, argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof UserError) {
+      process.stderr.write(`${name}: ${err.message}\n`);
+      return err.exitCode;
+    }
+    // Not a refusal of the user's input: say what failed, still on one line.
+    process.stderr.write(`${name}: internal error: ${(err as Error).message ?? String(err)}\n`);
+    if (process.env.WAKAME_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    return 70;
+  }
+}
+
+async function dispatch<C>(program: Program<C>, argv: readonly string[]): Promise<void> {
+  let node: Command<OptionSpecs, C> | CommandGroup<C> = program.root;
+  let line = program.root.name;
+  let i = 0;
+  while (isGroup(node)) {
+    const word: string | undefined = argv[i];
+    if (word === undefined || word === "--help" || word === "-h" || word === "help") {
+      process.stdout.write(groupHelp(node, line));
+      if (word === undefined) throw new UsageError(`which command? see '${line} --help'`);
+      return;
+    }
+    const next: Command<OptionSpecs, C> | CommandGroup<C> | undefined = node.commands.find(
+      (c) => c.name === word,
+    );
+    if (!next) {
+      const names = node.commands.map((c) => c.name).join(", ");
+      throw new UsageError(`unknown command '${word}' for '${line}': use one of ${names}`);
+    }
+    node = next;
+    line = `${line} ${word}`;
+    i++;
+  }
+  const rest = argv.slice(i);
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(commandHelp(node, line));
+    return;
+  }
+  const { args, options } = parseLine(rest, node.args, node.options, line);
+  const ctx = await program.openContext();
+  try {
+    await node.run(ctx, args, options);
+  } finally {
+    await program.closeContext(ctx);
+  }
+}
+
+function groupHelp<C>(group: CommandGroup<C>, line: string): string {
+  const width = Math.max(...group.commands.map((c) => c.name.length)) + 2;
+  const rows = group.commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`);
+  return `Usage: ${line} COMMAND ...\n\n${group.summary}\n\nCommands:\n${rows.join("\n")}\n\nSee '${line} COMMAND --help' for each command's options.\n`;
+}
+
+function commandHelp<C>(cmd: Command<OptionSpecs, C>, line: string): string {
+  const usage = [line, ...cmd.args.map(argWord), "[options]"].join(" ");
+  const rows = Object.entries(cmd.options).map(([key, spec]) => {
+    const value = spec.field.type === "flag" ? "" : `=${spec.field.type.toUpperCase()}`;
+    const notes = [
+      spec.required ? "required" : undefined,
+      spec.field.allowed,
+      spec.default !== undefined ? `default: ${spec.default}` : undefined,
+    ].filter(Boolean);
+    const tail = notes.length ? ` (${notes.join("; ")})` : "";
+    return { left: `${optionWord(key)}${value}`, right: `${spec.desc}${tail}` };
+  });
+  rows.push({ left: "--help", right: "Show this help" });
+  const width = Math.max(...rows.map((r) => r.left.length)) + 2;
+  const body = rows.map((r) => `  ${r.left.padEnd(width)}${r.right}`).join("\n");
+  return `Usage: ${usage}\n\n${cmd.summary}\n\nOptions:\n${body}\n`;
+}

@@ -1,0 +1,224 @@
+// `vdc-manage host`: the KVM hosts instances are placed on.
+import { enumField, flagField, intField, textField, uuidField } from "../../model/fields.js";
+import { generateUuid } from "../../model/uuid.js";
+import { arches, hypervisors } from "../../model/vocabulary.js";
+import { flag, hostNodeRecord } from "../../store/records.js";
+import { arg, type CommandGroup, command, optionalArg } from "../command.js";
+import { UserError } from "../errors.js";
+import { printJson, printRecord, printTable } from "../output.js";
+import { jsonOption, requireSomeChange } from "./common-options.js";
+import { type Ctx, givenFields, now, requireFreeUuid, requireRow } from "./context.js";
+
+const nodeIdField = textField({
+  max: 255,
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  patternWords: "letters, digits, dots, dashes and underscores, e.g. hva.demo1",
+});
+
+const hostUuid = uuidField("hostNode");
+
+const hostOptions = {
+  display_name: { field: textField(), desc: "The name for the host node" },
+  cpu_cores: { field: intField(), desc: "Number of cpu cores to be offered" },
+  memory_size: { field: intField(), desc: "Amount of memory to be offered (in MB)" },
+  hypervisor: { field: enumField(hypervisors), desc: "The hypervisor name" },
+  arch: { field: enumField(arches), desc: "The CPU architecture type" },
+  disk_space: {
+    field: intField({ min: 0 }),
+    desc: "Amount of disk space to store instances local volumes (MB)",
+  },
+  scheduling_enabled: { field: flagField, desc: "Flag to tell scheduler to provision the host node" },
+};
+
+const add = command({
+  name: "add",
+  summary: "Register a new host node",
+  args: [arg("NODE_ID", nodeIdField)],
+  options: {
+    uuid: { field: hostUuid, desc: "The UUID for the new host node" },
+    ...hostOptions,
+    cpu_cores: { ...hostOptions.cpu_cores, default: 1 },
+    memory_size: { ...hostOptions.memory_size, default: 1024 },
+    hypervisor: { ...hostOptions.hypervisor, default: "kvm" as const },
+    arch: { ...hostOptions.arch, default: "x86_64" as const },
+    disk_space: { ...hostOptions.disk_space, default: 0 },
+    scheduling_enabled: { ...hostOptions.scheduling_enabled, default: true },
+    force: {
+      field: flagField,
+      desc: "Register even if no agent has reported this node ID yet",
+      default: false,
+    },
+  },
+  async run({ store }: Ctx, [nodeId], o) {
+    const id = o.uuid ?? generateUuid("hostNode");
+    await store.db.transaction().execute(async (db) => {
+      if (!o.force) {
+        const seen = await db
+          .selectFrom("node_states")
+          .select("node_id")
+          .where("node_id", "=", nodeId!)
+          .executeTakeFirst();
+        if (!seen) {
+          throw new UserError(
+            `node ID ${nodeId} has not reported in yet: start its agent (hva --node-id ${nodeId}) first, or add --force to register it now`,
+          );
+        }
+      }
+      if (o.uuid) await requireFreeUuid(db, "host_nodes", id);
+      const other = await db
+        .selectFrom("host_nodes")
+        .select("id")
+        .where("node_id", "=", nodeId!)
+        .executeTakeFirst();
+      if (other) {
+        throw new UserError(
+          `node ID ${nodeId} is registered already as ${other.id}: see 'vdc-manage host show ${other.id}'`,
+        );
+      }
+      const stamp = now();
+      await db
+        .insertInto("host_nodes")
+        .values({
+          id,
+          node_id: nodeId!,
+          display_name: o.display_name ?? null,
+          offering_cpu_cores: o.cpu_cores!,
+          offering_memory_size: o.memory_size!,
+          offering_disk_space_mb: o.disk_space!,
+          hypervisor: o.hypervisor!,
+          arch: o.arch!,
+          scheduling_enabled: flag(o.scheduling_enabled!),
+          created_at: stamp,
+          updated_at: stamp,
+        })
+        .execute();
+    });
+    process.stdout.write(`${id}\n`);
+  },
+});
+
+const modify = command({
+  name: "modify",
+  summary: "Modify a registered host node",
+  args: [arg("UUID", hostUuid)],
+  options: { ...hostOptions, node_id: { field: nodeIdField, desc: "The node ID for the host node" } },
+  async run({ store }: Ctx, [id], o) {
+    requireSomeChange(o, "host modify");
+    await store.db.transaction().execute(async (db) => {
+      await requireRow(db, "host_nodes", id!);
+      if (o.node_id) {
+        const other = await db
+          .selectFrom("host_nodes")
+          .select("id")
+          .where("node_id", "=", o.node_id)
+          .where("id", "!=", id!)
+          .executeTakeFirst();
+        if (other)
+          throw new UserError(`--node-id: node ID ${o.node_id} is registered already as ${other.id}`);
+      }
+      await db
+        .updateTable("host_nodes")
+        .set({
+          ...givenFields({
+            node_id: o.node_id,
+            display_name: o.display_name,
+            offering_cpu_cores: o.cpu_cores,
+            offering_memory_size: o.memory_size,
+            offering_disk_space_mb: o.disk_space,
+            hypervisor: o.hypervisor,
+            arch: o.arch,
+            scheduling_enabled: o.scheduling_enabled === undefined ? undefined : flag(o.scheduling_enabled),
+          }),
+          updated_at: now(),
+        })
+        .where("id", "=", id!)
+        .execute();
+    });
+  },
+});
+
+const del = command({
+  name: "del",
+  summary: "Deregister a host node",
+  args: [arg("UUID", hostUuid)],
+  options: {},
+  async run({ store }: Ctx, [id]) {
+    await store.db.transaction().execute(async (db) => {
+      await requireRow(db, "host_nodes", id!);
+      const live = await db
+        .selectFrom("instances")
+        .select("id")
+        .where("host_node_id", "=", id!)
+        .where("state", "!=", "terminated")
+        .executeTakeFirst();
+      if (live) {
+        throw new UserError(`host node ${id} still runs instance ${live.id}: terminate its instances first`);
+      }
+      await db.updateTable("instances").set({ host_node_id: null }).where("host_node_id", "=", id!).execute();
+      await db.deleteFrom("host_nodes").where("id", "=", id!).execute();
+    });
+  },
+});
+
+const show = command({
+  name: "show",
+  summary: "Show list of host nodes and details",
+  args: [optionalArg("UUID", hostUuid)],
+  options: { json: jsonOption },
+  async run({ store }: Ctx, [id], o) {
+    const { db } = store;
+    if (!id) {
+      const rows = await db
+        .selectFrom("host_nodes")
+        .selectAll()
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      if (o.json) return printJson(rows.map(hostNodeRecord));
+      return printTable(
+        ["UUID", "Node ID", "Hypervisor", "Architecture", "CPU", "Memory", "Scheduling"],
+        rows.map((r) => [
+          r.id,
+          r.node_id,
+          r.hypervisor,
+          r.arch,
+          r.offering_cpu_cores,
+          r.offering_memory_size,
+          r.scheduling_enabled === 1,
+        ]),
+      );
+    }
+    const host = hostNodeRecord(await requireRow(db, "host_nodes", id));
+    const usage = await db
+      .selectFrom("instances")
+      .select((eb) => [
+        eb.fn.sum<number>("cpu_cores").as("cpu"),
+        eb.fn.sum<number>("memory_size").as("memory"),
+      ])
+      .where("host_node_id", "=", id)
+      .where("state", "!=", "terminated")
+      .executeTakeFirstOrThrow();
+    const cpuUsed = Number(usage.cpu ?? 0);
+    const memoryUsed = Number(usage.memory ?? 0);
+    if (o.json) return printJson({ ...host, cpu_core_usage: cpuUsed, memory_size_usage: memoryUsed });
+    printRecord([
+      ["Host UUID", host.id],
+      ["Node ID", host.node_id],
+      ["Name", host.display_name],
+      ["CPU Cores (usage / offering)", `${cpuUsed} / ${host.offering_cpu_cores}`],
+      ["Memory (usage / offering)", `${memoryUsed}MB / ${host.offering_memory_size}MB`],
+      ["Disk Space (offering)", `${host.offering_disk_space_mb}MB`],
+      ["Hypervisor", host.hypervisor],
+      ["Architecture", host.arch],
+      ["Scheduling Enabled", host.scheduling_enabled],
+      ["Create", host.created_at],
+      ["Update", host.updated_at],
+    ]);
+  },
+});
+
+export const hostCommands: CommandGroup<Ctx> = {
+  name: "host",
+  summary: "Register, change and list the KVM host nodes",
+  commands: [add, modify, del, show],
+};

@@ -1,0 +1,34 @@
+// vdc-manage: the operator's CLI over the store (the same store dcmgr uses).
+import { imagesDir, storeConfig } from "../../store/config.js";
+import { openStore } from "../../store/store.js";
+import type { CommandGroup } from "../command.js";
+import { runProgram } from "../dispatch.js";
+import { UserError } from "../errors.js";
+import type { Ctx } from "./context.js";
+import { hostCommands } from "./host.js";
+
+const root: CommandGroup<Ctx> = {
+  name: "vdc-manage",
+  summary:
+    "Manage the wakame-ts store: hosts, backup storages and objects, images, instance specs, networks.\n" +
+    "State: WAKAME_HOME (default ./var) for SQLite, or DATABASE_URL=postgres://... for PostgreSQL.",
+  commands: [hostCommands],
+};
+
+const exitCode = await runProgram<Ctx>(
+  {
+    root,
+    async openContext() {
+      let config: ReturnType<typeof storeConfig>;
+      try {
+        config = storeConfig();
+      } catch (err) {
+        throw new UserError((err as Error).message);
+      }
+      return { store: await openStore(config, { imagesDir: imagesDir() }) };
+    },
+    closeContext: (ctx) => ctx.store.close(),
+  },
+  process.argv.slice(2),
+);
+process.exitCode = exitCode;

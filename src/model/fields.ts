@@ -1,0 +1,145 @@
+// The kinds of value an operator or a user can give, each with the one check
+// that decides whether a raw value is acceptable and the words that explain
+// what is. Pure: the CLI and the API both build their validation from these.
+
+import { ipv4Problem } from "./ipv4.js";
+import { type ResourceKind, uuidProblem } from "./uuid.js";
+
+/** A value that was refused; `message` says what is allowed, without naming the option. */
+export class FieldError extends Error {}
+
+export interface Field<T> {
+  /** "integer", "flag", ...: for help texts. */
+  readonly type: string;
+  /** Allowed values in a few words, shown by --help. */
+  readonly allowed?: string;
+  /** Turns a raw value (command-line text, or a flag's `true`) into a checked value. */
+  parse(raw: string | boolean): T;
+}
+
+function text(raw: string | boolean, what: string): string {
+  if (typeof raw !== "string") throw new FieldError(`needs a value (${what})`);
+  return raw;
+}
+
+export function textField(
+  opts: { max?: number; pattern?: RegExp; patternWords?: string } = {},
+): Field<string> {
+  const max = opts.max ?? 255;
+  return {
+    type: "text",
+    allowed: opts.patternWords,
+    parse(raw) {
+      const value = text(raw, opts.patternWords ?? `text up to ${max} characters`);
+      if (value.length > max)
+        throw new FieldError(`is ${value.length} characters long; at most ${max} are allowed`);
+      if (opts.pattern && !opts.pattern.test(value)) {
+        throw new FieldError(`'${value}' is not valid: use ${opts.patternWords}`);
+      }
+      return value;
+    },
+  };
+}
+
+export function uuidField(kind: ResourceKind): Field<string> {
+  return {
+    type: "uuid",
+    parse(raw) {
+      const value = text(raw, "a uuid");
+      const problem = uuidProblem(kind, value);
+      if (problem) throw new FieldError(`'${value}' ${problem}`);
+      return value;
+    },
+  };
+}
+
+export function intField(opts: { min?: number; max?: number } = {}): Field<number> {
+  const min = opts.min ?? 1;
+  const max = opts.max ?? Number.MAX_SAFE_INTEGER;
+  const words = min === 1 ? "a positive whole number" : `a whole number from ${min}`;
+  return {
+    type: "integer",
+    allowed: max === Number.MAX_SAFE_INTEGER ? words : `${words} up to ${max}`,
+    parse(raw) {
+      const value = text(raw, words);
+      if (!/^-?\d+$/.test(value.trim())) throw new FieldError(`'${value}' is not ${words}`);
+      const n = Number(value.trim());
+      if (n < min) throw new FieldError(`'${value}' is too small: it must be ${words}`);
+      if (n > max || !Number.isSafeInteger(n))
+        throw new FieldError(`'${value}' is too large: at most ${max}`);
+      return n;
+    },
+  };
+}
+
+export function enumField<const V extends string>(values: readonly V[]): Field<V> {
+  const words = values.join(", ");
+  return {
+    type: "choice",
+    allowed: `one of ${words}`,
+    parse(raw) {
+      const value = text(raw, `one of ${words}`);
+      if (!(values as readonly string[]).includes(value)) {
+        throw new FieldError(`'${value}' is not allowed: use one of ${words}`);
+      }
+      return value as V;
+    },
+  };
+}
+
+export const md5Field: Field<string> = {
+  type: "md5",
+  allowed: "32 hexadecimal digits, as md5sum prints",
+  parse(raw) {
+    const value = text(raw, "an md5 checksum");
+    if (!/^[0-9a-fA-F]{32}$/.test(value)) {
+      throw new FieldError(`'${value}' is not an md5 checksum: give the 32 hexadecimal digits md5sum prints`);
+    }
+    return value.toLowerCase();
+  },
+};
+
+export const flagField: Field<boolean> = {
+  type: "flag",
+  parse(raw) {
+    if (typeof raw === "boolean") return raw;
+    if (raw === "true") return true;
+    if (raw === "false") return false;
+    throw new FieldError(`'${raw}' is not true or false: give the flag alone, or --no-... to turn it off`);
+  },
+};
+
+export const ipv4Field: Field<string> = {
+  type: "ipv4",
+  allowed: "a dotted IPv4 address such as 10.0.2.2",
+  parse(raw) {
+    const value = text(raw, "an IPv4 address");
+    const problem = ipv4Problem(value);
+    if (problem) throw new FieldError(`'${value}' ${problem}`);
+    return value;
+  },
+};
+
+/** Where backup objects live: a local directory or a web server. */
+export const baseUriField: Field<string> = {
+  type: "uri",
+  allowed: "file:///path/ or http(s)://host/path/",
+  parse(raw) {
+    const value = text(raw, "a URI");
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new FieldError(`'${value}' is not a URI: use file:///path/ or http(s)://host/path/`);
+    }
+    if (!["file:", "http:", "https:"].includes(url.protocol)) {
+      throw new FieldError(
+        `'${value}' has scheme ${url.protocol.slice(0, -1)}: use file:///path/ or http(s)://host/path/`,
+      );
+    }
+    if (url.protocol === "file:" && (url.host !== "" || !url.pathname.startsWith("/"))) {
+      throw new FieldError(`'${value}' is not a local path: write file:///absolute/path/ (three slashes)`);
+    }
+    return value.endsWith("/") ? value : `${value}/`;
+  },
+};

@@ -1,0 +1,16 @@
+// Every migration, in order. A schema change is a new file added here; a
+// released migration is never edited. Seeding is a migration too, so a fresh
+// store gets its defaults exactly once and in the same run as its schema.
+import type { Kysely, MigrationProvider } from "kysely";
+import { type SeedSettings, seedFreshStore } from "../seed.js";
+import * as initial from "./0001-initial.js";
+
+export function migrationsFor(seed: SeedSettings): MigrationProvider {
+  return {
+    getMigrations: async () => ({
+      "0001-initial": initial,
+      // biome-ignore lint/suspicious/noExplicitAny: the migrator hands out an untyped handle
+      "0002-seed": { up: (db: Kysely<any>) => seedFreshStore(db, seed) },
+    }),
+  };
+}

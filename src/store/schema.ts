@@ -1,0 +1,233 @@
+// The tables of the store, as the query layer sees them. Booleans are stored
+// as 0/1 and timestamps as ISO-8601 text so that SQLite and PostgreSQL hold
+// the same values; JSON columns are text.
+
+export interface AccountsTable {
+  id: string;
+  display_name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Host agents that have reported in; `host add` without --force wants the node here. */
+export interface NodeStatesTable {
+  node_id: string;
+  state: string;
+  last_seen_at: string;
+}
+
+export interface HostNodesTable {
+  id: string;
+  node_id: string;
+  display_name: string | null;
+  offering_cpu_cores: number;
+  offering_memory_size: number;
+  offering_disk_space_mb: number;
+  hypervisor: string;
+  arch: string;
+  scheduling_enabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface BackupStoragesTable {
+  id: string;
+  display_name: string | null;
+  node_id: string | null;
+  base_uri: string;
+  storage_type: string;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface BackupObjectsTable {
+  id: string;
+  account_id: string;
+  backup_storage_id: string;
+  display_name: string | null;
+  object_key: string;
+  size: number;
+  allocation_size: number;
+  checksum: string;
+  container_format: string;
+  description: string | null;
+  service_type: string;
+  state: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ImagesTable {
+  id: string;
+  account_id: string;
+  backup_object_id: string;
+  boot_dev_type: string;
+  arch: string;
+  description: string | null;
+  file_format: string;
+  root_device: string | null;
+  service_type: string;
+  display_name: string;
+  is_public: number;
+  is_cacheable: number;
+  os_type: string;
+  /** JSON object, e.g. {"virtio":true}. */
+  features: string;
+  state: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface InstanceSpecsTable {
+  name: string;
+  hypervisor: string;
+  arch: string;
+  cpu_cores: number;
+  memory_size: number;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SshKeyPairsTable {
+  id: string;
+  account_id: string;
+  display_name: string | null;
+  description: string | null;
+  public_key: string;
+  fingerprint: string;
+  key_type: string;
+  key_bits: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SecurityGroupsTable {
+  id: string;
+  account_id: string;
+  display_name: string | null;
+  description: string | null;
+  service_type: string;
+  /** The rule text as the user wrote it; parsed rules are in security_group_rules. */
+  rule: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SecurityGroupRulesTable {
+  security_group_id: string;
+  line: number;
+  protocol: string;
+  from_port: number;
+  to_port: number;
+  source_cidr: string | null;
+  source_group_id: string | null;
+}
+
+export interface NetworksTable {
+  id: string;
+  account_id: string;
+  display_name: string | null;
+  ipv4_network: string;
+  prefix: number;
+  ipv4_gw: string | null;
+  dns_server: string | null;
+  range_begin: string;
+  range_end: string;
+  network_mode: string;
+  service_type: string;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface InstancesTable {
+  id: string;
+  account_id: string;
+  host_node_id: string | null;
+  image_id: string;
+  instance_spec_name: string | null;
+  cpu_cores: number;
+  memory_size: number;
+  hypervisor: string;
+  arch: string;
+  os_type: string;
+  state: string;
+  status: string;
+  error: string | null;
+  hostname: string | null;
+  display_name: string | null;
+  service_type: string;
+  ssh_key_pair_id: string | null;
+  /** A copy of the key at launch: the metadata drive needs it even if the key pair is deleted. */
+  ssh_public_key: string | null;
+  user_data: string | null;
+  encrypted_password: string | null;
+  password_will_be_deleted_at: string | null;
+  created_at: string;
+  updated_at: string;
+  terminated_at: string | null;
+  deleted_at: string | null;
+}
+
+export interface InstanceSecurityGroupsTable {
+  instance_id: string;
+  security_group_id: string;
+}
+
+export interface InstanceVifsTable {
+  id: string;
+  instance_id: string;
+  network_id: string;
+  device_index: number;
+  mac_address: string;
+  /** JSON array of {protocol, guest_port, host_address, host_port}. */
+  port_forwards: string;
+}
+
+export interface NetworkLeasesTable {
+  network_id: string;
+  ipv4_address: string;
+  vif_id: string | null;
+  created_at: string;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  node_states: NodeStatesTable;
+  host_nodes: HostNodesTable;
+  backup_storages: BackupStoragesTable;
+  backup_objects: BackupObjectsTable;
+  images: ImagesTable;
+  instance_specs: InstanceSpecsTable;
+  ssh_key_pairs: SshKeyPairsTable;
+  security_groups: SecurityGroupsTable;
+  security_group_rules: SecurityGroupRulesTable;
+  networks: NetworksTable;
+  instances: InstancesTable;
+  instance_security_groups: InstanceSecurityGroupsTable;
+  instance_vifs: InstanceVifsTable;
+  network_leases: NetworkLeasesTable;
+}
+
+export type TableName = keyof Database;
+
+/** Every table, parents before children: the order to fill, and (reversed) to empty. */
+export const tableNames: readonly TableName[] = [
+  "accounts",
+  "node_states",
+  "host_nodes",
+  "backup_storages",
+  "backup_objects",
+  "images",
+  "instance_specs",
+  "ssh_key_pairs",
+  "security_groups",
+  "security_group_rules",
+  "networks",
+  "instances",
+  "instance_security_groups",
+  "instance_vifs",
+  "network_leases",
+];
