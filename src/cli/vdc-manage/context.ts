@@ -9,7 +9,7 @@ export interface Ctx {
   readonly store: Store;
 }
 
-type KeyedTable =
+export type KeyedTable =
   | "accounts"
   | "host_nodes"
   | "backup_storages"

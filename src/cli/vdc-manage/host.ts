@@ -8,6 +8,7 @@ import { UserError } from "../errors.js";
 import { printJson, printRecord, printTable } from "../output.js";
 import { jsonOption, requireSomeChange } from "./common-options.js";
 import { type Ctx, givenFields, now, requireFreeUuid, requireRow } from "./context.js";
+import { delCommand } from "./show-del.js";
 
 const nodeIdField = textField({
   max: 255,
@@ -137,26 +138,21 @@ const modify = command({
   },
 });
 
-const del = command({
-  name: "del",
+const del = delCommand({
+  table: "host_nodes",
+  uuid: hostUuid,
   summary: "Deregister a host node",
-  args: [arg("UUID", hostUuid)],
-  options: {},
-  async run({ store }: Ctx, [id]) {
-    await store.db.transaction().execute(async (db) => {
-      await requireRow(db, "host_nodes", id!);
-      const live = await db
-        .selectFrom("instances")
-        .select("id")
-        .where("host_node_id", "=", id!)
-        .where("state", "!=", "terminated")
-        .executeTakeFirst();
-      if (live) {
-        throw new UserError(`host node ${id} still runs instance ${live.id}: terminate its instances first`);
-      }
-      await db.updateTable("instances").set({ host_node_id: null }).where("host_node_id", "=", id!).execute();
-      await db.deleteFrom("host_nodes").where("id", "=", id!).execute();
-    });
+  async inUse(db, id) {
+    const live = await db
+      .selectFrom("instances")
+      .select("id")
+      .where("host_node_id", "=", id)
+      .where("state", "!=", "terminated")
+      .executeTakeFirst();
+    return live && `it runs instance ${live.id}: terminate its instances first`;
+  },
+  async detach(db, id) {
+    await db.updateTable("instances").set({ host_node_id: null }).where("host_node_id", "=", id).execute();
   },
 });
 

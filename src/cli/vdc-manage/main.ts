@@ -4,15 +4,31 @@ import { openStore } from "../../store/store.js";
 import type { CommandGroup } from "../command.js";
 import { runProgram } from "../dispatch.js";
 import { UserError } from "../errors.js";
+import { backupObjectCommands } from "./backup-object.js";
+import { backupStorageCommands } from "./backup-storage.js";
 import type { Ctx } from "./context.js";
 import { hostCommands } from "./host.js";
+import { imageCommands } from "./image.js";
+import { keypairCommands } from "./keypair.js";
+import { networkCommands } from "./network.js";
+import { securityGroupCommands } from "./security-group.js";
+import { specCommands } from "./spec.js";
 
 const root: CommandGroup<Ctx> = {
   name: "vdc-manage",
   summary:
     "Manage the wakame-ts store: hosts, backup storages and objects, images, instance specs, networks.\n" +
     "State: WAKAME_HOME (default ./var) for SQLite, or DATABASE_URL=postgres://... for PostgreSQL.",
-  commands: [hostCommands],
+  commands: [
+    hostCommands,
+    backupStorageCommands,
+    backupObjectCommands,
+    imageCommands,
+    specCommands,
+    networkCommands,
+    keypairCommands,
+    securityGroupCommands,
+  ],
 };
 
 const exitCode = await runProgram<Ctx>(

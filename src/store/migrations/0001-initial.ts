@@ -156,7 +156,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("id", "text", (c) => c.primaryKey())
     .addColumn("account_id", "text", (c) => c.notNull().references("accounts.id"))
     .addColumn("host_node_id", "text", (c) => c.references("host_nodes.id"))
-    .addColumn("image_id", "text", (c) => c.notNull().references("images.id"))
+    // No foreign key: a terminated instance keeps naming the image it ran, even once the image is deleted.
+    .addColumn("image_id", "text", (c) => c.notNull())
     .addColumn("instance_spec_name", "text")
     .addColumn("cpu_cores", "integer", (c) => c.notNull())
     .addColumn("memory_size", "integer", (c) => c.notNull())

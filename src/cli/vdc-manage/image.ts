@@ -1,0 +1,202 @@
+// `vdc-manage image`: a machine image, made from a backup object, that
+// instances launch from. `features --virtio` and `modify --os-type=windows`
+// are what make an image a Windows image (seed document).
+import { enumField, flagField, textField, uuidField } from "../../model/fields.js";
+import { generateUuid } from "../../model/uuid.js";
+import { arches, defaultAccountId, fileFormats, osTypes, serviceTypes } from "../../model/vocabulary.js";
+import { flag, imageRecord } from "../../store/records.js";
+import { arg, type CommandGroup, command } from "../command.js";
+import { requireSomeChange } from "./common-options.js";
+import { type Ctx, givenFields, now, requireFreeUuid, requireRow } from "./context.js";
+import { delCommand, showCommand } from "./show-del.js";
+
+const imageUuid = uuidField("image");
+const backupObjectUuid = uuidField("backupObject");
+
+const rootDeviceField = textField({
+  max: 255,
+  pattern: /^(label|uuid):[A-Za-z0-9._-]+$/,
+  patternWords: "label:NAME or uuid:ID of the root partition, e.g. label:root",
+});
+
+const imageOptions = {
+  account_id: {
+    field: uuidField("account"),
+    desc: "The UUID of the account that this machine image belongs to",
+  },
+  arch: { field: enumField(arches), desc: "The architecture for the machine image" },
+  is_public: { field: flagField, desc: "A flag that determines whether the machine image is public or not" },
+  description: { field: textField({ max: 4096 }), desc: "An arbitrary description of the machine image" },
+  file_format: { field: enumField(fileFormats), desc: "The file format for the machine image" },
+  root_device: { field: rootDeviceField, desc: "The root device of image" },
+  service_type: { field: enumField(serviceTypes), desc: "Service type of the machine image" },
+  display_name: { field: textField(), desc: "Display name of the machine image" },
+  is_cacheable: {
+    field: flagField,
+    desc: "A flag that determines whether the machine image is cacheable or not",
+  },
+  os_type: { field: enumField(osTypes), desc: "The type of OS installed in this image" },
+};
+
+const addLocal = command({
+  name: "local",
+  summary: "Register local store machine image",
+  args: [arg("BACKUP_OBJECT_UUID", backupObjectUuid)],
+  options: {
+    uuid: { field: imageUuid, desc: "The UUID for the new machine image" },
+    ...imageOptions,
+    account_id: { ...imageOptions.account_id, default: defaultAccountId },
+    arch: { ...imageOptions.arch, default: "x86_64" as const },
+    is_public: { ...imageOptions.is_public, default: false },
+    file_format: { ...imageOptions.file_format, default: "raw" as const },
+    service_type: { ...imageOptions.service_type, default: "std" as const },
+    display_name: { ...imageOptions.display_name, required: true },
+    is_cacheable: { ...imageOptions.is_cacheable, default: false },
+    os_type: { ...imageOptions.os_type, default: "linux" as const },
+  },
+  async run({ store }: Ctx, [backupObjectId], o) {
+    const id = o.uuid ?? generateUuid("image");
+    await store.db.transaction().execute(async (db) => {
+      if (o.uuid) await requireFreeUuid(db, "images", id);
+      await requireRow(db, "backup_objects", backupObjectId!, "BACKUP_OBJECT_UUID");
+      await requireRow(db, "accounts", o.account_id!, "--account-id");
+      const stamp = now();
+      await db
+        .insertInto("images")
+        .values({
+          id,
+          account_id: o.account_id!,
+          backup_object_id: backupObjectId!,
+          boot_dev_type: "local",
+          arch: o.arch!,
+          description: o.description ?? null,
+          file_format: o.file_format!,
+          root_device: o.root_device ?? null,
+          service_type: o.service_type!,
+          display_name: o.display_name!,
+          is_public: flag(o.is_public!),
+          is_cacheable: flag(o.is_cacheable!),
+          os_type: o.os_type!,
+          features: "{}",
+          state: "available",
+          created_at: stamp,
+          updated_at: stamp,
+        })
+        .execute();
+    });
+    process.stdout.write(`${id}\n`);
+  },
+});
+
+const modify = command({
+  name: "modify",
+  summary: "Modify a registered machine image",
+  args: [arg("UUID", imageUuid)],
+  options: {
+    ...imageOptions,
+    backup_object_id: { field: backupObjectUuid, desc: "Backup object for the machine image" },
+  },
+  async run({ store }: Ctx, [id], o) {
+    requireSomeChange(o, "image modify");
+    await store.db.transaction().execute(async (db) => {
+      await requireRow(db, "images", id!);
+      if (o.backup_object_id)
+        await requireRow(db, "backup_objects", o.backup_object_id, "--backup-object-id");
+      if (o.account_id) await requireRow(db, "accounts", o.account_id, "--account-id");
+      const { is_public, is_cacheable, ...columns } = o;
+      await db
+        .updateTable("images")
+        .set({
+          ...givenFields({
+            ...columns,
+            is_public: is_public === undefined ? undefined : flag(is_public),
+            is_cacheable: is_cacheable === undefined ? undefined : flag(is_cacheable),
+          }),
+          updated_at: now(),
+        })
+        .where("id", "=", id!)
+        .execute();
+    });
+  },
+});
+
+const features = command({
+  name: "features",
+  summary: "Set features attribute to the image",
+  args: [arg("IMAGE_ID", imageUuid)],
+  options: {
+    virtio: { field: flagField, desc: "Virtio ready image (--no-virtio to clear)" },
+    acpi: { field: flagField, desc: "ACPI support enabled (--no-acpi to clear)" },
+  },
+  async run({ store }: Ctx, [id], o) {
+    requireSomeChange(o, "image features");
+    await store.db.transaction().execute(async (db) => {
+      const image = await requireRow(db, "images", id!);
+      const set: Record<string, boolean> = JSON.parse(image.features);
+      for (const [name, on] of Object.entries(givenFields(o))) {
+        if (on) set[name] = true;
+        else delete set[name];
+      }
+      await db
+        .updateTable("images")
+        .set({ features: JSON.stringify(set), updated_at: now() })
+        .where("id", "=", id!)
+        .execute();
+    });
+  },
+});
+
+const show = showCommand({
+  table: "images",
+  uuid: imageUuid,
+  words: "machine images",
+  record: imageRecord,
+  columns: ["UUID", "Account ID", "Service Type", "Name", "OS Type", "Arch"],
+  row: (r) => [r.id, r.account_id, r.service_type, r.display_name, r.os_type, r.arch],
+  details: (r) => [
+    ["UUID", r.id],
+    ["Name", r.display_name],
+    ["Account ID", r.account_id],
+    ["Backup Object ID", r.backup_object_id],
+    ["Boot Type", r.boot_dev_type],
+    ["Arch", r.arch],
+    ["File Format", r.file_format],
+    ["Root Device", r.root_device],
+    ["Is Public", r.is_public],
+    ["State", r.state],
+    ["Service Type", r.service_type],
+    ["Cacheable", r.is_cacheable],
+    ["OS Type", r.os_type],
+    ["Features", Object.keys(r.features).join(", ")],
+    ["Description", r.description],
+    ["Create", r.created_at],
+    ["Update", r.updated_at],
+  ],
+});
+
+const del = delCommand({
+  table: "images",
+  uuid: imageUuid,
+  summary: "Delete registered machine image",
+  async inUse(db, id) {
+    const instance = await db
+      .selectFrom("instances")
+      .select("id")
+      .where("image_id", "=", id)
+      .where("state", "!=", "terminated")
+      .executeTakeFirst();
+    return instance && `instance ${instance.id} runs from it: terminate the instance first`;
+  },
+});
+
+export const imageCommands: CommandGroup<Ctx> = {
+  name: "image",
+  summary: "Register, change and list machine images",
+  commands: [
+    { name: "add", summary: "Add image metadata [local]", commands: [addLocal] },
+    modify,
+    features,
+    del,
+    show,
+  ],
+};

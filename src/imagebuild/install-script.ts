@@ -1,0 +1,80 @@
+// The `.install.sh` written beside a packaged seed image: the seed document's
+// registration commands with this image's values, runnable as
+// `bash IMAGE.install.sh backupobject image` (either part alone, or both when
+// none is named). Pure: returns the script text.
+
+export interface InstallScriptParams {
+  /** Windows version label, e.g. "2008". */
+  label: string;
+  /** File name of the packaged image in the backup storage, e.g. windows2008r2.x86_64.kvm.md.raw.tar.gz. */
+  objectKey: string;
+  containerFormat: "tgz" | "gz" | "tar" | "none";
+  fileFormat: "raw" | "qcow2";
+  /** Size of the disk image inside (bytes). */
+  size: number;
+  /** Size of the packaged file (bytes). */
+  allocationSize: number;
+  /** md5 of the packaged file. */
+  checksum: string;
+}
+
+/** Single-quotes a value for bash. */
+const q = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
+
+export function installScript(p: InstallScriptParams): string {
+  const name = `windows${p.label}r2`;
+  const display = `${name} ${Math.round(p.size / 2 ** 30)}G`;
+  return `#!/bin/bash
+# Registers ${p.objectKey} with wakame-ts (seed document, "Installing Windows Images").
+# Copy the image into the backup storage's directory first, then:
+#   bash ${p.objectKey}.install.sh backupobject image
+# Names no part: does both. VDC_MANAGE overrides the vdc-manage command.
+set -euo pipefail
+
+vdc_manage() {
+  if [[ -n "\${VDC_MANAGE:-}" ]]; then \${VDC_MANAGE} "$@"
+  elif command -v vdc-manage >/dev/null; then vdc-manage "$@"
+  else /opt/axsh/wakame-vdc/dcmgr/bin/vdc-manage "$@"
+  fi
+}
+
+register_backupobject() {
+  vdc_manage backupobject add \\
+    --uuid=${q(`bo-${name}`)} \\
+    --account-id=a-shpoolxx \\
+    --storage-id=bkst-local \\
+    --display-name=${q(display)} \\
+    --object-key=${q(p.objectKey)} \\
+    --container-format=${p.containerFormat} \\
+    --size=${p.size} \\
+    --allocation-size=${p.allocationSize} \\
+    --checksum=${p.checksum}
+}
+
+register_image() {
+  vdc_manage image add local ${q(`bo-${name}`)} \\
+    --uuid=${q(`wmi-${name}`)} \\
+    --account-id=a-shpoolxx \\
+    --arch=x86_64 \\
+    --description=${q(`${p.objectKey} local`)} \\
+    --file-format=${p.fileFormat} \\
+    --root-device=label:root \\
+    --service-type=std \\
+    --display-name=${q(display)} \\
+    --is-public \\
+    --is-cacheable
+  vdc_manage image features ${q(`wmi-${name}`)} --virtio
+  vdc_manage image modify ${q(`wmi-${name}`)} --os-type=windows
+}
+
+parts=("$@")
+[[ \${#parts[@]} -gt 0 ]] || parts=(backupobject image)
+for part in "\${parts[@]}"; do
+  case "$part" in
+    backupobject) register_backupobject ;;
+    image) register_image ;;
+    *) echo "$0: unknown part '$part': use backupobject, image, or both" >&2; exit 2 ;;
+  esac
+done
+`;
+}
