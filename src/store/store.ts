@@ -25,23 +25,47 @@ const pgTypes = {
     oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as never,
 };
 
-function connect(config: StoreConfig): Kysely<Database> {
+interface Connection {
+  db: Kysely<Database>;
+  /** Runs the migrations so that a second process opening the store at the same time waits, then finds them done. */
+  exclusively(migrate: () => Promise<void>): Promise<void>;
+}
+
+function connect(config: StoreConfig): Connection {
   if (config.kind === "postgres") {
     const pool = new pg.Pool({ connectionString: config.url, max: 10, types: pgTypes });
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    // Kysely migrates PostgreSQL in one transaction under an advisory lock.
+    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), exclusively: (m) => m() };
   }
   mkdirSync(dirname(config.file), { recursive: true });
   const sqlite = new SQLite(config.file);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 10000");
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    // Kysely takes no lock on SQLite and runs each statement alone; one IMMEDIATE
+    // transaction around all of them gives both the lock and all-or-nothing.
+    async exclusively(migrate) {
+      sqlite.exec("BEGIN IMMEDIATE");
+      try {
+        await migrate();
+        sqlite.exec("COMMIT");
+      } catch (err) {
+        sqlite.exec("ROLLBACK");
+        throw err;
+      }
+    },
+  };
 }
 
 export async function openStore(config: StoreConfig, seed: SeedSettings): Promise<Store> {
-  const db = connect(config);
+  const { db, exclusively } = connect(config);
   try {
-    await migrate(db, seed);
+    const migrator = new Migrator({ db, provider: migrationsFor(seed) });
+    // Most opens find the schema current: they skip the lock, so processes never queue for it.
+    const pending = (await migrator.getMigrations()).some((m) => m.executedAt === undefined);
+    if (pending) await exclusively(() => migrate(migrator));
   } catch (err) {
     await db.destroy();
     throw new Error(`cannot open the store (${describeStore(config)}): ${(err as Error).message}`);
@@ -49,8 +73,8 @@ export async function openStore(config: StoreConfig, seed: SeedSettings): Promis
   return { db, kind: config.kind, description: describeStore(config), close: () => db.destroy() };
 }
 
-async function migrate(db: Kysely<Database>, seed: SeedSettings): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider: migrationsFor(seed) }).migrateToLatest();
+async function migrate(migrator: Migrator): Promise<void> {
+  const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error");
     throw new Error(`migration ${failed?.migrationName ?? "?"} failed: ${(error as Error).message ?? error}`);

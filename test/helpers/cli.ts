@@ -1,0 +1,36 @@
+// Runs the package's commands as a user would, in a child process.
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { repoRoot } from "./paths.js";
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  input = "",
+): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { env, cwd: repoRoot });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("error", fail);
+    child.on("close", (code) => done({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+export function vdcManage(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return run(process.execPath, [resolve(repoRoot, "bin/vdc-manage.js"), ...args], env);
+}

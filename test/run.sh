@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, type-check and build, then every test under
+# test/, with the store tests on SQLite and on a real PostgreSQL server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npx biome check .
+npx tsc -p tsconfig.json
+
+if [[ -z "${WAKAME_TEST_PG_URL:-}" ]]; then
+  WAKAME_TEST_PG_URL=$(bash test/postgres.sh)
+  export WAKAME_TEST_PG_URL
+fi
+if [[ -z "$WAKAME_TEST_PG_URL" ]]; then
+  echo "NOTE: PostgreSQL is not installed here; the store suites run on SQLite only."
+else
+  echo "PostgreSQL for the store suites: ${WAKAME_TEST_PG_URL%%:wakame_test@*}@${WAKAME_TEST_PG_URL#*@}"
+fi
+
+node --test --test-concurrency="${TEST_CONCURRENCY:-2}" dist/test/
