@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import "../dist/src/cli/vdc-manage/main.js";
+import "../dist/bin/vdc-manage/main.js";

@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import "../dist/src/cli/wakame/main.js";
+import "../dist/bin/wakame/main.js";

@@ -3,9 +3,7 @@
 
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import SQLite from "better-sqlite3";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
-import pg from "pg";
 import { describeStore, type StoreConfig } from "./config.js";
 import { migrationsFor } from "./migrations/index.js";
 import type { Database } from "./schema.js";
@@ -19,24 +17,28 @@ export interface Store {
   close(): Promise<void>;
 }
 
-// PostgreSQL returns bigint columns as strings; our sizes fit a double exactly.
-const pgTypes = {
-  getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as never,
-};
-
 interface Connection {
   db: Kysely<Database>;
   /** Runs the migrations so that a second process opening the store at the same time waits, then finds them done. */
   exclusively(migrate: () => Promise<void>): Promise<void>;
 }
 
-function connect(config: StoreConfig): Connection {
+// Each backend's driver is loaded only when used: a CLI call should not pay for both.
+async function connect(config: StoreConfig): Promise<Connection> {
   if (config.kind === "postgres") {
+    const { default: pg } = await import("pg");
+    // PostgreSQL returns bigint columns as strings; our sizes fit a double exactly.
+    const pgTypes = {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === pg.types.builtins.INT8
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format)) as never,
+    };
     const pool = new pg.Pool({ connectionString: config.url, max: 10, types: pgTypes });
     // Kysely migrates PostgreSQL in one transaction under an advisory lock.
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), exclusively: (m) => m() };
   }
+  const { default: SQLite } = await import("better-sqlite3");
   mkdirSync(dirname(config.file), { recursive: true });
   const sqlite = new SQLite(config.file);
   sqlite.pragma("journal_mode = WAL");
@@ -60,7 +62,7 @@ function connect(config: StoreConfig): Connection {
 }
 
 export async function openStore(config: StoreConfig, seed: SeedSettings): Promise<Store> {
-  const { db, exclusively } = connect(config);
+  const { db, exclusively } = await connect(config);
   try {
     const migrator = new Migrator({ db, provider: migrationsFor(seed) });
     // Most opens find the schema current: they skip the lock, so processes never queue for it.

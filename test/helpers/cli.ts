@@ -27,6 +27,8 @@ export function run(
     });
     child.on("error", fail);
     child.on("close", (code) => done({ code: code ?? -1, stdout, stderr }));
+    // A command may exit before reading its input; that is its answer, not a test failure.
+    child.stdin.on("error", () => {});
     child.stdin.end(input);
   });
 }

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs everything wakame-ts needs on Debian 12: the Debian packages in
+# scripts/debian-packages.txt, the npm dependencies, and the build (dist/).
+# Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v node >/dev/null || (( $(node -p 'process.versions.node.split(".")[0]') < 20 )); then
+  echo "setup: Node.js 20 or newer is needed (found: $(node --version 2>/dev/null || echo none)); Debian 12's own nodejs is 18: install Node.js 20 first" >&2
+  exit 1
+fi
+
+sudo=()
+[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+mapfile -t packages < <(grep -v '^\s*\(#\|$\)' scripts/debian-packages.txt)
+echo "setup: installing Debian packages: ${packages[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+
+echo "setup: installing npm dependencies and building"
+npm ci --no-fund --no-audit
+echo "setup: done"
