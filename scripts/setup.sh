@@ -18,5 +18,7 @@ echo "setup: installing Debian packages: ${packages[*]}"
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 
 echo "setup: installing npm dependencies and building"
-npm ci --no-fund --no-audit
+# `npm install`, not `npm ci`: the lock cannot list the linter's binaries for
+# other platforms (the registry here lacks them) and `npm ci` refuses such a lock.
+npm install --no-fund --no-audit
 echo "setup: done"
