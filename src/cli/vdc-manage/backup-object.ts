@@ -1,12 +1,10 @@
 // `vdc-manage backupobject`: an image file in a backup storage, with the size
 // and checksum the host agent verifies when it fetches it.
 import { enumField, intField, md5Field, textField, uuidField } from "../../model/fields.js";
-import { generateUuid } from "../../model/uuid.js";
 import { containerFormats, defaultAccountId, serviceTypes } from "../../model/vocabulary.js";
 import { backupObjectRecord } from "../../store/records.js";
 import { arg, type CommandGroup, command } from "../command.js";
-import { requireSomeChange } from "./common-options.js";
-import { type Ctx, givenFields, now, requireFreeUuid, requireRow } from "./context.js";
+import { addRow, type Ctx, modifyRow, requireRow } from "./context.js";
 import { delCommand, showCommand } from "./show-del.js";
 
 const objectUuid = uuidField("backupObject");
@@ -47,33 +45,23 @@ const add = command({
     container_format: { ...objectOptions.container_format, default: "none" as const },
   },
   async run({ store }: Ctx, _args, o) {
-    const id = o.uuid ?? generateUuid("backupObject");
-    await store.db.transaction().execute(async (db) => {
-      if (o.uuid) await requireFreeUuid(db, "backup_objects", id);
+    await addRow(store, "backup_objects", "backupObject", o.uuid, async (db) => {
       await requireRow(db, "backup_storages", o.storage_id!, "--storage-id");
       await requireRow(db, "accounts", o.account_id!, "--account-id");
-      const stamp = now();
-      await db
-        .insertInto("backup_objects")
-        .values({
-          id,
-          account_id: o.account_id!,
-          backup_storage_id: o.storage_id!,
-          display_name: o.display_name ?? null,
-          object_key: o.object_key!,
-          size: o.size!,
-          allocation_size: o.allocation_size ?? o.size!,
-          checksum: o.checksum!,
-          container_format: o.container_format!,
-          description: o.description ?? null,
-          service_type: o.service_type!,
-          state: "available",
-          created_at: stamp,
-          updated_at: stamp,
-        })
-        .execute();
+      return {
+        account_id: o.account_id!,
+        backup_storage_id: o.storage_id!,
+        display_name: o.display_name ?? null,
+        object_key: o.object_key!,
+        size: o.size!,
+        allocation_size: o.allocation_size ?? o.size!,
+        checksum: o.checksum!,
+        container_format: o.container_format!,
+        description: o.description ?? null,
+        service_type: o.service_type!,
+        state: "available",
+      };
     });
-    process.stdout.write(`${id}\n`);
   },
 });
 
@@ -83,17 +71,11 @@ const modify = command({
   args: [arg("UUID", objectUuid)],
   options: objectOptions,
   async run({ store }: Ctx, [id], o) {
-    requireSomeChange(o, "backupobject modify");
-    await store.db.transaction().execute(async (db) => {
-      await requireRow(db, "backup_objects", id!);
+    await modifyRow(store, "backup_objects", id!, o, async (db) => {
       if (o.storage_id) await requireRow(db, "backup_storages", o.storage_id, "--storage-id");
       if (o.account_id) await requireRow(db, "accounts", o.account_id, "--account-id");
       const { storage_id, ...columns } = o;
-      await db
-        .updateTable("backup_objects")
-        .set({ ...givenFields({ ...columns, backup_storage_id: storage_id }), updated_at: now() })
-        .where("id", "=", id!)
-        .execute();
+      return { ...columns, backup_storage_id: storage_id };
     });
   },
 });

@@ -1,12 +1,10 @@
 // `vdc-manage backupstorage`: where backup objects (image files) are kept.
 import { baseUriField, enumField, textField, uuidField } from "../../model/fields.js";
-import { generateUuid } from "../../model/uuid.js";
 import { storageTypes } from "../../model/vocabulary.js";
 import { backupStorageRecord } from "../../store/records.js";
 import { arg, type CommandGroup, command } from "../command.js";
 import { UserError } from "../errors.js";
-import { requireSomeChange } from "./common-options.js";
-import { type Ctx, givenFields, now, requireFreeUuid, requireRow } from "./context.js";
+import { addRow, type Ctx, modifyRow } from "./context.js";
 import { delCommand, showCommand } from "./show-del.js";
 
 const storageUuid = uuidField("backupStorage");
@@ -46,25 +44,13 @@ const add = command({
   },
   async run({ store }: Ctx, _args, o) {
     checkUriMatchesType(o.base_uri!, o.storage_type!);
-    const id = o.uuid ?? generateUuid("backupStorage");
-    await store.db.transaction().execute(async (db) => {
-      if (o.uuid) await requireFreeUuid(db, "backup_storages", id);
-      const stamp = now();
-      await db
-        .insertInto("backup_storages")
-        .values({
-          id,
-          display_name: o.display_name ?? null,
-          node_id: o.node_id ?? null,
-          base_uri: o.base_uri!,
-          storage_type: o.storage_type!,
-          description: o.description ?? null,
-          created_at: stamp,
-          updated_at: stamp,
-        })
-        .execute();
-    });
-    process.stdout.write(`${id}\n`);
+    await addRow(store, "backup_storages", "backupStorage", o.uuid, async () => ({
+      display_name: o.display_name ?? null,
+      node_id: o.node_id ?? null,
+      base_uri: o.base_uri!,
+      storage_type: o.storage_type!,
+      description: o.description ?? null,
+    }));
   },
 });
 
@@ -74,15 +60,9 @@ const modify = command({
   args: [arg("UUID", storageUuid)],
   options: storageOptions,
   async run({ store }: Ctx, [id], o) {
-    requireSomeChange(o, "backupstorage modify");
-    await store.db.transaction().execute(async (db) => {
-      const current = await requireRow(db, "backup_storages", id!);
+    await modifyRow(store, "backup_storages", id!, o, async (_db, current) => {
       checkUriMatchesType(o.base_uri ?? current.base_uri, o.storage_type ?? current.storage_type);
-      await db
-        .updateTable("backup_storages")
-        .set({ ...givenFields(o), updated_at: now() })
-        .where("id", "=", id!)
-        .execute();
+      return o;
     });
   },
 });

@@ -1,9 +1,11 @@
-// What every vdc-manage command works with, and the checks they share:
-// a referenced row must exist, a chosen uuid must be free.
-import type { Kysely } from "kysely";
+// What every vdc-manage command works with, and what they share: a referenced
+// row must exist, a chosen uuid must be free, an add or modify is one transaction.
+import type { Insertable, Kysely, Updateable } from "kysely";
+import { generateUuid, type ResourceKind } from "../../model/uuid.js";
 import type { Database } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
 import { UserError } from "../errors.js";
+import { requireSomeChange } from "./common-options.js";
 
 export interface Ctx {
   readonly store: Store;
@@ -18,6 +20,18 @@ export type KeyedTable =
   | "networks"
   | "ssh_key_pairs"
   | "security_groups";
+
+/** The vdc-manage command word of each table. */
+const commandWords: Record<KeyedTable, string> = {
+  accounts: "account",
+  host_nodes: "host",
+  backup_storages: "backupstorage",
+  backup_objects: "backupobject",
+  images: "image",
+  networks: "network",
+  ssh_key_pairs: "keypair",
+  security_groups: "securitygroup",
+};
 
 /** What a table holds, in words, and the command that lists it. */
 const described: Record<KeyedTable, { words: string; list: string }> = {
@@ -65,3 +79,53 @@ export function givenFields<T extends Record<string, unknown>>(fields: T): Parti
 }
 
 export const now = () => new Date().toISOString();
+
+type Stamped<T extends KeyedTable> = Omit<Insertable<Database[T]>, "id" | "created_at" | "updated_at">;
+
+/**
+ * Adds one row in one transaction: a chosen uuid must be free, `columns` checks
+ * references and returns the row; the new uuid is printed, as the original did.
+ */
+export async function addRow<T extends KeyedTable>(
+  store: Store,
+  table: T,
+  kind: ResourceKind,
+  chosenUuid: string | undefined,
+  columns: (db: Kysely<Database>) => Promise<Stamped<T>>,
+): Promise<void> {
+  const id = chosenUuid ?? generateUuid(kind);
+  await store.db.transaction().execute(async (db) => {
+    if (chosenUuid) await requireFreeUuid(db, table, id);
+    const stamp = now();
+    const row = { ...(await columns(db)), id, created_at: stamp, updated_at: stamp };
+    await db
+      .insertInto(table as KeyedTable)
+      .values(row as never)
+      .execute();
+  });
+  process.stdout.write(`${id}\n`);
+}
+
+/**
+ * Changes one row in one transaction: refuses a modify that names no option,
+ * and an unknown uuid; `columns` checks the change against the current row
+ * and returns the columns to set (undefined ones are left as they are).
+ */
+export async function modifyRow<T extends KeyedTable>(
+  store: Store,
+  table: T,
+  id: string,
+  options: Record<string, unknown>,
+  columns: (db: Kysely<Database>, current: Database[T]) => Promise<Updateable<Database[T]>>,
+): Promise<void> {
+  requireSomeChange(options, `${commandWords[table]} modify`);
+  await store.db.transaction().execute(async (db) => {
+    const current = await requireRow(db, table, id);
+    const set = givenFields((await columns(db, current)) as Record<string, unknown>);
+    await db
+      .updateTable(table as KeyedTable)
+      .set({ ...set, updated_at: now() } as never)
+      .where("id", "=", id)
+      .execute();
+  });
+}

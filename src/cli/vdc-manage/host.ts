@@ -1,13 +1,15 @@
 // `vdc-manage host`: the KVM hosts instances are placed on.
+
+import type { Kysely } from "kysely";
 import { enumField, flagField, intField, textField, uuidField } from "../../model/fields.js";
-import { generateUuid } from "../../model/uuid.js";
 import { arches, hypervisors } from "../../model/vocabulary.js";
 import { flag, hostNodeRecord } from "../../store/records.js";
+import type { Database } from "../../store/schema.js";
 import { arg, type CommandGroup, command, optionalArg } from "../command.js";
 import { UserError } from "../errors.js";
 import { printJson, printRecord, printTable } from "../output.js";
-import { jsonOption, requireSomeChange } from "./common-options.js";
-import { type Ctx, givenFields, now, requireFreeUuid, requireRow } from "./context.js";
+import { jsonOption } from "./common-options.js";
+import { addRow, type Ctx, modifyRow, requireRow } from "./context.js";
 import { delCommand } from "./show-del.js";
 
 const nodeIdField = textField({
@@ -51,8 +53,7 @@ const add = command({
     },
   },
   async run({ store }: Ctx, [nodeId], o) {
-    const id = o.uuid ?? generateUuid("hostNode");
-    await store.db.transaction().execute(async (db) => {
+    await addRow(store, "host_nodes", "hostNode", o.uuid, async (db) => {
       if (!o.force) {
         const seen = await db
           .selectFrom("node_states")
@@ -65,38 +66,32 @@ const add = command({
           );
         }
       }
-      if (o.uuid) await requireFreeUuid(db, "host_nodes", id);
-      const other = await db
-        .selectFrom("host_nodes")
-        .select("id")
-        .where("node_id", "=", nodeId!)
-        .executeTakeFirst();
-      if (other) {
-        throw new UserError(
-          `node ID ${nodeId} is registered already as ${other.id}: see 'vdc-manage host show ${other.id}'`,
-        );
-      }
-      const stamp = now();
-      await db
-        .insertInto("host_nodes")
-        .values({
-          id,
-          node_id: nodeId!,
-          display_name: o.display_name ?? null,
-          offering_cpu_cores: o.cpu_cores!,
-          offering_memory_size: o.memory_size!,
-          offering_disk_space_mb: o.disk_space!,
-          hypervisor: o.hypervisor!,
-          arch: o.arch!,
-          scheduling_enabled: flag(o.scheduling_enabled!),
-          created_at: stamp,
-          updated_at: stamp,
-        })
-        .execute();
+      await requireFreeNodeId(db, nodeId!);
+      return {
+        node_id: nodeId!,
+        display_name: o.display_name ?? null,
+        offering_cpu_cores: o.cpu_cores!,
+        offering_memory_size: o.memory_size!,
+        offering_disk_space_mb: o.disk_space!,
+        hypervisor: o.hypervisor!,
+        arch: o.arch!,
+        scheduling_enabled: flag(o.scheduling_enabled!),
+      };
     });
-    process.stdout.write(`${id}\n`);
   },
 });
+
+/** One host node per agent: a node ID registered under another uuid is refused. */
+async function requireFreeNodeId(db: Kysely<Database>, nodeId: string, except?: string): Promise<void> {
+  let query = db.selectFrom("host_nodes").select("id").where("node_id", "=", nodeId);
+  if (except) query = query.where("id", "!=", except);
+  const other = await query.executeTakeFirst();
+  if (other) {
+    throw new UserError(
+      `node ID ${nodeId} is registered already as ${other.id}: see 'vdc-manage host show ${other.id}'`,
+    );
+  }
+}
 
 const modify = command({
   name: "modify",
@@ -104,36 +99,18 @@ const modify = command({
   args: [arg("UUID", hostUuid)],
   options: { ...hostOptions, node_id: { field: nodeIdField, desc: "The node ID for the host node" } },
   async run({ store }: Ctx, [id], o) {
-    requireSomeChange(o, "host modify");
-    await store.db.transaction().execute(async (db) => {
-      await requireRow(db, "host_nodes", id!);
-      if (o.node_id) {
-        const other = await db
-          .selectFrom("host_nodes")
-          .select("id")
-          .where("node_id", "=", o.node_id)
-          .where("id", "!=", id!)
-          .executeTakeFirst();
-        if (other)
-          throw new UserError(`--node-id: node ID ${o.node_id} is registered already as ${other.id}`);
-      }
-      await db
-        .updateTable("host_nodes")
-        .set({
-          ...givenFields({
-            node_id: o.node_id,
-            display_name: o.display_name,
-            offering_cpu_cores: o.cpu_cores,
-            offering_memory_size: o.memory_size,
-            offering_disk_space_mb: o.disk_space,
-            hypervisor: o.hypervisor,
-            arch: o.arch,
-            scheduling_enabled: o.scheduling_enabled === undefined ? undefined : flag(o.scheduling_enabled),
-          }),
-          updated_at: now(),
-        })
-        .where("id", "=", id!)
-        .execute();
+    await modifyRow(store, "host_nodes", id!, o, async (db) => {
+      if (o.node_id) await requireFreeNodeId(db, o.node_id, id);
+      return {
+        node_id: o.node_id,
+        display_name: o.display_name,
+        offering_cpu_cores: o.cpu_cores,
+        offering_memory_size: o.memory_size,
+        offering_disk_space_mb: o.disk_space,
+        hypervisor: o.hypervisor,
+        arch: o.arch,
+        scheduling_enabled: o.scheduling_enabled === undefined ? undefined : flag(o.scheduling_enabled),
+      };
     });
   },
 });

@@ -2,12 +2,10 @@
 // instances launch from. `features --virtio` and `modify --os-type=windows`
 // are what make an image a Windows image (seed document).
 import { enumField, flagField, textField, uuidField } from "../../model/fields.js";
-import { generateUuid } from "../../model/uuid.js";
 import { arches, defaultAccountId, fileFormats, osTypes, serviceTypes } from "../../model/vocabulary.js";
 import { flag, imageRecord } from "../../store/records.js";
 import { arg, type CommandGroup, command } from "../command.js";
-import { requireSomeChange } from "./common-options.js";
-import { type Ctx, givenFields, now, requireFreeUuid, requireRow } from "./context.js";
+import { addRow, type Ctx, givenFields, modifyRow, requireRow } from "./context.js";
 import { delCommand, showCommand } from "./show-del.js";
 
 const imageUuid = uuidField("image");
@@ -55,36 +53,26 @@ const addLocal = command({
     os_type: { ...imageOptions.os_type, default: "linux" as const },
   },
   async run({ store }: Ctx, [backupObjectId], o) {
-    const id = o.uuid ?? generateUuid("image");
-    await store.db.transaction().execute(async (db) => {
-      if (o.uuid) await requireFreeUuid(db, "images", id);
+    await addRow(store, "images", "image", o.uuid, async (db) => {
       await requireRow(db, "backup_objects", backupObjectId!, "BACKUP_OBJECT_UUID");
       await requireRow(db, "accounts", o.account_id!, "--account-id");
-      const stamp = now();
-      await db
-        .insertInto("images")
-        .values({
-          id,
-          account_id: o.account_id!,
-          backup_object_id: backupObjectId!,
-          boot_dev_type: "local",
-          arch: o.arch!,
-          description: o.description ?? null,
-          file_format: o.file_format!,
-          root_device: o.root_device ?? null,
-          service_type: o.service_type!,
-          display_name: o.display_name!,
-          is_public: flag(o.is_public!),
-          is_cacheable: flag(o.is_cacheable!),
-          os_type: o.os_type!,
-          features: "{}",
-          state: "available",
-          created_at: stamp,
-          updated_at: stamp,
-        })
-        .execute();
+      return {
+        account_id: o.account_id!,
+        backup_object_id: backupObjectId!,
+        boot_dev_type: "local",
+        arch: o.arch!,
+        description: o.description ?? null,
+        file_format: o.file_format!,
+        root_device: o.root_device ?? null,
+        service_type: o.service_type!,
+        display_name: o.display_name!,
+        is_public: flag(o.is_public!),
+        is_cacheable: flag(o.is_cacheable!),
+        os_type: o.os_type!,
+        features: "{}",
+        state: "available",
+      };
     });
-    process.stdout.write(`${id}\n`);
   },
 });
 
@@ -97,25 +85,16 @@ const modify = command({
     backup_object_id: { field: backupObjectUuid, desc: "Backup object for the machine image" },
   },
   async run({ store }: Ctx, [id], o) {
-    requireSomeChange(o, "image modify");
-    await store.db.transaction().execute(async (db) => {
-      await requireRow(db, "images", id!);
+    await modifyRow(store, "images", id!, o, async (db) => {
       if (o.backup_object_id)
         await requireRow(db, "backup_objects", o.backup_object_id, "--backup-object-id");
       if (o.account_id) await requireRow(db, "accounts", o.account_id, "--account-id");
       const { is_public, is_cacheable, ...columns } = o;
-      await db
-        .updateTable("images")
-        .set({
-          ...givenFields({
-            ...columns,
-            is_public: is_public === undefined ? undefined : flag(is_public),
-            is_cacheable: is_cacheable === undefined ? undefined : flag(is_cacheable),
-          }),
-          updated_at: now(),
-        })
-        .where("id", "=", id!)
-        .execute();
+      return {
+        ...columns,
+        is_public: is_public === undefined ? undefined : flag(is_public),
+        is_cacheable: is_cacheable === undefined ? undefined : flag(is_cacheable),
+      };
     });
   },
 });
@@ -129,19 +108,13 @@ const features = command({
     acpi: { field: flagField, desc: "ACPI support enabled (--no-acpi to clear)" },
   },
   async run({ store }: Ctx, [id], o) {
-    requireSomeChange(o, "image features");
-    await store.db.transaction().execute(async (db) => {
-      const image = await requireRow(db, "images", id!);
+    await modifyRow(store, "images", id!, o, async (_db, image) => {
       const set: Record<string, boolean> = JSON.parse(image.features);
       for (const [name, on] of Object.entries(givenFields(o))) {
         if (on) set[name] = true;
         else delete set[name];
       }
-      await db
-        .updateTable("images")
-        .set({ features: JSON.stringify(set), updated_at: now() })
-        .where("id", "=", id!)
-        .execute();
+      return { features: JSON.stringify(set) };
     });
   },
 });

@@ -1,13 +1,11 @@
 // `vdc-manage network`: an IPv4 network and the range its addresses are leased from.
 import { enumField, intField, ipv4Field, textField, uuidField } from "../../model/fields.js";
 import { inNetwork, ipv4ToNumber, networkAddress, numberToIpv4 } from "../../model/ipv4.js";
-import { generateUuid } from "../../model/uuid.js";
 import { defaultAccountId, networkModes, serviceTypes } from "../../model/vocabulary.js";
 import { networkRecord } from "../../store/records.js";
 import { arg, type CommandGroup, command } from "../command.js";
 import { UserError } from "../errors.js";
-import { requireSomeChange } from "./common-options.js";
-import { type Ctx, givenFields, now, requireFreeUuid, requireRow } from "./context.js";
+import { addRow, type Ctx, modifyRow, requireRow } from "./context.js";
 import { delCommand, showCommand } from "./show-del.js";
 
 const networkUuid = uuidField("network");
@@ -88,28 +86,18 @@ const add = command({
   },
   async run({ store }: Ctx, _args, o) {
     const addressing = checkAddressing({ ...o, ipv4_network: o.ipv4_network!, prefix: o.prefix! });
-    const id = o.uuid ?? generateUuid("network");
-    await store.db.transaction().execute(async (db) => {
-      if (o.uuid) await requireFreeUuid(db, "networks", id);
+    await addRow(store, "networks", "network", o.uuid, async (db) => {
       await requireRow(db, "accounts", o.account_id!, "--account-id");
-      const stamp = now();
-      await db
-        .insertInto("networks")
-        .values({
-          id,
-          account_id: o.account_id!,
-          display_name: o.display_name ?? null,
-          ...addressing,
-          dns_server: o.dns ?? null,
-          network_mode: o.network_mode!,
-          service_type: o.service_type!,
-          description: o.description ?? null,
-          created_at: stamp,
-          updated_at: stamp,
-        })
-        .execute();
+      return {
+        account_id: o.account_id!,
+        display_name: o.display_name ?? null,
+        ...addressing,
+        dns_server: o.dns ?? null,
+        network_mode: o.network_mode!,
+        service_type: o.service_type!,
+        description: o.description ?? null,
+      };
     });
-    process.stdout.write(`${id}\n`);
   },
 });
 
@@ -119,9 +107,7 @@ const modify = command({
   args: [arg("UUID", networkUuid)],
   options: networkOptions,
   async run({ store }: Ctx, [id], o) {
-    requireSomeChange(o, "network modify");
-    await store.db.transaction().execute(async (db) => {
-      const current = await requireRow(db, "networks", id!);
+    await modifyRow(store, "networks", id!, o, async (db, current) => {
       if (o.account_id) await requireRow(db, "accounts", o.account_id, "--account-id");
       const addressing = checkAddressing({
         ipv4_network: o.ipv4_network ?? current.ipv4_network,
@@ -139,11 +125,7 @@ const modify = command({
         range_end: _e,
         ...columns
       } = o;
-      await db
-        .updateTable("networks")
-        .set({ ...addressing, ...givenFields({ ...columns, dns_server: dns }), updated_at: now() })
-        .where("id", "=", id!)
-        .execute();
+      return { ...addressing, ...columns, dns_server: dns };
     });
   },
 });
