@@ -2,20 +2,12 @@
 // with the field that checks it. Parsing, checking, defaults and --help all
 // come from the declaration; the command's `run` only does the work.
 import type { Field } from "../model/fields.js";
+import type { FieldSpec, Shape, ShapeValues } from "../model/shape.js";
 
-export interface OptionSpec<T = unknown> {
-  readonly field: Field<T>;
-  readonly desc: string;
-  readonly required?: boolean;
-  readonly default?: T;
-}
-
-export type OptionSpecs = Record<string, OptionSpec>;
-
-/** The checked options a command receives: absent ones are undefined unless they have a default. */
-export type OptionValues<S extends OptionSpecs> = {
-  [K in keyof S]: S[K] extends OptionSpec<infer T> ? T | undefined : never;
-};
+/** An option is a field of the command's shape. */
+export type OptionSpec<T = unknown> = FieldSpec<T>;
+export type OptionSpecs = Shape;
+export type OptionValues<S extends OptionSpecs> = ShapeValues<S>;
 
 export interface ArgSpec {
   readonly name: string;

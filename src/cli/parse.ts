@@ -3,6 +3,7 @@
 // underscores alike (`--cpu-cores`, `--cpu_cores`). Unknown options are
 // refused with the nearest known one, where the original silently ignored them.
 import { FieldError } from "../model/fields.js";
+import { parseShape, ShapeError } from "../model/shape.js";
 import type { ArgSpec, OptionSpecs, OptionValues } from "./command.js";
 import { UsageError, UserError } from "./errors.js";
 
@@ -81,24 +82,13 @@ export function parseLine<S extends OptionSpecs>(
     }
   });
 
-  const options: Record<string, unknown> = {};
-  for (const [key, spec] of Object.entries(specs)) {
-    const value = raw.get(key);
-    if (value === undefined) {
-      if (spec.required) {
-        throw new UsageError(`${optionWord(key)} is required (${spec.field.allowed ?? spec.desc})`);
-      }
-      options[key] = spec.default;
-      continue;
-    }
-    try {
-      options[key] = spec.field.parse(value);
-    } catch (err) {
-      if (err instanceof FieldError) throw new UserError(`${optionWord(key)}: ${err.message}`);
-      throw err;
-    }
+  try {
+    return { args, options: parseShape(specs, Object.fromEntries(raw), optionWord) };
+  } catch (err) {
+    if (err instanceof ShapeError)
+      throw err.kind === "value" ? new UserError(err.message) : new UsageError(err.message);
+    throw err;
   }
-  return { args, options: options as OptionValues<S> };
 }
 
 export const argWord = (a: ArgSpec) => (a.required ? a.name : `[${a.name}]`);

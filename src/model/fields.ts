@@ -13,13 +13,21 @@ export interface Field<T> {
   readonly type: string;
   /** Allowed values in a few words, shown by --help. */
   readonly allowed?: string;
-  /** Turns a raw value (command-line text, or a flag's `true`) into a checked value. */
-  parse(raw: string | boolean): T;
+  /** Turns a raw value (command-line text, a flag's `true`, a JSON value) into a checked value. */
+  parse(raw: unknown): T;
 }
 
-function text(raw: string | boolean, what: string): string {
-  if (typeof raw !== "string") throw new FieldError(`needs a value (${what})`);
-  return raw;
+function text(raw: unknown, what: string): string {
+  if (typeof raw === "string") return raw;
+  if (raw === true) throw new FieldError(`needs a value (${what})`);
+  throw new FieldError(`must be text (${what}), not ${describeJson(raw)}`);
+}
+
+/** A JSON value in a few words, for messages. */
+function describeJson(raw: unknown): string {
+  if (raw === null) return "null";
+  if (Array.isArray(raw)) return "a list";
+  return typeof raw === "object" ? "an object" : `${typeof raw} ${JSON.stringify(raw)}`;
 }
 
 export function textField(
@@ -61,7 +69,7 @@ export function intField(opts: { min?: number; max?: number } = {}): Field<numbe
     type: "integer",
     allowed: max === Number.MAX_SAFE_INTEGER ? words : `${words} up to ${max}`,
     parse(raw) {
-      const value = text(raw, words);
+      const value = typeof raw === "number" ? String(raw) : text(raw, words);
       if (!/^-?\d+$/.test(value.trim())) throw new FieldError(`'${value}' is not ${words}`);
       const n = Number(value.trim());
       if (n < min) throw new FieldError(`'${value}' is too small: it must be ${words}`);
@@ -103,9 +111,9 @@ export const flagField: Field<boolean> = {
   type: "flag",
   parse(raw) {
     if (typeof raw === "boolean") return raw;
-    if (raw === "true") return true;
-    if (raw === "false") return false;
-    throw new FieldError(`'${raw}' is not true or false: give the flag alone, or --no-... to turn it off`);
+    if (raw === "true" || raw === "1") return true;
+    if (raw === "false" || raw === "0") return false;
+    throw new FieldError(`'${typeof raw === "string" ? raw : describeJson(raw)}' is not true or false`);
   },
 };
 
@@ -143,3 +151,25 @@ export const baseUriField: Field<string> = {
     return value.endsWith("/") ? value : `${value}/`;
   },
 };
+
+/** A list of values of one field; a single value counts as a list of one (form bodies send `name[]=a`). */
+export function listField<T>(item: Field<T>, opts: { max?: number } = {}): Field<T[]> {
+  const max = opts.max ?? 100;
+  return {
+    type: `list of ${item.type}`,
+    allowed: item.allowed && `a list, each ${item.allowed}`,
+    parse(raw) {
+      const items = Array.isArray(raw) ? raw : [raw];
+      if (items.length > max) throw new FieldError(`has ${items.length} items; at most ${max} are allowed`);
+      return items.map((v, i) => {
+        try {
+          return item.parse(v);
+        } catch (err) {
+          if (err instanceof FieldError && items.length > 1)
+            throw new FieldError(`item ${i + 1}: ${err.message}`);
+          throw err;
+        }
+      });
+    },
+  };
+}
