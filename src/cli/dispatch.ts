@@ -5,7 +5,9 @@ import { UsageError, UserError } from "./errors.js";
 import { argWord, optionWord, parseLine } from "./parse.js";
 
 export interface Program<C> {
-  readonly root: CommandGroup<C>;
+  /** A group of commands (vdc-manage), or one command (dcmgr). */
+  // biome-ignore lint/suspicious/noExplicitAny: a program's commands have every option shape
+  readonly root: CommandGroup<C> | Command<any, C>;
   /** Opens what the commands need (the store); called only when a command runs. */
   openContext(): Promise<C>;
   closeContext(ctx: C): Promise<void>;

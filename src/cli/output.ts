@@ -1,5 +1,13 @@
 // How listings and records are printed: aligned columns and `Key: value`
 // lines for people, and `--json` for scripts.
+import { flagField } from "../model/fields.js";
+import type { OptionSpec } from "./command.js";
+
+export const jsonOption: OptionSpec<boolean> = {
+  field: flagField,
+  desc: "Print JSON instead of text",
+  default: false,
+};
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -59,3 +59,8 @@ export function parseShape<S extends Shape>(
   }
   return values as ShapeValues<S>;
 }
+
+/** The given values only: a field left out leaves its column as it is. */
+export function givenFields<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -46,7 +46,8 @@ export function generateUuid(kind: ResourceKind): string {
 export function uuidProblem(kind: ResourceKind, value: string): string | undefined {
   const prefix = uuidPrefixes[kind];
   if (!value.startsWith(`${prefix}-`)) {
-    return `must start with '${prefix}-' (a ${resourceWords[kind]} uuid), e.g. ${prefix}-demo1xyz`;
+    const article = /^[aeiou]/.test(resourceWords[kind]) ? "an" : "a";
+    return `must start with '${prefix}-' (${article} ${resourceWords[kind]} uuid), e.g. ${prefix}-demo1xyz`;
   }
   const body = value.slice(prefix.length + 1);
   if (body.length === 0 || body.length > maxUuidBodyLength || !/^[a-z0-9]+$/.test(body)) {

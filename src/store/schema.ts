@@ -169,6 +169,8 @@ export interface InstancesTable {
   updated_at: string;
   terminated_at: string | null;
   deleted_at: string | null;
+  /** A power action the user asked for and the host agent has not yet carried out. */
+  requested_action: string | null;
 }
 
 export interface InstanceSecurityGroupsTable {
@@ -193,6 +195,15 @@ export interface NetworkLeasesTable {
   created_at: string;
 }
 
+/** Bearer tokens, stored as their SHA-256: `account` tokens for users, `host_node` tokens for agents. */
+export interface ApiTokensTable {
+  token_hash: string;
+  kind: string;
+  subject_id: string;
+  description: string | null;
+  created_at: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   node_states: NodeStatesTable;
@@ -209,6 +220,7 @@ export interface Database {
   instance_security_groups: InstanceSecurityGroupsTable;
   instance_vifs: InstanceVifsTable;
   network_leases: NetworkLeasesTable;
+  api_tokens: ApiTokensTable;
 }
 
 export type TableName = keyof Database;
@@ -230,4 +242,5 @@ export const tableNames: readonly TableName[] = [
   "instance_security_groups",
   "instance_vifs",
   "network_leases",
+  "api_tokens",
 ];

@@ -1,6 +1,7 @@
 // What every vdc-manage command works with, and what they share: a referenced
 // row must exist, a chosen uuid must be free, an add or modify is one transaction.
 import type { Insertable, Kysely, Updateable } from "kysely";
+import { givenFields } from "../../model/shape.js";
 import { generateUuid, type ResourceKind } from "../../model/uuid.js";
 import type { Database } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
@@ -35,7 +36,7 @@ const commandWords: Record<KeyedTable, string> = {
 
 /** What a table holds, in words, and the command that lists it. */
 const described: Record<KeyedTable, { words: string; list: string }> = {
-  accounts: { words: "account", list: "the accounts are a-shpoolxx and those the API created" },
+  accounts: { words: "account", list: "see 'vdc-manage account show'" },
   host_nodes: { words: "host node", list: "see 'vdc-manage host show'" },
   backup_storages: { words: "backup storage", list: "see 'vdc-manage backupstorage show'" },
   backup_objects: { words: "backup object", list: "see 'vdc-manage backupobject show'" },
@@ -71,11 +72,6 @@ export async function requireFreeUuid(db: Kysely<Database>, table: KeyedTable, i
       `--uuid: ${described[table].words} '${id}' exists already: choose another --uuid, or leave it out to get a new one`,
     );
   }
-}
-
-/** The given fields only: an option left out leaves its column as it is. */
-export function givenFields<T extends Record<string, unknown>>(fields: T): Partial<T> {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export const now = () => new Date().toISOString();

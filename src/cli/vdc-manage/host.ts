@@ -7,8 +7,7 @@ import { flag, hostNodeRecord } from "../../store/records.js";
 import type { Database } from "../../store/schema.js";
 import { arg, type CommandGroup, command, optionalArg } from "../command.js";
 import { UserError } from "../errors.js";
-import { printJson, printRecord, printTable } from "../output.js";
-import { jsonOption } from "./common-options.js";
+import { jsonOption, printJson, printRecord, printTable } from "../output.js";
 import { addRow, type Ctx, modifyRow, requireRow } from "./context.js";
 import { delCommand } from "./show-del.js";
 

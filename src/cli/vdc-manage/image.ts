@@ -2,10 +2,11 @@
 // instances launch from. `features --virtio` and `modify --os-type=windows`
 // are what make an image a Windows image (seed document).
 import { enumField, flagField, textField, uuidField } from "../../model/fields.js";
+import { givenFields } from "../../model/shape.js";
 import { arches, defaultAccountId, fileFormats, osTypes, serviceTypes } from "../../model/vocabulary.js";
 import { flag, imageRecord } from "../../store/records.js";
 import { arg, type CommandGroup, command } from "../command.js";
-import { addRow, type Ctx, givenFields, modifyRow, requireRow } from "./context.js";
+import { addRow, type Ctx, modifyRow, requireRow } from "./context.js";
 import { delCommand, showCommand } from "./show-del.js";
 
 const imageUuid = uuidField("image");

@@ -4,6 +4,7 @@ import { openStore } from "../../store/store.js";
 import type { CommandGroup } from "../command.js";
 import { runProgram } from "../dispatch.js";
 import { UserError } from "../errors.js";
+import { accountCommands, tokenCommands } from "./account.js";
 import { backupObjectCommands } from "./backup-object.js";
 import { backupStorageCommands } from "./backup-storage.js";
 import type { Ctx } from "./context.js";
@@ -28,6 +29,8 @@ const root: CommandGroup<Ctx> = {
     networkCommands,
     keypairCommands,
     securityGroupCommands,
+    accountCommands,
+    tokenCommands,
   ],
 };
 

@@ -5,8 +5,7 @@ import type { Field } from "../../model/fields.js";
 import type { Database } from "../../store/schema.js";
 import { arg, command, optionalArg } from "../command.js";
 import { UserError } from "../errors.js";
-import { printJson, printRecord, printTable } from "../output.js";
-import { jsonOption } from "./common-options.js";
+import { jsonOption, printJson, printRecord, printTable } from "../output.js";
 import { type Ctx, type KeyedTable, requireRow } from "./context.js";
 
 export interface ShownResource<T extends KeyedTable, R> {

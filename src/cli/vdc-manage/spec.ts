@@ -1,12 +1,13 @@
 // `vdc-manage spec`: named instance presets (`instance_spec_name`, e.g. kvm.xlarge).
 import { enumField, intField, textField } from "../../model/fields.js";
+import { givenFields } from "../../model/shape.js";
 import { arches, hypervisors } from "../../model/vocabulary.js";
 import { instanceSpecRecord } from "../../store/records.js";
 import { arg, type CommandGroup, command, optionalArg } from "../command.js";
 import { UserError } from "../errors.js";
-import { printJson, printRecord, printTable } from "../output.js";
-import { jsonOption, requireSomeChange } from "./common-options.js";
-import { type Ctx, givenFields, now } from "./context.js";
+import { jsonOption, printJson, printRecord, printTable } from "../output.js";
+import { requireSomeChange } from "./common-options.js";
+import { type Ctx, now } from "./context.js";
 
 const specName = textField({
   max: 64,

@@ -4,6 +4,7 @@
 import type { Kysely, MigrationProvider } from "kysely";
 import { type SeedSettings, seedFreshStore } from "../seed.js";
 import * as initial from "./0001-initial.js";
+import * as api from "./0003-api.js";
 
 export function migrationsFor(seed: SeedSettings): MigrationProvider {
   return {
@@ -11,6 +12,7 @@ export function migrationsFor(seed: SeedSettings): MigrationProvider {
       "0001-initial": initial,
       // biome-ignore lint/suspicious/noExplicitAny: the migrator hands out an untyped handle
       "0002-seed": { up: (db: Kysely<any>) => seedFreshStore(db, seed) },
+      "0003-api": api,
     }),
   };
 }

@@ -1,0 +1,75 @@
+// mussel's HTTP calls: form bodies as the original's curl sent them, the
+// account header, and API errors turned into one clear line.
+import { UserError } from "../errors.js";
+import type { MusselConfig } from "./config.js";
+
+export type Params = Record<string, string | string[] | undefined>;
+
+export class ApiCallError extends UserError {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly errorName: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Answer {
+  body: string;
+  contentType: string;
+}
+
+export async function call(
+  config: MusselConfig,
+  method: string,
+  path: string,
+  opts: { params?: Params; query?: Params; format?: "json" | "yml" } = {},
+): Promise<Answer> {
+  const format = opts.format ?? config.format;
+  const query = encode(opts.query ?? {});
+  const url = `${config.baseUri}${path}.${format}${query ? `?${query}` : ""}`;
+  const headers: Record<string, string> = { "X-VDC-Account-ID": config.accountId };
+  if (config.apiToken) headers.Authorization = `Bearer ${config.apiToken}`;
+  let body: string | undefined;
+  if (opts.params) {
+    body = encode(opts.params);
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, { method, headers, body });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new UserError(
+      `cannot reach dcmgr at ${config.baseUri} (${cause}): is it running? (DCMGR_HOST, DCMGR_PORT)`,
+    );
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let name = `HTTP ${res.status}`;
+    let message = text.trim();
+    try {
+      const e = JSON.parse(text) as { error?: string; message?: string };
+      name = e.error?.replace(/^Dcmgr::Endpoints::Errors::/, "") ?? name;
+      message = e.message ?? message;
+    } catch {
+      const m = /:message: (.*)/.exec(text);
+      const n = /:error: Dcmgr::Endpoints::Errors::(\S+)/.exec(text);
+      if (m) message = m[1]!.replace(/^"(.*)"$/, "$1");
+      if (n) name = n[1]!;
+    }
+    throw new ApiCallError(`${message} (${name})`, res.status, name);
+  }
+  return { body: text, contentType: res.headers.get("content-type") ?? "" };
+}
+
+function encode(params: Params): string {
+  const out = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out.append(`${key}[]`, v);
+    else out.append(key, value);
+  }
+  return out.toString();
+}

@@ -1,0 +1,50 @@
+// API errors in the original's shape: `{"error": "Dcmgr::Endpoints::Errors::Name",
+// "message": ..., "code": ...}` with a 4xx status; never a stack trace.
+
+export class ApiError extends Error {
+  constructor(
+    /** The original's error class name, e.g. UnknownInstance. */
+    override readonly name: string,
+    readonly statusCode: number,
+    /** The original's numeric code. */
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  body() {
+    return { error: `Dcmgr::Endpoints::Errors::${this.name}`, message: this.message, code: this.code };
+  }
+}
+
+const define = (name: string, status: number, code: string) => (message: string) =>
+  new ApiError(name, status, code, message);
+
+export const errors = {
+  unknownUuid: define("UnknownUUIDResource", 404, "100"),
+  invalidCredentialHeaders: define("InvalidCredentialHeaders", 400, "102"),
+  invalidRequestCredentials: define("InvalidRequestCredentials", 400, "103"),
+  operationNotPermitted: define("OperationNotPermitted", 403, "105"),
+  unknownHostNode: define("UnknownHostNode", 404, "114"),
+  unknownInstance: define("UnknownInstance", 404, "115"),
+  undefinedRequiredParameter: define("UndefinedRequiredParameter", 400, "118"),
+  outOfHostCapacity: define("OutOfHostCapacity", 503, "120"),
+  unknownSshKeyPair: define("UnknownSshKeyPair", 404, "121"),
+  invalidInstanceState: define("InvalidInstanceState", 409, "125"),
+  unknownImage: define("UnknownImage", 404, "127"),
+  unknownInstanceSpec: define("UnknownInstanceSpec", 404, "128"),
+  unknownNetwork: define("UnknownNetwork", 404, "129"),
+  outOfNetworkCapacity: define("OutOfNetworkCapacity", 503, "130"),
+  unknownSecurityGroup: define("UnknownSecurityGroup", 404, "133"),
+  invalidSecurityGroupRule: define("InvalidSecurityGroupRule", 400, "142"),
+  invalidParameter: define("InvalidParameter", 400, "143"),
+  unknownBackupObject: define("UnknownBackupObject", 404, "156"),
+  existsRegisteredInstance: define("ExistsRegisteredInstance", 409, "158"),
+  invalidSshPublicKey: define("InvalidSshPublicKey", 400, "173"),
+  passwordNotInDatabase: define("PasswordNotInDatabase", 404, "201"),
+  notFound: define("UnknownResource", 404, "404"),
+  payloadTooLarge: define("PayloadTooLarge", 413, "413"),
+  unsupportedMediaType: define("UnsupportedMediaType", 415, "415"),
+  internal: define("InternalError", 500, "500"),
+};

@@ -1,0 +1,264 @@
+// Launching an instance: check what the request names (all within the
+// caller's account), size it, place it on a host and lease its addresses, all
+// in one transaction so that concurrent launches never overcommit a host or
+// share an address. The instance is left `pending` for its host agent.
+import { randomBytes } from "node:crypto";
+import type { Kysely, Transaction } from "kysely";
+import { ipv4ToNumber, numberToIpv4 } from "../model/ipv4.js";
+import { chooseHost } from "../model/placement.js";
+import { generateUuid } from "../model/uuid.js";
+import { defaultAccountId, defaultNetwork } from "../model/vocabulary.js";
+import type { Database } from "../store/schema.js";
+import type { Store } from "../store/store.js";
+import { errors } from "./errors.js";
+
+export interface LaunchRequest {
+  image_id?: string;
+  instance_spec_name?: string;
+  hypervisor?: string;
+  cpu_cores?: number;
+  memory_size?: number;
+  ssh_key_id?: string;
+  security_groups?: string[];
+  vifs?: VifRequest[];
+  hostname?: string;
+  display_name?: string;
+  user_data?: string;
+  host_node_id?: string;
+  service_type?: string;
+}
+
+export interface VifRequest {
+  network?: string;
+  security_groups?: string[];
+}
+
+export const windowsKeyRule =
+  "Windows instances need an RSA ssh key: the initial password is encrypted with it";
+
+export async function launch(store: Store, accountId: string, req: LaunchRequest): Promise<string> {
+  const id = generateUuid("instance");
+  const lockRows = store.kind === "postgres";
+  await store.db.transaction().execute(async (db) => {
+    const image = await db
+      .selectFrom("images")
+      .selectAll()
+      .where("id", "=", req.image_id!)
+      .where((eb) => eb.or([eb("account_id", "=", accountId), eb("is_public", "=", 1)]))
+      .executeTakeFirst();
+    if (!image) throw errors.unknownImage(`image_id: ${req.image_id} does not exist`);
+
+    const size = await sizing(db, req);
+    const key = await sshKey(db, accountId, req.ssh_key_id, image.os_type === "windows");
+    const vifRequests = req.vifs ?? [{ network: defaultNetwork.id }];
+    const groupIds = [
+      ...new Set([...(req.security_groups ?? []), ...vifRequests.flatMap((v) => v.security_groups ?? [])]),
+    ];
+    for (const g of groupIds) {
+      const found = await db
+        .selectFrom("security_groups")
+        .select("id")
+        .where("id", "=", g)
+        .where("account_id", "=", accountId)
+        .executeTakeFirst();
+      if (!found) throw errors.unknownSecurityGroup(`security_groups: ${g} does not exist`);
+    }
+
+    const hostId = await place(db, lockRows, { ...size, arch: image.arch, host_node_id: req.host_node_id });
+    const stamp = new Date().toISOString();
+    await db
+      .insertInto("instances")
+      .values({
+        id,
+        account_id: accountId,
+        host_node_id: hostId,
+        image_id: image.id,
+        instance_spec_name: req.instance_spec_name ?? null,
+        cpu_cores: size.cpu_cores,
+        memory_size: size.memory_size,
+        hypervisor: size.hypervisor,
+        arch: image.arch,
+        os_type: image.os_type,
+        state: "pending",
+        status: "init",
+        error: null,
+        hostname: req.hostname ?? id.slice(2),
+        display_name: req.display_name ?? null,
+        service_type: req.service_type ?? image.service_type,
+        ssh_key_pair_id: key?.id ?? null,
+        ssh_public_key: key?.public_key ?? null,
+        user_data: req.user_data ?? null,
+        encrypted_password: null,
+        password_will_be_deleted_at: null,
+        created_at: stamp,
+        updated_at: stamp,
+        terminated_at: null,
+        deleted_at: null,
+        requested_action: null,
+      })
+      .execute();
+    if (groupIds.length) {
+      await db
+        .insertInto("instance_security_groups")
+        .values(groupIds.map((g) => ({ instance_id: id, security_group_id: g })))
+        .execute();
+    }
+    for (const [index, vif] of vifRequests.entries()) {
+      await addVif(db, lockRows, accountId, id, index, vif.network ?? defaultNetwork.id, stamp);
+    }
+  });
+  return id;
+}
+
+async function sizing(db: Kysely<Database>, req: LaunchRequest) {
+  if (req.instance_spec_name) {
+    const spec = await db
+      .selectFrom("instance_specs")
+      .selectAll()
+      .where("name", "=", req.instance_spec_name)
+      .executeTakeFirst();
+    if (!spec)
+      throw errors.unknownInstanceSpec(`instance_spec_name: ${req.instance_spec_name} does not exist`);
+    // Explicit values refine the preset.
+    return {
+      hypervisor: req.hypervisor ?? spec.hypervisor,
+      cpu_cores: req.cpu_cores ?? spec.cpu_cores,
+      memory_size: req.memory_size ?? spec.memory_size,
+    };
+  }
+  if (req.cpu_cores === undefined || req.memory_size === undefined) {
+    throw errors.undefinedRequiredParameter(
+      "give instance_spec_name (e.g. kvm.xlarge), or cpu_cores and memory_size",
+    );
+  }
+  return { hypervisor: req.hypervisor ?? "kvm", cpu_cores: req.cpu_cores, memory_size: req.memory_size };
+}
+
+async function sshKey(db: Kysely<Database>, accountId: string, keyId: string | undefined, windows: boolean) {
+  if (!keyId) {
+    if (windows) throw errors.invalidParameter(`${windowsKeyRule}; give ssh_key_id`);
+    return undefined;
+  }
+  const key = await db
+    .selectFrom("ssh_key_pairs")
+    .selectAll()
+    .where("id", "=", keyId)
+    .where("account_id", "=", accountId)
+    .executeTakeFirst();
+  if (!key) throw errors.unknownSshKeyPair(`ssh_key_id: ${keyId} does not exist`);
+  if (windows && key.key_type !== "ssh-rsa") {
+    throw errors.invalidParameter(`${windowsKeyRule}; ${keyId} is ${key.key_type}`);
+  }
+  return key;
+}
+
+async function place(
+  db: Transaction<Database>,
+  lockRows: boolean,
+  need: { hypervisor: string; arch: string; cpu_cores: number; memory_size: number; host_node_id?: string },
+): Promise<string> {
+  // PostgreSQL: lock the host rows so that concurrent launches place one after another.
+  let hostsQuery = db.selectFrom("host_nodes").selectAll().orderBy("id");
+  if (lockRows) hostsQuery = hostsQuery.forUpdate();
+  const hosts = await hostsQuery.execute();
+  if (need.host_node_id && !hosts.some((h) => h.id === need.host_node_id)) {
+    throw errors.unknownHostNode(`host_node_id: ${need.host_node_id} does not exist`);
+  }
+  const usage = await db
+    .selectFrom("instances")
+    .select((eb) => [
+      "host_node_id",
+      eb.fn.sum<number>("cpu_cores").as("cpu"),
+      eb.fn.sum<number>("memory_size").as("memory"),
+    ])
+    .where("host_node_id", "is not", null)
+    // Every state but terminated holds its cpu and memory (a halted instance may power on again).
+    .where("state", "!=", "terminated")
+    .groupBy("host_node_id")
+    .execute();
+  const choice = chooseHost(
+    hosts.map((h) => {
+      const used = usage.find((u) => u.host_node_id === h.id);
+      return {
+        id: h.id,
+        hypervisor: h.hypervisor,
+        arch: h.arch,
+        scheduling_enabled: h.scheduling_enabled === 1,
+        offering_cpu_cores: h.offering_cpu_cores,
+        offering_memory_size: h.offering_memory_size,
+        used_cpu_cores: Number(used?.cpu ?? 0),
+        used_memory_size: Number(used?.memory ?? 0),
+      };
+    }),
+    need,
+  );
+  if ("reason" in choice) throw errors.outOfHostCapacity(choice.reason);
+  return choice.host.id;
+}
+
+async function addVif(
+  db: Transaction<Database>,
+  lockRows: boolean,
+  accountId: string,
+  instanceId: string,
+  index: number,
+  networkId: string,
+  stamp: string,
+): Promise<void> {
+  // The operator's networks (those of the default account) are offered to every account.
+  let q = db
+    .selectFrom("networks")
+    .selectAll()
+    .where("id", "=", networkId)
+    .where("account_id", "in", [accountId, defaultAccountId]);
+  if (lockRows) q = q.forUpdate();
+  const network = await q.executeTakeFirst();
+  if (!network) throw errors.unknownNetwork(`vifs: network ${networkId} does not exist`);
+  const taken = new Set(
+    (
+      await db
+        .selectFrom("network_leases")
+        .select("ipv4_address")
+        .where("network_id", "=", networkId)
+        .execute()
+    ).map((l) => l.ipv4_address),
+  );
+  for (const reserved of [network.ipv4_gw, network.dns_server]) if (reserved) taken.add(reserved);
+  let address: string | undefined;
+  for (let n = ipv4ToNumber(network.range_begin); n <= ipv4ToNumber(network.range_end); n++) {
+    if (!taken.has(numberToIpv4(n))) {
+      address = numberToIpv4(n);
+      break;
+    }
+  }
+  if (!address) throw errors.outOfNetworkCapacity(`network ${networkId} has no free address left`);
+  const vifId = generateUuid("vif");
+  await db
+    .insertInto("instance_vifs")
+    .values({
+      id: vifId,
+      instance_id: instanceId,
+      network_id: networkId,
+      device_index: index,
+      mac_address: randomMac(),
+      port_forwards: "[]",
+    })
+    .execute();
+  await db
+    .insertInto("network_leases")
+    .values({ network_id: networkId, ipv4_address: address, vif_id: vifId, created_at: stamp })
+    .execute();
+}
+
+/** A locally administered MAC in QEMU's 52:54:00 range. */
+function randomMac(): string {
+  return ["52", "54", "00", ...[...randomBytes(3)].map((b) => b.toString(16).padStart(2, "0"))].join(":");
+}
+
+/** Terminating frees what the instance held: its addresses go back to their networks. */
+export async function releaseLeases(db: Kysely<Database>, instanceId: string): Promise<void> {
+  const vifIds = (
+    await db.selectFrom("instance_vifs").select("id").where("instance_id", "=", instanceId).execute()
+  ).map((v) => v.id);
+  if (vifIds.length) await db.deleteFrom("network_leases").where("vif_id", "in", vifIds).execute();
+}

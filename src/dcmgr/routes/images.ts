@@ -1,0 +1,38 @@
+// /images: the caller's own machine images and the public ones.
+import type { FastifyInstance } from "fastify";
+import { enumField } from "../../model/fields.js";
+import { osTypes, serviceTypes } from "../../model/vocabulary.js";
+import { imageRecord } from "../../store/records.js";
+import type { Store } from "../../store/store.js";
+import { page, pageShape } from "../collections.js";
+import { errors } from "../errors.js";
+import type { ShapeTypeProvider } from "../plumbing.js";
+import { idParams } from "./common.js";
+
+export function imageRoutes(app: FastifyInstance, store: Store): void {
+  const api = app.withTypeProvider<ShapeTypeProvider>();
+  const visible = (accountId: string) =>
+    store.db
+      .selectFrom("images")
+      .selectAll()
+      .where((eb) => eb.or([eb("account_id", "=", accountId), eb("is_public", "=", 1)]));
+
+  const query = {
+    ...pageShape,
+    service_type: { field: enumField(serviceTypes), desc: "only this service type" },
+    os_type: { field: enumField(osTypes), desc: "only this OS type" },
+  };
+  api.get("/images", { schema: { querystring: query } }, async (req) => {
+    let q = visible(req.accountId);
+    if (req.query.service_type) q = q.where("service_type", "=", req.query.service_type);
+    if (req.query.os_type) q = q.where("os_type", "=", req.query.os_type);
+    const rows = await q.orderBy("created_at").orderBy("id").execute();
+    return page(rows.map(imageRecord), req.query.start!, req.query.limit!);
+  });
+
+  api.get("/images/:id", { schema: { params: idParams("image") } }, async (req) => {
+    const row = await visible(req.accountId).where("id", "=", req.params.id!).executeTakeFirst();
+    if (!row) throw errors.unknownImage(`${req.params.id} does not exist`);
+    return imageRecord(row);
+  });
+}

@@ -1,0 +1,242 @@
+// /instances: launch, list, show, power, terminate, and the encrypted initial password.
+import type { FastifyInstance } from "fastify";
+import {
+  enumField,
+  type Field,
+  FieldError,
+  flagField,
+  intField,
+  listField,
+  textField,
+  uuidField,
+} from "../../model/fields.js";
+import { actionAllowedFrom, instanceStates } from "../../model/instance-state.js";
+import { hypervisors, serviceTypes } from "../../model/vocabulary.js";
+import type { Store } from "../../store/store.js";
+import { page, pageShape } from "../collections.js";
+import { errors } from "../errors.js";
+import { launch, releaseLeases, type VifRequest } from "../launch.js";
+import { forgetExpiredPasswords } from "../passwords.js";
+import type { ShapeTypeProvider } from "../plumbing.js";
+import { instanceViews } from "../views.js";
+import { idParams, now, owned } from "./common.js";
+
+/** `vifs` as the original took it: JSON text (or an object), `{"eth0": {"network": "nw-...", "security_groups": [...]}}`. */
+const vifsField: Field<VifRequest[]> = {
+  type: "json",
+  allowed: '{"eth0": {"network": "nw-...", "security_groups": ["sg-..."]}}',
+  parse(raw) {
+    let value: unknown = raw;
+    if (typeof raw === "string") {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        throw new FieldError(`is not JSON: write {"eth0": {"network": "nw-demo1"}}`);
+      }
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new FieldError(`must be an object of interfaces: {"eth0": {"network": "nw-demo1"}}`);
+    }
+    const entries = Object.entries(value).sort(([a], [b]) => a.localeCompare(b));
+    if (entries.length === 0 || entries.length > 4) throw new FieldError("must name 1 to 4 interfaces");
+    const network = uuidField("network");
+    const groups = listField(uuidField("securityGroup"));
+    return entries.map(([name, v]) => {
+      if (typeof v !== "object" || v === null)
+        throw new FieldError(`${name} must be an object with a network`);
+      const { network: n, security_groups: g, ...rest } = v as Record<string, unknown>;
+      const unknown = Object.keys(rest);
+      if (unknown.length)
+        throw new FieldError(`${name}: unknown field ${unknown[0]}: use network, security_groups`);
+      try {
+        return {
+          network: n === undefined ? undefined : network.parse(n),
+          security_groups: g === undefined ? undefined : groups.parse(g),
+        };
+      } catch (err) {
+        if (err instanceof FieldError) throw new FieldError(`${name}: ${err.message}`);
+        throw err;
+      }
+    });
+  },
+};
+
+const launchShape = {
+  image_id: { field: uuidField("image"), desc: "image to launch", required: true },
+  instance_spec_name: { field: textField({ max: 64 }), desc: "instance spec, e.g. kvm.xlarge" },
+  hypervisor: { field: enumField(hypervisors), desc: "hypervisor" },
+  cpu_cores: { field: intField({ max: 256 }), desc: "cpu cores" },
+  memory_size: { field: intField({ max: 4194304 }), desc: "memory (MB)" },
+  ssh_key_id: { field: uuidField("sshKeyPair"), desc: "ssh key pair; Windows images need an RSA one" },
+  security_groups: { field: listField(uuidField("securityGroup"), { max: 16 }), desc: "security groups" },
+  vifs: { field: vifsField, desc: "network interfaces" },
+  hostname: {
+    field: textField({
+      max: 63,
+      pattern: /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/,
+      patternWords: "letters, digits and inner dashes, up to 63",
+    }),
+    desc: "host name",
+  },
+  display_name: { field: textField(), desc: "display name" },
+  user_data: { field: textField({ max: 16384 }), desc: "user data for the guest (16 KiB at most)" },
+  host_node_id: { field: uuidField("hostNode"), desc: "place on this host node" },
+  service_type: { field: enumField(serviceTypes), desc: "service type" },
+  ha_enabled: { field: flagField, desc: "accepted for compatibility; ignored" },
+};
+
+const listShape = {
+  ...pageShape,
+  state: {
+    field: enumField([...instanceStates, "alive"]),
+    desc: "only this state; alive: all but terminated",
+  },
+  service_type: { field: enumField(serviceTypes), desc: "only this service type" },
+};
+
+export function instanceRoutes(app: FastifyInstance, store: Store): void {
+  const api = app.withTypeProvider<ShapeTypeProvider>();
+  const params = idParams("instance");
+  const load = (id: string, accountId: string) =>
+    owned(store.db, "instances", id, accountId, errors.unknownInstance);
+  const view = async (id: string, accountId: string) =>
+    (await instanceViews(store.db, [await load(id, accountId)]))[0]!;
+
+  api.get("/instances", { schema: { querystring: listShape } }, async (req) => {
+    let q = store.db.selectFrom("instances").selectAll().where("account_id", "=", req.accountId);
+    if (req.query.state === "alive") q = q.where("state", "!=", "terminated");
+    else if (req.query.state) q = q.where("state", "=", req.query.state);
+    if (req.query.service_type) q = q.where("service_type", "=", req.query.service_type);
+    const rows = await q.orderBy("created_at").orderBy("id").execute();
+    const [envelope] = page(rows, req.query.start!, req.query.limit!);
+    return [{ ...envelope!, results: await instanceViews(store.db, envelope!.results) }];
+  });
+
+  api.get("/instances/:id", { schema: { params } }, (req) => view(req.params.id!, req.accountId));
+
+  api.post("/instances", { schema: { body: launchShape } }, async (req) => {
+    const { ha_enabled: _ignored, ...request } = req.body;
+    return view(await launch(store, req.accountId, request), req.accountId);
+  });
+
+  const updateShape = {
+    display_name: launchShape.display_name,
+    ssh_key_id: launchShape.ssh_key_id,
+  };
+  api.put("/instances/:id", { schema: { params, body: updateShape } }, async (req) => {
+    const id = req.params.id!;
+    await load(id, req.accountId);
+    if (req.body.ssh_key_id)
+      await owned(store.db, "ssh_key_pairs", req.body.ssh_key_id, req.accountId, errors.unknownSshKeyPair);
+    await store.db
+      .updateTable("instances")
+      .set({
+        ...(req.body.display_name !== undefined && { display_name: req.body.display_name }),
+        ...(req.body.ssh_key_id !== undefined && { ssh_key_pair_id: req.body.ssh_key_id }),
+        updated_at: now(),
+      })
+      .where("id", "=", id)
+      .execute();
+    return view(id, req.accountId);
+  });
+
+  api.delete("/instances/:id", { schema: { params } }, async (req) => {
+    const id = req.params.id!;
+    await store.db.transaction().execute(async (db) => {
+      const instance = await owned(db, "instances", id, req.accountId, errors.unknownInstance);
+      if (instance.state === "terminated") throw errors.invalidInstanceState(`${id} is terminated already`);
+      const stamp = now();
+      if (instance.state === "scheduling" || instance.state === "pending") {
+        // No agent has started it: nothing runs, so it ends here.
+        await releaseLeases(db, id);
+        await db
+          .updateTable("instances")
+          .set({
+            state: "terminated",
+            status: "offline",
+            terminated_at: stamp,
+            requested_action: null,
+            updated_at: stamp,
+          })
+          .where("id", "=", id)
+          .execute();
+      } else {
+        await db
+          .updateTable("instances")
+          .set({ state: "shuttingdown", requested_action: "terminate", updated_at: stamp })
+          .where("id", "=", id)
+          .execute();
+      }
+    });
+    return [id];
+  });
+
+  const powerShape = {
+    force: { field: flagField, desc: "power off at once instead of asking the guest (ACPI)" },
+  };
+  api.put("/instances/:id/poweroff", { schema: { params, body: powerShape } }, async (req) => {
+    const force = req.body.force ?? false;
+    // A poweroff already asked of the guest may be forced while it is under way.
+    const from = force ? [...actionAllowedFrom.poweroff, "halting"] : actionAllowedFrom.poweroff;
+    return requestAction(
+      req.params.id!,
+      req.accountId,
+      "poweroff",
+      from,
+      force ? "poweroff_force" : "poweroff",
+      "halting",
+    );
+  });
+  api.put("/instances/:id/poweron", { schema: { params } }, async (req) =>
+    requestAction(req.params.id!, req.accountId, "poweron", actionAllowedFrom.poweron, "poweron"),
+  );
+  api.put("/instances/:id/reboot", { schema: { params } }, async (req) =>
+    requestAction(req.params.id!, req.accountId, "reboot", actionAllowedFrom.reboot, "reboot"),
+  );
+
+  /** Records a power action for the host agent; the state moves only where api.md says it does at once. */
+  async function requestAction(
+    id: string,
+    accountId: string,
+    action: string,
+    allowedFrom: readonly string[],
+    requested: string,
+    nextState?: string,
+  ) {
+    await store.db.transaction().execute(async (db) => {
+      const instance = await owned(db, "instances", id, accountId, errors.unknownInstance);
+      if (!allowedFrom.includes(instance.state)) {
+        throw errors.invalidInstanceState(
+          `${id} is ${instance.state}: ${action} needs it ${allowedFrom.join(" or ")}`,
+        );
+      }
+      await db
+        .updateTable("instances")
+        .set({ requested_action: requested, ...(nextState && { state: nextState }), updated_at: now() })
+        .where("id", "=", id)
+        .execute();
+    });
+    return view(id, accountId);
+  }
+
+  api.get("/instances/:id/password", { schema: { params } }, async (req) => {
+    await forgetExpiredPasswords(store.db, new Date());
+    const instance = await load(req.params.id!, req.accountId);
+    if (instance.encrypted_password === null) {
+      throw errors.passwordNotInDatabase(
+        `no encrypted password for ${instance.id} (it is ${instance.state}): the password appears once its first boot ends, and is gone once deleted`,
+      );
+    }
+    return { id: instance.id, encrypted_password: instance.encrypted_password };
+  });
+
+  api.delete("/instances/:id/password", { schema: { params } }, async (req) => {
+    await load(req.params.id!, req.accountId);
+    await store.db
+      .updateTable("instances")
+      .set({ encrypted_password: null, password_will_be_deleted_at: null, updated_at: now() })
+      .where("id", "=", req.params.id!)
+      .execute();
+    return [req.params.id];
+  });
+}
