@@ -3,9 +3,11 @@
 // that host node. The agent learns what each instance should be from here and
 // reports what it is; it needs nothing else to reach the store.
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Kysely } from "kysely";
 import { enumField, type Field, FieldError, listField, textField } from "../../model/fields.js";
 import { instanceStates } from "../../model/instance-state.js";
 import { prefixToNetmask } from "../../model/ipv4.js";
+import type { Database } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
 import { bearerToken, tokenSubject } from "../caller.js";
 import { errors } from "../errors.js";
@@ -70,8 +72,8 @@ export function agentRoutes(app: FastifyInstance, store: Store, passwords: Passw
   const params = idParams("instance");
 
   /** An instance of the caller's host node, or a 404 exactly as for an unknown one. */
-  async function placed(req: FastifyRequest, id: string) {
-    const row = await store.db
+  async function placed(db: Kysely<Database>, req: FastifyRequest, id: string) {
+    const row = await db
       .selectFrom("instances")
       .selectAll()
       .where("id", "=", id)
@@ -208,7 +210,7 @@ export function agentRoutes(app: FastifyInstance, store: Store, passwords: Passw
     const id = req.params.id!;
     const body = req.body;
     await store.db.transaction().execute(async (db) => {
-      const instance = await placed(req, id);
+      const instance = await placed(db, req, id);
       const stamp = now();
       const terminated = body.state === "terminated";
       if (terminated) await releaseLeases(db, id);
@@ -252,7 +254,7 @@ export function agentRoutes(app: FastifyInstance, store: Store, passwords: Passw
     },
   };
   api.put("/instances/:id/password", { schema: { params, body: passwordShape } }, async (req) => {
-    await placed(req, req.params.id!);
+    await placed(store.db, req, req.params.id!);
     const stampDate = new Date();
     await store.db
       .updateTable("instances")

@@ -1,0 +1,132 @@
+// A real dcmgr on a loopback port over a fresh store, and requests to it.
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { hashToken } from "../../src/dcmgr/caller.js";
+import { buildServer, type ServerOptions } from "../../src/dcmgr/server.js";
+import type { Store } from "../../src/store/store.js";
+import { run } from "./cli.js";
+import { commandsOnPath, repoRoot } from "./paths.js";
+import { type Backend, freshStore, type TestStore } from "./stores.js";
+
+export interface Answer {
+  status: number;
+  text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
+  body: any;
+  contentType: string;
+}
+
+export interface RequestOptions {
+  /** Sent form-encoded, as curl --data-urlencode does; lists as name[]=. */
+  form?: Record<string, string | string[]>;
+  json?: unknown;
+  /** Raw body with its content type. */
+  raw?: { type: string; body: string };
+  account?: string | null;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestApi {
+  readonly t: TestStore;
+  readonly store: Store;
+  readonly app: FastifyInstance;
+  /** http://127.0.0.1:PORT */
+  readonly origin: string;
+  /** A user API call under /api/12.03, as account a-shpoolxx unless told otherwise. */
+  req(method: string, path: string, opts?: RequestOptions): Promise<Answer>;
+  /** A host agent's call under /api/agent/v1 with its host node's token. */
+  agent(token: string, method: string, path: string, json?: unknown): Promise<Answer>;
+  /** A token for an account or a host node, stored as vdc-manage token add stores it. */
+  token(kind: "account" | "host_node", subject: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startApi(backend: Backend, options: Partial<ServerOptions> = {}): Promise<TestApi> {
+  const t = await freshStore(backend);
+  // The seed document's registration: host hn-demo1, image wmi-windows2008r2 (windows, virtio).
+  const bin = commandsOnPath();
+  const seeded = await run("bash", [join(repoRoot, "test/fixtures/seed-registration.sh")], {
+    ...t.env,
+    PATH: `${bin}:${process.env.PATH}`,
+  });
+  if (seeded.code !== 0) throw new Error(`seed registration failed: ${seeded.stderr}`);
+  const store = await t.open();
+  const app = await buildServer(store, {
+    requireTokens: false,
+    passwords: { deleteAfterMinutes: 0 },
+    ...options,
+  });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const address = app.server.address();
+  const origin = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+
+  async function send(url: string, method: string, opts: RequestOptions = {}): Promise<Answer> {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.account !== null) headers["X-VDC-Account-ID"] = opts.account ?? "a-shpoolxx";
+    if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+    let body: string | undefined;
+    if (opts.form) {
+      const p = new URLSearchParams();
+      for (const [k, v] of Object.entries(opts.form)) {
+        if (Array.isArray(v)) for (const x of v) p.append(`${k}[]`, x);
+        else p.append(k, v);
+      }
+      body = p.toString();
+      headers["Content-Type"] = "application/x-www-form-urlencoded";
+    } else if (opts.json !== undefined) {
+      body = JSON.stringify(opts.json);
+      headers["Content-Type"] = "application/json";
+    } else if (opts.raw) {
+      body = opts.raw.body;
+      headers["Content-Type"] = opts.raw.type;
+    }
+    const res = await fetch(url, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // YAML or empty: the text is the answer.
+    }
+    return { status: res.status, text, body: parsed, contentType: res.headers.get("content-type") ?? "" };
+  }
+
+  return {
+    t,
+    store,
+    app,
+    origin,
+    req: (method, path, opts) => send(`${origin}/api/12.03${path}`, method, opts),
+    agent: (token, method, path, json) =>
+      send(`${origin}/api/agent/v1${path}`, method, { account: null, token, json }),
+    async token(kind, subject) {
+      const token = randomBytes(18).toString("base64url");
+      await store.db
+        .insertInto("api_tokens")
+        .values({
+          token_hash: hashToken(token),
+          kind,
+          subject_id: subject,
+          description: null,
+          created_at: new Date().toISOString(),
+        })
+        .execute();
+      return token;
+    },
+    async close() {
+      await app.close();
+      await store.close();
+      await t.dispose();
+    },
+  };
+}
+
+export async function addAccount(store: Store, id: string): Promise<void> {
+  const stamp = new Date().toISOString();
+  await store.db
+    .insertInto("accounts")
+    .values({ id, display_name: id, created_at: stamp, updated_at: stamp })
+    .execute();
+}
