@@ -51,6 +51,8 @@ function parseForm(body: string): Record<string, unknown> {
 }
 
 export function installPlumbing(app: FastifyInstance): void {
+  // Bodies are forms or JSON; anything else is refused with 415.
+  app.removeContentTypeParser("text/plain");
   app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_req, body, done) => {
     try {
       done(null, parseForm(body as string));
