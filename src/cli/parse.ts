@@ -97,7 +97,7 @@ function unknownOption(word: string, specs: OptionSpecs, commandLine: string): s
   const name = word.replace(/=.*/, "").slice(2).replaceAll("_", "-");
   const known = Object.keys(specs).map((k) => k.replaceAll("_", "-"));
   const near = known
-    .map((k) => ({ k, d: editDistance(name, k) }))
+    .map((k) => ({ k, d: k.startsWith(name) ? 0 : editDistance(name, k) }))
     .filter((c) => c.d <= Math.max(2, Math.floor(name.length / 3)))
     .sort((a, b) => a.d - b.d)[0];
   const hint = near ? `did you mean --${near.k}? ` : "";

@@ -40,9 +40,12 @@ export async function call(
   try {
     res = await fetch(url, { method, headers, body });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    // Node's fetch hides the socket error in `cause`, or in `cause.errors` when it tried IPv4 and IPv6.
+    const cause = (err as { cause?: { code?: string; errors?: { code?: string }[]; message?: string } })
+      .cause;
+    const reason = cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (err as Error).message;
     throw new UserError(
-      `cannot reach dcmgr at ${config.baseUri} (${cause}): is it running? (DCMGR_HOST, DCMGR_PORT)`,
+      `cannot reach dcmgr at ${config.baseUri} (${reason}): is it running? (DCMGR_HOST, DCMGR_PORT)`,
     );
   }
   const text = await res.text();
