@@ -90,7 +90,10 @@ function readOpenSshKey(text: string, passphrase?: string): KeyObject {
     secret = Buffer.concat([decipher.update(secret), decipher.final()]);
   }
   const r = new Reader(secret);
-  if (r.uint32() !== r.uint32()) {
+  // Two equal random words open the secret part: unequal ones mean a wrong passphrase.
+  const check1 = r.uint32();
+  const check2 = r.uint32();
+  if (check1 !== check2) {
     throw c.cipher === "none"
       ? new PrivateKeyError("the OpenSSH private key is damaged: copy the whole file")
       : new PassphraseError("the key's passphrase is wrong");
