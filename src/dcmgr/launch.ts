@@ -3,12 +3,12 @@
 // in one transaction so that concurrent launches never overcommit a host or
 // share an address. The instance is left `pending` for its host agent.
 import { randomBytes } from "node:crypto";
-import type { Kysely, Transaction } from "kysely";
+import type { Kysely, Selectable, Transaction } from "kysely";
 import { ipv4ToNumber, numberToIpv4 } from "../model/ipv4.js";
 import { chooseHost } from "../model/placement.js";
-import { generateUuid } from "../model/uuid.js";
 import { defaultAccountId, defaultNetwork } from "../model/vocabulary.js";
-import type { Database } from "../store/schema.js";
+import { freshUuid } from "../store/fresh-uuid.js";
+import type { Database, NetworksTable } from "../store/schema.js";
 import type { Store } from "../store/store.js";
 import { errors } from "./errors.js";
 
@@ -37,9 +37,9 @@ export const windowsKeyRule =
   "Windows instances need an RSA ssh key: the initial password is encrypted with it";
 
 export async function launch(store: Store, accountId: string, req: LaunchRequest): Promise<string> {
-  const id = generateUuid("instance");
   const lockRows = store.kind === "postgres";
-  await store.db.transaction().execute(async (db) => {
+  return store.db.transaction().execute(async (db) => {
+    const id = await freshUuid(db, "instances", "instance");
     const image = await db
       .selectFrom("images")
       .selectAll()
@@ -106,8 +106,8 @@ export async function launch(store: Store, accountId: string, req: LaunchRequest
     for (const [index, vif] of vifRequests.entries()) {
       await addVif(db, lockRows, accountId, id, index, vif.network ?? defaultNetwork.id, stamp);
     }
+    return id;
   });
-  return id;
 }
 
 async function sizing(db: Kysely<Database>, req: LaunchRequest) {
@@ -164,35 +164,28 @@ async function place(
   if (need.host_node_id && !hosts.some((h) => h.id === need.host_node_id)) {
     throw errors.unknownHostNode(`host_node_id: ${need.host_node_id} does not exist`);
   }
-  const usage = await db
-    .selectFrom("instances")
-    .select((eb) => [
-      "host_node_id",
-      eb.fn.sum<number>("cpu_cores").as("cpu"),
-      eb.fn.sum<number>("memory_size").as("memory"),
-    ])
-    .where("host_node_id", "is not", null)
-    // Every state but terminated holds its cpu and memory (a halted instance may power on again).
-    .where("state", "!=", "terminated")
-    .groupBy("host_node_id")
-    .execute();
   const choice = chooseHost(
-    hosts.map((h) => {
-      const used = usage.find((u) => u.host_node_id === h.id);
-      return {
-        id: h.id,
-        hypervisor: h.hypervisor,
-        arch: h.arch,
-        scheduling_enabled: h.scheduling_enabled === 1,
-        offering_cpu_cores: h.offering_cpu_cores,
-        offering_memory_size: h.offering_memory_size,
-        used_cpu_cores: Number(used?.cpu ?? 0),
-        used_memory_size: Number(used?.memory ?? 0),
-      };
-    }),
+    hosts.map((h) => ({
+      id: h.id,
+      hypervisor: h.hypervisor,
+      arch: h.arch,
+      scheduling_enabled: h.scheduling_enabled === 1,
+      offering_cpu_cores: h.offering_cpu_cores,
+      offering_memory_size: h.offering_memory_size,
+      used_cpu_cores: h.used_cpu_cores,
+      used_memory_size: h.used_memory_size,
+    })),
     need,
   );
   if ("reason" in choice) throw errors.outOfHostCapacity(choice.reason);
+  await db
+    .updateTable("host_nodes")
+    .set((eb) => ({
+      used_cpu_cores: eb("used_cpu_cores", "+", need.cpu_cores),
+      used_memory_size: eb("used_memory_size", "+", need.memory_size),
+    }))
+    .where("id", "=", choice.host.id)
+    .execute();
   return choice.host.id;
 }
 
@@ -214,25 +207,9 @@ async function addVif(
   if (lockRows) q = q.forUpdate();
   const network = await q.executeTakeFirst();
   if (!network) throw errors.unknownNetwork(`vifs: network ${networkId} does not exist`);
-  const taken = new Set(
-    (
-      await db
-        .selectFrom("network_leases")
-        .select("ipv4_address")
-        .where("network_id", "=", networkId)
-        .execute()
-    ).map((l) => l.ipv4_address),
-  );
-  for (const reserved of [network.ipv4_gw, network.dns_server]) if (reserved) taken.add(reserved);
-  let address: string | undefined;
-  for (let n = ipv4ToNumber(network.range_begin); n <= ipv4ToNumber(network.range_end); n++) {
-    if (!taken.has(numberToIpv4(n))) {
-      address = numberToIpv4(n);
-      break;
-    }
-  }
+  const address = await freeAddress(db, network);
   if (!address) throw errors.outOfNetworkCapacity(`network ${networkId} has no free address left`);
-  const vifId = generateUuid("vif");
+  const vifId = await freshUuid(db, "instance_vifs", "vif");
   await db
     .insertInto("instance_vifs")
     .values({
@@ -240,25 +217,97 @@ async function addVif(
       instance_id: instanceId,
       network_id: networkId,
       device_index: index,
-      mac_address: randomMac(),
+      mac_address: await freeMac(db),
       port_forwards: "[]",
     })
     .execute();
   await db
     .insertInto("network_leases")
-    .values({ network_id: networkId, ipv4_address: address, vif_id: vifId, created_at: stamp })
+    .values({
+      network_id: networkId,
+      ipv4_address: address,
+      ipv4_number: ipv4ToNumber(address),
+      vif_id: vifId,
+      created_at: stamp,
+    })
     .execute();
 }
 
-/** A locally administered MAC in QEMU's 52:54:00 range. */
-function randomMac(): string {
-  return ["52", "54", "00", ...[...randomBytes(3)].map((b) => b.toString(16).padStart(2, "0"))].join(":");
+/**
+ * The address after the highest leased one, so a launch reads one index entry;
+ * once the range's end is reached, the lowest gap left by terminated
+ * instances. The gateway and the DNS server are never leased.
+ */
+async function freeAddress(
+  db: Kysely<Database>,
+  network: Selectable<NetworksTable>,
+): Promise<string | undefined> {
+  const begin = ipv4ToNumber(network.range_begin);
+  const end = ipv4ToNumber(network.range_end);
+  const reserved = new Set(
+    [network.ipv4_gw, network.dns_server].filter((a): a is string => a !== null).map(ipv4ToNumber),
+  );
+  const leased = db.selectFrom("network_leases").where("network_id", "=", network.id);
+  const { highest } = await leased
+    .select((eb) => eb.fn.max<number | null>("ipv4_number").as("highest"))
+    .where("ipv4_number", ">=", begin)
+    .where("ipv4_number", "<=", end)
+    .executeTakeFirstOrThrow();
+  for (let n = highest === null ? begin : Number(highest) + 1; n <= end; n++) {
+    if (!reserved.has(n)) return numberToIpv4(n);
+  }
+  const taken = new Set(
+    (
+      await leased
+        .select("ipv4_number")
+        .where("ipv4_number", ">=", begin)
+        .where("ipv4_number", "<=", end)
+        .execute()
+    ).map((l) => Number(l.ipv4_number)),
+  );
+  for (let n = begin; n <= end; n++) {
+    if (!taken.has(n) && !reserved.has(n)) return numberToIpv4(n);
+  }
+  return undefined;
 }
 
-/** Terminating frees what the instance held: its addresses go back to their networks. */
-export async function releaseLeases(db: Kysely<Database>, instanceId: string): Promise<void> {
+/**
+ * A MAC in QEMU's 52:54:00 range that no interface has: its 24 random bits
+ * would collide after a few thousand instances if chance were trusted.
+ */
+async function freeMac(db: Kysely<Database>): Promise<string> {
+  for (;;) {
+    const mac = ["52", "54", "00", ...[...randomBytes(3)].map((b) => b.toString(16).padStart(2, "0"))].join(
+      ":",
+    );
+    if (
+      !(await db.selectFrom("instance_vifs").select("id").where("mac_address", "=", mac).executeTakeFirst())
+    )
+      return mac;
+  }
+}
+
+/**
+ * Terminating frees what the instance held: its addresses go back to their
+ * networks and its cpu and memory to its host. Called once, in the
+ * transaction that makes it terminated.
+ */
+export async function releaseResources(
+  db: Kysely<Database>,
+  instance: { id: string; host_node_id: string | null; cpu_cores: number; memory_size: number },
+): Promise<void> {
   const vifIds = (
-    await db.selectFrom("instance_vifs").select("id").where("instance_id", "=", instanceId).execute()
+    await db.selectFrom("instance_vifs").select("id").where("instance_id", "=", instance.id).execute()
   ).map((v) => v.id);
   if (vifIds.length) await db.deleteFrom("network_leases").where("vif_id", "in", vifIds).execute();
+  if (instance.host_node_id) {
+    await db
+      .updateTable("host_nodes")
+      .set((eb) => ({
+        used_cpu_cores: eb("used_cpu_cores", "-", instance.cpu_cores),
+        used_memory_size: eb("used_memory_size", "-", instance.memory_size),
+      }))
+      .where("id", "=", instance.host_node_id)
+      .execute();
+  }
 }

@@ -24,7 +24,13 @@ export const userApiPrefix = "/api/12.03";
 export const agentApiPrefix = "/api/agent/v1";
 
 export async function buildServer(store: Store, options: ServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit, rewriteUrl: (req) => rewriteUrl(req) });
+  // Requests are not logged one by one (thousands a second); failures and start-up are.
+  const app = Fastify({
+    logger: options.logger ?? false,
+    disableRequestLogging: true,
+    bodyLimit,
+    rewriteUrl: (req) => rewriteUrl(req),
+  });
   installPlumbing(app);
   await app.register(
     async (user) => {

@@ -1,3 +1,5 @@
+import type { Generated } from "kysely";
+
 // The tables of the store, as the query layer sees them. Booleans are stored
 // as 0/1 and timestamps as ISO-8601 text so that SQLite and PostgreSQL hold
 // the same values; JSON columns are text.
@@ -26,6 +28,9 @@ export interface HostNodesTable {
   hypervisor: string;
   arch: string;
   scheduling_enabled: number;
+  /** What its live instances hold; kept by the transactions that place and terminate them. */
+  used_cpu_cores: Generated<number>;
+  used_memory_size: Generated<number>;
   created_at: string;
   updated_at: string;
 }
@@ -191,6 +196,7 @@ export interface InstanceVifsTable {
 export interface NetworkLeasesTable {
   network_id: string;
   ipv4_address: string;
+  ipv4_number: number;
   vif_id: string | null;
   created_at: string;
 }

@@ -3,6 +3,7 @@
 
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import type SQLite from "better-sqlite3";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
 import { describeStore, type StoreConfig } from "./config.js";
 import { migrationsFor } from "./migrations/index.js";
@@ -38,14 +39,17 @@ async function connect(config: StoreConfig): Promise<Connection> {
     // Kysely migrates PostgreSQL in one transaction under an advisory lock.
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), exclusively: (m) => m() };
   }
-  const { default: SQLite } = await import("better-sqlite3");
+  const { default: openSqlite } = await import("better-sqlite3");
   mkdirSync(dirname(config.file), { recursive: true });
-  const sqlite = new SQLite(config.file);
+  const sqlite = new openSqlite(config.file);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 10000");
+  // With WAL, NORMAL syncs at checkpoints instead of at every commit: the
+  // database stays consistent after a crash; a power cut may lose the last commits.
+  sqlite.pragma("synchronous = NORMAL");
   return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
     // Kysely takes no lock on SQLite and runs each statement alone; one IMMEDIATE
     // transaction around all of them gives both the lock and all-or-nothing.
     async exclusively(migrate) {
@@ -58,6 +62,28 @@ async function connect(config: StoreConfig): Promise<Connection> {
         throw err;
       }
     },
+  };
+}
+
+/**
+ * Kysely prepares every statement anew; preparing costs more than running a
+ * small query, so statements are kept by their SQL text (the most recent 500).
+ */
+function withStatementCache(sqlite: SQLite.Database) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (stmt) {
+        cache.delete(sql);
+      } else {
+        stmt = sqlite.prepare(sql);
+        if (cache.size >= 500) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sql, stmt);
+      return stmt;
+    },
+    close: () => sqlite.close(),
   };
 }
 

@@ -378,6 +378,37 @@ for (const backend of backends) {
       assert.deepEqual(beat.body, { host_node_id: "hn-two", node_id: "hva.two" });
     });
 
+    test("each host's capacity in use is the sum of its live instances, through launches and terminations", async () => {
+      const sums = async () => {
+        const host = await api.store.db
+          .selectFrom("host_nodes")
+          .selectAll()
+          .where("id", "=", "hn-demo1")
+          .executeTakeFirstOrThrow();
+        const live = await api.store.db
+          .selectFrom("instances")
+          .select(["cpu_cores", "memory_size"])
+          .where("host_node_id", "=", "hn-demo1")
+          .where("state", "!=", "terminated")
+          .execute();
+        return {
+          counters: [host.used_cpu_cores, host.used_memory_size],
+          sums: [live.reduce((a, r) => a + r.cpu_cores, 0), live.reduce((a, r) => a + r.memory_size, 0)],
+        };
+      };
+      const a = (await launchWindows({ instance_spec_name: "kvm.large" })).body;
+      const b = (await launchWindows()).body;
+      let now = await sums();
+      assert.deepEqual(now.counters, now.sums);
+      await api.req("DELETE", `/instances/${a.id}.json`);
+      await api.agent(agentToken, "PUT", `/instances/${b.id}/state`, { state: "running" });
+      await api.req("DELETE", `/instances/${b.id}.json`);
+      await api.agent(agentToken, "PUT", `/instances/${b.id}/state`, { state: "terminated" });
+      await api.agent(agentToken, "PUT", `/instances/${b.id}/state`, { state: "terminated" });
+      now = await sums();
+      assert.deepEqual(now.counters, now.sums);
+    });
+
     test("collections page with start and limit and filter by state", async () => {
       const all = (await api.req("GET", "/instances.json")).body[0];
       assert.ok(all.total >= 3);

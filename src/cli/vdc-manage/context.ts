@@ -1,8 +1,9 @@
 // What every vdc-manage command works with, and what they share: a referenced
 // row must exist, a chosen uuid must be free, an add or modify is one transaction.
-import type { Insertable, Kysely, Updateable } from "kysely";
+import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
 import { givenFields } from "../../model/shape.js";
-import { generateUuid, type ResourceKind } from "../../model/uuid.js";
+import type { ResourceKind } from "../../model/uuid.js";
+import { freshUuid } from "../../store/fresh-uuid.js";
 import type { Database } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
 import { UserError } from "../errors.js";
@@ -62,7 +63,7 @@ export async function requireRow<T extends KeyedTable>(
     const where = option ? `${option}: ` : "";
     throw new UserError(`${where}unknown ${words} '${id}': ${list}`);
   }
-  return row as unknown as Database[T];
+  return row as unknown as Selectable<Database[T]>;
 }
 
 export async function requireFreeUuid(db: Kysely<Database>, table: KeyedTable, id: string): Promise<void> {
@@ -89,8 +90,8 @@ export async function addRow<T extends KeyedTable>(
   chosenUuid: string | undefined,
   columns: (db: Kysely<Database>) => Promise<Stamped<T>>,
 ): Promise<void> {
-  const id = chosenUuid ?? generateUuid(kind);
-  await store.db.transaction().execute(async (db) => {
+  const id = await store.db.transaction().execute(async (db) => {
+    const id = chosenUuid ?? (await freshUuid(db, table, kind));
     if (chosenUuid) await requireFreeUuid(db, table, id);
     const stamp = now();
     const row = { ...(await columns(db)), id, created_at: stamp, updated_at: stamp };
@@ -98,6 +99,7 @@ export async function addRow<T extends KeyedTable>(
       .insertInto(table as KeyedTable)
       .values(row as never)
       .execute();
+    return id;
   });
   process.stdout.write(`${id}\n`);
 }
@@ -112,7 +114,7 @@ export async function modifyRow<T extends KeyedTable>(
   table: T,
   id: string,
   options: Record<string, unknown>,
-  columns: (db: Kysely<Database>, current: Database[T]) => Promise<Updateable<Database[T]>>,
+  columns: (db: Kysely<Database>, current: Selectable<Database[T]>) => Promise<Updateable<Database[T]>>,
 ): Promise<void> {
   requireSomeChange(options, `${commandWords[table]} modify`);
   await store.db.transaction().execute(async (db) => {

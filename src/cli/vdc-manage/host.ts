@@ -161,17 +161,8 @@ const show = command({
       );
     }
     const host = hostNodeRecord(await requireRow(db, "host_nodes", id));
-    const usage = await db
-      .selectFrom("instances")
-      .select((eb) => [
-        eb.fn.sum<number>("cpu_cores").as("cpu"),
-        eb.fn.sum<number>("memory_size").as("memory"),
-      ])
-      .where("host_node_id", "=", id)
-      .where("state", "!=", "terminated")
-      .executeTakeFirstOrThrow();
-    const cpuUsed = Number(usage.cpu ?? 0);
-    const memoryUsed = Number(usage.memory ?? 0);
+    const cpuUsed = host.used_cpu_cores;
+    const memoryUsed = host.used_memory_size;
     if (o.json) return printJson({ ...host, cpu_core_usage: cpuUsed, memory_size_usage: memoryUsed });
     printRecord([
       ["Host UUID", host.id],

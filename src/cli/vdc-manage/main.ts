@@ -1,9 +1,7 @@
 // vdc-manage: the operator's CLI over the store (the same store dcmgr uses).
-import { imagesDir, storeConfig } from "../../store/config.js";
-import { openStore } from "../../store/store.js";
 import type { CommandGroup } from "../command.js";
 import { runProgram } from "../dispatch.js";
-import { UserError } from "../errors.js";
+import { openStoreFromEnv } from "../store-context.js";
 import { accountCommands, tokenCommands } from "./account.js";
 import { backupObjectCommands } from "./backup-object.js";
 import { backupStorageCommands } from "./backup-storage.js";
@@ -37,15 +35,7 @@ const root: CommandGroup<Ctx> = {
 const exitCode = await runProgram<Ctx>(
   {
     root,
-    async openContext() {
-      let config: ReturnType<typeof storeConfig>;
-      try {
-        config = storeConfig();
-      } catch (err) {
-        throw new UserError((err as Error).message);
-      }
-      return { store: await openStore(config, { imagesDir: imagesDir() }) };
-    },
+    openContext: async () => ({ store: await openStoreFromEnv() }),
     closeContext: (ctx) => ctx.store.close(),
   },
   process.argv.slice(2),

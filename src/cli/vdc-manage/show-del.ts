@@ -1,6 +1,6 @@
 // The `show [UUID]` and `del UUID` commands every resource has, built from a
 // description of the resource so each resource file states only what differs.
-import type { Kysely } from "kysely";
+import type { Kysely, Selectable } from "kysely";
 import type { Field } from "../../model/fields.js";
 import type { Database } from "../../store/schema.js";
 import { arg, command, optionalArg } from "../command.js";
@@ -13,7 +13,7 @@ export interface ShownResource<T extends KeyedTable, R> {
   uuid: Field<string>;
   /** Plural words for the summary, e.g. "backup objects". */
   words: string;
-  record(row: Database[T]): R;
+  record(row: Selectable<Database[T]>): R;
   /** The table columns of the listing. */
   columns: readonly string[];
   row(record: R): readonly unknown[];
@@ -38,7 +38,7 @@ export function showCommand<T extends KeyedTable, R>(r: ShownResource<T, R>) {
         .orderBy("created_at")
         .orderBy("id")
         .execute();
-      const records = rows.map((row) => r.record(row as unknown as Database[T]));
+      const records = rows.map((row) => r.record(row as unknown as Selectable<Database[T]>));
       return o.json ? printJson(records) : printTable(r.columns, records.map(r.row));
     },
   });

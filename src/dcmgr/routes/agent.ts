@@ -11,7 +11,7 @@ import type { Database } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
 import { bearerToken, tokenSubject } from "../caller.js";
 import { errors } from "../errors.js";
-import { releaseLeases } from "../launch.js";
+import { releaseResources } from "../launch.js";
 import { deletionTime, type PasswordPolicy } from "../passwords.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
 import type { PortForward } from "../views.js";
@@ -213,7 +213,8 @@ export function agentRoutes(app: FastifyInstance, store: Store, passwords: Passw
       const instance = await placed(db, req, id);
       const stamp = now();
       const terminated = body.state === "terminated";
-      if (terminated) await releaseLeases(db, id);
+      // Already terminated (a repeated report): released before, not again.
+      if (terminated && instance.state !== "terminated") await releaseResources(db, instance);
       await db
         .updateTable("instances")
         .set({

@@ -1,7 +1,7 @@
 // What several route files share: the uuid path parameter, looking a row up
 // within the caller's account (another account's uuid is a 404, exactly as an
 // unknown one), and the display fields.
-import type { Kysely } from "kysely";
+import type { Kysely, Selectable } from "kysely";
 import { textField, uuidField } from "../../model/fields.js";
 import type { ResourceKind } from "../../model/uuid.js";
 import type { Database } from "../../store/schema.js";
@@ -24,7 +24,7 @@ export async function owned<T extends AccountTable>(
   id: string,
   accountId: string,
   notFound: (message: string) => ApiError,
-): Promise<Database[T]> {
+): Promise<Selectable<Database[T]>> {
   const row = await db
     .selectFrom(table as AccountTable)
     .selectAll()
@@ -32,7 +32,7 @@ export async function owned<T extends AccountTable>(
     .where("account_id", "=", accountId)
     .executeTakeFirst();
   if (!row) throw notFound(`${id} does not exist`);
-  return row as unknown as Database[T];
+  return row as unknown as Selectable<Database[T]>;
 }
 
 export const now = () => new Date().toISOString();

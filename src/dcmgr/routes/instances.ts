@@ -15,7 +15,7 @@ import { hypervisors, serviceTypes } from "../../model/vocabulary.js";
 import type { Store } from "../../store/store.js";
 import { page, pageShape } from "../collections.js";
 import { errors } from "../errors.js";
-import { launch, releaseLeases, type VifRequest } from "../launch.js";
+import { launch, releaseResources, type VifRequest } from "../launch.js";
 import { forgetExpiredPasswords } from "../passwords.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
 import { instanceViews } from "../views.js";
@@ -148,7 +148,7 @@ export function instanceRoutes(app: FastifyInstance, store: Store): void {
       const stamp = now();
       if (instance.state === "scheduling" || instance.state === "pending") {
         // No agent has started it: nothing runs, so it ends here.
-        await releaseLeases(db, id);
+        await releaseResources(db, instance);
         await db
           .updateTable("instances")
           .set({

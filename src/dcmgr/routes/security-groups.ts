@@ -5,8 +5,8 @@ import type { Kysely } from "kysely";
 import { enumField, textField } from "../../model/fields.js";
 import { parseRules, RuleError, type SecurityGroupRule } from "../../model/security-group-rules.js";
 import { givenFields } from "../../model/shape.js";
-import { generateUuid } from "../../model/uuid.js";
 import { serviceTypes } from "../../model/vocabulary.js";
+import { freshUuid } from "../../store/fresh-uuid.js";
 import { securityGroupRecord } from "../../store/records.js";
 import type { Database } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
@@ -79,9 +79,9 @@ export function securityGroupRoutes(app: FastifyInstance, store: Store): void {
   );
 
   api.post("/security_groups", { schema: { body: groupFields } }, async (req) => {
-    const id = generateUuid("securityGroup");
     const text = req.body.rule ?? "";
-    await store.db.transaction().execute(async (db) => {
+    const id = await store.db.transaction().execute(async (db) => {
+      const id = await freshUuid(db, "security_groups", "securityGroup");
       const rules = await checkedRules(db, req.accountId, text, id);
       const stamp = now();
       await db
@@ -98,6 +98,7 @@ export function securityGroupRoutes(app: FastifyInstance, store: Store): void {
         })
         .execute();
       await saveRules(db, id, rules);
+      return id;
     });
     return securityGroupRecord(await load(id, req.accountId));
   });

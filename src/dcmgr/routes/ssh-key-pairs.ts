@@ -5,7 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { flagField, textField } from "../../model/fields.js";
 import { givenFields } from "../../model/shape.js";
 import { parseSshPublicKey, rsaPublicKeyToOpenSsh, SshKeyError } from "../../model/ssh-public-key.js";
-import { generateUuid } from "../../model/uuid.js";
+import { freshUuid } from "../../store/fresh-uuid.js";
 import { sshKeyPairRecord } from "../../store/records.js";
 import type { Store } from "../../store/store.js";
 import { page, pageShape } from "../collections.js";
@@ -44,7 +44,7 @@ export function sshKeyPairRoutes(app: FastifyInstance, store: Store): void {
   );
 
   api.post("/ssh_key_pairs", { schema: { body: createShape } }, async (req) => {
-    const id = generateUuid("sshKeyPair");
+    const id = await freshUuid(store.db, "ssh_key_pairs", "sshKeyPair");
     let publicKey = req.body.public_key;
     let privateKey: string | undefined;
     if (publicKey === undefined) {

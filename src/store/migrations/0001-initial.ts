@@ -180,10 +180,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("terminated_at", "text")
     .addColumn("deleted_at", "text")
     .execute();
+  // Covers the placement sum (cpu and memory held per host) without reading the rows.
   await db.schema
-    .createIndex("instances_host_state")
+    .createIndex("instances_host_capacity")
     .on("instances")
-    .columns(["host_node_id", "state"])
+    .columns(["host_node_id", "state", "cpu_cores", "memory_size"])
     .execute();
   await db.schema.createIndex("instances_account").on("instances").column("account_id").execute();
 
@@ -192,6 +193,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("instance_id", "text", (c) => c.notNull().references("instances.id").onDelete("cascade"))
     .addColumn("security_group_id", "text", (c) => c.notNull().references("security_groups.id"))
     .addPrimaryKeyConstraint("instance_security_groups_pk", ["instance_id", "security_group_id"])
+    .execute();
+  await db.schema
+    .createIndex("instance_security_groups_group")
+    .on("instance_security_groups")
+    .column("security_group_id")
     .execute();
 
   await db.schema
@@ -203,14 +209,22 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("mac_address", "text", (c) => c.notNull().unique())
     .addColumn("port_forwards", "text", (c) => c.notNull())
     .execute();
+  await db.schema.createIndex("instance_vifs_instance").on("instance_vifs").column("instance_id").execute();
 
   await db.schema
     .createTable("network_leases")
     .addColumn("network_id", "text", (c) => c.notNull().references("networks.id"))
     .addColumn("ipv4_address", "text", (c) => c.notNull())
+    // The address as a number: the next free one is found by index, not by reading every lease.
+    .addColumn("ipv4_number", "bigint", (c) => c.notNull())
     .addColumn("vif_id", "text", (c) => c.unique().references("instance_vifs.id").onDelete("set null"))
     .addColumn("created_at", "text", (c) => c.notNull())
     .addPrimaryKeyConstraint("network_leases_pk", ["network_id", "ipv4_address"])
+    .execute();
+  await db.schema
+    .createIndex("network_leases_number")
+    .on("network_leases")
+    .columns(["network_id", "ipv4_number"])
     .execute();
 }
 

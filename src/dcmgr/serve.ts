@@ -1,0 +1,53 @@
+// Running the API server until told to stop: the `dcmgr` command and the
+// all-in-one `wakame up` both serve through here.
+import { isLoopback, type ListenAddress } from "../model/listen.js";
+import type { Store } from "../store/store.js";
+import { forgetExpiredPasswords } from "./passwords.js";
+import { buildServer } from "./server.js";
+
+export interface ServeOptions {
+  listen: ListenAddress;
+  deletePasswordAfterMinutes: number;
+  logger: boolean;
+}
+
+export interface RunningApi {
+  /** http://HOST:PORT/api/12.03 */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function serveApi(store: Store, o: ServeOptions): Promise<RunningApi> {
+  const app = await buildServer(store, {
+    requireTokens: !isLoopback(o.listen.host),
+    passwords: { deleteAfterMinutes: o.deletePasswordAfterMinutes },
+    logger: o.logger,
+  });
+  // Passwords past their time are forgotten even when nobody asks for them.
+  const sweep = setInterval(() => {
+    forgetExpiredPasswords(store.db, new Date()).catch((err) =>
+      app.log.error({ err }, "password sweep failed"),
+    );
+  }, 60_000);
+  sweep.unref();
+  const stop = async () => {
+    clearInterval(sweep);
+    await app.close();
+  };
+  try {
+    await app.listen({ host: o.listen.host, port: o.listen.port });
+  } catch (err) {
+    await stop();
+    throw new Error(`cannot listen on ${o.listen.host}:${o.listen.port}: ${(err as Error).message}`);
+  }
+  const host = o.listen.host.includes(":") ? `[${o.listen.host}]` : o.listen.host;
+  return { url: `http://${host}:${o.listen.port}/api/12.03`, stop };
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function untilStopped(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+}
