@@ -3,19 +3,7 @@
 // failed request.
 import type { Kysely } from "kysely";
 import { generateUuid, type ResourceKind } from "../model/uuid.js";
-import type { Database } from "./schema.js";
-
-type UuidTable =
-  | "accounts"
-  | "host_nodes"
-  | "backup_storages"
-  | "backup_objects"
-  | "images"
-  | "networks"
-  | "ssh_key_pairs"
-  | "security_groups"
-  | "instances"
-  | "instance_vifs";
+import type { Database, UuidTable } from "./schema.js";
 
 export async function freshUuid(db: Kysely<Database>, table: UuidTable, kind: ResourceKind): Promise<string> {
   for (;;) {

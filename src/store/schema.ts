@@ -250,3 +250,16 @@ export const tableNames: readonly TableName[] = [
   "network_leases",
   "api_tokens",
 ];
+
+/** The tables whose rows are named by a resource uuid in their `id` column. */
+export type UuidTable =
+  | "accounts"
+  | "host_nodes"
+  | "backup_storages"
+  | "backup_objects"
+  | "images"
+  | "networks"
+  | "ssh_key_pairs"
+  | "security_groups"
+  | "instances"
+  | "instance_vifs";

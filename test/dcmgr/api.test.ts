@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { forgetExpiredPasswords } from "../../src/dcmgr/passwords.js";
 import { decryptPassword, encryptPassword } from "../../src/model/password-crypto.js";
 import { readPrivateKey } from "../../src/model/ssh-private-key.js";
-import { addAccount, startApi, type TestApi } from "../helpers/api.js";
+import { addAccount, addHostNode, startApi, type TestApi } from "../helpers/api.js";
 import { tempDir } from "../helpers/paths.js";
 import { backends } from "../helpers/stores.js";
 
@@ -351,22 +351,7 @@ for (const backend of backends) {
       );
 
       // Another host's agent: not its instance.
-      await api.store.db
-        .insertInto("host_nodes")
-        .values({
-          id: "hn-two",
-          node_id: "hva.two",
-          display_name: null,
-          offering_cpu_cores: 1,
-          offering_memory_size: 1,
-          offering_disk_space_mb: 0,
-          hypervisor: "kvm",
-          arch: "x86_64",
-          scheduling_enabled: 0,
-          created_at: "x",
-          updated_at: "x",
-        })
-        .execute();
+      await addHostNode(api.store, "hn-two", "hva.two");
       const other = await api.token("host_node", "hn-two");
       assert.deepEqual((await api.agent(other, "GET", "/instances")).body, []);
       assert.equal(

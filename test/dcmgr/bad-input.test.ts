@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { addAccount, type RequestOptions, startApi, type TestApi } from "../helpers/api.js";
+import { addAccount, addHostNode, type RequestOptions, startApi, type TestApi } from "../helpers/api.js";
 import { tempDir } from "../helpers/paths.js";
 import { backends } from "../helpers/stores.js";
 
@@ -23,6 +23,8 @@ const privateKey = readFileSync(join(keys, "rsa"), "utf8");
 
 interface Setup {
   key: string;
+  /** A group no instance uses, named as a source by another group's rule. */
+  referenced: string;
   edKey: string;
   group: string;
   otherGroup: string;
@@ -650,7 +652,8 @@ const cases: Case[] = [
     path: (s) => `/security_groups/${s.group}.json`,
     status: 409,
     error: "ExistsRegisteredInstance",
-    message: /is in use by instance i-/,
+    message:
+      /is still in use: instance i-[a-z0-9]{8} is in it: terminate the instance or change its groups first/,
   },
   {
     name: "rules over 16 KiB",
@@ -660,6 +663,14 @@ const cases: Case[] = [
     status: 400,
     error: "InvalidParameter",
     message: /rule: is 17000 characters long/,
+  },
+  {
+    name: "deleting a group another group's rule names",
+    method: "DELETE",
+    path: (s) => `/security_groups/${s.referenced}.json`,
+    status: 409,
+    error: "ExistsRegisteredInstance",
+    message: /is still in use: a rule of sg-[a-z0-9]{8} names it as a source: change that rule first/,
   },
   // who calls
   {
@@ -835,22 +846,7 @@ for (const backend of backends) {
           updated_at: stamp,
         })
         .execute();
-      await api.store.db
-        .insertInto("host_nodes")
-        .values({
-          id: "hn-two",
-          node_id: "hva.two",
-          display_name: null,
-          offering_cpu_cores: 1,
-          offering_memory_size: 1,
-          offering_disk_space_mb: 0,
-          hypervisor: "kvm",
-          arch: "x86_64",
-          scheduling_enabled: 0,
-          created_at: stamp,
-          updated_at: stamp,
-        })
-        .execute();
+      await addHostNode(api.store, "hn-two", "hva.two");
       const key = (await api.req("POST", "/ssh_key_pairs.json", { form: { public_key: rsa } })).body.id;
       const edKey = (await api.req("POST", "/ssh_key_pairs.json", { form: { public_key: ed } })).body.id;
       const group = (
@@ -865,6 +861,7 @@ for (const backend of backends) {
         group,
         otherGroup,
         pending: "",
+        referenced: "",
         otherInstance: "",
         agentToken: await api.token("host_node", "hn-demo1"),
       };
@@ -891,6 +888,8 @@ for (const backend of backends) {
         .set({ os_type: "windows" })
         .where("id", "=", "wmi-windows2008r2")
         .execute();
+      s.referenced = (await api.req("POST", "/security_groups.json", { form: { rule: "" } })).body.id;
+      await api.req("POST", "/security_groups.json", { form: { rule: `tcp:22,22,${s.referenced}` } });
       tokens.account = await api.token("account", "a-shpoolxx");
       tokens["other-host"] = await api.token("host_node", "hn-two");
     });

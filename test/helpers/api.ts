@@ -130,3 +130,29 @@ export async function addAccount(store: Store, id: string): Promise<void> {
     .values({ id, display_name: id, created_at: stamp, updated_at: stamp })
     .execute();
 }
+
+/** A second host node, as vdc-manage host add would register it. */
+export async function addHostNode(
+  store: Store,
+  id: string,
+  nodeId: string,
+  schedulingEnabled = false,
+): Promise<void> {
+  const stamp = new Date().toISOString();
+  await store.db
+    .insertInto("host_nodes")
+    .values({
+      id,
+      node_id: nodeId,
+      display_name: null,
+      offering_cpu_cores: 1,
+      offering_memory_size: 1,
+      offering_disk_space_mb: 0,
+      hypervisor: "kvm",
+      arch: "x86_64",
+      scheduling_enabled: schedulingEnabled ? 1 : 0,
+      created_at: stamp,
+      updated_at: stamp,
+    })
+    .execute();
+}

@@ -4,7 +4,7 @@ import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
 import { givenFields } from "../../model/shape.js";
 import type { ResourceKind } from "../../model/uuid.js";
 import { freshUuid } from "../../store/fresh-uuid.js";
-import type { Database } from "../../store/schema.js";
+import type { Database, UuidTable } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
 import { UserError } from "../errors.js";
 import { requireSomeChange } from "./common-options.js";
@@ -13,15 +13,8 @@ export interface Ctx {
   readonly store: Store;
 }
 
-export type KeyedTable =
-  | "accounts"
-  | "host_nodes"
-  | "backup_storages"
-  | "backup_objects"
-  | "images"
-  | "networks"
-  | "ssh_key_pairs"
-  | "security_groups";
+/** The tables vdc-manage adds to, shows and deletes by uuid. */
+export type KeyedTable = Exclude<UuidTable, "instances" | "instance_vifs">;
 
 /** The vdc-manage command word of each table. */
 const commandWords: Record<KeyedTable, string> = {

@@ -7,6 +7,7 @@ import { parseRules, RuleError, type SecurityGroupRule } from "../../model/secur
 import { givenFields } from "../../model/shape.js";
 import { serviceTypes } from "../../model/vocabulary.js";
 import { freshUuid } from "../../store/fresh-uuid.js";
+import { securityGroupInUse } from "../../store/in-use.js";
 import { securityGroupRecord } from "../../store/records.js";
 import type { Database } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
@@ -122,15 +123,8 @@ export function securityGroupRoutes(app: FastifyInstance, store: Store): void {
     const id = req.params.id!;
     await store.db.transaction().execute(async (db) => {
       await owned(db, "security_groups", id, req.accountId, errors.unknownSecurityGroup);
-      const member = await db
-        .selectFrom("instance_security_groups")
-        .innerJoin("instances", "instances.id", "instance_security_groups.instance_id")
-        .select("instances.id")
-        .where("security_group_id", "=", id)
-        .where("instances.state", "!=", "terminated")
-        .executeTakeFirst();
-      if (member)
-        throw errors.existsRegisteredInstance(`${id} is in use by instance ${member.id}: terminate it first`);
+      const why = await securityGroupInUse(db, id);
+      if (why) throw errors.existsRegisteredInstance(`${id} is still in use: ${why}`);
       await db.deleteFrom("instance_security_groups").where("security_group_id", "=", id).execute();
       await db.deleteFrom("security_groups").where("id", "=", id).execute();
     });

@@ -1,0 +1,22 @@
+// Why a row cannot be deleted yet, where the operator's CLI and the API both ask.
+import type { Kysely } from "kysely";
+import type { Database } from "./schema.js";
+
+/** A live instance in the group, or another group's rule naming it as a source; undefined when free. */
+export async function securityGroupInUse(db: Kysely<Database>, id: string): Promise<string | undefined> {
+  const member = await db
+    .selectFrom("instance_security_groups")
+    .innerJoin("instances", "instances.id", "instance_security_groups.instance_id")
+    .select("instances.id")
+    .where("security_group_id", "=", id)
+    .where("instances.state", "!=", "terminated")
+    .executeTakeFirst();
+  if (member) return `instance ${member.id} is in it: terminate the instance or change its groups first`;
+  const referrer = await db
+    .selectFrom("security_group_rules")
+    .select("security_group_id")
+    .where("source_group_id", "=", id)
+    .where("security_group_id", "!=", id)
+    .executeTakeFirst();
+  return referrer && `a rule of ${referrer.security_group_id} names it as a source: change that rule first`;
+}
