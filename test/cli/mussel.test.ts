@@ -1,7 +1,7 @@
 // mussel against a real dcmgr: the original's words, its rc files, and
 // decrypt_password with every private-key format.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createPublicKey } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
@@ -17,6 +17,24 @@ const home = tempDir("mussel-home");
 const keys = join(home, "keys");
 mkdirSync(keys);
 after(() => rmSync(home, { recursive: true, force: true }));
+
+/** Runs script(1) with `args`, types `answer` once `prompt` shows, and returns all it printed. */
+function typeAtPrompt(args: string[], prompt: string, answer: string): Promise<string> {
+  return new Promise((done, fail) => {
+    const child = spawn("script", args, { env: { PATH: process.env.PATH, HOME: home } });
+    let out = "";
+    let typed = false;
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (!typed && out.includes(prompt)) {
+        typed = true;
+        child.stdin.write(answer);
+      }
+    });
+    child.on("error", fail);
+    child.on("close", () => done(out));
+  });
+}
 
 /** A loopback port nothing listens on. */
 function closedPort(): Promise<number> {
@@ -95,6 +113,8 @@ describe("mussel", () => {
   test("the rc file finds the server; YAML by default, --json on request", async () => {
     const yml = await ok("instance_spec", "index");
     assert.match(yml, /^---\n- :total: 3\n/);
+    const asJson = await mussel(["instance_spec", "show", "kvm.xlarge"], { DCMGR_RESPONSE_FORMAT: "json" });
+    assert.deepEqual(JSON.parse(asJson.stdout).memory_size, 4096);
     const json = JSON.parse(await ok("image", "show", "wmi-windows2008r2", "--json"));
     assert.deepEqual([json.os_type, json.features], ["windows", { virtio: true }]);
     const closed = await closedPort();
@@ -130,6 +150,18 @@ describe("mussel", () => {
     const wrong = await mussel(["instance", "decrypt_password", id, file], { MUSSEL_KEY_PASSPHRASE: "nope" });
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /locked: the key's passphrase is wrong/);
+    // On a terminal (a pty from script(1)), mussel asks for it and does not echo the answer.
+    const onTerminal = await typeAtPrompt(
+      [
+        "-qec",
+        `${process.execPath} ${resolve(repoRoot, "bin/mussel.js")} instance decrypt_password ${id} ${file}`,
+        "/dev/null",
+      ],
+      "Passphrase for",
+      "open sesame\r",
+    );
+    assert.match(onTerminal, new RegExp(`Passphrase for ${file}: \\r?\\n?Pa55w0rd!#`));
+    assert.doesNotMatch(onTerminal, /open sesame/);
     const none = await mussel(["instance", "decrypt_password", id, file]);
     assert.match(
       none.stderr,

@@ -85,9 +85,10 @@ async function unlock(text: string, keyFile: string) {
 function askHidden(prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
-    process.stderr.write(prompt);
+    // Echo goes off before the prompt shows, so nothing typed at it is echoed.
     stdin.setRawMode(true);
     stdin.resume();
+    process.stderr.write(prompt);
     let answer = "";
     const onData = (chunk: Buffer) => {
       for (const ch of chunk.toString("utf8")) {
