@@ -1,0 +1,80 @@
+// The metadata drive's contents (guest-protocol.md), as paths and bytes. Pure:
+// the host agent writes these with mtools, and the guests (the Windows
+// scripts and the Linux test guest) read the same paths, taken from here.
+
+export const metadataLabel = "METADATA";
+
+export const metadataPaths = {
+  firstBoot: "meta-data/first-boot",
+  instanceId: "meta-data/instance-id",
+  localHostname: "meta-data/local-hostname",
+  localIpv4: "meta-data/local-ipv4",
+  publicKey: "meta-data/public-keys/0/openssh-key",
+  enableFirewall: "meta-data/enable-firewall",
+  autoActivate: "meta-data/auto-activate",
+  autoActivateProxy: "meta-data/auto-activate/auto-activate-proxy",
+  retryGenPassword: "meta-data/retry-gen-password",
+  userData: "meta-data/user-data",
+  encryptedPassword: "meta-data/pw.enc",
+  /** Per NIC, by MAC written with dashes: `52-54-00-11-a0-5b`. */
+  interface: (mac: string) => `meta-data/network/interfaces/macs/${mac.toLowerCase().replaceAll(":", "-")}`,
+  extraHost: (hostname: string) => `meta-data/extra-hosts/${hostname}`,
+} as const;
+
+/** Files under each interface's directory. */
+export const interfaceFiles = {
+  ipv4: "local-ipv4s",
+  netmask: "x-netmask",
+  gateway: "x-gateway",
+  dns: "x-dns",
+} as const;
+
+export interface MetadataInterface {
+  mac: string;
+  ipv4: string;
+  netmask: string;
+  gateway: string | null;
+  dns: string | null;
+}
+
+export interface MetadataContent {
+  instanceId: string;
+  hostname: string;
+  interfaces: readonly MetadataInterface[];
+  publicKey: string | null;
+  /** Present only for the very first boot: the guest then makes the password. */
+  firstBoot: boolean;
+  enableFirewall: boolean;
+  autoActivate: { proxy: string | null } | null;
+  retryGenPassword: number;
+  extraHosts: Readonly<Record<string, string>>;
+  userData: Buffer | null;
+}
+
+/** Every file of the drive, path to bytes; directories are implied by the paths (and listed for empty ones). */
+export function metadataFiles(c: MetadataContent): { files: Map<string, Buffer>; directories: string[] } {
+  const files = new Map<string, Buffer>();
+  const text = (path: string, value: string) => files.set(path, Buffer.from(`${value}\n`));
+  if (c.firstBoot) files.set(metadataPaths.firstBoot, Buffer.alloc(0));
+  text(metadataPaths.instanceId, c.instanceId);
+  text(metadataPaths.localHostname, c.hostname);
+  text(metadataPaths.localIpv4, c.interfaces[0]?.ipv4 ?? "");
+  if (c.publicKey) text(metadataPaths.publicKey, c.publicKey.trim());
+  for (const nic of c.interfaces) {
+    const dir = metadataPaths.interface(nic.mac);
+    text(`${dir}/${interfaceFiles.ipv4}`, nic.ipv4);
+    text(`${dir}/${interfaceFiles.netmask}`, nic.netmask);
+    text(`${dir}/${interfaceFiles.gateway}`, nic.gateway ?? "");
+    text(`${dir}/${interfaceFiles.dns}`, nic.dns ?? "");
+  }
+  for (const [host, ip] of Object.entries(c.extraHosts)) text(metadataPaths.extraHost(host), ip);
+  if (c.enableFirewall) files.set(metadataPaths.enableFirewall, Buffer.alloc(0));
+  const directories: string[] = [];
+  if (c.autoActivate) {
+    directories.push(metadataPaths.autoActivate);
+    if (c.autoActivate.proxy) text(metadataPaths.autoActivateProxy, c.autoActivate.proxy);
+  }
+  text(metadataPaths.retryGenPassword, String(c.retryGenPassword));
+  if (c.userData) files.set(metadataPaths.userData, c.userData);
+  return { files, directories };
+}
