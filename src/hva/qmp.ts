@@ -84,7 +84,10 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [] }> {
   }
 
   private message(m: Record<string, unknown>): void {
-    if ("QMP" in m) return this.greetingResolve();
+    if ("QMP" in m) {
+      this.greetingResolve();
+      return;
+    }
     if ("event" in m) {
       this.emit("event", m as unknown as QmpEvent);
       return;

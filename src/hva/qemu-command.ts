@@ -1,0 +1,101 @@
+// The QEMU command line of one VM, from what it should be. Pure: the agent
+// starts the process; tests read the arguments.
+
+export interface DiskSpec {
+  file: string;
+  format: "raw" | "qcow2";
+  /** virtio when the image has the `virtio` feature, IDE otherwise. */
+  bus: "virtio" | "ide";
+}
+
+export interface PortForward {
+  protocol: "tcp" | "udp";
+  hostAddress: string;
+  hostPort: number;
+  guestPort: number;
+}
+
+export interface NicSpec {
+  mac: string;
+  model: "virtio" | "e1000";
+  /** QEMU user-mode network: the guest's network, and the forwards from host ports to it. */
+  network: { cidr: string; gateway: string; dns: string | null };
+  forwards: readonly PortForward[];
+}
+
+export interface VmSpec {
+  name: string;
+  cpuCores: number;
+  memoryMb: number;
+  accel: "kvm" | "tcg";
+  disks: readonly DiskSpec[];
+  nics: readonly NicSpec[];
+  qmpSocket: string;
+  serialLog: string;
+  /** VNC display number on 127.0.0.1 (port 5900 + display), or none. */
+  vncDisplay: number | null;
+  /** Windows keeps the hardware clock in local time. */
+  rtcLocalTime: boolean;
+  pidFile?: string;
+}
+
+export function qemuArgs(vm: VmSpec): string[] {
+  const args = [
+    "-name",
+    vm.name,
+    "-accel",
+    vm.accel,
+    "-machine",
+    "pc",
+    "-smp",
+    String(vm.cpuCores),
+    "-m",
+    String(vm.memoryMb),
+    "-nodefaults",
+    "-no-user-config",
+    "-vga",
+    "std",
+    "-rtc",
+    vm.rtcLocalTime ? "base=localtime" : "base=utc",
+    "-usb",
+    "-device",
+    "usb-tablet",
+    "-serial",
+    `file:${vm.serialLog}`,
+    "-qmp",
+    `unix:${vm.qmpSocket},server=on,wait=off`,
+    "-display",
+    "none",
+  ];
+  if (vm.vncDisplay !== null) args.push("-vnc", `127.0.0.1:${vm.vncDisplay}`);
+  if (vm.pidFile) args.push("-pidfile", vm.pidFile);
+  vm.disks.forEach((d, i) => {
+    args.push(
+      "-drive",
+      `file=${escapeOption(d.file)},format=${d.format},if=none,id=disk${i},cache=writeback`,
+    );
+    args.push(
+      "-device",
+      d.bus === "virtio"
+        ? `virtio-blk-pci,drive=disk${i}`
+        : `ide-hd,drive=disk${i},bus=ide.${Math.floor(i / 2)},unit=${i % 2}`,
+    );
+  });
+  vm.nics.forEach((n, i) => {
+    const forwards = n.forwards.map(
+      (f) => `,hostfwd=${f.protocol}:${f.hostAddress}:${f.hostPort}-:${f.guestPort}`,
+    );
+    const dns = n.network.dns ? `,dns=${n.network.dns}` : "";
+    args.push(
+      "-netdev",
+      `user,id=net${i},net=${n.network.cidr},host=${n.network.gateway}${dns}${forwards.join("")}`,
+    );
+    args.push("-device", `${n.model === "virtio" ? "virtio-net-pci" : "e1000"},netdev=net${i},mac=${n.mac}`);
+  });
+  return args;
+}
+
+/** QEMU option values double their commas. */
+function escapeOption(value: string): string {
+  return value.replaceAll(",", ",,");
+}

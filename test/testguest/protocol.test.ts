@@ -1,0 +1,152 @@
+// The Linux test guest follows the guest protocol with real VMs (TCG): first
+// boot makes, encrypts and writes the password and powers off; later boots
+// configure the network and answer the login check; ACPI powers it off.
+import assert from "node:assert/strict";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { copyFileSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { type AddressInfo, connect, createServer } from "node:net";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { deleteMetadataFile, readMetadataFile, writeMetadataDrive } from "../../src/hva/metadata-drive.js";
+import { qemuArgs } from "../../src/hva/qemu-command.js";
+import { QmpClient } from "../../src/hva/qmp.js";
+import { type MetadataContent, metadataPaths } from "../../src/model/guest-protocol.js";
+import { decryptPassword } from "../../src/model/password-crypto.js";
+import { readPrivateKey } from "../../src/model/ssh-private-key.js";
+import { ensureTestGuest, type TestGuest } from "../../src/testguest/build.js";
+import { tempDir } from "../helpers/paths.js";
+
+const dir = tempDir("guest");
+const running: ChildProcess[] = [];
+let guest: TestGuest;
+after(() => {
+  for (const q of running) q.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+before(async () => {
+  guest = await ensureTestGuest();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => done(port));
+    });
+  });
+}
+
+/** Boots the instance's disk and metadata drive; resolves with QMP once it answers. */
+async function boot(name: string, disk: string, metadata: string, hostPort: number) {
+  const qmpSocket = join(dir, `${name}.qmp`);
+  const mac = "52:54:00:12:34:56";
+  const args = qemuArgs({
+    name,
+    cpuCores: 1,
+    memoryMb: 256,
+    accel: "tcg",
+    disks: [
+      { file: disk, format: "raw", bus: "virtio" },
+      { file: metadata, format: "raw", bus: "virtio" },
+    ],
+    nics: [
+      {
+        mac,
+        model: "virtio",
+        network: { cidr: "10.0.2.0/24", gateway: "10.0.2.2", dns: "10.0.2.3" },
+        forwards: [{ protocol: "tcp", hostAddress: "127.0.0.1", hostPort, guestPort: 3389 }],
+      },
+    ],
+    qmpSocket,
+    serialLog: join(dir, `${name}.serial.log`),
+    vncDisplay: null,
+    rtcLocalTime: true,
+  });
+  const qemu = spawn("qemu-system-x86_64", args, { stdio: "ignore" });
+  running.push(qemu);
+  for (let i = 0; i < 100 && !existsSync(qmpSocket); i++) await new Promise((r) => setTimeout(r, 50));
+  return { qemu, qmp: await QmpClient.connect(qmpSocket), serial: join(dir, `${name}.serial.log`) };
+}
+
+/** The login check: one line in, OK or DENIED out; retried while the guest is not listening yet. */
+async function login(port: number, password: string, deadlineMs: number): Promise<string> {
+  const end = Date.now() + deadlineMs;
+  while (Date.now() < end) {
+    const answer = await new Promise<string>((done) => {
+      const c = connect(port, "127.0.0.1", () => c.write(`Administrator ${password}\n`));
+      let out = "";
+      c.on("data", (d) => {
+        out += d;
+      });
+      c.on("close", () => done(out));
+      c.on("error", () => done(""));
+    });
+    if (answer) return answer;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return "";
+}
+
+test("first boot makes the password, encrypts it for the key and powers off; later boots check it", async () => {
+  const disk = join(dir, "disk.raw");
+  copyFileSync(guest.disk, disk);
+  const key = join(dir, "id_rsa");
+  execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", key]);
+  const metadata = join(dir, "metadata.img");
+  const content: MetadataContent = {
+    instanceId: "i-guest001",
+    hostname: "guest001",
+    interfaces: [
+      {
+        mac: "52:54:00:12:34:56",
+        ipv4: "10.0.2.15",
+        netmask: "255.255.255.0",
+        gateway: "10.0.2.2",
+        dns: "10.0.2.3",
+      },
+    ],
+    publicKey: readFileSync(`${key}.pub`, "utf8"),
+    firstBoot: true,
+    enableFirewall: false,
+    autoActivate: null,
+    retryGenPassword: 10,
+    extraHosts: {},
+    userData: null,
+  };
+  await writeMetadataDrive(metadata, content);
+
+  const first = await boot("first", disk, metadata, await freePort());
+  const shutdown = await first.qmp.waitForEvent("SHUTDOWN", 180_000);
+  assert.deepEqual(shutdown.data, { guest: true, reason: "guest-shutdown" });
+  first.qemu.kill();
+  const encrypted = await readMetadataFile(metadata, metadataPaths.encryptedPassword);
+  assert.equal(encrypted?.length, 256, readFileSync(first.serial, "utf8").slice(-2000));
+  const password = decryptPassword(readPrivateKey(readFileSync(key, "utf8")), encrypted!.toString("base64"));
+  assert.equal(password.length, 10);
+  assert.ok(password.replace(/[A-Za-z0-9]/g, "").length >= 2, password);
+  assert.match(password, /[A-Z]/);
+  assert.match(password, /[a-z]/);
+  assert.match(password, /[0-9]/);
+
+  // The host's part of step 7: first-boot goes, so no later boot makes a new password.
+  await deleteMetadataFile(metadata, metadataPaths.firstBoot);
+  const port = await freePort();
+  const second = await boot("second", disk, metadata, port);
+  assert.equal(await login(port, password, 120_000), "OK\n");
+  assert.equal(await login(port, `${password}x`, 10_000), "DENIED\n");
+  const serial = readFileSync(second.serial, "utf8");
+  assert.match(serial, /wakame-testvm: eth0 52:54:00:12:34:56 10\.0\.2\.15/);
+  assert.doesNotMatch(serial, /first boot/);
+
+  const off = second.qmp.waitForEvent("SHUTDOWN", 60_000);
+  await second.qmp.execute("system_powerdown");
+  const offEvent = await off.catch((err: Error) => {
+    throw new Error(`${err.message}; the guest said:\n${readFileSync(second.serial, "utf8").slice(-1500)}`);
+  });
+  assert.deepEqual(offEvent.data, { guest: true, reason: "guest-shutdown" });
+  assert.deepEqual(
+    await readMetadataFile(metadata, metadataPaths.encryptedPassword),
+    encrypted,
+    "pw.enc is left as it was",
+  );
+});
