@@ -1,0 +1,187 @@
+// The host's image cache: each backup object fetched once from its storage
+// (a local directory or a web server), its md5 checked while it streams,
+// unpacked by container format into a sparse file, and moved into place
+// whole. A mismatch leaves nothing behind; concurrent launches of one image
+// share one fetch.
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync } from "node:fs";
+import { mkdir, mkdtemp, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { type Readable, Transform, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { fileURLToPath } from "node:url";
+import { createGunzip } from "node:zlib";
+
+export interface BackupObjectSource {
+  id: string;
+  /** file:///... or http(s)://... */
+  uri: string;
+  container_format: "tgz" | "gz" | "tar" | "none";
+  checksum: string;
+  /** Size of the stored (packed) object, for progress; 0 when unknown. */
+  allocation_size: number;
+}
+
+export class ChecksumMismatch extends Error {}
+
+export class ImageCache {
+  private readonly inFlight = new Map<string, Promise<string>>();
+
+  constructor(
+    readonly dir: string,
+    private readonly log: (line: string) => void = () => {},
+  ) {}
+
+  /** Where the unpacked image of this backup object lives in the cache. */
+  pathOf(bo: BackupObjectSource): string {
+    return join(this.dir, `${bo.id}-${bo.checksum}.img`);
+  }
+
+  /** The unpacked image, fetched first if the cache does not have it. */
+  async get(bo: BackupObjectSource): Promise<string> {
+    const final = this.pathOf(bo);
+    if (existsSync(final)) return final;
+    let fetching = this.inFlight.get(final);
+    if (!fetching) {
+      fetching = this.fetch(bo, final).finally(() => this.inFlight.delete(final));
+      this.inFlight.set(final, fetching);
+    }
+    return fetching;
+  }
+
+  private async fetch(bo: BackupObjectSource, final: string): Promise<string> {
+    await mkdir(this.dir, { recursive: true });
+    const work = await mkdtemp(join(this.dir, `.fetch-${bo.id}-`));
+    try {
+      const md5 = createHash("md5");
+      let seen = 0;
+      let reported = -1;
+      const started = Date.now();
+      const meter = new Transform({
+        transform: (chunk: Buffer, _enc, done) => {
+          md5.update(chunk);
+          seen += chunk.length;
+          const pct = bo.allocation_size ? Math.floor((seen / bo.allocation_size) * 10) * 10 : -1;
+          if (pct > reported) {
+            reported = pct;
+            this.log(`fetching ${bo.id}: ${pct}% (${mib(seen)} of ${mib(bo.allocation_size)} MiB)`);
+          }
+          done(null, chunk);
+        },
+      });
+      await pipeline([await openSource(bo.uri), meter, ...unpackStages(bo.container_format, work)]);
+      const sum = md5.digest("hex");
+      if (sum !== bo.checksum) {
+        throw new ChecksumMismatch(
+          `image checksum mismatch for ${bo.id}: expected ${bo.checksum}, got ${sum}`,
+        );
+      }
+      const image = await theOneFile(work, bo);
+      await rename(image, final);
+      this.log(`fetched ${bo.id}: ${mib(seen)} MiB in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return final;
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+}
+
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
+async function openSource(uri: string): Promise<Readable> {
+  const url = new URL(uri);
+  if (url.protocol === "file:") return createReadStream(fileURLToPath(url));
+  const res = await fetch(url);
+  if (!res.ok || !res.body) throw new Error(`cannot fetch ${uri}: HTTP ${res.status}`);
+  const { Readable: NodeReadable } = await import("node:stream");
+  return NodeReadable.fromWeb(res.body as never);
+}
+
+/** Where the stream goes, by container format: GNU tar keeps a tar's sparse file sparse. */
+function unpackStages(format: BackupObjectSource["container_format"], work: string): (Transform | Writable)[] {
+  if (format === "tgz" || format === "tar") return [tarExtractor(work, format === "tgz")];
+  const sink = sparseFileWriter(join(work, "image"));
+  return format === "gz" ? [createGunzip(), sink] : [sink];
+}
+
+function tarExtractor(work: string, gzip: boolean): Writable {
+  const tar = spawn("tar", ["-x", ...(gzip ? ["-z"] : []), "-S", "--no-same-owner", "-C", work, "-f", "-"], {
+    stdio: ["pipe", "ignore", "pipe"],
+  });
+  let stderr = "";
+  tar.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<void>((resolve, reject) =>
+    tar.on("close", (code) =>
+      code === 0 ? resolve() : reject(new Error(`tar could not unpack the image: ${stderr.trim()}`)),
+    ),
+  );
+  return new Writable({
+    write(chunk, _enc, done) {
+      if (tar.stdin.write(chunk)) done();
+      else tar.stdin.once("drain", () => done());
+    },
+    final(done) {
+      tar.stdin.end();
+      exited.then(() => done(), done);
+    },
+    destroy(err, done) {
+      tar.kill();
+      done(err);
+    },
+  });
+}
+
+/** Writes blocks that hold data and seeks over zero blocks, so a mostly empty disk stays sparse. */
+function sparseFileWriter(file: string): Writable {
+  const block = 64 * 1024;
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  let position = 0;
+  let pending = Buffer.alloc(0);
+  const flush = async (all: boolean) => {
+    handle ??= await open(file, "w");
+    while (pending.length >= block || (all && pending.length > 0)) {
+      const chunk = pending.subarray(0, Math.min(block, pending.length));
+      if (chunk.some((b) => b !== 0)) await handle.write(chunk, 0, chunk.length, position);
+      position += chunk.length;
+      pending = pending.subarray(chunk.length);
+    }
+  };
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      pending = Buffer.concat([pending, chunk]);
+      flush(false).then(() => done(), done);
+    },
+    final(done) {
+      flush(true)
+        .then(async () => {
+          handle ??= await open(file, "w");
+          await handle.truncate(position);
+          await handle.close();
+        })
+        .then(() => done(), done);
+    },
+  });
+}
+
+/** A container must hold exactly one image file. */
+async function theOneFile(work: string, bo: BackupObjectSource): Promise<string> {
+  const found: string[] = [];
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) found.push(p);
+    }
+  };
+  await walk(work);
+  if (found.length !== 1) {
+    throw new Error(
+      `${bo.id} (${bo.container_format}) holds ${found.length} files; an image container holds exactly one`,
+    );
+  }
+  await stat(found[0]!);
+  return found[0]!;
+}
