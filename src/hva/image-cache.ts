@@ -99,7 +99,10 @@ async function openSource(uri: string): Promise<Readable> {
 }
 
 /** Where the stream goes, by container format: GNU tar keeps a tar's sparse file sparse. */
-function unpackStages(format: BackupObjectSource["container_format"], work: string): (Transform | Writable)[] {
+function unpackStages(
+  format: BackupObjectSource["container_format"],
+  work: string,
+): (Transform | Writable)[] {
   if (format === "tgz" || format === "tar") return [tarExtractor(work, format === "tgz")];
   const sink = sparseFileWriter(join(work, "image"));
   return format === "gz" ? [createGunzip(), sink] : [sink];
