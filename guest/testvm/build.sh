@@ -64,7 +64,9 @@ cp "$here/init" "$root/init"
 cp "$here/logincheck" "$root/bin/logincheck"
 cp "$protocol" "$root/etc/protocol.sh"
 printf '#!/bin/sh\nsync; umount /disk 2>/dev/null; poweroff -f\n' > "$root/etc/acpi/PWRF/00000080"
-chmod +x "$root/init" "$root/bin/logincheck" "$root/etc/acpi/PWRF/00000080"
+# The host agent's accelerator probe boots the kernel with rdinit=/bin/accel-probe.
+printf '#!/bin/sh\necho wakame-accel-probe-ok\npoweroff -f\n' > "$root/bin/accel-probe"
+chmod +x "$root/init" "$root/bin/logincheck" "$root/etc/acpi/PWRF/00000080" "$root/bin/accel-probe"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) > initrd.gz
 cp "kernel/boot/vmlinuz-$kver" vmlinuz
 

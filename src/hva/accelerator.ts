@@ -1,0 +1,86 @@
+// Which accelerator VMs run on. `auto` takes KVM only when a probe shows it
+// really boots a Linux kernel: /dev/kvm can exist and still hang a guest
+// (nested KVM on some clouds), and then TCG, slower, is the one that works.
+import { spawn } from "node:child_process";
+import { constants } from "node:fs";
+import { access } from "node:fs/promises";
+
+export type AcceleratorSetting = "auto" | "kvm" | "tcg";
+export type Accelerator = "kvm" | "tcg";
+
+export const acceleratorSettings: readonly AcceleratorSetting[] = ["auto", "kvm", "tcg"];
+
+export async function kvmDeviceUsable(): Promise<boolean> {
+  try {
+    await access("/dev/kvm", constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Boots `kernel` + `initrd` (the test guest's) with `accel` and says whether it reached userspace in time. */
+export function kernelBoots(
+  accel: Accelerator,
+  kernel: string,
+  initrd: string,
+  timeoutMs: number,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    const qemu = spawn(
+      "qemu-system-x86_64",
+      [
+        "-accel",
+        accel,
+        "-m",
+        "128",
+        "-nodefaults",
+        "-no-user-config",
+        "-display",
+        "none",
+        "-no-reboot",
+        "-serial",
+        "stdio",
+        "-kernel",
+        kernel,
+        "-initrd",
+        initrd,
+        "-append",
+        "console=ttyS0 quiet rdinit=/bin/accel-probe",
+      ],
+      { stdio: ["ignore", "pipe", "ignore"] },
+    );
+    let out = "";
+    let booted = false;
+    const timer = setTimeout(() => qemu.kill("SIGKILL"), timeoutMs);
+    qemu.stdout.on("data", (d) => {
+      out += d;
+      if (!booted && out.includes("wakame-accel-probe-ok")) booted = true;
+    });
+    qemu.on("error", () => resolve(false));
+    qemu.on("close", () => {
+      clearTimeout(timer);
+      resolve(booted);
+    });
+  });
+}
+
+/**
+ * The accelerator for this host. `kvm` demands a usable /dev/kvm; `auto`
+ * probes it; `tcg` always works.
+ */
+export async function chooseAccelerator(
+  setting: AcceleratorSetting,
+  probe: { deviceUsable: () => Promise<boolean>; boots: () => Promise<boolean> },
+): Promise<{ accel: Accelerator; why: string }> {
+  if (setting === "tcg") return { accel: "tcg", why: "configured" };
+  const device = await probe.deviceUsable();
+  if (setting === "kvm") {
+    if (!device)
+      throw new Error("accelerator kvm is configured but /dev/kvm is missing or not usable; use auto or tcg");
+    return { accel: "kvm", why: "configured" };
+  }
+  if (!device) return { accel: "tcg", why: "/dev/kvm is missing or not usable" };
+  if (await probe.boots()) return { accel: "kvm", why: "a probe guest booted under KVM" };
+  return { accel: "tcg", why: "/dev/kvm exists but a probe guest did not boot under it (nested KVM?)" };
+}

@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { chooseAccelerator, kernelBoots, kvmDeviceUsable } from "../../src/hva/accelerator.js";
+import { ensureTestGuest } from "../../src/testguest/build.js";
+
+const probe = (deviceUsable: boolean, boots: boolean) => ({
+  deviceUsable: async () => deviceUsable,
+  boots: async () => boots,
+});
+
+test("auto takes KVM only when the device is there and a guest really boots under it", async () => {
+  assert.deepEqual(await chooseAccelerator("auto", probe(true, true)), {
+    accel: "kvm",
+    why: "a probe guest booted under KVM",
+  });
+  assert.equal((await chooseAccelerator("auto", probe(true, false))).accel, "tcg");
+  assert.match((await chooseAccelerator("auto", probe(true, false))).why, /did not boot under it/);
+  assert.equal((await chooseAccelerator("auto", probe(false, true))).accel, "tcg");
+  assert.equal((await chooseAccelerator("tcg", probe(true, true))).accel, "tcg");
+  assert.equal((await chooseAccelerator("kvm", probe(true, false))).accel, "kvm");
+  await assert.rejects(
+    chooseAccelerator("kvm", probe(false, false)),
+    /\/dev\/kvm is missing or not usable; use auto or tcg/,
+  );
+});
+
+test("the probe boots the test guest's kernel to userspace under TCG, and says so", async () => {
+  const guest = await ensureTestGuest();
+  assert.equal(await kernelBoots("tcg", guest.kernel, guest.initrd, 60_000), true);
+});
+
+test("on this machine, the KVM probe answers within its time limit either way", async () => {
+  const guest = await ensureTestGuest();
+  const started = Date.now();
+  const boots = (await kvmDeviceUsable()) && (await kernelBoots("kvm", guest.kernel, guest.initrd, 15_000));
+  assert.equal(typeof boots, "boolean");
+  assert.ok(Date.now() - started < 20_000);
+});
