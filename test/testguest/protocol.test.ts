@@ -7,7 +7,8 @@ import { copyFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { type AddressInfo, connect, createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { deleteMetadataFile, readMetadataFile, writeMetadataDrive } from "../../src/hva/metadata-drive.js";
+import { collectPassword } from "../../src/hva/first-boot.js";
+import { readMetadataFile, writeMetadataDrive } from "../../src/hva/metadata-drive.js";
 import { qemuArgs } from "../../src/hva/qemu-command.js";
 import { QmpClient } from "../../src/hva/qmp.js";
 import { type MetadataContent, metadataPaths } from "../../src/model/guest-protocol.js";
@@ -119,17 +120,22 @@ test("first boot makes the password, encrypts it for the key and powers off; lat
   const shutdown = await first.qmp.waitForEvent("SHUTDOWN", 180_000);
   assert.deepEqual(shutdown.data, { guest: true, reason: "guest-shutdown" });
   first.qemu.kill();
-  const encrypted = await readMetadataFile(metadata, metadataPaths.encryptedPassword);
-  assert.equal(encrypted?.length, 256, readFileSync(first.serial, "utf8").slice(-2000));
-  const password = decryptPassword(readPrivateKey(readFileSync(key, "utf8")), encrypted!.toString("base64"));
+  // The host's part of steps 7 and 9.
+  const collected = await collectPassword(metadata, content.publicKey!);
+  assert.ok(
+    "encryptedPassword" in collected,
+    `${JSON.stringify(collected)}\n${readFileSync(first.serial, "utf8").slice(-2000)}`,
+  );
+  const encrypted = Buffer.from(collected.encryptedPassword, "base64");
+  assert.equal(encrypted.length, 256);
+  assert.equal(await readMetadataFile(metadata, metadataPaths.firstBoot), undefined, "first-boot is gone");
+  const password = decryptPassword(readPrivateKey(readFileSync(key, "utf8")), collected.encryptedPassword);
   assert.equal(password.length, 10);
   assert.ok(password.replace(/[A-Za-z0-9]/g, "").length >= 2, password);
   assert.match(password, /[A-Z]/);
   assert.match(password, /[a-z]/);
   assert.match(password, /[0-9]/);
 
-  // The host's part of step 7: first-boot goes, so no later boot makes a new password.
-  await deleteMetadataFile(metadata, metadataPaths.firstBoot);
   const port = await freePort();
   const second = await boot("second", disk, metadata, port);
   assert.equal(await login(port, password, 120_000), "OK\n");
