@@ -20,3 +20,18 @@ export async function securityGroupInUse(db: Kysely<Database>, id: string): Prom
     .executeTakeFirst();
   return referrer && `a rule of ${referrer.security_group_id} names it as a source: change that rule first`;
 }
+
+/** A live (not terminated) instance on this host node, or from this image. */
+export async function liveInstance(
+  db: Kysely<Database>,
+  column: "host_node_id" | "image_id",
+  id: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom("instances")
+    .select("id")
+    .where(column, "=", id)
+    .where("state", "!=", "terminated")
+    .executeTakeFirst();
+  return row?.id;
+}

@@ -4,13 +4,13 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { createPublicKey } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { encryptPassword } from "../../src/model/password-crypto.js";
 import { readPrivateKey } from "../../src/model/ssh-private-key.js";
 import { startApi, type TestApi } from "../helpers/api.js";
 import { run } from "../helpers/cli.js";
+import { freePort } from "../helpers/net.js";
 import { repoRoot, tempDir } from "../helpers/paths.js";
 
 const home = tempDir("mussel-home");
@@ -33,16 +33,6 @@ function typeAtPrompt(args: string[], prompt: string, answer: string): Promise<s
     });
     child.on("error", fail);
     child.on("close", () => done(out));
-  });
-}
-
-/** A loopback port nothing listens on. */
-function closedPort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => done(port));
-    });
   });
 }
 
@@ -117,7 +107,7 @@ describe("mussel", () => {
     assert.deepEqual(JSON.parse(asJson.stdout).memory_size, 4096);
     const json = JSON.parse(await ok("image", "show", "wmi-windows2008r2", "--json"));
     assert.deepEqual([json.os_type, json.features], ["windows", { virtio: true }]);
-    const closed = await closedPort();
+    const closed = await freePort();
     const r = await mussel(["host_node", "index"], { DCMGR_PORT: String(closed) });
     assert.equal(r.code, 1);
     assert.equal(

@@ -3,20 +3,11 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { run } from "../helpers/cli.js";
+import { freePort } from "../helpers/net.js";
 import { repoRoot, tempDir } from "../helpers/paths.js";
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => done(port));
-    });
-  });
-}
 
 test("wakame up serves the API over the store under WAKAME_HOME until Ctrl-C", async () => {
   const home = tempDir("up");

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, rmSync } from "node:fs";
-import { type AddressInfo, connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { collectPassword } from "../../src/hva/first-boot.js";
@@ -15,6 +15,7 @@ import { type MetadataContent, metadataPaths } from "../../src/model/guest-proto
 import { decryptPassword } from "../../src/model/password-crypto.js";
 import { readPrivateKey } from "../../src/model/ssh-private-key.js";
 import { ensureTestGuest, type TestGuest } from "../../src/testguest/build.js";
+import { freePort } from "../helpers/net.js";
 import { tempDir } from "../helpers/paths.js";
 
 const dir = tempDir("guest");
@@ -27,15 +28,6 @@ after(() => {
 before(async () => {
   guest = await ensureTestGuest();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => done(port));
-    });
-  });
-}
 
 /** Boots the instance's disk and metadata drive; resolves with QMP once it answers. */
 async function boot(name: string, disk: string, metadata: string, hostPort: number) {

@@ -3,6 +3,7 @@
 import type { Kysely } from "kysely";
 import { enumField, flagField, intField, textField, uuidField } from "../../model/fields.js";
 import { arches, hypervisors } from "../../model/vocabulary.js";
+import { liveInstance } from "../../store/in-use.js";
 import { flag, hostNodeRecord } from "../../store/records.js";
 import type { Database } from "../../store/schema.js";
 import { arg, type CommandGroup, command, optionalArg } from "../command.js";
@@ -119,13 +120,8 @@ const del = delCommand({
   uuid: hostUuid,
   summary: "Deregister a host node",
   async inUse(db, id) {
-    const live = await db
-      .selectFrom("instances")
-      .select("id")
-      .where("host_node_id", "=", id)
-      .where("state", "!=", "terminated")
-      .executeTakeFirst();
-    return live && `it runs instance ${live.id}: terminate its instances first`;
+    const live = await liveInstance(db, "host_node_id", id);
+    return live && `it runs instance ${live}: terminate its instances first`;
   },
   async detach(db, id) {
     await db.updateTable("instances").set({ host_node_id: null }).where("host_node_id", "=", id).execute();

@@ -4,6 +4,7 @@
 import { enumField, flagField, textField, uuidField } from "../../model/fields.js";
 import { givenFields } from "../../model/shape.js";
 import { arches, defaultAccountId, fileFormats, osTypes, serviceTypes } from "../../model/vocabulary.js";
+import { liveInstance } from "../../store/in-use.js";
 import { flag, imageRecord } from "../../store/records.js";
 import { arg, type CommandGroup, command } from "../command.js";
 import { addRow, type Ctx, modifyRow, requireRow } from "./context.js";
@@ -153,13 +154,8 @@ const del = delCommand({
   uuid: imageUuid,
   summary: "Delete registered machine image",
   async inUse(db, id) {
-    const instance = await db
-      .selectFrom("instances")
-      .select("id")
-      .where("image_id", "=", id)
-      .where("state", "!=", "terminated")
-      .executeTakeFirst();
-    return instance && `instance ${instance.id} runs from it: terminate the instance first`;
+    const live = await liveInstance(db, "image_id", id);
+    return live && `instance ${live} runs from it: terminate the instance first`;
   },
 });
 
