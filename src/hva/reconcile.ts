@@ -1,0 +1,110 @@
+// What the host agent does next for one instance: what it should be (from
+// dcmgr) against what it is (files, QEMU process, metadata drive). Pure: the
+// agent's loop observes, asks this, acts, and reports; the hard cases (agent
+// restarted mid-first-boot, VM died, no password) are rows of its tests.
+
+export interface Wanted {
+  state: string;
+  requested_action: string | null;
+  os_type: string;
+}
+
+export interface Observed {
+  /** Disk and metadata drive made for this instance. */
+  files: boolean;
+  /** A QEMU process of this instance is alive. */
+  running: boolean;
+  /** The metadata drive still holds first-boot: the first boot has not been collected. */
+  firstBootPending: boolean;
+  /** When the running process started, ms since the epoch. */
+  startedAt: number | null;
+  /** When an ACPI power-off was last asked of the guest, ms since the epoch. */
+  powerdownAskedAt: number | null;
+}
+
+export interface Timeouts {
+  /** password_generation_timeout: the first boot must end (power off) within it. */
+  firstBootMs: number;
+  /** How long a guest may take to honour an ACPI power-off before it is forced. */
+  powerdownMs: number;
+}
+
+export type Action =
+  | { kind: "wait" }
+  /** Fetch the image, make the disk and the metadata drive (with first-boot). */
+  | { kind: "prepare" }
+  /** Start QEMU, then report `report`; `done` is the requested action this carries out. */
+  | { kind: "start"; report: "initializing" | "running"; done?: string }
+  /** Read pw.enc, hand it (or why there is none) to dcmgr, delete first-boot. */
+  | { kind: "collect-password" }
+  | { kind: "powerdown" }
+  | { kind: "force-stop"; report: "halted"; error?: string; done?: string }
+  | { kind: "reset"; done: string }
+  /** Stop whatever runs, delete the instance's files, report terminated. */
+  | { kind: "destroy" }
+  | { kind: "report"; state: string; error?: string; done?: string };
+
+export function nextAction(want: Wanted, seen: Observed, now: number, t: Timeouts): Action {
+  const windows = want.os_type === "windows";
+  if (want.requested_action === "terminate" || want.state === "shuttingdown" || want.state === "terminated") {
+    return { kind: "destroy" };
+  }
+  if (!seen.files) {
+    if (want.state === "pending") return { kind: "prepare" };
+    if (want.state === "halted") return { kind: "wait" };
+    return { kind: "report", state: "halted", error: "the instance's files are gone from its host" };
+  }
+
+  if (seen.running) {
+    switch (want.state) {
+      case "pending":
+        // Started before the agent could report it (restarted in between).
+        return { kind: "report", state: windows && seen.firstBootPending ? "initializing" : "running" };
+      case "initializing":
+        if (seen.firstBootPending && seen.startedAt !== null && now - seen.startedAt > t.firstBootMs) {
+          return {
+            kind: "force-stop",
+            report: "halted",
+            error: `first boot did not finish within ${Math.round(t.firstBootMs / 1000)} s (password_generation_timeout)`,
+          };
+        }
+        if (!seen.firstBootPending) return { kind: "report", state: "running" };
+        return { kind: "wait" };
+      case "running":
+        if (want.requested_action === "reboot") return { kind: "reset", done: "reboot" };
+        return { kind: "wait" };
+      case "halting":
+        if (want.requested_action === "poweroff_force")
+          return { kind: "force-stop", report: "halted", done: "poweroff_force" };
+        if (seen.powerdownAskedAt === null) return { kind: "powerdown" };
+        if (now - seen.powerdownAskedAt > t.powerdownMs) {
+          return { kind: "force-stop", report: "halted", done: want.requested_action ?? undefined };
+        }
+        return { kind: "wait" };
+      case "halted":
+        if (want.requested_action === "poweron") return { kind: "report", state: "running", done: "poweron" };
+        return { kind: "force-stop", report: "halted" };
+      default:
+        return { kind: "wait" };
+    }
+  }
+
+  // Files ready, nothing running.
+  switch (want.state) {
+    case "pending":
+      return { kind: "start", report: windows && seen.firstBootPending ? "initializing" : "running" };
+    case "initializing":
+      // The guest powered off (or died) during the first boot: collect, then the second boot.
+      if (windows && seen.firstBootPending) return { kind: "collect-password" };
+      return { kind: "start", report: "running" };
+    case "running":
+      return { kind: "report", state: "halted", error: "QEMU exited while the instance was running" };
+    case "halting":
+      return { kind: "report", state: "halted", done: want.requested_action ?? undefined };
+    case "halted":
+      if (want.requested_action === "poweron") return { kind: "start", report: "running", done: "poweron" };
+      return { kind: "wait" };
+    default:
+      return { kind: "wait" };
+  }
+}

@@ -1,0 +1,144 @@
+// The agent's decisions, one row a situation.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { type Action, nextAction, type Observed, type Wanted } from "../../src/hva/reconcile.js";
+
+const t = { firstBootMs: 1_800_000, powerdownMs: 60_000 };
+const now = 10_000_000;
+const want = (state: string, requested_action: string | null = null, os_type = "windows"): Wanted => ({
+  state,
+  requested_action,
+  os_type,
+});
+const seen = (o: Partial<Observed> = {}): Observed => ({
+  files: true,
+  running: false,
+  firstBootPending: false,
+  startedAt: null,
+  powerdownAskedAt: null,
+  ...o,
+});
+
+const rows: [string, Wanted, Observed, Action][] = [
+  ["a new instance is prepared", want("pending"), seen({ files: false }), { kind: "prepare" }],
+  [
+    "prepared Windows starts its first boot",
+    want("pending"),
+    seen({ firstBootPending: true }),
+    { kind: "start", report: "initializing" },
+  ],
+  [
+    "prepared Linux starts and runs",
+    want("pending", null, "linux"),
+    seen({ firstBootPending: true }),
+    { kind: "start", report: "running" },
+  ],
+  [
+    "restarted agent finds its first boot running: reports it",
+    want("pending"),
+    seen({ running: true, firstBootPending: true, startedAt: now }),
+    { kind: "report", state: "initializing" },
+  ],
+  [
+    "first boot under way: wait",
+    want("initializing"),
+    seen({ running: true, firstBootPending: true, startedAt: now - 60_000 }),
+    { kind: "wait" },
+  ],
+  [
+    "first boot past its timeout: stopped, with the reason",
+    want("initializing"),
+    seen({ running: true, firstBootPending: true, startedAt: now - 1_800_001 }),
+    {
+      kind: "force-stop",
+      report: "halted",
+      error: "first boot did not finish within 1800 s (password_generation_timeout)",
+    },
+  ],
+  [
+    "guest powered off after its first boot: collect the password",
+    want("initializing"),
+    seen({ firstBootPending: true }),
+    { kind: "collect-password" },
+  ],
+  [
+    "agent killed mid-first-boot, guest off since: collect on restart",
+    want("initializing"),
+    seen({ firstBootPending: true, running: false }),
+    { kind: "collect-password" },
+  ],
+  [
+    "password collected: the second boot",
+    want("initializing"),
+    seen({ firstBootPending: false }),
+    { kind: "start", report: "running" },
+  ],
+  [
+    "second boot running but not reported (agent restarted): report",
+    want("initializing"),
+    seen({ running: true, firstBootPending: false }),
+    { kind: "report", state: "running" },
+  ],
+  ["running as it should: wait", want("running"), seen({ running: true }), { kind: "wait" }],
+  [
+    "QEMU died while running: halted with an error",
+    want("running"),
+    seen({ running: false }),
+    { kind: "report", state: "halted", error: "QEMU exited while the instance was running" },
+  ],
+  ["reboot asked", want("running", "reboot"), seen({ running: true }), { kind: "reset", done: "reboot" }],
+  ["poweroff asked: ACPI first", want("halting", "poweroff"), seen({ running: true }), { kind: "powerdown" }],
+  [
+    "ACPI asked a moment ago: wait",
+    want("halting", "poweroff"),
+    seen({ running: true, powerdownAskedAt: now - 1000 }),
+    { kind: "wait" },
+  ],
+  [
+    "ACPI not honoured in time: forced",
+    want("halting", "poweroff"),
+    seen({ running: true, powerdownAskedAt: now - 60_001 }),
+    { kind: "force-stop", report: "halted", done: "poweroff" },
+  ],
+  [
+    "forced poweroff asked",
+    want("halting", "poweroff_force"),
+    seen({ running: true, powerdownAskedAt: now }),
+    { kind: "force-stop", report: "halted", done: "poweroff_force" },
+  ],
+  [
+    "the guest went off: halted",
+    want("halting", "poweroff"),
+    seen({ running: false }),
+    { kind: "report", state: "halted", done: "poweroff" },
+  ],
+  [
+    "poweron asked",
+    want("halted", "poweron"),
+    seen({ running: false }),
+    { kind: "start", report: "running", done: "poweron" },
+  ],
+  ["halted stays halted", want("halted"), seen({ running: false }), { kind: "wait" }],
+  [
+    "halted but running without a poweron: stopped",
+    want("halted"),
+    seen({ running: true }),
+    { kind: "force-stop", report: "halted" },
+  ],
+  [
+    "terminate asked: destroyed, running or not",
+    want("shuttingdown", "terminate"),
+    seen({ running: true }),
+    { kind: "destroy" },
+  ],
+  [
+    "files lost on a running instance: halted with the reason",
+    want("running"),
+    seen({ files: false }),
+    { kind: "report", state: "halted", error: "the instance's files are gone from its host" },
+  ],
+];
+
+for (const [name, w, s, expected] of rows) {
+  test(name, () => assert.deepEqual(nextAction(w, s, now, t), expected));
+}
