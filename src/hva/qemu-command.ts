@@ -20,6 +20,8 @@ export interface NicSpec {
   model: "virtio" | "e1000";
   /** QEMU user-mode network: the guest's network, and the forwards from host ports to it. */
   network: { cidr: string; gateway: string; dns: string | null };
+  /** The guest's address, where forwarded connections go (QEMU would pick its DHCP start otherwise). */
+  guestAddress: string;
   forwards: readonly PortForward[];
 }
 
@@ -83,7 +85,7 @@ export function qemuArgs(vm: VmSpec): string[] {
   });
   vm.nics.forEach((n, i) => {
     const forwards = n.forwards.map(
-      (f) => `,hostfwd=${f.protocol}:${f.hostAddress}:${f.hostPort}-:${f.guestPort}`,
+      (f) => `,hostfwd=${f.protocol}:${f.hostAddress}:${f.hostPort}-${n.guestAddress}:${f.guestPort}`,
     );
     const dns = n.network.dns ? `,dns=${n.network.dns}` : "";
     args.push(

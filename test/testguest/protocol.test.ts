@@ -47,6 +47,7 @@ async function boot(name: string, disk: string, metadata: string, hostPort: numb
         mac,
         model: "virtio",
         network: { cidr: "10.0.2.0/24", gateway: "10.0.2.2", dns: "10.0.2.3" },
+        guestAddress: "10.0.2.15",
         forwards: [{ protocol: "tcp", hostAddress: "127.0.0.1", hostPort, guestPort: 3389 }],
       },
     ],
@@ -67,6 +68,7 @@ async function login(port: number, password: string, deadlineMs: number): Promis
   while (Date.now() < end) {
     const answer = await new Promise<string>((done) => {
       const c = connect(port, "127.0.0.1", () => c.write(`Administrator ${password}\n`));
+      c.setTimeout(5000, () => c.destroy());
       let out = "";
       c.on("data", (d) => {
         out += d;

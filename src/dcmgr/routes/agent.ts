@@ -50,7 +50,7 @@ const portForwardsField: Field<PortForward[]> = {
 
 const stateReport = {
   state: { field: enumField(instanceStates), desc: "the state the instance is in", required: true },
-  error: { field: textField({ max: 4096 }), desc: "why it failed; sets status error" },
+  error: { field: textField({ max: 4096 }), desc: 'why it failed (sets status error); "" clears it' },
   /** The power action the agent has carried out, so that it is asked no more. */
   done_action: { field: textField({ max: 32 }), desc: "the requested action now carried out" },
   port_forwards: { field: listField(portForwardsField, { max: 4 }), desc: "per vif, in device order" },
@@ -215,18 +215,20 @@ export function agentRoutes(app: FastifyInstance, store: Store, passwords: Passw
       const terminated = body.state === "terminated";
       // Already terminated (a repeated report): released before, not again.
       if (terminated && instance.state !== "terminated") await releaseResources(db, instance);
+      // An error message sets the instance's error, "" clears it, none leaves it.
+      const error = body.error === undefined ? instance.error : body.error || null;
       await db
         .updateTable("instances")
         .set({
           state: body.state!,
-          status: body.error
+          status: error
             ? "error"
             : body.state === "running"
               ? "online"
               : body.state === "halted" || terminated
                 ? "offline"
                 : "init",
-          error: body.error ?? (body.state === "running" ? null : instance.error),
+          error,
           ...(terminated && { terminated_at: stamp }),
           ...((terminated || (body.done_action && body.done_action === instance.requested_action)) && {
             requested_action: null,

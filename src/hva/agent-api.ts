@@ -1,0 +1,87 @@
+// The host agent's only link to the rest of the cloud: dcmgr's agent API over HTTP.
+import type { PortForward } from "../dcmgr/views.js";
+
+export interface WantedInstance {
+  id: string;
+  state: string;
+  requested_action: string | null;
+  cpu_cores: number;
+  memory_size: number;
+  os_type: string;
+  hostname: string | null;
+  ssh_public_key: string | null;
+  user_data: string | null;
+  password_stored: boolean;
+  error: string | null;
+  image: {
+    id: string;
+    file_format: "raw" | "qcow2";
+    features: Record<string, boolean>;
+    is_cacheable: boolean;
+    backup_object: {
+      id: string;
+      uri: string;
+      container_format: "tgz" | "gz" | "tar" | "none";
+      size: number;
+      checksum: string;
+    };
+  };
+  vifs: {
+    id: string;
+    index: number;
+    mac_address: string;
+    ipv4_address: string | null;
+    netmask: string;
+    gateway: string | null;
+    dns: string | null;
+  }[];
+  security_group_rules: {
+    protocol: string;
+    from_port: number;
+    to_port: number;
+    source_cidr: string | null;
+    source_group_id: string | null;
+  }[];
+}
+
+export interface StateReport {
+  state: string;
+  /** A message sets the instance's error; "" clears it; absent leaves it. */
+  error?: string;
+  done_action?: string;
+  port_forwards?: PortForward[][];
+}
+
+export class AgentApi {
+  constructor(
+    private readonly base: string,
+    private readonly token: string,
+  ) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.base}/api/agent/v1${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${this.token}`,
+        ...(body !== undefined && { "Content-Type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`dcmgr answered ${method} ${path} with ${res.status}: ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  heartbeat() {
+    return this.call<{ host_node_id: string; node_id: string }>("POST", "/heartbeat");
+  }
+  instances() {
+    return this.call<WantedInstance[]>("GET", "/instances");
+  }
+  report(id: string, report: StateReport) {
+    return this.call("PUT", `/instances/${id}/state`, report);
+  }
+  storePassword(id: string, encryptedPassword: string) {
+    return this.call("PUT", `/instances/${id}/password`, { encrypted_password: encryptedPassword });
+  }
+}
