@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { after, test } from "node:test";
 import { Agent } from "../../src/hva/agent.js";
@@ -15,28 +14,11 @@ import { readPrivateKey } from "../../src/model/ssh-private-key.js";
 import { ensureTestGuest } from "../../src/testguest/build.js";
 import { startApi } from "../helpers/api.js";
 import { run } from "../helpers/cli.js";
+import { loginCheck } from "../helpers/guest.js";
 import { repoRoot, tempDir } from "../helpers/paths.js";
 
 const dir = tempDir("agent");
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function login(port: number, password: string): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const answer = await new Promise<string>((done) => {
-      const c = connect(port, "127.0.0.1", () => c.write(`Administrator ${password}\n`));
-      c.setTimeout(5000, () => c.destroy());
-      let out = "";
-      c.on("data", (d) => {
-        out += d;
-      });
-      c.on("close", () => done(out));
-      c.on("error", () => done(""));
-    });
-    if (answer) return answer;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  return "";
-}
 
 test("a Windows-typed instance boots twice, its password lands in dcmgr, and it terminates cleanly", async () => {
   const guest = await ensureTestGuest();
@@ -137,8 +119,8 @@ test("a Windows-typed instance boots twice, its password lands in dcmgr, and it 
     const password = decryptPassword(readPrivateKey(readFileSync(keyFile, "utf8")), encrypted);
     const forward = running.vif[0].port_forwards.find((f: { guest_port: number }) => f.guest_port === 3389);
     assert.equal(forward.host_address, "127.0.0.1");
-    assert.equal(await login(forward.host_port, password), "OK\n");
-    assert.equal(await login(forward.host_port, "not-it"), "DENIED\n");
+    assert.equal(await loginCheck(forward.host_port, password), "OK\n");
+    assert.equal(await loginCheck(forward.host_port, "not-it"), "DENIED\n");
 
     assert.equal((await api.req("DELETE", `/instances/${id}.json`)).status, 200);
     await until((i) => i.state === "terminated", 60_000);

@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, rmSync } from "node:fs";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { collectPassword } from "../../src/hva/first-boot.js";
@@ -15,6 +14,7 @@ import { type MetadataContent, metadataPaths } from "../../src/model/guest-proto
 import { decryptPassword } from "../../src/model/password-crypto.js";
 import { readPrivateKey } from "../../src/model/ssh-private-key.js";
 import { ensureTestGuest, type TestGuest } from "../../src/testguest/build.js";
+import { loginCheck } from "../helpers/guest.js";
 import { freePort } from "../helpers/net.js";
 import { tempDir } from "../helpers/paths.js";
 
@@ -60,26 +60,6 @@ async function boot(name: string, disk: string, metadata: string, hostPort: numb
   running.push(qemu);
   for (let i = 0; i < 100 && !existsSync(qmpSocket); i++) await new Promise((r) => setTimeout(r, 50));
   return { qemu, qmp: await QmpClient.connect(qmpSocket), serial: join(dir, `${name}.serial.log`) };
-}
-
-/** The login check: one line in, OK or DENIED out; retried while the guest is not listening yet. */
-async function login(port: number, password: string, deadlineMs: number): Promise<string> {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    const answer = await new Promise<string>((done) => {
-      const c = connect(port, "127.0.0.1", () => c.write(`Administrator ${password}\n`));
-      c.setTimeout(5000, () => c.destroy());
-      let out = "";
-      c.on("data", (d) => {
-        out += d;
-      });
-      c.on("close", () => done(out));
-      c.on("error", () => done(""));
-    });
-    if (answer) return answer;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  return "";
 }
 
 test("first boot makes the password, encrypts it for the key and powers off; later boots check it", async () => {
@@ -132,8 +112,8 @@ test("first boot makes the password, encrypts it for the key and powers off; lat
 
   const port = await freePort();
   const second = await boot("second", disk, metadata, port);
-  assert.equal(await login(port, password, 120_000), "OK\n");
-  assert.equal(await login(port, `${password}x`, 10_000), "DENIED\n");
+  assert.equal(await loginCheck(port, password, 120_000), "OK\n");
+  assert.equal(await loginCheck(port, `${password}x`, 10_000), "DENIED\n");
   const serial = readFileSync(second.serial, "utf8");
   assert.match(serial, /wakame-testvm: eth0 52:54:00:12:34:56 10\.0\.2\.15/);
   assert.doesNotMatch(serial, /first boot/);
