@@ -35,3 +35,15 @@ export async function liveInstance(
     .executeTakeFirst();
   return row?.id;
 }
+
+/** A live instance with an interface on this network. */
+export async function networkInUse(db: Kysely<Database>, id: string): Promise<string | undefined> {
+  const vif = await db
+    .selectFrom("instance_vifs")
+    .innerJoin("instances", "instances.id", "instance_vifs.instance_id")
+    .select("instance_id")
+    .where("network_id", "=", id)
+    .where("instances.state", "!=", "terminated")
+    .executeTakeFirst();
+  return vif && `instance ${vif.instance_id} has an interface on it: terminate the instance first`;
+}

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { addAccount, addHostNode, type RequestOptions, startApi, type TestApi } from "../helpers/api.js";
 import { tempDir } from "../helpers/paths.js";
-import { backends } from "../helpers/stores.js";
+import { backends, imageRow } from "../helpers/stores.js";
 
 const keys = tempDir("bad-keys");
 after(() => rmSync(keys, { recursive: true, force: true }));
@@ -823,28 +823,11 @@ for (const backend of backends) {
     before(async () => {
       api = await startApi(backend);
       await addAccount(api.store, "a-other");
-      const stamp = new Date().toISOString();
       await api.store.db
         .insertInto("images")
-        .values({
-          id: "wmi-private",
-          account_id: "a-shpoolxx",
-          backup_object_id: "bo-windows2008r2",
-          boot_dev_type: "local",
-          arch: "x86_64",
-          description: null,
-          file_format: "raw",
-          root_device: null,
-          service_type: "std",
-          display_name: "private",
-          is_public: 0,
-          is_cacheable: 0,
-          os_type: "linux",
-          features: "{}",
-          state: "available",
-          created_at: stamp,
-          updated_at: stamp,
-        })
+        .values(
+          imageRow({ id: "wmi-private", backup_object_id: "bo-windows2008r2", display_name: "private" }),
+        )
         .execute();
       await addHostNode(api.store, "hn-two", "hva.two");
       const key = (await api.req("POST", "/ssh_key_pairs.json", { form: { public_key: rsa } })).body.id;

@@ -1,5 +1,6 @@
 // Talking to the Linux test guest from a test.
 import { connect } from "node:net";
+import type { MetadataContent } from "../../src/model/guest-protocol.js";
 
 /**
  * The guest's login check: `Administrator PASSWORD` in, `OK` or `DENIED` out.
@@ -23,4 +24,32 @@ export async function loginCheck(port: number, password: string, deadlineMs = 12
     await new Promise((r) => setTimeout(r, 300));
   }
   return "";
+}
+
+/** A first-boot metadata drive's content for the test guest's one NIC, with `changes` on top. */
+export function firstBootMetadata(
+  publicKey: string,
+  changes: Partial<MetadataContent> = {},
+): MetadataContent {
+  return {
+    instanceId: "i-guest001",
+    hostname: "guest001",
+    interfaces: [
+      {
+        mac: "52:54:00:12:34:56",
+        ipv4: "10.0.2.15",
+        netmask: "255.255.255.0",
+        gateway: "10.0.2.2",
+        dns: "10.0.2.3",
+      },
+    ],
+    publicKey,
+    firstBoot: true,
+    enableFirewall: false,
+    autoActivate: null,
+    retryGenPassword: 10,
+    extraHosts: {},
+    userData: null,
+    ...changes,
+  };
 }

@@ -3,9 +3,10 @@
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import type { Insertable } from "kysely";
 import pg from "pg";
 import { storeConfig } from "../../src/store/config.js";
-import { tableNames } from "../../src/store/schema.js";
+import { type ImagesTable, tableNames } from "../../src/store/schema.js";
 import { openStore, type Store } from "../../src/store/store.js";
 import { tempDir } from "./paths.js";
 
@@ -75,4 +76,29 @@ async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): P
   } finally {
     await client.end();
   }
+}
+
+/** An image row as `vdc-manage image add local` writes it (a private Linux image), with `changes` on top. */
+export function imageRow(
+  changes: Partial<Insertable<ImagesTable>> & { id: string; backup_object_id: string },
+) {
+  const stamp = new Date().toISOString();
+  return {
+    account_id: "a-shpoolxx",
+    boot_dev_type: "local",
+    arch: "x86_64",
+    description: null,
+    file_format: "raw",
+    root_device: null,
+    service_type: "std",
+    display_name: changes.id,
+    is_public: 0,
+    is_cacheable: 0,
+    os_type: "linux",
+    features: "{}",
+    state: "available",
+    created_at: stamp,
+    updated_at: stamp,
+    ...changes,
+  };
 }

@@ -7,6 +7,7 @@ import { after, test } from "node:test";
 import { collectPassword } from "../../src/hva/first-boot.js";
 import { readMetadataFile, writeMetadataDrive } from "../../src/hva/metadata-drive.js";
 import { metadataPaths } from "../../src/model/guest-protocol.js";
+import { firstBootMetadata } from "../helpers/guest.js";
 import { tempDir } from "../helpers/paths.js";
 
 const dir = tempDir("firstboot");
@@ -16,18 +17,7 @@ const publicKey = readFileSync(join(dir, "key.pub"), "utf8");
 
 async function drive(name: string) {
   const file = join(dir, name);
-  await writeMetadataDrive(file, {
-    instanceId: "i-x",
-    hostname: "x",
-    interfaces: [],
-    publicKey,
-    firstBoot: true,
-    enableFirewall: false,
-    autoActivate: null,
-    retryGenPassword: 10,
-    extraHosts: {},
-    userData: null,
-  });
+  await writeMetadataDrive(file, firstBootMetadata(publicKey, { interfaces: [] }));
   return file;
 }
 

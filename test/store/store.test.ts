@@ -5,7 +5,7 @@ import { defaultInstanceSpecs } from "../../src/model/vocabulary.js";
 import { tableNames } from "../../src/store/schema.js";
 import type { Store } from "../../src/store/store.js";
 import { vdcManage } from "../helpers/cli.js";
-import { backends, freshStore, type TestStore } from "../helpers/stores.js";
+import { backends, freshStore, imageRow, type TestStore } from "../helpers/stores.js";
 
 const stamp = "2026-01-01T00:00:00.000Z";
 
@@ -105,25 +105,7 @@ for (const backend of backends) {
       await assert.rejects(
         store.db
           .insertInto("images")
-          .values({
-            id: "wmi-orphan",
-            account_id: "a-shpoolxx",
-            backup_object_id: "bo-missing",
-            boot_dev_type: "local",
-            arch: "x86_64",
-            description: null,
-            file_format: "raw",
-            root_device: null,
-            service_type: "std",
-            display_name: "orphan",
-            is_public: 0,
-            is_cacheable: 0,
-            os_type: "linux",
-            features: "{}",
-            state: "available",
-            created_at: stamp,
-            updated_at: stamp,
-          })
+          .values(imageRow({ id: "wmi-orphan", backup_object_id: "bo-missing" }))
           .execute(),
         /foreign key/i,
       );

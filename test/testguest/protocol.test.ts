@@ -10,11 +10,11 @@ import { collectPassword } from "../../src/hva/first-boot.js";
 import { readMetadataFile, writeMetadataDrive } from "../../src/hva/metadata-drive.js";
 import { qemuArgs } from "../../src/hva/qemu-command.js";
 import { QmpClient } from "../../src/hva/qmp.js";
-import { type MetadataContent, metadataPaths } from "../../src/model/guest-protocol.js";
+import { metadataPaths } from "../../src/model/guest-protocol.js";
 import { decryptPassword } from "../../src/model/password-crypto.js";
 import { readPrivateKey } from "../../src/model/ssh-private-key.js";
 import { ensureTestGuest, type TestGuest } from "../../src/testguest/build.js";
-import { loginCheck } from "../helpers/guest.js";
+import { firstBootMetadata, loginCheck } from "../helpers/guest.js";
 import { freePort } from "../helpers/net.js";
 import { tempDir } from "../helpers/paths.js";
 
@@ -68,26 +68,7 @@ test("first boot makes the password, encrypts it for the key and powers off; lat
   const key = join(dir, "id_rsa");
   execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", key]);
   const metadata = join(dir, "metadata.img");
-  const content: MetadataContent = {
-    instanceId: "i-guest001",
-    hostname: "guest001",
-    interfaces: [
-      {
-        mac: "52:54:00:12:34:56",
-        ipv4: "10.0.2.15",
-        netmask: "255.255.255.0",
-        gateway: "10.0.2.2",
-        dns: "10.0.2.3",
-      },
-    ],
-    publicKey: readFileSync(`${key}.pub`, "utf8"),
-    firstBoot: true,
-    enableFirewall: false,
-    autoActivate: null,
-    retryGenPassword: 10,
-    extraHosts: {},
-    userData: null,
-  };
+  const content = firstBootMetadata(readFileSync(`${key}.pub`, "utf8"));
   await writeMetadataDrive(metadata, content);
 
   const first = await boot("first", disk, metadata, await freePort());

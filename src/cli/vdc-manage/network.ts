@@ -2,6 +2,7 @@
 import { enumField, intField, ipv4Field, textField, uuidField } from "../../model/fields.js";
 import { inNetwork, ipv4ToNumber, networkAddress, numberToIpv4 } from "../../model/ipv4.js";
 import { defaultAccountId, networkModes, serviceTypes } from "../../model/vocabulary.js";
+import { networkInUse } from "../../store/in-use.js";
 import { networkRecord } from "../../store/records.js";
 import { arg, type CommandGroup, command } from "../command.js";
 import { UserError } from "../errors.js";
@@ -164,16 +165,7 @@ const del = delCommand({
   table: "networks",
   uuid: networkUuid,
   summary: "Deregister a network entry",
-  async inUse(db, id) {
-    const vif = await db
-      .selectFrom("instance_vifs")
-      .innerJoin("instances", "instances.id", "instance_vifs.instance_id")
-      .select("instance_id")
-      .where("network_id", "=", id)
-      .where("instances.state", "!=", "terminated")
-      .executeTakeFirst();
-    return vif && `instance ${vif.instance_id} has an interface on it: terminate the instance first`;
-  },
+  inUse: networkInUse,
   async detach(db, id) {
     // Only terminated instances' interfaces are left: they go with the network.
     await db.deleteFrom("network_leases").where("network_id", "=", id).execute();
