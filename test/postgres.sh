@@ -2,6 +2,8 @@
 # Starts Debian's PostgreSQL cluster for the tests and prints the URL of a role
 # that may create databases. Prints nothing (and says why on stderr) only when
 # PostgreSQL is not installed; any other failure is an error.
+# The URL is the only thing on stdout: pg_ctlcluster also talks on stdout
+# ("Removed stale pid file."), so its output goes to stderr.
 set -euo pipefail
 
 if ! command -v pg_lsclusters >/dev/null; then
@@ -19,12 +21,12 @@ as_root() {
 cluster=$(pg_lsclusters --no-header | head -n 1)
 if [[ -z "$cluster" ]]; then
   version=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
-  as_root pg_createcluster "$version" main >/dev/null
+  as_root pg_createcluster "$version" main >&2
   cluster=$(pg_lsclusters --no-header | head -n 1)
 fi
 read -r version name port status _ <<<"$cluster"
 if [[ "$status" != online* ]]; then
-  as_root pg_ctlcluster "$version" "$name" start
+  as_root pg_ctlcluster "$version" "$name" start >&2
 fi
 for _ in $(seq 50); do
   as_postgres "pg_isready -q -p $port" && break

@@ -11,6 +11,10 @@ if [[ -z "${WAKAME_TEST_PG_URL:-}" ]]; then
   WAKAME_TEST_PG_URL=$(bash test/postgres.sh)
   export WAKAME_TEST_PG_URL
 fi
+if [[ -n "$WAKAME_TEST_PG_URL" && "$WAKAME_TEST_PG_URL" != postgres://* ]]; then
+  echo "test/postgres.sh printed more than a URL: $WAKAME_TEST_PG_URL" >&2
+  exit 1
+fi
 if [[ -z "$WAKAME_TEST_PG_URL" ]]; then
   echo "NOTE: PostgreSQL is not installed here; the store suites run on SQLite only."
 else
