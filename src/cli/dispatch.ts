@@ -11,12 +11,19 @@ export interface Program<C> {
   /** Opens what the commands need (the store); called only when a command runs. */
   openContext(): Promise<C>;
   closeContext(ctx: C): Promise<void>;
+  /** Rewrites the command line before it is parsed (hva reads its --config file here). */
+  expandArgs?(argv: readonly string[]): Promise<readonly string[]>;
 }
 
 export async function runProgram<C>(program: Program<C>, argv: readonly string[]): Promise<number> {
   const name = program.root.name;
+  // `vdc-manage host show | head`: a reader that stops early is not an error.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
   try {
-    await dispatch(program, argv);
+    await dispatch(program, program.expandArgs ? await program.expandArgs(argv) : argv);
     return 0;
   } catch (err) {
     if (err instanceof UserError) {

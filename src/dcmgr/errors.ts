@@ -47,4 +47,5 @@ export const errors = {
   payloadTooLarge: define("PayloadTooLarge", 413, "413"),
   unsupportedMediaType: define("UnsupportedMediaType", 415, "415"),
   internal: define("InternalError", 500, "500"),
+  agentTimeout: define("HostAgentTimeout", 504, "504"),
 };

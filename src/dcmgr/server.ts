@@ -1,6 +1,6 @@
 // The API server: the user API under /api/12.03 (the original's v12.03, so its
 // shell client keeps working) and, apart from it, the host agents' API.
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
 import type { Store } from "../store/store.js";
 import { installCaller } from "./caller.js";
 import type { PasswordPolicy } from "./passwords.js";
@@ -12,6 +12,7 @@ import { imageRoutes } from "./routes/images.js";
 import { instanceRoutes } from "./routes/instances.js";
 import { securityGroupRoutes } from "./routes/security-groups.js";
 import { sshKeyPairRoutes } from "./routes/ssh-key-pairs.js";
+import { ScreenshotDesk } from "./screenshots.js";
 
 export interface ServerOptions {
   /** Listening beyond loopback: user requests need an API token. */
@@ -27,15 +28,16 @@ export async function buildServer(store: Store, options: ServerOptions): Promise
   // Requests are not logged one by one (thousands a second); failures and start-up are.
   const app = Fastify({
     logger: options.logger ?? false,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     rewriteUrl: (req) => rewriteUrl(req),
   });
   installPlumbing(app);
+  const screenshots = new ScreenshotDesk();
   await app.register(
     async (user) => {
       installCaller(user, store, options.requireTokens);
-      instanceRoutes(user, store);
+      instanceRoutes(user, store, screenshots);
       sshKeyPairRoutes(user, store);
       securityGroupRoutes(user, store);
       imageRoutes(user, store);
@@ -44,7 +46,7 @@ export async function buildServer(store: Store, options: ServerOptions): Promise
     },
     { prefix: userApiPrefix },
   );
-  await app.register(async (agent) => agentRoutes(agent, store, options.passwords), {
+  await app.register(async (agent) => agentRoutes(agent, store, options.passwords, screenshots), {
     prefix: agentApiPrefix,
   });
   return app;

@@ -1,14 +1,8 @@
 // API records of instances: the row plus its vifs, addresses, security groups
 // and key pair, in the fields api.md lists (the original's, and ours).
 import type { Kysely, Selectable } from "kysely";
+import type { PortForward } from "../model/port-forward.js";
 import type { Database, InstancesTable } from "../store/schema.js";
-
-export interface PortForward {
-  protocol: "tcp" | "udp";
-  guest_port: number;
-  host_address: string;
-  host_port: number;
-}
 
 export async function instanceViews(db: Kysely<Database>, rows: readonly Selectable<InstancesTable>[]) {
   if (rows.length === 0) return [];

@@ -3,7 +3,8 @@
 // (nested KVM on some clouds), and then TCG, slower, is the one that works.
 import { spawn } from "node:child_process";
 import { constants } from "node:fs";
-import { access } from "node:fs/promises";
+import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 
 export type AcceleratorSetting = "auto" | "kvm" | "tcg";
 export type Accelerator = "kvm" | "tcg";
@@ -83,4 +84,24 @@ export async function chooseAccelerator(
   if (!device) return { accel: "tcg", why: "/dev/kvm is missing or not usable" };
   if (await probe.boots()) return { accel: "kvm", why: "a probe guest booted under KVM" };
   return { accel: "tcg", why: "/dev/kvm exists but a probe guest did not boot under it (nested KVM?)" };
+}
+
+/**
+ * `probe`'s answer, kept in `file` with this machine's boot id: whether KVM
+ * works does not change until a reboot, and a probe that hangs costs its
+ * whole timeout on every agent start.
+ */
+export async function probeOncePerBoot(file: string, probe: () => Promise<boolean>): Promise<boolean> {
+  const bootId = (await readFile("/proc/sys/kernel/random/boot_id", "utf8")).trim();
+  try {
+    const kept = JSON.parse(await readFile(file, "utf8")) as { bootId: string; boots: boolean };
+    if (kept.bootId === bootId && typeof kept.boots === "boolean") return kept.boots;
+  } catch {
+    // No answer kept yet, or an unreadable one: probe.
+  }
+  const boots = await probe();
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(`${file}.${process.pid}`, JSON.stringify({ bootId, boots }));
+  await rename(`${file}.${process.pid}`, file);
+  return boots;
 }

@@ -1,5 +1,5 @@
 // The host agent's only link to the rest of the cloud: dcmgr's agent API over HTTP.
-import type { PortForward } from "../dcmgr/views.js";
+import type { PortForward } from "../model/port-forward.js";
 
 export interface WantedInstance {
   id: string;
@@ -13,6 +13,8 @@ export interface WantedInstance {
   user_data: string | null;
   password_stored: boolean;
   error: string | null;
+  /** A user waits for a console screenshot. */
+  screenshot_requested: boolean;
   image: {
     id: string;
     file_format: "raw" | "qcow2";
@@ -23,6 +25,7 @@ export interface WantedInstance {
       uri: string;
       container_format: "tgz" | "gz" | "tar" | "none";
       size: number;
+      allocation_size: number;
       checksum: string;
     };
   };
@@ -58,14 +61,16 @@ export class AgentApi {
     private readonly token: string,
   ) {}
 
+  /** A Buffer body goes as image/png (screenshots), anything else as JSON. */
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const png = Buffer.isBuffer(body);
     const res = await fetch(`${this.base}/api/agent/v1${path}`, {
       method,
       headers: {
         Authorization: `Bearer ${this.token}`,
-        ...(body !== undefined && { "Content-Type": "application/json" }),
+        ...(body !== undefined && { "Content-Type": png ? "image/png" : "application/json" }),
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : png ? new Uint8Array(body) : JSON.stringify(body),
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`dcmgr answered ${method} ${path} with ${res.status}: ${text}`);
@@ -83,5 +88,8 @@ export class AgentApi {
   }
   storePassword(id: string, encryptedPassword: string) {
     return this.call("PUT", `/instances/${id}/password`, { encrypted_password: encryptedPassword });
+  }
+  deliverScreenshot(id: string, png: Buffer) {
+    return this.call("PUT", `/instances/${id}/screenshot`, png);
   }
 }

@@ -3,18 +3,18 @@
 // what to do, do it, and report. Instances live in
 // $WAKAME_HOME/instances/<id>; QEMU runs detached with a pid file, so an agent
 // restarted while its VMs run finds them again instead of starting twins.
+// The agent holds one QMP connection per running VM: its end is how the agent
+// learns at once that a guest powered off (guest-protocol.md, step 7).
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
+import { closeSync, existsSync, openSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { PortForward } from "../dcmgr/views.js";
-import { prefixToNetmask } from "../model/ipv4.js";
 import type { AgentApi, WantedInstance } from "./agent-api.js";
 import { collectPassword } from "./first-boot.js";
 import { ImageCache } from "./image-cache.js";
-import { createInstanceDisk } from "./instance-disk.js";
+import { createInstanceDisk, type InstanceDisk } from "./instance-disk.js";
 import { writeMetadataDrive } from "./metadata-drive.js";
+import type { InstanceNetwork, NetworkPlan } from "./network/instance-network.js";
 import { qemuArgs } from "./qemu-command.js";
 import { QmpClient } from "./qmp.js";
 import { type Action, nextAction, type Observed, type Timeouts } from "./reconcile.js";
@@ -25,17 +25,21 @@ export interface AgentOptions {
   home: string;
   accel: "kvm" | "tcg";
   timeouts: Timeouts;
-  /** Where forwarded guest ports listen on the host. */
-  forwardAddress: string;
+  network: InstanceNetwork;
   log: (line: string) => void;
 }
 
-/** Guest ports a rule may open through user-mode networking at most (a wide range would take as many host ports). */
-const maxForwardsPerRule = 16;
+/** Actions that change only this host's files: the next one can follow at once, without a report in between. */
+const localActions = new Set<Action["kind"]>(["prepare", "collect-password"]);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Agent {
   private readonly cache: ImageCache;
   private readonly busy = new Set<string>();
+  private readonly consoles = new Map<string, Promise<QmpClient>>();
+  private wake: (() => void) | null = null;
+  private wokenEarly = false;
 
   constructor(private readonly o: AgentOptions) {
     this.cache = new ImageCache(join(o.home, "image-cache"), o.log);
@@ -48,15 +52,85 @@ export class Agent {
   /** One pass over every instance of this host, and over local leftovers dcmgr no longer lists. */
   async tick(now = Date.now()): Promise<void> {
     const wanted = await this.o.api.instances();
-    await Promise.all(wanted.filter((w) => !this.busy.has(w.id)).map((w) => this.step(w, now)));
+    const listed = new Set(wanted.map((w) => w.id));
+    const leftovers = (await readdir(join(this.o.home, "instances")).catch(() => [])).filter(
+      (id) => !listed.has(id) && !this.busy.has(id),
+    );
+    await Promise.all([
+      ...wanted.filter((w) => !this.busy.has(w.id)).map((w) => this.step(w, now)),
+      ...leftovers.map((id) => this.removeLeftover(id)),
+    ]);
+  }
+
+  /** Waits `ms`, or less when a VM stops (its QMP connection ends). */
+  nap(ms: number): Promise<void> {
+    if (this.wokenEarly) {
+      this.wokenEarly = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.wake?.(), ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+
+  private wakeUp(): void {
+    if (this.wake) this.wake();
+    else this.wokenEarly = true;
+  }
+
+  /** Resolves once no instance is being worked on (so a stop leaves no action half done). */
+  async settle(): Promise<void> {
+    while (this.busy.size > 0) await sleep(50);
+  }
+
+  /**
+   * Powers every VM of this host off (ACPI, forced after `graceMs`) and
+   * reports each halted: the all-in-one cloud's Ctrl-C.
+   */
+  async powerOffAll(graceMs: number): Promise<void> {
+    const wanted = await this.o.api.instances();
+    await Promise.all(
+      wanted.map(async (w) => {
+        if (!(await this.processAlive(w.id))) return;
+        const duringFirstBoot = existsSync(join(this.dir(w.id), "first-boot.pending"));
+        await (await this.console(w.id)).execute("system_powerdown").catch(() => {});
+        for (let t = 0; t < graceMs && (await this.processAlive(w.id)); t += 100) await sleep(100);
+        await this.stop(w.id);
+        this.o.log(`${w.id}: powered off`);
+        await this.o.api.report(w.id, {
+          state: "halted",
+          ...(duringFirstBoot && {
+            error: "powered off during its first boot, so it has no password: terminate it and launch anew",
+          }),
+        });
+      }),
+    );
+  }
+
+  /** Lets go of the QMP connections; the VMs keep running. */
+  detach(): void {
+    for (const c of this.consoles.values()) c.then((q) => q.close()).catch(() => {});
+    this.consoles.clear();
   }
 
   private async step(w: WantedInstance, now: number): Promise<void> {
     this.busy.add(w.id);
     try {
-      const action = nextAction(w, await this.observe(w.id), now, this.o.timeouts);
-      if (action.kind !== "wait") this.o.log(`${w.id}: ${w.state} -> ${describe(action)}`);
-      await this.act(w, action);
+      for (;;) {
+        const seen = await this.observe(w.id);
+        if (seen.running) await this.console(w.id).catch(() => {});
+        const action = nextAction(w, seen, now, this.o.timeouts);
+        if (action.kind === "wait") break;
+        this.o.log(`${w.id}: ${w.state} -> ${describe(action)}`);
+        await this.act(w, action);
+        if (!localActions.has(action.kind)) break;
+      }
+      if (w.screenshot_requested && (await this.processAlive(w.id))) await this.screenshot(w.id);
     } catch (err) {
       this.o.log(`${w.id}: ${(err as Error).message}`);
       await this.o.api.report(w.id, { state: "halted", error: (err as Error).message }).catch(() => {});
@@ -107,7 +181,7 @@ export class Agent {
           state: a.report,
           error: await readFile(join(d, "password-error"), "utf8").catch(() => ""),
           done_action: a.done,
-          port_forwards: [await this.forwards(w.id)],
+          port_forwards: (await this.networkPlan(w.id)).vifs.map((v) => v.port_forwards),
         }));
       case "collect-password": {
         const collected = await collectPassword(join(d, "metadata.img"), w.ssh_public_key ?? "");
@@ -118,11 +192,11 @@ export class Agent {
         return;
       }
       case "powerdown":
-        await this.qmp(w.id, (q) => q.execute("system_powerdown"));
+        await (await this.console(w.id)).execute("system_powerdown");
         await writeFile(join(d, "powerdown-asked-at"), String(Date.now()));
         return;
       case "reset":
-        await this.qmp(w.id, (q) => q.execute("system_reset"));
+        await (await this.console(w.id)).execute("system_reset");
         return void (await this.o.api.report(w.id, { state: "running", done_action: a.done }));
       case "force-stop":
         await this.stop(w.id);
@@ -140,7 +214,7 @@ export class Agent {
   private async prepare(w: WantedInstance): Promise<void> {
     const d = this.dir(w.id);
     await mkdir(d, { recursive: true });
-    const base = await this.cache.get({ ...w.image.backup_object, allocation_size: 0 });
+    const base = await this.cache.get(w.image.backup_object);
     const disk = await createInstanceDisk(
       base,
       w.image.file_format,
@@ -166,42 +240,23 @@ export class Agent {
       extraHosts: {},
       userData: w.user_data === null ? null : Buffer.from(w.user_data),
     });
-    const forwards: PortForward[] = [];
-    for (const r of w.security_group_rules) {
-      if (r.protocol !== "tcp" && r.protocol !== "udp") continue;
-      for (
-        let port = r.from_port;
-        port <= Math.min(r.to_port, r.from_port + maxForwardsPerRule - 1);
-        port++
-      ) {
-        if (forwards.some((f) => f.protocol === r.protocol && f.guest_port === port)) continue;
-        forwards.push({
-          protocol: r.protocol,
-          guest_port: port,
-          host_address: this.o.forwardAddress,
-          host_port: await freeHostPort(),
-        });
-      }
-    }
-    await writeFile(join(d, "forwards.json"), JSON.stringify(forwards));
+    await writeFile(join(d, "network.json"), JSON.stringify(await this.o.network.plan(w)));
     await writeFile(join(d, "disk.json"), JSON.stringify(disk));
     if (windows) await writeFile(join(d, "first-boot.pending"), "");
+    // Last: an agent stopped half way through prepares again from scratch.
     await writeFile(join(d, "prepared"), "");
   }
 
-  private async forwards(id: string): Promise<PortForward[]> {
-    return JSON.parse(await readFile(join(this.dir(id), "forwards.json"), "utf8")) as PortForward[];
+  private async networkPlan(id: string): Promise<NetworkPlan> {
+    return JSON.parse(await readFile(join(this.dir(id), "network.json"), "utf8")) as NetworkPlan;
   }
 
   private async start(w: WantedInstance): Promise<void> {
     const d = this.dir(w.id);
-    const disk = JSON.parse(await readFile(join(d, "disk.json"), "utf8")) as {
-      file: string;
-      format: "raw" | "qcow2";
-    };
-    const virtio = w.image.features.virtio === true;
-    const vif = w.vifs[0];
+    const disk = JSON.parse(await readFile(join(d, "disk.json"), "utf8")) as InstanceDisk;
+    const bus = w.image.features.virtio === true ? "virtio" : "ide";
     await rm(join(d, "qmp.sock"), { force: true });
+    await rm(join(d, "qemu.pid"), { force: true });
     await rm(join(d, "powerdown-asked-at"), { force: true });
     const args = qemuArgs({
       name: w.id,
@@ -209,47 +264,64 @@ export class Agent {
       memoryMb: w.memory_size,
       accel: this.o.accel,
       disks: [
-        { file: disk.file, format: disk.format, bus: virtio ? "virtio" : "ide" },
-        { file: join(d, "metadata.img"), format: "raw", bus: virtio ? "virtio" : "ide" },
+        { file: disk.file, format: disk.format, bus },
+        { file: join(d, "metadata.img"), format: "raw", bus },
       ],
-      nics: vif
-        ? [
-            {
-              mac: vif.mac_address,
-              model: virtio ? "virtio" : "e1000",
-              network: { cidr: `${networkOf(vif)}`, gateway: vif.gateway ?? "10.0.2.2", dns: vif.dns },
-              guestAddress: vif.ipv4_address ?? "10.0.2.15",
-              forwards: (await this.forwards(w.id)).map((f) => ({
-                protocol: f.protocol,
-                hostAddress: f.host_address,
-                hostPort: f.host_port,
-                guestPort: f.guest_port,
-              })),
-            },
-          ]
-        : [],
+      nics: this.o.network.nics(w, await this.networkPlan(w.id)),
       qmpSocket: join(d, "qmp.sock"),
       serialLog: join(d, "serial.log"),
-      vncDisplay: null,
+      vnc: true,
       rtcLocalTime: w.os_type === "windows",
       pidFile: join(d, "qemu.pid"),
     });
     // Detached: an agent that stops or restarts leaves its VMs running.
-    const qemu = spawn("qemu-system-x86_64", args, { detached: true, stdio: "ignore" });
-    qemu.unref();
-    await writeFile(join(d, "started-at"), String(Date.now()));
-    for (let i = 0; i < 100 && !(existsSync(join(d, "qmp.sock")) && existsSync(join(d, "qemu.pid"))); i++) {
-      await new Promise((r) => setTimeout(r, 50));
+    const log = openSync(join(d, "qemu.log"), "w");
+    try {
+      spawn("qemu-system-x86_64", args, { detached: true, stdio: ["ignore", log, log] }).unref();
+    } finally {
+      closeSync(log);
     }
+    await writeFile(join(d, "started-at"), String(Date.now()));
+    for (let i = 0; i < 200 && !(existsSync(join(d, "qmp.sock")) && (await this.processAlive(w.id))); i++) {
+      await sleep(25);
+    }
+    const qmp = await this.console(w.id).catch(async () => {
+      const said = (await readFile(join(d, "qemu.log"), "utf8").catch(() => "")).trim().split("\n").at(-1);
+      throw new Error(`QEMU did not start: ${said || "no message (see qemu.log)"}`);
+    });
+    const vnc = await qmp.execute<{ host?: string; service?: string }>("query-vnc");
+    this.o.log(`${w.id}: QEMU started (${this.o.accel}), console vnc://${vnc.host}:${vnc.service}`);
   }
 
-  private async qmp<T>(id: string, work: (q: QmpClient) => Promise<T>): Promise<T> {
-    const q = await QmpClient.connect(join(this.dir(id), "qmp.sock"));
-    try {
-      return await work(q);
-    } finally {
-      q.close();
+  /**
+   * The VM's QMP connection, opened once and kept: when it ends, QEMU has
+   * exited (the guest powered off, or the process died), and the loop wakes.
+   */
+  private console(id: string): Promise<QmpClient> {
+    let c = this.consoles.get(id);
+    if (!c) {
+      c = QmpClient.connect(join(this.dir(id), "qmp.sock"));
+      this.consoles.set(id, c);
+      c.then(
+        (q) =>
+          q.closed.then(async () => {
+            if (this.consoles.get(id) !== c) return;
+            this.consoles.delete(id);
+            // The socket closes as QEMU exits; the process is gone a moment later.
+            for (let i = 0; i < 200 && (await this.processAlive(id)); i++) await sleep(10);
+            this.o.log(`${id}: QEMU exited`);
+            this.wakeUp();
+          }),
+        () => this.consoles.delete(id),
+      );
     }
+    return c;
+  }
+
+  private async screenshot(id: string): Promise<void> {
+    const file = join(this.dir(id), "screenshot.png");
+    await (await this.console(id)).execute("screendump", { filename: file, format: "png" });
+    await this.o.api.deliverScreenshot(id, await readFile(file));
   }
 
   /** Stops the instance's QEMU at once, if it runs. */
@@ -257,8 +329,21 @@ export class Agent {
     if (!(await this.processAlive(id))) return;
     const pid = Number(await readFile(join(this.dir(id), "qemu.pid"), "utf8"));
     process.kill(pid, "SIGKILL");
-    for (let i = 0; i < 100 && (await this.processAlive(id)); i++)
-      await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && (await this.processAlive(id)); i++) await sleep(25);
+  }
+
+  /** An instance dir whose instance dcmgr no longer lists (terminated while pending, say). */
+  private async removeLeftover(id: string): Promise<void> {
+    this.busy.add(id);
+    try {
+      await this.stop(id);
+      await rm(this.dir(id), { recursive: true, force: true });
+      this.o.log(`${id}: removed, dcmgr no longer lists it`);
+    } catch (err) {
+      this.o.log(`${id}: cannot remove what is left of it: ${(err as Error).message}`);
+    } finally {
+      this.busy.delete(id);
+    }
   }
 }
 
@@ -266,27 +351,4 @@ function describe(a: Action): string {
   return Object.entries(a)
     .map(([k, v]) => (k === "kind" ? v : `${k}=${v}`))
     .join(" ");
-}
-
-function networkOf(vif: { ipv4_address: string | null; netmask: string }): string {
-  const prefix = vif.netmask
-    .split(".")
-    .reduce((n, o) => n + Number(o).toString(2).replace(/0/g, "").length, 0);
-  const address = vif.ipv4_address ?? "10.0.2.15";
-  const mask = prefixToNetmask(prefix).split(".").map(Number);
-  return `${address
-    .split(".")
-    .map((o, i) => Number(o) & mask[i]!)
-    .join(".")}/${prefix}`;
-}
-
-function freeHostPort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.on("error", fail);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => done(port));
-    });
-  });
 }

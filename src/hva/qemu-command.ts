@@ -1,5 +1,6 @@
 // The QEMU command line of one VM, from what it should be. Pure: the agent
 // starts the process; tests read the arguments.
+import type { PortForward } from "../model/port-forward.js";
 
 export interface DiskSpec {
   file: string;
@@ -8,17 +9,15 @@ export interface DiskSpec {
   bus: "virtio" | "ide";
 }
 
-export interface PortForward {
-  protocol: "tcp" | "udp";
-  hostAddress: string;
-  hostPort: number;
-  guestPort: number;
-}
-
 export interface NicSpec {
   mac: string;
   model: "virtio" | "e1000";
-  /** QEMU user-mode network: the guest's network, and the forwards from host ports to it. */
+  backend: UserModeBackend;
+}
+
+/** QEMU user-mode network: the guest's network, and the forwards from host ports to it. */
+export interface UserModeBackend {
+  kind: "user";
   network: { cidr: string; gateway: string; dns: string | null };
   /** The guest's address, where forwarded connections go (QEMU would pick its DHCP start otherwise). */
   guestAddress: string;
@@ -34,8 +33,8 @@ export interface VmSpec {
   nics: readonly NicSpec[];
   qmpSocket: string;
   serialLog: string;
-  /** VNC display number on 127.0.0.1 (port 5900 + display), or none. */
-  vncDisplay: number | null;
+  /** A VNC console on 127.0.0.1, at the first free display (QMP query-vnc tells which). */
+  vnc: boolean;
   /** Windows keeps the hardware clock in local time. */
   rtcLocalTime: boolean;
   pidFile?: string;
@@ -69,7 +68,7 @@ export function qemuArgs(vm: VmSpec): string[] {
     "-display",
     "none",
   ];
-  if (vm.vncDisplay !== null) args.push("-vnc", `127.0.0.1:${vm.vncDisplay}`);
+  if (vm.vnc) args.push("-vnc", "127.0.0.1:0,to=99");
   if (vm.pidFile) args.push("-pidfile", vm.pidFile);
   vm.disks.forEach((d, i) => {
     args.push(
@@ -84,13 +83,14 @@ export function qemuArgs(vm: VmSpec): string[] {
     );
   });
   vm.nics.forEach((n, i) => {
-    const forwards = n.forwards.map(
-      (f) => `,hostfwd=${f.protocol}:${f.hostAddress}:${f.hostPort}-${n.guestAddress}:${f.guestPort}`,
+    const b = n.backend;
+    const forwards = b.forwards.map(
+      (f) => `,hostfwd=${f.protocol}:${f.host_address}:${f.host_port}-${b.guestAddress}:${f.guest_port}`,
     );
-    const dns = n.network.dns ? `,dns=${n.network.dns}` : "";
+    const dns = b.network.dns ? `,dns=${b.network.dns}` : "";
     args.push(
       "-netdev",
-      `user,id=net${i},net=${n.network.cidr},host=${n.network.gateway}${dns}${forwards.join("")}`,
+      `user,id=net${i},net=${b.network.cidr},host=${b.network.gateway}${dns}${forwards.join("")}`,
     );
     args.push("-device", `${n.model === "virtio" ? "virtio-net-pci" : "e1000"},netdev=net${i},mac=${n.mac}`);
   });

@@ -4,8 +4,8 @@
 // none is named). Pure: returns the script text.
 
 export interface InstallScriptParams {
-  /** Windows version label, e.g. "2008". */
-  label: string;
+  /** The image's name: its uuids are bo-NAME and wmi-NAME (windows2008r2, say). */
+  name: string;
   /** File name of the packaged image in the backup storage, e.g. windows2008r2.x86_64.kvm.md.raw.tar.gz. */
   objectKey: string;
   containerFormat: "tgz" | "gz" | "tar" | "none";
@@ -22,7 +22,7 @@ export interface InstallScriptParams {
 const q = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
 
 export function installScript(p: InstallScriptParams): string {
-  const name = `windows${p.label}r2`;
+  const name = p.name;
   const display = `${name} ${Math.round(p.size / 2 ** 30)}G`;
   return `#!/bin/bash
 # Registers ${p.objectKey} with wakame-ts (seed document, "Installing Windows Images").

@@ -152,6 +152,23 @@ export const baseUriField: Field<string> = {
   },
 };
 
+/** A web server's root, such as dcmgr's: http(s)://host:port, without a trailing slash. */
+export const httpUrlField: Field<string> = {
+  type: "url",
+  allowed: "http(s)://host:port",
+  parse(raw) {
+    const value = text(raw, "a URL");
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {}
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+      throw new FieldError(`'${value}' is not an http(s) URL: write it as http://127.0.0.1:9001`);
+    }
+    return value.replace(/\/+$/, "");
+  },
+};
+
 /** A list of values of one field; a single value counts as a list of one (form bodies send `name[]=a`). */
 export function listField<T>(item: Field<T>, opts: { max?: number } = {}): Field<T[]> {
   const max = opts.max ?? 100;

@@ -30,3 +30,11 @@ export function networkAddress(address: string, prefix: number): string {
 export function inNetwork(address: string, network: string, prefix: number): boolean {
   return networkAddress(address, prefix) === networkAddress(network, prefix);
 }
+
+/** The prefix length of a dotted netmask such as 255.255.255.0 (24). */
+export function netmaskToPrefix(netmask: string): number {
+  const n = ipv4ToNumber(netmask);
+  let prefix = 0;
+  while (prefix < 32 && Math.floor(n / 2 ** (31 - prefix)) % 2 === 1) prefix++;
+  return prefix;
+}

@@ -7,10 +7,10 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { protocolShell } from "../model/guest-protocol-shell.js";
+import { packageRoot } from "../package-root.js";
 
 const run = promisify(execFile);
 
@@ -19,16 +19,6 @@ export interface TestGuest {
   disk: string;
   kernel: string;
   initrd: string;
-}
-
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "guest", "testvm", "build.sh"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("guest/testvm/build.sh not found above the running code");
-    dir = up;
-  }
-  return dir;
 }
 
 export function testGuestCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -45,7 +35,7 @@ async function packageVersion(name: string): Promise<string> {
 
 /** The built guest, building it first if the cache has none for today's sources. */
 export async function ensureTestGuest(log: (line: string) => void = () => {}): Promise<TestGuest> {
-  const root = repoRoot();
+  const root = packageRoot();
   const sources = ["build.sh", "init", "logincheck"].map((f) => join(root, "guest", "testvm", f));
   const hash = createHash("sha256");
   for (const f of sources) hash.update(await readFile(f));

@@ -90,7 +90,7 @@ for (const backend of backends) {
       writeFileSync(
         script,
         installScript({
-          label: "2008",
+          name: "windows2008r2",
           objectKey: "windows2008r2.x86_64.kvm.md.raw.tar.gz",
           containerFormat: "tgz",
           fileFormat: "raw",

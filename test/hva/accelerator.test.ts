@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
-import { chooseAccelerator, kernelBoots, kvmDeviceUsable } from "../../src/hva/accelerator.js";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import {
+  chooseAccelerator,
+  kernelBoots,
+  kvmDeviceUsable,
+  probeOncePerBoot,
+} from "../../src/hva/accelerator.js";
 import { ensureTestGuest } from "../../src/testguest/build.js";
+import { tempDir } from "../helpers/paths.js";
 
 const probe = (deviceUsable: boolean, boots: boolean) => ({
   deviceUsable: async () => deviceUsable,
@@ -35,4 +43,22 @@ test("on this machine, the KVM probe answers within its time limit either way", 
   const boots = (await kvmDeviceUsable()) && (await kernelBoots("kvm", guest.kernel, guest.initrd, 15_000));
   assert.equal(typeof boots, "boolean");
   assert.ok(Date.now() - started < 20_000);
+});
+
+test("the KVM probe runs once per boot of the machine; a kept answer from another boot is probed again", async () => {
+  const dir = tempDir("probe");
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, "kvm-probe.json");
+  let probes = 0;
+  const probe = async () => {
+    probes++;
+    return false;
+  };
+  assert.equal(await probeOncePerBoot(file, probe), false);
+  assert.equal(await probeOncePerBoot(file, probe), false);
+  assert.equal(probes, 1);
+  const kept = JSON.parse(readFileSync(file, "utf8"));
+  writeFileSync(file, JSON.stringify({ ...kept, bootId: "an-earlier-boot", boots: true }));
+  assert.equal(await probeOncePerBoot(file, probe), false);
+  assert.equal(probes, 2);
 });

@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { after, test } from "node:test";
 import { Agent } from "../../src/hva/agent.js";
 import { AgentApi } from "../../src/hva/agent-api.js";
+import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
 import { decryptPassword } from "../../src/model/password-crypto.js";
 import { readPrivateKey } from "../../src/model/ssh-private-key.js";
 import { ensureTestGuest } from "../../src/testguest/build.js";
@@ -24,6 +25,15 @@ test("a Windows-typed instance boots twice, its password lands in dcmgr, and it 
   const guest = await ensureTestGuest();
   const api = await startApi("sqlite");
   const home = join(dir, "hva");
+  const lines: string[] = [];
+  const agent = new Agent({
+    api: new AgentApi(api.origin, await api.token("host_node", "hn-demo1")),
+    home,
+    accel: "tcg",
+    timeouts: { firstBootMs: 300_000, powerdownMs: 30_000 },
+    network: new UserModeNetwork("127.0.0.1"),
+    log: (l) => lines.push(l),
+  });
   try {
     // The test guest, packaged and registered as a Windows image, as .install.sh would.
     const images = join(api.t.home, "images");
@@ -89,15 +99,6 @@ test("a Windows-typed instance boots twice, its password lands in dcmgr, and it 
     assert.equal(launched.status, 200, launched.text);
     const id: string = launched.body.id;
 
-    const lines: string[] = [];
-    const agent = new Agent({
-      api: new AgentApi(api.origin, await api.token("host_node", "hn-demo1")),
-      home,
-      accel: "tcg",
-      timeouts: { firstBootMs: 300_000, powerdownMs: 30_000 },
-      forwardAddress: "127.0.0.1",
-      log: (l) => lines.push(l),
-    });
     const seenStates: string[] = [];
     const until = async (done: (i: { state: string; password_ready: boolean }) => boolean, ms: number) => {
       const end = Date.now() + ms;
@@ -112,7 +113,8 @@ test("a Windows-typed instance boots twice, its password lands in dcmgr, and it 
     };
 
     const running = await until((i) => i.state === "running", 300_000);
-    assert.deepEqual(seenStates, ["pending", "initializing", "running"]);
+    assert.equal(launched.body.state, "pending");
+    assert.deepEqual(seenStates, ["initializing", "running"]);
     assert.equal(running.password_ready, true);
     assert.equal(running.error, null);
     const encrypted = (await api.req("GET", `/instances/${id}/password.json`)).body.encrypted_password;
@@ -126,6 +128,7 @@ test("a Windows-typed instance boots twice, its password lands in dcmgr, and it 
     await until((i) => i.state === "terminated", 60_000);
     assert.equal(existsSync(join(home, "instances", id)), false, "the instance's files are gone");
   } finally {
+    agent.detach();
     await api.close();
   }
 });

@@ -46,14 +46,17 @@ async function boot(name: string, disk: string, metadata: string, hostPort: numb
       {
         mac,
         model: "virtio",
-        network: { cidr: "10.0.2.0/24", gateway: "10.0.2.2", dns: "10.0.2.3" },
-        guestAddress: "10.0.2.15",
-        forwards: [{ protocol: "tcp", hostAddress: "127.0.0.1", hostPort, guestPort: 3389 }],
+        backend: {
+          kind: "user",
+          network: { cidr: "10.0.2.0/24", gateway: "10.0.2.2", dns: "10.0.2.3" },
+          guestAddress: "10.0.2.15",
+          forwards: [{ protocol: "tcp", host_address: "127.0.0.1", host_port: hostPort, guest_port: 3389 }],
+        },
       },
     ],
     qmpSocket,
     serialLog: join(dir, `${name}.serial.log`),
-    vncDisplay: null,
+    vnc: false,
     rtcLocalTime: true,
   });
   const qemu = spawn("qemu-system-x86_64", args, { stdio: "ignore" });

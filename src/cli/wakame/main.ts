@@ -1,26 +1,32 @@
-// `wakame up`: the all-in-one cloud on this machine. Today: the store under
-// WAKAME_HOME (schema and seed data) and the API server; the host agent, the
-// demo image and the GUI join it as they land.
+// `wakame up`: the all-in-one cloud on this machine: the store under
+// WAKAME_HOME, the API server, this machine registered as host node hn-local
+// with its host agent running in-process, and the Linux test guest
+// registered as the demo image wmi-testwin. Ctrl-C powers the VMs off and
+// stops everything.
 import { serveApi, untilStopped } from "../../dcmgr/serve.js";
+import { AgentStartError, startHostAgent } from "../../hva/start.js";
+import { imagesDir, wakameHome } from "../../store/config.js";
+import { agentOptions } from "../agent-options.js";
 import { apiOptions } from "../api-options.js";
 import { type CommandGroup, command } from "../command.js";
 import { runProgram } from "../dispatch.js";
 import { UserError } from "../errors.js";
 import { openStoreFromEnv } from "../store-context.js";
+import { demoImageId, localAgentToken, localHost, registerDemoImage, registerLocalHost } from "./demo.js";
+
+/** How long guests get to power off on Ctrl-C before they are stopped. */
+const shutdownGraceMs = 15_000;
 
 const up = command({
   name: "up",
-  summary: "Start the all-in-one cloud: the store under WAKAME_HOME and the API server; Ctrl-C stops it",
+  summary:
+    "Start the all-in-one cloud: the API, this machine as host node hn-local with its agent, and the demo image wmi-testwin; Ctrl-C stops it, VMs included",
   args: [],
-  options: apiOptions,
+  options: { ...apiOptions, ...agentOptions },
   async run(_ctx: undefined, _args, o) {
+    const log = (line: string) => process.stderr.write(`${new Date().toISOString()} wakame: ${line}\n`);
     const store = await openStoreFromEnv();
     try {
-      const { db } = store;
-      const specs = await db.selectFrom("instance_specs").select("name").orderBy("name").execute();
-      const storages = await db.selectFrom("backup_storages").select(["id", "base_uri"]).execute();
-      const hosts = await db.selectFrom("host_nodes").select("id").execute();
-      const images = await db.selectFrom("images").select("id").execute();
       const api = await serveApi(store, {
         listen: o.listen!,
         deletePasswordAfterMinutes: o.delete_password_after_minutes!,
@@ -28,32 +34,67 @@ const up = command({
       }).catch((err: Error) => {
         throw new UserError(err.message);
       });
-      const { host, port } = o.listen!;
-      process.stdout.write(
-        [
-          `wakame-ts is up: store ${store.description}`,
-          `  API:             ${api.url}  (mussel: DCMGR_HOST=${host} DCMGR_PORT=${port})`,
-          `  backup storages: ${storages.map((s) => `${s.id} (${s.base_uri})`).join(", ")}`,
-          `  instance specs:  ${specs.map((s) => s.name).join(", ")}`,
-          `  host nodes:      ${hosts.map((h) => h.id).join(", ") || "none yet"}`,
-          `  images:          ${images.map((i) => i.id).join(", ") || "none yet"}`,
-          "",
-          "Try, in another shell:",
-          "  vdc-manage host add hva.demo1 --uuid hn-demo1 --cpu-cores 100 --memory-size 10240 --hypervisor kvm --force",
-          "  mussel ssh_key_pair create --public-key ~/.ssh/id_rsa.pub",
-          "  mussel instance_spec index",
-          "The host agent that boots instances is not part of this release yet (see README.md). Ctrl-C stops.",
-          "",
-        ].join("\n"),
-      );
-      await untilStopped();
-      await api.stop();
-      process.stdout.write("wakame-ts stopped\n");
+      try {
+        const home = wakameHome();
+        await registerLocalHost(process.env, home);
+        await registerDemoImage(process.env, imagesDir(), log);
+        const { host, port } = o.listen!;
+        const reachable =
+          host === "0.0.0.0"
+            ? "127.0.0.1"
+            : host === "::"
+              ? "[::1]"
+              : host.includes(":")
+                ? `[${host}]`
+                : host;
+        const agent = await startHostAgent({
+          nodeId: localHost.nodeId,
+          dcmgr: `http://${reachable}:${port}`,
+          token: await localAgentToken(process.env),
+          home,
+          accelerator: o.accelerator!,
+          forwardAddress: o.forward_address!,
+          firstBootTimeoutMs: o.password_generation_timeout! * 1000,
+          powerdownTimeoutMs: o.powerdown_timeout! * 1000,
+          log,
+        }).catch((err: Error) => {
+          throw err instanceof AgentStartError ? new UserError(err.message) : err;
+        });
+        process.stdout.write(welcome(store.description, api.url, host, port, agent.accel));
+        await untilStopped();
+        log("stopping: powering the VMs off");
+        await agent.stop();
+        await agent.agent.powerOffAll(shutdownGraceMs);
+      } finally {
+        await api.stop();
+      }
+      log("stopped");
     } finally {
       await store.close();
     }
   },
 });
+
+function welcome(storeDescription: string, url: string, host: string, port: number, accel: string): string {
+  const env = host === "127.0.0.1" && port === 9001 ? "" : `DCMGR_HOST=${host} DCMGR_PORT=${port} `;
+  return [
+    `wakame-ts is up: store ${storeDescription}`,
+    `  API:        ${url}`,
+    `  host node:  ${localHost.uuid} (${localHost.nodeId}), VMs on ${accel}`,
+    `  demo image: ${demoImageId} (the Linux test guest, registered as a Windows image)`,
+    "",
+    "Launch a Windows-style instance and read its password, in another shell:",
+    "  ssh-keygen -t rsa -m PEM -N '' -f demo-key",
+    `  ${env}mussel ssh_key_pair create --public-key demo-key.pub`,
+    `  ${env}mussel security_group create --rule tcp:3389,3389,ip4:0.0.0.0`,
+    `  ${env}mussel instance create --image-id ${demoImageId} --instance-spec-name kvm.small \\`,
+    "      --ssh-key-id ssh-XXXXXXXX --security-groups sg-XXXXXXXX",
+    `  ${env}mussel instance show i-XXXXXXXX      # initializing, then running`,
+    `  ${env}mussel instance decrypt_password i-XXXXXXXX demo-key`,
+    "The instance's port 3389 is forwarded to the host port its vif's port_forwards show. Ctrl-C stops.",
+    "",
+  ].join("\n");
+}
 
 const root: CommandGroup<undefined> = {
   name: "wakame",

@@ -7,6 +7,7 @@ import type { Kysely } from "kysely";
 import { enumField, type Field, FieldError, listField, textField } from "../../model/fields.js";
 import { instanceStates } from "../../model/instance-state.js";
 import { prefixToNetmask } from "../../model/ipv4.js";
+import type { PortForward } from "../../model/port-forward.js";
 import type { Database } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
 import { bearerToken, tokenSubject } from "../caller.js";
@@ -14,7 +15,7 @@ import { errors } from "../errors.js";
 import { releaseResources } from "../launch.js";
 import { deletionTime, type PasswordPolicy } from "../passwords.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
-import type { PortForward } from "../views.js";
+import type { ScreenshotDesk } from "../screenshots.js";
 import { idParams, now } from "./common.js";
 
 declare module "fastify" {
@@ -56,7 +57,15 @@ const stateReport = {
   port_forwards: { field: listField(portForwardsField, { max: 4 }), desc: "per vif, in device order" },
 };
 
-export function agentRoutes(app: FastifyInstance, store: Store, passwords: PasswordPolicy): void {
+/** The largest console screenshot an agent may deliver (a 1920x1200 desktop as PNG is well under it). */
+const screenshotLimit = 8 << 20;
+
+export function agentRoutes(
+  app: FastifyInstance,
+  store: Store,
+  passwords: PasswordPolicy,
+  screenshots: ScreenshotDesk,
+): void {
   app.decorateRequest("hostNodeId", "");
   app.addHook("onRequest", async (req) => {
     const token = bearerToken(req);
@@ -125,6 +134,7 @@ export function agentRoutes(app: FastifyInstance, store: Store, passwords: Passw
         "backup_objects.object_key",
         "backup_objects.container_format",
         "backup_objects.size",
+        "backup_objects.allocation_size",
         "backup_objects.checksum",
         "backup_storages.base_uri",
       ])
@@ -176,6 +186,7 @@ export function agentRoutes(app: FastifyInstance, store: Store, passwords: Passw
       user_data: r.user_data,
       password_stored: r.encrypted_password !== null,
       error: r.error,
+      screenshot_requested: screenshots.requested(r.id),
       image: {
         id: r.image_id,
         file_format: r.file_format,
@@ -186,6 +197,7 @@ export function agentRoutes(app: FastifyInstance, store: Store, passwords: Passw
           uri: new URL(r.object_key, r.base_uri).href,
           container_format: r.container_format,
           size: r.size,
+          allocation_size: r.allocation_size,
           checksum: r.checksum,
         },
       },
@@ -269,5 +281,24 @@ export function agentRoutes(app: FastifyInstance, store: Store, passwords: Passw
       .where("id", "=", req.params.id!)
       .execute();
     return { id: req.params.id, password_stored: true };
+  });
+
+  /** The PNG signature: what screendump writes, checked so nothing else reaches a user as a screenshot. */
+  const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  app.addContentTypeParser(
+    "image/png",
+    { parseAs: "buffer", bodyLimit: screenshotLimit },
+    (_req, body, done) => {
+      const png = body as Buffer;
+      if (!png.subarray(0, 8).equals(pngSignature))
+        done(errors.invalidParameter("the body is not a PNG image"));
+      else done(null, png);
+    },
+  );
+  api.put("/instances/:id/screenshot", { schema: { params }, bodyLimit: screenshotLimit }, async (req) => {
+    await placed(store.db, req, req.params.id!);
+    if (!Buffer.isBuffer(req.body))
+      throw errors.unsupportedMediaType("send the screenshot as Content-Type: image/png");
+    return { id: req.params.id, delivered: screenshots.deliver(req.params.id!, req.body) };
   });
 }

@@ -18,6 +18,7 @@ import { errors } from "../errors.js";
 import { launch, releaseResources, type VifRequest } from "../launch.js";
 import { forgetExpiredPasswords } from "../passwords.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
+import type { ScreenshotDesk } from "../screenshots.js";
 import { instanceViews } from "../views.js";
 import { idParams, now, owned } from "./common.js";
 
@@ -94,7 +95,12 @@ const listShape = {
   service_type: { field: enumField(serviceTypes), desc: "only this service type" },
 };
 
-export function instanceRoutes(app: FastifyInstance, store: Store): void {
+/** How long a screenshot request waits for the host agent (it polls about once a second). */
+const screenshotWaitMs = 15_000;
+/** The states in which the instance's QEMU runs and has a console to show. */
+const consoleStates = ["initializing", "running", "halting"];
+
+export function instanceRoutes(app: FastifyInstance, store: Store, screenshots: ScreenshotDesk): void {
   const api = app.withTypeProvider<ShapeTypeProvider>();
   const params = idParams("instance");
   const load = (id: string, accountId: string) =>
@@ -238,5 +244,21 @@ export function instanceRoutes(app: FastifyInstance, store: Store): void {
       .where("id", "=", req.params.id!)
       .execute();
     return [req.params.id];
+  });
+
+  api.get("/instances/:id/screenshot.png", { schema: { params } }, async (req, reply) => {
+    const instance = await load(req.params.id!, req.accountId);
+    if (!consoleStates.includes(instance.state)) {
+      throw errors.invalidInstanceState(
+        `${instance.id} is ${instance.state}: a console exists only while it is ${consoleStates.join(", ")}`,
+      );
+    }
+    const png = await screenshots.request(instance.id, screenshotWaitMs);
+    if (!png) {
+      throw errors.agentTimeout(
+        `the host agent of ${instance.host_node_id} sent no screenshot of ${instance.id} within ${screenshotWaitMs / 1000} s: is its hva running?`,
+      );
+    }
+    return reply.type("image/png").header("Cache-Control", "no-store").send(png);
   });
 }

@@ -1,0 +1,162 @@
+// The all-in-one cloud's own host node and demo image, registered the way an
+// operator registers them: with `vdc-manage` and the image's `.install.sh`
+// (seed-windows-support.md). Run again, it changes only what changed: a
+// rebuilt test guest updates the backup object, nothing is added twice.
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync } from "node:fs";
+import { mkdir, rename, rm, stat, statfs, writeFile } from "node:fs/promises";
+import { availableParallelism, totalmem } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { installScript } from "../../imagebuild/install-script.js";
+import { packageRoot } from "../../package-root.js";
+import { ensureTestGuest } from "../../testguest/build.js";
+
+export const localHost = { uuid: "hn-local", nodeId: "hva.local" };
+/** The test guest's registration: bo-testwin and wmi-testwin. */
+const demoName = "testwin";
+export const demoImageId = `wmi-${demoName}`;
+const tokenDescription = "wakame up's host agent";
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function runCommand(file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number(err.code) || 1 : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The package's own vdc-manage, with the same store settings as this process. */
+function vdcManageCommand(): string[] {
+  return [process.execPath, join(packageRoot(), "bin", "vdc-manage.js")];
+}
+
+async function vdcManage(env: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
+  const [node, script] = vdcManageCommand();
+  const r = await runCommand(node!, [script!, ...args], env);
+  if (r.code !== 0) throw new Error(`vdc-manage ${args.join(" ")}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+async function exists(
+  env: NodeJS.ProcessEnv,
+  what: string,
+  uuid: string,
+): Promise<Record<string, unknown> | null> {
+  const [node, script] = vdcManageCommand();
+  const r = await runCommand(node!, [script!, what, "show", uuid, "--json"], env);
+  return r.code === 0 ? (JSON.parse(r.stdout) as Record<string, unknown>) : null;
+}
+
+/** This machine as host node hn-local (node id hva.local), with its cores, memory and disk. */
+export async function registerLocalHost(env: NodeJS.ProcessEnv, home: string): Promise<void> {
+  if (await exists(env, "host", localHost.uuid)) return;
+  await mkdir(home, { recursive: true });
+  const disk = await statfs(home);
+  await vdcManage(
+    env,
+    "host",
+    "add",
+    localHost.nodeId,
+    `--uuid=${localHost.uuid}`,
+    "--display-name=this machine (wakame up)",
+    `--cpu-cores=${availableParallelism()}`,
+    `--memory-size=${Math.floor(totalmem() / 2 ** 20)}`,
+    "--hypervisor=kvm",
+    "--arch=x86_64",
+    `--disk-space=${Math.floor((disk.bavail * disk.bsize) / 2 ** 20)}`,
+    "--force",
+  );
+}
+
+/** The test guest, packaged as a tgz in the backup storage and registered as wmi-testwin. */
+export async function registerDemoImage(
+  env: NodeJS.ProcessEnv,
+  imagesDir: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const guest = await ensureTestGuest(log);
+  // The build's cache key names the package, so a rebuilt guest is a new object.
+  const objectKey = `${demoName}.${basename(dirname(guest.disk))}.raw.tar.gz`;
+  const packaged = join(imagesDir, objectKey);
+  if (!existsSync(packaged)) {
+    log(`packaging the test guest as ${packaged}`);
+    await mkdir(imagesDir, { recursive: true });
+    const temp = `${packaged}.packing`;
+    try {
+      const r = await runCommand(
+        "tar",
+        ["-C", dirname(guest.disk), "-czSf", temp, basename(guest.disk)],
+        env,
+      );
+      if (r.code !== 0) throw new Error(`tar: ${r.stderr.trim()}`);
+      await rename(temp, packaged);
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+  const md5 = createHash("md5");
+  await pipeline(createReadStream(packaged), md5);
+  const values = {
+    objectKey,
+    size: (await stat(guest.disk)).size,
+    allocationSize: (await stat(packaged)).size,
+    checksum: md5.digest("hex"),
+  };
+  const object = await exists(env, "backupobject", `bo-${demoName}`);
+  const parts: string[] = [];
+  if (!object) parts.push("backupobject");
+  else if (object.object_key !== objectKey) {
+    await vdcManage(
+      env,
+      "backupobject",
+      "modify",
+      `bo-${demoName}`,
+      `--object-key=${values.objectKey}`,
+      `--size=${values.size}`,
+      `--allocation-size=${values.allocationSize}`,
+      `--checksum=${values.checksum}`,
+    );
+  }
+  if (!(await exists(env, "image", demoImageId))) parts.push("image");
+  if (parts.length === 0) return;
+  const script = `${packaged}.install.sh`;
+  await writeFile(
+    script,
+    installScript({ name: demoName, containerFormat: "tgz", fileFormat: "raw", ...values }),
+  );
+  const r = await runCommand("bash", [script, ...parts], {
+    ...env,
+    VDC_MANAGE: vdcManageCommand().join(" "),
+  });
+  if (r.code !== 0) throw new Error(`${script}: ${r.stderr.trim()}`);
+}
+
+/** A fresh token for the local host's agent; the tokens of earlier runs are revoked. */
+export async function localAgentToken(env: NodeJS.ProcessEnv): Promise<string> {
+  const tokens = JSON.parse(await vdcManage(env, "token", "show", "--json")) as {
+    id: string;
+    subject_id: string;
+    description: string | null;
+  }[];
+  for (const t of tokens) {
+    if (t.subject_id === localHost.uuid && t.description === tokenDescription)
+      await vdcManage(env, "token", "del", t.id);
+  }
+  return (
+    await vdcManage(
+      env,
+      "token",
+      "add",
+      `--host-node-id=${localHost.uuid}`,
+      `--description=${tokenDescription}`,
+    )
+  ).trim();
+}

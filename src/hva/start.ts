@@ -1,0 +1,77 @@
+// Starting a host agent: check that dcmgr knows this host and the token is its
+// own, choose the accelerator, and run the loop. `hva` and `wakame up` both
+// start theirs here.
+import { join } from "node:path";
+import { ensureTestGuest } from "../testguest/build.js";
+import {
+  type AcceleratorSetting,
+  chooseAccelerator,
+  kernelBoots,
+  kvmDeviceUsable,
+  probeOncePerBoot,
+} from "./accelerator.js";
+import { Agent } from "./agent.js";
+import { AgentApi } from "./agent-api.js";
+import { type AgentLoop, startLoop } from "./loop.js";
+import { UserModeNetwork } from "./network/user-mode.js";
+
+export interface HostAgentOptions {
+  nodeId: string;
+  /** dcmgr's root URL, http://127.0.0.1:9001 */
+  dcmgr: string;
+  /** The host node's token (vdc-manage token add --host-node-id ...). */
+  token: string;
+  /** $WAKAME_HOME: instance files and the image cache go under it. */
+  home: string;
+  accelerator: AcceleratorSetting;
+  forwardAddress: string;
+  firstBootTimeoutMs: number;
+  powerdownTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+export interface HostAgent {
+  readonly agent: Agent;
+  readonly hostNodeId: string;
+  readonly accel: "kvm" | "tcg";
+  /** Ends the loop; the VMs keep running for the next agent to adopt. */
+  stop(): Promise<void>;
+}
+
+export class AgentStartError extends Error {}
+
+/** How long the KVM probe's kernel may take to reach userspace before KVM counts as not working. */
+const kvmProbeMs = 20_000;
+
+export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
+  const api = new AgentApi(o.dcmgr, o.token);
+  const me = await api.heartbeat().catch((err: Error) => {
+    throw new AgentStartError(`dcmgr at ${o.dcmgr} refused or did not answer: ${err.message}`);
+  });
+  if (me.node_id !== o.nodeId) {
+    throw new AgentStartError(
+      `the token is for host node ${me.host_node_id} (node id ${me.node_id}), not for node id ${o.nodeId}: use that host's token or --node-id ${me.node_id}`,
+    );
+  }
+  const { accel, why } = await chooseAccelerator(o.accelerator, {
+    deviceUsable: kvmDeviceUsable,
+    boots: () =>
+      probeOncePerBoot(join(o.home, "kvm-probe.json"), async () => {
+        const guest = await ensureTestGuest(o.log);
+        return kernelBoots("kvm", guest.kernel, guest.initrd, kvmProbeMs);
+      }),
+  }).catch((err: Error) => {
+    throw new AgentStartError(err.message);
+  });
+  o.log(`host node ${me.host_node_id} (${o.nodeId}); VMs run on ${accel}: ${why}`);
+  const agent = new Agent({
+    api,
+    home: o.home,
+    accel,
+    timeouts: { firstBootMs: o.firstBootTimeoutMs, powerdownMs: o.powerdownTimeoutMs },
+    network: new UserModeNetwork(o.forwardAddress),
+    log: o.log,
+  });
+  const loop: AgentLoop = startLoop(agent, api, o.log);
+  return { agent, hostNodeId: me.host_node_id, accel, stop: () => loop.stop() };
+}
