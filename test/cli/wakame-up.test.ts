@@ -1,54 +1,141 @@
-// The README's first command ends in `npm start` (`wakame up`): it must bring
-// up the store and the API, answer mussel, and stop cleanly on Ctrl-C.
+// The README's first command ends in `npm start` (`wakame up`): the
+// all-in-one cloud must come up with this machine as a host and the demo
+// image, launch an instance whose password decrypts, power it off on Ctrl-C,
+// and start again without registering anything twice.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
-import { run } from "../helpers/cli.js";
+import { testGuestCacheDir } from "../../src/testguest/build.js";
+import { run, vdcManage } from "../helpers/cli.js";
+import { loginCheck } from "../helpers/guest.js";
 import { freePort } from "../helpers/net.js";
 import { repoRoot, tempDir } from "../helpers/paths.js";
 
-test("wakame up serves the API over the store under WAKAME_HOME until Ctrl-C", async () => {
-  const home = tempDir("up");
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, WAKAME_HOME: home, HOME: home, DCMGR_PORT: String(port) };
-  delete env.DATABASE_URL;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function startUp(env: NodeJS.ProcessEnv, port: number) {
   const up = spawn(
     process.execPath,
-    [resolve(repoRoot, "bin/wakame.js"), "up", "--listen", `127.0.0.1:${port}`],
+    [resolve(repoRoot, "bin/wakame.js"), "up", "--listen", `127.0.0.1:${port}`, "--accelerator", "tcg"],
     { env },
   );
-  let out = "";
+  const output = { out: "", err: "" };
   up.stdout.on("data", (d) => {
-    out += d;
+    output.out += d;
+  });
+  up.stderr.on("data", (d) => {
+    output.err += d;
   });
   const exited = new Promise<number | null>((done) => up.on("exit", (code) => done(code)));
-  try {
-    for (let i = 0; i < 100 && !out.includes("Ctrl-C stops"); i++)
-      await new Promise((r) => setTimeout(r, 100));
-    assert.match(out, new RegExp(`wakame-ts is up: store SQLite ${home}/wakame.sqlite3`));
-    assert.match(out, new RegExp(`API: +http://127.0.0.1:${port}/api/12.03`));
-    assert.match(out, /instance specs:\s+kvm.large, kvm.small, kvm.xlarge/);
-    assert.ok(existsSync(join(home, "wakame.sqlite3")));
+  const ready = async () => {
+    for (let i = 0; i < 1800 && !output.out.includes("Ctrl-C stops") && up.exitCode === null; i++)
+      await sleep(100);
+    assert.match(output.out, /Ctrl-C stops/, output.err);
+  };
+  return { up, output, exited, ready };
+}
 
-    const hostAdded = await run(
-      process.execPath,
-      [resolve(repoRoot, "bin/vdc-manage.js"), "host", "add", "hva.demo1", "--uuid", "hn-demo1", "--force"],
-      env,
+test("wakame up: API, host hn-local and demo image; an instance's password decrypts; Ctrl-C powers it off; a restart adds nothing twice", async () => {
+  const home = tempDir("up");
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WAKAME_HOME: home,
+    HOME: home,
+    // The test guest's build is shared with the other tests, not rebuilt for this HOME.
+    WAKAME_CACHE_DIR: resolve(testGuestCacheDir(), ".."),
+    DCMGR_HOST: "127.0.0.1",
+    DCMGR_PORT: String(port),
+    DCMGR_RESPONSE_FORMAT: "json",
+  };
+  delete env.DATABASE_URL;
+  const mussel = async (...args: string[]) => {
+    const r = await run(process.execPath, [resolve(repoRoot, "bin/mussel.js"), ...args], env);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  let cloud = startUp(env, port);
+  try {
+    await cloud.ready();
+    assert.match(cloud.output.out, new RegExp(`wakame-ts is up: store SQLite ${home}/wakame.sqlite3`));
+    assert.match(cloud.output.out, new RegExp(`API: +http://127.0.0.1:${port}/api/12.03`));
+    assert.match(cloud.output.out, /host node: +hn-local \(hva.local\), VMs on tcg/);
+    assert.match(cloud.output.out, /mussel instance decrypt_password i-XXXXXXXX demo-key/);
+    const image = JSON.parse((await vdcManage(["image", "show", "wmi-testwin", "--json"], env)).stdout);
+    assert.equal(image.os_type, "windows");
+    assert.deepEqual(image.features, { virtio: true });
+
+    // The printed commands, with the ids they print.
+    const key = join(home, "demo-key");
+    execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-m", "PEM", "-N", "", "-f", key]);
+    const sshKey = JSON.parse(await mussel("ssh_key_pair", "create", "--public-key", `${key}.pub`)).id;
+    const group = JSON.parse(
+      await mussel("security_group", "create", "--rule", "tcp:3389,3389,ip4:0.0.0.0"),
+    ).id;
+    const id = JSON.parse(
+      await mussel(
+        "instance",
+        "create",
+        "--image-id",
+        "wmi-testwin",
+        "--instance-spec-name",
+        "kvm.small",
+        "--ssh-key-id",
+        sshKey,
+        "--security-groups",
+        group,
+      ),
+    ).id;
+    let instance: { state: string; vif: { port_forwards: { host_port: number }[] }[] };
+    for (let i = 0; ; i++) {
+      instance = JSON.parse(await mussel("instance", "show", id));
+      if (instance.state === "running") break;
+      assert.ok(i < 600, `still ${instance.state}:\n${cloud.output.err}`);
+      await sleep(300);
+    }
+    const password = (await mussel("instance", "decrypt_password", id, key)).trim();
+    assert.equal(await loginCheck(instance.vif[0]!.port_forwards[0]!.host_port, password), "OK\n");
+
+    cloud.up.kill("SIGINT");
+    assert.equal(await cloud.exited, 0, cloud.output.err);
+    assert.match(cloud.output.err, new RegExp(`${id}: powered off`));
+    assert.match(cloud.output.err, /wakame: stopped/);
+    assert.equal(qemuOf(home), 0, "no VM left running");
+
+    cloud = startUp(env, port);
+    await cloud.ready();
+    assert.equal(JSON.parse(await mussel("instance", "show", id)).state, "halted");
+    const hosts = JSON.parse((await vdcManage(["host", "show", "--json"], env)).stdout);
+    assert.deepEqual(
+      hosts.map((h: { id: string }) => h.id),
+      ["hn-local"],
     );
-    assert.equal(hostAdded.code, 0, hostAdded.stderr);
-    const listed = await run(
-      process.execPath,
-      [resolve(repoRoot, "bin/mussel.js"), "host_node", "index"],
-      env,
+    const objects = JSON.parse((await vdcManage(["backupobject", "show", "--json"], env)).stdout);
+    assert.deepEqual(
+      objects.map((o: { id: string }) => o.id),
+      ["bo-testwin"],
     );
-    assert.equal(listed.stderr, "");
-    assert.match(listed.stdout, /:id: hn-demo1/);
+    const tokens = JSON.parse((await vdcManage(["token", "show", "--json"], env)).stdout);
+    assert.equal(tokens.length, 1, "the first run's agent token was revoked");
   } finally {
-    up.kill("SIGINT");
-    assert.equal(await exited, 0);
-    assert.match(out, /wakame-ts stopped/);
+    if (cloud.up.exitCode === null) {
+      cloud.up.kill("SIGINT");
+      await cloud.exited;
+    }
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+/** QEMU processes whose command line names a file under `home`. */
+function qemuOf(home: string): number {
+  return readdirSync("/proc").filter((p) => {
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8");
+      return cmd.startsWith("qemu-system") && cmd.includes(home);
+    } catch {
+      return false;
+    }
+  }).length;
+}

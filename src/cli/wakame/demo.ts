@@ -3,15 +3,12 @@
 // (seed-windows-support.md). Run again, it changes only what changed: a
 // rebuilt test guest updates the backup object, nothing is added twice.
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
-import { mkdir, rename, rm, stat, statfs, writeFile } from "node:fs/promises";
+import { mkdir, statfs, writeFile } from "node:fs/promises";
 import { availableParallelism, totalmem } from "node:os";
-import { basename, dirname, join } from "node:path";
-import { pipeline } from "node:stream/promises";
+import { join } from "node:path";
 import { installScript } from "../../imagebuild/install-script.js";
 import { packageRoot } from "../../package-root.js";
-import { ensureTestGuest } from "../../testguest/build.js";
+import { packageTestGuest } from "../../testguest/package.js";
 
 export const localHost = { uuid: "hn-local", nodeId: "hva.local" };
 /** The test guest's registration: bo-testwin and wmi-testwin. */
@@ -82,38 +79,11 @@ export async function registerDemoImage(
   imagesDir: string,
   log: (line: string) => void,
 ): Promise<void> {
-  const guest = await ensureTestGuest(log);
-  // The build's cache key names the package, so a rebuilt guest is a new object.
-  const objectKey = `${demoName}.${basename(dirname(guest.disk))}.raw.tar.gz`;
-  const packaged = join(imagesDir, objectKey);
-  if (!existsSync(packaged)) {
-    log(`packaging the test guest as ${packaged}`);
-    await mkdir(imagesDir, { recursive: true });
-    const temp = `${packaged}.packing`;
-    try {
-      const r = await runCommand(
-        "tar",
-        ["-C", dirname(guest.disk), "-czSf", temp, basename(guest.disk)],
-        env,
-      );
-      if (r.code !== 0) throw new Error(`tar: ${r.stderr.trim()}`);
-      await rename(temp, packaged);
-    } finally {
-      await rm(temp, { force: true });
-    }
-  }
-  const md5 = createHash("md5");
-  await pipeline(createReadStream(packaged), md5);
-  const values = {
-    objectKey,
-    size: (await stat(guest.disk)).size,
-    allocationSize: (await stat(packaged)).size,
-    checksum: md5.digest("hex"),
-  };
+  const values = await packageTestGuest(imagesDir, log);
   const object = await exists(env, "backupobject", `bo-${demoName}`);
   const parts: string[] = [];
   if (!object) parts.push("backupobject");
-  else if (object.object_key !== objectKey) {
+  else if (object.object_key !== values.objectKey) {
     await vdcManage(
       env,
       "backupobject",
@@ -127,11 +97,8 @@ export async function registerDemoImage(
   }
   if (!(await exists(env, "image", demoImageId))) parts.push("image");
   if (parts.length === 0) return;
-  const script = `${packaged}.install.sh`;
-  await writeFile(
-    script,
-    installScript({ name: demoName, containerFormat: "tgz", fileFormat: "raw", ...values }),
-  );
+  const script = join(imagesDir, `${values.objectKey}.install.sh`);
+  await writeFile(script, installScript({ name: demoName, ...values }));
   const r = await runCommand("bash", [script, ...parts], {
     ...env,
     VDC_MANAGE: vdcManageCommand().join(" "),
