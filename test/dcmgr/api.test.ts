@@ -363,6 +363,44 @@ for (const backend of backends) {
       assert.deepEqual(beat.body, { host_node_id: "hn-two", node_id: "hva.two" });
     });
 
+    test("a console screenshot passes from the instance's agent to its owner, and only a PNG does", async () => {
+      const i = (await launchWindows()).body;
+      const halted = await api.req("GET", `/instances/${i.id}/screenshot.png`);
+      assert.equal(halted.status, 409, "no console before the VM runs");
+      assert.match(halted.body.message, /a console exists only while it is initializing, running, halting/);
+      await api.agent(agentToken, "PUT", `/instances/${i.id}/state`, { state: "running" });
+      assert.equal(
+        (await api.req("GET", `/instances/${i.id}/screenshot.png`, { account: "a-other" })).status,
+        404,
+      );
+
+      const png = Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), Buffer.from("a picture")]);
+      const deliver = (body: Buffer, type = "image/png") =>
+        fetch(`${api.origin}/api/agent/v1/instances/${i.id}/screenshot`, {
+          method: "PUT",
+          headers: { Authorization: `Bearer ${agentToken}`, "Content-Type": type },
+          body: new Uint8Array(body),
+        });
+      assert.equal((await deliver(png)).status, 200, "nobody asked: accepted and dropped");
+      const asked = fetch(`${api.origin}/api/12.03/instances/${i.id}/screenshot.png`, {
+        headers: { "X-VDC-Account-ID": "a-shpoolxx" },
+      });
+      const requested = async () =>
+        (await api.agent(agentToken, "GET", "/instances")).body.find((w: { id: string }) => w.id === i.id)
+          .screenshot_requested;
+      for (let n = 0; n < 100 && !(await requested()); n++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await requested(), true);
+      const notPng = await deliver(Buffer.from("GIF89a not a png"));
+      assert.equal(notPng.status, 400);
+      assert.match((await notPng.json()).message, /not a PNG/);
+      assert.equal((await deliver(png)).status, 200);
+      const answer = await asked;
+      assert.equal(answer.status, 200);
+      assert.equal(answer.headers.get("content-type"), "image/png");
+      assert.deepEqual(Buffer.from(await answer.arrayBuffer()), png);
+      assert.equal(await requested(), false);
+    });
+
     test("each host's capacity in use is the sum of its live instances, through launches and terminations", async () => {
       const sums = async () => {
         const host = await api.store.db
