@@ -8,8 +8,8 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { testGuestCacheDir } from "../../src/testguest/build.js";
+import { loginCheck } from "../../src/testguest/client.js";
 import { run, vdcManage } from "../helpers/cli.js";
-import { loginCheck } from "../helpers/guest.js";
 import { freePort } from "../helpers/net.js";
 import { repoRoot, tempDir } from "../helpers/paths.js";
 

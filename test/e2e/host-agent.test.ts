@@ -8,9 +8,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { installScript } from "../../src/imagebuild/install-script.js";
+import { loginCheck } from "../../src/testguest/client.js";
 import { packageTestGuest } from "../../src/testguest/package.js";
 import { run, vdcManage } from "../helpers/cli.js";
-import { loginCheck } from "../helpers/guest.js";
 import { freePort } from "../helpers/net.js";
 import { commandsOnPath, repoRoot, tempDir } from "../helpers/paths.js";
 

@@ -7,7 +7,7 @@ import { after, test } from "node:test";
 import { collectPassword } from "../../src/hva/first-boot.js";
 import { readMetadataFile, writeMetadataDrive } from "../../src/hva/metadata-drive.js";
 import { metadataPaths } from "../../src/model/guest-protocol.js";
-import { firstBootMetadata } from "../helpers/guest.js";
+import { firstBootMetadata } from "../../src/testguest/client.js";
 import { tempDir } from "../helpers/paths.js";
 
 const dir = tempDir("firstboot");

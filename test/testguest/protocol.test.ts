@@ -14,7 +14,7 @@ import { metadataPaths } from "../../src/model/guest-protocol.js";
 import { decryptPassword } from "../../src/model/password-crypto.js";
 import { readPrivateKey } from "../../src/model/ssh-private-key.js";
 import { ensureTestGuest, type TestGuest } from "../../src/testguest/build.js";
-import { firstBootMetadata, loginCheck } from "../helpers/guest.js";
+import { firstBootMetadata, loginCheck } from "../../src/testguest/client.js";
 import { freePort } from "../helpers/net.js";
 import { tempDir } from "../helpers/paths.js";
 

@@ -1,6 +1,7 @@
-// Talking to the Linux test guest from a test.
+// Talking to the Linux test guest from outside, for tests and benchmarks:
+// its login check, and the metadata of a first boot.
 import { connect } from "node:net";
-import type { MetadataContent } from "../../src/model/guest-protocol.js";
+import type { MetadataContent } from "../model/guest-protocol.js";
 
 /**
  * The guest's login check: `Administrator PASSWORD` in, `OK` or `DENIED` out.
