@@ -1,0 +1,84 @@
+// The QEMU command line of an instance: what issue 4 asks of each VM.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { WantedInstance } from "../../src/hva/agent-api.js";
+import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
+import { qemuArgs, type VmSpec } from "../../src/hva/qemu-command.js";
+
+const vm: VmSpec = {
+  name: "i-test0001",
+  cpuCores: 2,
+  memoryMb: 2048,
+  accel: "tcg",
+  disks: [
+    { file: "/var/i/disk,1.qcow2", format: "qcow2", bus: "ide" },
+    { file: "/var/i/metadata.img", format: "raw", bus: "ide" },
+  ],
+  nics: [],
+  qmpSocket: "/var/i/qmp.sock",
+  serialLog: "/var/i/serial.log",
+  vnc: true,
+  rtcLocalTime: true,
+  pidFile: "/var/i/qemu.pid",
+};
+
+const after = (args: string[], flag: string) => args.filter((_, i) => args[i - 1] === flag);
+
+test("cpu, memory, accelerator, local-time RTC, USB tablet, serial log, QMP, loopback VNC and pid file", () => {
+  const args = qemuArgs(vm);
+  assert.deepEqual(after(args, "-smp"), ["2"]);
+  assert.deepEqual(after(args, "-m"), ["2048"]);
+  assert.deepEqual(after(args, "-accel"), ["tcg"]);
+  assert.deepEqual(after(args, "-rtc"), ["base=localtime"]);
+  assert.ok(after(args, "-device").includes("usb-tablet"));
+  assert.deepEqual(after(args, "-serial"), ["file:/var/i/serial.log"]);
+  assert.deepEqual(after(args, "-qmp"), ["unix:/var/i/qmp.sock,server=on,wait=off"]);
+  assert.deepEqual(after(args, "-vnc"), ["127.0.0.1:0,to=99"]);
+  assert.deepEqual(after(args, "-pidfile"), ["/var/i/qemu.pid"]);
+  assert.deepEqual(after(qemuArgs({ ...vm, rtcLocalTime: false, vnc: false }), "-rtc"), ["base=utc"]);
+  assert.deepEqual(after(qemuArgs({ ...vm, vnc: false }), "-vnc"), []);
+});
+
+test("disks on IDE without the virtio feature, on virtio-blk with it; commas in paths doubled", () => {
+  const ide = after(qemuArgs(vm), "-device").filter((d) => d.includes("drive="));
+  assert.deepEqual(ide, ["ide-hd,drive=disk0,bus=ide.0,unit=0", "ide-hd,drive=disk1,bus=ide.0,unit=1"]);
+  assert.match(after(qemuArgs(vm), "-drive")[0]!, /^file=\/var\/i\/disk,,1.qcow2,format=qcow2,/);
+  const virtio = qemuArgs({ ...vm, disks: vm.disks.map((d) => ({ ...d, bus: "virtio" as const })) });
+  assert.deepEqual(
+    after(virtio, "-device").filter((d) => d.includes("drive=")),
+    ["virtio-blk-pci,drive=disk0", "virtio-blk-pci,drive=disk1"],
+  );
+});
+
+test("user-mode networking: the leased address, its network, and forwards to the guest's address", async () => {
+  const wanted = {
+    security_group_rules: [
+      { protocol: "tcp", from_port: 3389, to_port: 3389, source_cidr: "0.0.0.0/0", source_group_id: null },
+    ],
+    vifs: [
+      {
+        id: "vif-1",
+        index: 0,
+        mac_address: "52:54:00:aa:bb:cc",
+        ipv4_address: "10.0.2.101",
+        netmask: "255.255.255.0",
+        gateway: "10.0.2.2",
+        dns: "10.0.2.3",
+      },
+    ],
+    image: { features: { virtio: true } },
+  } as unknown as WantedInstance;
+  const network = new UserModeNetwork("127.0.0.1");
+  const plan = await network.plan(wanted);
+  const [forward] = plan.vifs[0]!.port_forwards;
+  assert.equal(forward!.guest_port, 3389);
+  assert.equal(forward!.host_address, "127.0.0.1");
+  assert.ok(forward!.host_port > 0);
+  const args = qemuArgs({ ...vm, nics: network.nics(wanted, plan) });
+  assert.deepEqual(after(args, "-netdev"), [
+    `user,id=net0,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,hostfwd=tcp:127.0.0.1:${forward!.host_port}-10.0.2.101:3389`,
+  ]);
+  assert.ok(after(args, "-device").includes("virtio-net-pci,netdev=net0,mac=52:54:00:aa:bb:cc"));
+  const e1000 = network.nics({ ...wanted, image: { ...wanted.image, features: {} } }, plan);
+  assert.equal(e1000[0]!.model, "e1000");
+});
