@@ -1,12 +1,14 @@
 // The host agent's options, the same for `hva` and `wakame up`.
-import { acceleratorSettings } from "../hva/accelerator.js";
+import { type AcceleratorSetting, acceleratorSettings } from "../hva/accelerator.js";
+import { AgentStartError, type HostAgent, type HostAgentOptions, startHostAgent } from "../hva/start.js";
 import { enumField, intField, ipv4Field } from "../model/fields.js";
+import { UserError } from "./errors.js";
 
 export const agentOptions = {
   accelerator: {
     field: enumField(acceleratorSettings),
     desc: "auto: KVM when a probe guest really boots under it, else TCG (slower, always works)",
-    default: "auto" as const,
+    default: "auto" as AcceleratorSetting,
   },
   forward_address: {
     field: ipv4Field,
@@ -24,3 +26,21 @@ export const agentOptions = {
     default: 60,
   },
 };
+
+type AgentOptionValues = { [K in keyof typeof agentOptions]?: (typeof agentOptions)[K]["default"] };
+
+/** Starts a host agent with these options, its start-up refusals as the command's. */
+export function startAgentFromOptions(
+  o: AgentOptionValues,
+  where: Pick<HostAgentOptions, "nodeId" | "dcmgr" | "token" | "home" | "log">,
+): Promise<HostAgent> {
+  return startHostAgent({
+    ...where,
+    accelerator: o.accelerator!,
+    forwardAddress: o.forward_address!,
+    firstBootTimeoutMs: o.password_generation_timeout! * 1000,
+    powerdownTimeoutMs: o.powerdown_timeout! * 1000,
+  }).catch((err: Error) => {
+    throw err instanceof AgentStartError ? new UserError(err.message) : err;
+  });
+}

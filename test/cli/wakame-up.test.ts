@@ -9,7 +9,8 @@ import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { testGuestCacheDir } from "../../src/testguest/build.js";
 import { loginCheck } from "../../src/testguest/client.js";
-import { run, vdcManage } from "../helpers/cli.js";
+import { vdcManage } from "../helpers/cli.js";
+import { launchTestwin, musselWith } from "../helpers/mussel.js";
 import { freePort } from "../helpers/net.js";
 import { repoRoot, tempDir } from "../helpers/paths.js";
 
@@ -51,11 +52,7 @@ test("wakame up: API, host hn-local and demo image; an instance's password decry
     DCMGR_RESPONSE_FORMAT: "json",
   };
   delete env.DATABASE_URL;
-  const mussel = async (...args: string[]) => {
-    const r = await run(process.execPath, [resolve(repoRoot, "bin/mussel.js"), ...args], env);
-    assert.equal(r.code, 0, r.stderr);
-    return r.stdout;
-  };
+  const mussel = musselWith(env);
   let cloud = startUp(env, port);
   try {
     await cloud.ready();
@@ -74,20 +71,7 @@ test("wakame up: API, host hn-local and demo image; an instance's password decry
     const group = JSON.parse(
       await mussel("security_group", "create", "--rule", "tcp:3389,3389,ip4:0.0.0.0"),
     ).id;
-    const id = JSON.parse(
-      await mussel(
-        "instance",
-        "create",
-        "--image-id",
-        "wmi-testwin",
-        "--instance-spec-name",
-        "kvm.small",
-        "--ssh-key-id",
-        sshKey,
-        "--security-groups",
-        group,
-      ),
-    ).id;
+    const id = await launchTestwin(mussel, sshKey, group);
     let instance: { state: string; vif: { port_forwards: { host_port: number }[] }[] };
     for (let i = 0; ; i++) {
       instance = JSON.parse(await mussel("instance", "show", id));

@@ -11,6 +11,7 @@ import { installScript } from "../../src/imagebuild/install-script.js";
 import { loginCheck } from "../../src/testguest/client.js";
 import { packageTestGuest } from "../../src/testguest/package.js";
 import { run, vdcManage } from "../helpers/cli.js";
+import { launchTestwin, type Mussel, musselWith } from "../helpers/mussel.js";
 import { freePort } from "../helpers/net.js";
 import { commandsOnPath, repoRoot, tempDir } from "../helpers/paths.js";
 
@@ -59,11 +60,7 @@ function startHva(...extra: string[]) {
   );
 }
 
-async function mussel(...args: string[]) {
-  const r = await run(process.execPath, [resolve(repoRoot, "bin/mussel.js"), ...args], env);
-  assert.equal(r.code, 0, `mussel ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
+let mussel: Mussel;
 
 interface Instance {
   id: string;
@@ -103,24 +100,7 @@ function qemuPids(id: string): number[] {
     .map(Number);
 }
 
-async function launch(sshKeyId: string, group: string): Promise<string> {
-  const launched = JSON.parse(
-    await mussel(
-      "instance",
-      "create",
-      "--image-id",
-      "wmi-testwin",
-      "--instance-spec-name",
-      "kvm.small",
-      "--ssh-key-id",
-      sshKeyId,
-      "--security-groups",
-      group,
-    ),
-  ) as Instance;
-  assert.equal(launched.state, "pending");
-  return launched.id;
-}
+const launch = (sshKeyId: string, group: string) => launchTestwin(mussel, sshKeyId, group);
 
 const decrypt = async (id: string) => (await mussel("instance", "decrypt_password", id, keyFile)).trim();
 
@@ -138,6 +118,7 @@ before(async () => {
     DCMGR_RESPONSE_FORMAT: "json",
   };
   delete env.DATABASE_URL;
+  mussel = musselWith(env);
   dcmgr = startProcess("dcmgr", ["--listen", `127.0.0.1:${port}`], () => {});
   // The seed's host registration, verbatim.
   const host = await run(

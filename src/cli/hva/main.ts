@@ -2,10 +2,9 @@
 // leaves its VMs running when it stops; the next hva adopts them.
 import { readFile } from "node:fs/promises";
 import { untilStopped } from "../../dcmgr/serve.js";
-import { AgentStartError, startHostAgent } from "../../hva/start.js";
 import { httpUrlField, textField } from "../../model/fields.js";
 import { wakameHome } from "../../store/config.js";
-import { agentOptions } from "../agent-options.js";
+import { agentOptions, startAgentFromOptions } from "../agent-options.js";
 import { command } from "../command.js";
 import { runProgram } from "../dispatch.js";
 import { UserError } from "../errors.js";
@@ -42,18 +41,12 @@ const hva = command({
       );
     }
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} hva: ${line}\n`);
-    const agent = await startHostAgent({
+    const agent = await startAgentFromOptions(o, {
       nodeId: o.node_id!,
       dcmgr: o.dcmgr!,
       token,
       home: wakameHome(),
-      accelerator: o.accelerator!,
-      forwardAddress: o.forward_address!,
-      firstBootTimeoutMs: o.password_generation_timeout! * 1000,
-      powerdownTimeoutMs: o.powerdown_timeout! * 1000,
       log,
-    }).catch((err: Error) => {
-      throw err instanceof AgentStartError ? new UserError(err.message) : err;
     });
     await untilStopped();
     await agent.stop();

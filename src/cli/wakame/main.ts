@@ -4,9 +4,8 @@
 // registered as the demo image wmi-testwin. Ctrl-C powers the VMs off and
 // stops everything.
 import { serveApi, untilStopped } from "../../dcmgr/serve.js";
-import { AgentStartError, startHostAgent } from "../../hva/start.js";
 import { imagesDir, wakameHome } from "../../store/config.js";
-import { agentOptions } from "../agent-options.js";
+import { agentOptions, startAgentFromOptions } from "../agent-options.js";
 import { apiOptions } from "../api-options.js";
 import { type CommandGroup, command } from "../command.js";
 import { runProgram } from "../dispatch.js";
@@ -47,18 +46,12 @@ const up = command({
               : host.includes(":")
                 ? `[${host}]`
                 : host;
-        const agent = await startHostAgent({
+        const agent = await startAgentFromOptions(o, {
           nodeId: localHost.nodeId,
           dcmgr: `http://${reachable}:${port}`,
           token: await localAgentToken(process.env),
           home,
-          accelerator: o.accelerator!,
-          forwardAddress: o.forward_address!,
-          firstBootTimeoutMs: o.password_generation_timeout! * 1000,
-          powerdownTimeoutMs: o.powerdown_timeout! * 1000,
           log,
-        }).catch((err: Error) => {
-          throw err instanceof AgentStartError ? new UserError(err.message) : err;
         });
         process.stdout.write(welcome(store.description, api.url, host, port, agent.accel));
         await untilStopped();
