@@ -8,34 +8,9 @@ import { open, rm } from "node:fs/promises";
 import { promisify } from "node:util";
 import { mbrPartitions } from "./mbr.js";
 import { dataExtents } from "./pack.js";
-import type { Extent } from "./sparse-tar.js";
+import { copyExtents } from "./sparse-copy.js";
 
 const run = promisify(execFile);
-const chunk = 4 << 20;
-
-/** Copies the data of `extents` (offsets in `from`) to `to`, each shifted by `shift`. */
-async function copyExtents(
-  from: string,
-  to: string,
-  extents: readonly Extent[],
-  shift: number,
-): Promise<void> {
-  const src = await open(from, "r");
-  const dst = await open(to, "r+");
-  try {
-    const buf = Buffer.allocUnsafe(chunk);
-    for (const e of extents) {
-      for (let pos = e.offset; pos < e.offset + e.length; pos += chunk) {
-        const n = Math.min(chunk, e.offset + e.length - pos);
-        const { bytesRead } = await src.read(buf, 0, n, pos);
-        await dst.write(buf, 0, bytesRead, pos + shift);
-      }
-    }
-  } finally {
-    await src.close();
-    await dst.close();
-  }
-}
 
 export async function setNtfsLabel(image: string, partitionNumber: number, label: string): Promise<void> {
   const fd = await open(image, "r");

@@ -1,37 +1,16 @@
 // Step 27's relabelling: partition 1's NTFS label becomes `root`, without root
 // privileges, and nothing outside the partition changes.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { mbrPartitions } from "../../src/imagebuild/mbr.js";
 import { setNtfsLabel } from "../../src/imagebuild/ntfs-label.js";
+import { labelOf, ntfsDisk } from "../helpers/ntfs.js";
 import { tempDir } from "../helpers/paths.js";
 
 const dir = tempDir("ntfs");
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A 64 MiB disk image: MBR, partition 1 (type 7) from 1 MiB holding NTFS labelled `label`. */
-function ntfsDisk(file: string, label: string): void {
-  execFileSync("truncate", ["-s", "64M", file]);
-  execFileSync("sfdisk", ["-q", file], { input: "label: dos\nstart=2048, type=7\n" });
-  const part = `${file}.p1`;
-  execFileSync("truncate", ["-s", `${64 * 1024 * 1024 - 1024 * 1024}`, part]);
-  execFileSync("mkntfs", ["-q", "-F", "-Q", "-L", label, part]);
-  execFileSync("dd", [`if=${part}`, `of=${file}`, "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"]);
-  rmSync(part);
-}
-
-const labelOf = (file: string) => {
-  const part = `${file}.check`;
-  execFileSync("dd", [`if=${file}`, `of=${part}`, "bs=1M", "skip=1", "conv=sparse", "status=none"]);
-  try {
-    return execFileSync("ntfslabel", [part]).toString().trim();
-  } finally {
-    rmSync(part);
-  }
-};
 
 test("the MBR's partitions, with byte offsets", () => {
   const disk = join(dir, "mbr.raw");

@@ -1,0 +1,56 @@
+// Step 27: the seed image. A sparse copy of WINIMG named for the store,
+// partition 1's NTFS labelled `root` (images say root_device label:root), its
+// sparse tar.gz with .md5, and the .install.sh that registers it. Made in
+// final-seed-image.partial/ and renamed when whole.
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { installScript } from "../install-script.js";
+import { setNtfsLabel } from "../ntfs-label.js";
+import { md5Line, packSparseTarGz } from "../pack.js";
+import { seedNames } from "../seed-names.js";
+import { sparseCopy } from "../sparse-copy.js";
+import { progressReporter, type StepContext } from "./context.js";
+
+export const finalDir = "final-seed-image";
+
+export async function packageToWakameTgzImage(ctx: StepContext): Promise<void> {
+  const label = await ctx.value("LABEL");
+  const winimg = await ctx.value("WINIMG");
+  const names = seedNames(label, winimg, await ctx.value("timestamp"));
+  const final = join(ctx.dir, finalDir);
+  if (existsSync(final))
+    throw new Error(`${final} exists already: the seed image is packaged (remove it to package again)`);
+  if (!existsSync(join(ctx.dir, names.winimgMd5)))
+    throw new Error(`${names.winimgMd5} is missing: run 26-make-simple-tar-of-image first`);
+  const work = `${final}.partial`;
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work);
+  const raw = join(work, names.raw);
+  ctx.say(`copying ${winimg} to ${finalDir}/${names.raw} (data only)`);
+  await sparseCopy(join(ctx.dir, winimg), raw);
+  await copyFile(join(ctx.dir, names.winimgMd5), join(work, names.winimgMd5));
+  ctx.say("setting the NTFS label of partition 1 to root");
+  await setNtfsLabel(raw, 1, "root");
+  const packed = await packSparseTarGz({
+    image: raw,
+    out: join(work, names.tar),
+    progress: progressReporter(`packing ${names.raw}`, ctx.say),
+  });
+  await writeFile(join(work, `${names.tar}.md5`), md5Line(packed.md5, names.tar));
+  await writeFile(
+    join(work, `${names.tar}.install.sh`),
+    installScript({
+      name: names.seed,
+      objectKey: names.tar,
+      containerFormat: "tgz",
+      fileFormat: "raw",
+      size: (await stat(raw)).size,
+      allocationSize: packed.size,
+      checksum: packed.md5,
+    }),
+    { mode: 0o755 },
+  );
+  await rename(work, final);
+  ctx.say(`${finalDir}/${names.tar}: ${packed.size} bytes, md5 ${packed.md5}`);
+}
