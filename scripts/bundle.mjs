@@ -5,7 +5,9 @@
 import { build } from "esbuild";
 
 await build({
-  entryPoints: ["vdc-manage", "wakame", "dcmgr", "hva", "mussel"].map((c) => `src/cli/${c}/main.ts`),
+  entryPoints: ["vdc-manage", "wakame", "dcmgr", "hva", "mussel", "build-dir-utils"].map(
+    (c) => `src/cli/${c}/main.ts`,
+  ),
   outbase: "src/cli",
   outdir: "dist/bin",
   bundle: true,

@@ -9,7 +9,7 @@ export function ntfsDisk(file: string, label: string, mib = 64): void {
   execFileSync("sfdisk", ["-q", file], { input: "label: dos\nstart=2048, type=7\n" });
   const part = `${file}.p1`;
   execFileSync("truncate", ["-s", `${mib - 1}M`, part]);
-  execFileSync("mkntfs", ["-q", "-F", "-Q", "-L", label, part]);
+  execFileSync("mkntfs", ["-q", "-F", "-Q", "-L", label, part], { stdio: "ignore" });
   execFileSync("dd", [`if=${part}`, `of=${file}`, "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"]);
   rmSync(part);
 }

@@ -85,7 +85,12 @@ test("an image of more than 8 GiB, ending in a hole, round-trips through GNU tar
   const size = 8 * 2 ** 30 + (64 << 20);
   const image = sparseImage("big.raw", size, [[size - (32 << 20), 4096]]);
   const out = join(dir, "big.raw.tar.gz");
-  const packed = await packSparseTarGz({ image, name: "windows2012r2.x86_64.kvm.md.raw", out });
+  const packed = await packSparseTarGz({
+    image,
+    name: "windows2012r2.x86_64.kvm.md.raw",
+    out,
+    withMd5Member: true,
+  });
   const into = join(dir, "big");
   mkdirSync(into);
   execFileSync("tar", ["-xzSf", out, "-C", into]);

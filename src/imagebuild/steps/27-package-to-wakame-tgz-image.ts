@@ -6,10 +6,9 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { installScript } from "../install-script.js";
-import { setNtfsLabel } from "../ntfs-label.js";
+import { copyWithNtfsLabel } from "../ntfs-label.js";
 import { md5Line, packSparseTarGz } from "../pack.js";
 import { seedNames } from "../seed-names.js";
-import { sparseCopy } from "../sparse-copy.js";
 import { progressReporter, type StepContext } from "./context.js";
 
 export const finalDir = "final-seed-image";
@@ -27,11 +26,9 @@ export async function packageToWakameTgzImage(ctx: StepContext): Promise<void> {
   await rm(work, { recursive: true, force: true });
   await mkdir(work);
   const raw = join(work, names.raw);
-  ctx.say(`copying ${winimg} to ${finalDir}/${names.raw} (data only)`);
-  await sparseCopy(join(ctx.dir, winimg), raw);
+  ctx.say(`copying ${winimg} to ${finalDir}/${names.raw} (data only), partition 1's NTFS labelled root`);
+  await copyWithNtfsLabel(join(ctx.dir, winimg), raw, 1, "root");
   await copyFile(join(ctx.dir, names.winimgMd5), join(work, names.winimgMd5));
-  ctx.say("setting the NTFS label of partition 1 to root");
-  await setNtfsLabel(raw, 1, "root");
   const packed = await packSparseTarGz({
     image: raw,
     out: join(work, names.tar),

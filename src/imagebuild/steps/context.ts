@@ -1,6 +1,5 @@
 // What every build step works with: the build directory and what it holds.
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import type { BuildDir } from "../build-dir.js";
 
 export interface StepContext {
   /** The build directory. */
@@ -11,18 +10,18 @@ export interface StepContext {
   say(line: string): void;
 }
 
-export function stepContext(dir: string, say: (line: string) => void): StepContext {
+export function stepContext(dir: BuildDir, say: (line: string) => void): StepContext {
   return {
-    dir,
+    dir: dir.path,
     say,
     async value(file) {
-      try {
-        return (await readFile(join(dir, file), "utf8")).trim();
-      } catch {
+      const value = await dir.value(file);
+      if (!value) {
         throw new Error(
-          `${join(dir, file)} is missing: the build directory needs LABEL, WINIMG and timestamp (see 0-init)`,
+          `${dir.file(file)} is missing: the build directory needs LABEL, WINIMG and timestamp (see 0-init)`,
         );
       }
+      return value;
     },
   };
 }

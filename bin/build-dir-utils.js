@@ -1,0 +1,2 @@
+#!/usr/bin/env node
+import "../dist/bin/build-dir-utils/main.js";

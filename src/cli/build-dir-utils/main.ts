@@ -1,0 +1,28 @@
+// build-dir-utils (also build-dir-utils.sh): the step-by-step Windows
+// seed-image build, in a build directory (image-build.md).
+import { BuildDirError } from "../../imagebuild/build-dir.js";
+import { buildDirUtils } from "../../imagebuild/build-dir-utils.js";
+import { arg, command, optionalArg } from "../command.js";
+import { runProgram } from "../dispatch.js";
+import { UserError } from "../errors.js";
+
+const main = command({
+  name: "build-dir-utils",
+  summary:
+    "Build a Windows seed image step by step in BUILDDIR. STEP is 0-init VERSION, or a flag:\n" +
+    "-do-next (-next) runs the next step, -done confirms a manual (-M-) step, -status lists the steps.",
+  args: [arg("BUILDDIR"), arg("STEP"), optionalArg("VERSION")],
+  options: {},
+  async run(_ctx: undefined, [dir, step, version]) {
+    await buildDirUtils(dir!, step!, version ? [version] : [], (line) =>
+      process.stdout.write(`${line}\n`),
+    ).catch((err: Error) => {
+      throw err instanceof BuildDirError ? new UserError(err.message) : err;
+    });
+  },
+});
+
+process.exitCode = await runProgram(
+  { root: main, openContext: async () => undefined, closeContext: async () => {} },
+  process.argv.slice(2),
+);
