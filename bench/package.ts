@@ -11,11 +11,11 @@ import { createHash, randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { BuildDir } from "../src/imagebuild/build-dir.js";
 import { setNtfsLabel } from "../src/imagebuild/ntfs-label.js";
 import { makeSimpleTarOfImage } from "../src/imagebuild/steps/26-make-simple-tar-of-image.js";
 import { packageToWakameTgzImage } from "../src/imagebuild/steps/27-package-to-wakame-tgz-image.js";
 import { packageToWakameQcow2Image } from "../src/imagebuild/steps/28-package-to-wakame-qcow2-image.js";
-import { BuildDir } from "../src/imagebuild/build-dir.js";
 import { stepContext } from "../src/imagebuild/steps/context.js";
 import { ntfsDisk } from "../test/helpers/ntfs.js";
 
