@@ -1,5 +1,6 @@
 // Copying the data of sparse files, never their holes.
-import { open } from "node:fs/promises";
+import { open, rename, rm, stat } from "node:fs/promises";
+import { dataExtents } from "./pack.js";
 import type { Extent } from "./sparse-tar.js";
 
 const chunk = 4 << 20;
@@ -25,5 +26,19 @@ export async function copyExtents(
   } finally {
     await src.close();
     await dst.close();
+  }
+}
+
+/** `to`: a sparse copy of `from`, written whole or not at all. */
+export async function sparseCopy(from: string, to: string): Promise<void> {
+  const temp = `${to}.copying`;
+  try {
+    const blank = await open(temp, "w");
+    await blank.truncate((await stat(from)).size);
+    await blank.close();
+    await copyExtents(from, temp, await dataExtents(from), 0);
+    await rename(temp, to);
+  } finally {
+    await rm(temp, { force: true });
   }
 }

@@ -6,9 +6,10 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { installScript } from "../install-script.js";
-import { copyWithNtfsLabel } from "../ntfs-label.js";
+import { setNtfsLabel } from "../ntfs-label.js";
 import { md5Line, packSparseTarGz } from "../pack.js";
 import { seedNames } from "../seed-names.js";
+import { sparseCopy } from "../sparse-copy.js";
 import { progressReporter, type StepContext } from "./context.js";
 
 export const finalDir = "final-seed-image";
@@ -27,7 +28,8 @@ export async function packageToWakameTgzImage(ctx: StepContext): Promise<void> {
   await mkdir(work);
   const raw = join(work, names.raw);
   ctx.say(`copying ${winimg} to ${finalDir}/${names.raw} (data only), partition 1's NTFS labelled root`);
-  await copyWithNtfsLabel(join(ctx.dir, winimg), raw, 1, "root");
+  await sparseCopy(join(ctx.dir, winimg), raw);
+  await setNtfsLabel(raw, 1, "root");
   await copyFile(join(ctx.dir, names.winimgMd5), join(work, names.winimgMd5));
   const packed = await packSparseTarGz({
     image: raw,
