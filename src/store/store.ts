@@ -36,6 +36,12 @@ async function connect(config: StoreConfig): Promise<Connection> {
           : pg.types.getTypeParser(oid, format)) as never,
     };
     const pool = new pg.Pool({ connectionString: config.url, max: 10, types: pgTypes });
+    // An idle connection the server ends (a restart, an administrator) is
+    // dropped by the pool and replaced on next use; unheard, its error would
+    // end the whole process.
+    pool.on("error", (err) =>
+      process.stderr.write(`store: a PostgreSQL connection was lost: ${err.message}\n`),
+    );
     // Kysely migrates PostgreSQL in one transaction under an advisory lock.
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), exclusively: (m) => m() };
   }

@@ -1,6 +1,7 @@
 // The store on every backend this run has: schema, seed, types, transactions, constraints.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import pg from "pg";
 import { defaultInstanceSpecs } from "../../src/model/vocabulary.js";
 import { tableNames } from "../../src/store/schema.js";
 import type { Store } from "../../src/store/store.js";
@@ -169,6 +170,30 @@ for (const backend of backends) {
         await store.close();
       }
     } finally {
+      await t.dispose();
+    }
+  });
+}
+
+if (backends.includes("postgres")) {
+  test("postgres: a connection the server ends is replaced, and the process goes on", async () => {
+    const t = await freshStore("postgres");
+    const store = await t.open();
+    try {
+      await store.db.selectFrom("accounts").selectAll().execute();
+      // The server ends every connection to this database, as a restart would.
+      const admin = new pg.Client({ connectionString: process.env.WAKAME_TEST_PG_URL });
+      await admin.connect();
+      const database = new URL(t.env.DATABASE_URL!).pathname.slice(1);
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [
+        database,
+      ]);
+      await admin.end();
+      await new Promise((r) => setTimeout(r, 200));
+      const rows = await store.db.selectFrom("accounts").select("id").execute();
+      assert.ok(rows.some((r) => r.id === "a-shpoolxx"));
+    } finally {
+      await store.close();
       await t.dispose();
     }
   });
