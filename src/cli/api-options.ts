@@ -1,6 +1,9 @@
 // The API server's options, the same for `dcmgr` and `wakame up`.
+import { type RunningApi, serveApi } from "../dcmgr/serve.js";
 import { intField } from "../model/fields.js";
-import { listenField } from "../model/listen.js";
+import { type ListenAddress, listenField } from "../model/listen.js";
+import type { Store } from "../store/store.js";
+import { UserError } from "./errors.js";
 
 export const apiOptions = {
   listen: { field: listenField, desc: "address to listen on", default: { host: "127.0.0.1", port: 9001 } },
@@ -10,3 +13,16 @@ export const apiOptions = {
     default: 0,
   },
 };
+
+type ApiOptionValues = { listen?: ListenAddress; delete_password_after_minutes?: number };
+
+/** Serves the API over `store` with these options; a port that cannot be had is the command's refusal. */
+export function serveFromOptions(store: Store, o: ApiOptionValues, logger: boolean): Promise<RunningApi> {
+  return serveApi(store, {
+    listen: o.listen!,
+    deletePasswordAfterMinutes: o.delete_password_after_minutes!,
+    logger,
+  }).catch((err: Error) => {
+    throw new UserError(err.message);
+  });
+}

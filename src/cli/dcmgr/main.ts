@@ -1,9 +1,8 @@
 // dcmgr: the API server.
-import { serveApi, untilStopped } from "../../dcmgr/serve.js";
-import { apiOptions } from "../api-options.js";
+import { untilStopped } from "../../dcmgr/serve.js";
+import { apiOptions, serveFromOptions } from "../api-options.js";
 import { command } from "../command.js";
 import { runProgram } from "../dispatch.js";
-import { UserError } from "../errors.js";
 import { openStoreFromEnv } from "../store-context.js";
 
 const serve = command({
@@ -16,13 +15,7 @@ const serve = command({
   async run(_ctx: undefined, _args, o) {
     const store = await openStoreFromEnv();
     try {
-      const api = await serveApi(store, {
-        listen: o.listen!,
-        deletePasswordAfterMinutes: o.delete_password_after_minutes!,
-        logger: true,
-      }).catch((err: Error) => {
-        throw new UserError(err.message);
-      });
+      const api = await serveFromOptions(store, o, true);
       process.stderr.write(`dcmgr: ${store.description}; API at ${api.url}\n`);
       await untilStopped();
       await api.stop();

@@ -3,13 +3,12 @@
 // with its host agent running in-process, and the Linux test guest
 // registered as the demo image wmi-testwin. Ctrl-C powers the VMs off and
 // stops everything.
-import { serveApi, untilStopped } from "../../dcmgr/serve.js";
+import { untilStopped } from "../../dcmgr/serve.js";
 import { imagesDir, wakameHome } from "../../store/config.js";
 import { agentOptions, startAgentFromOptions } from "../agent-options.js";
-import { apiOptions } from "../api-options.js";
+import { apiOptions, serveFromOptions } from "../api-options.js";
 import { type CommandGroup, command } from "../command.js";
 import { runProgram } from "../dispatch.js";
-import { UserError } from "../errors.js";
 import { openStoreFromEnv } from "../store-context.js";
 import { demoImageId, localAgentToken, localHost, registerDemoImage, registerLocalHost } from "./demo.js";
 
@@ -26,13 +25,7 @@ const up = command({
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} wakame: ${line}\n`);
     const store = await openStoreFromEnv();
     try {
-      const api = await serveApi(store, {
-        listen: o.listen!,
-        deletePasswordAfterMinutes: o.delete_password_after_minutes!,
-        logger: false,
-      }).catch((err: Error) => {
-        throw new UserError(err.message);
-      });
+      const api = await serveFromOptions(store, o, false);
       try {
         const home = wakameHome();
         await registerLocalHost(process.env, home);
