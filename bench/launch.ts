@@ -18,8 +18,8 @@ import { collectPassword } from "../src/hva/first-boot.js";
 import { ImageCache } from "../src/hva/image-cache.js";
 import { createInstanceDisk } from "../src/hva/instance-disk.js";
 import { writeMetadataDrive } from "../src/hva/metadata-drive.js";
-import { qemuArgs } from "../src/hva/qemu-command.js";
 import { startHostAgent } from "../src/hva/start.js";
+import { qemuArgs } from "../src/qemu/command.js";
 import { imagesDir } from "../src/store/config.js";
 import { openStore } from "../src/store/store.js";
 import { firstBootMetadata, loginCheck } from "../src/testguest/client.js";
@@ -82,7 +82,7 @@ try {
       qmpSocket: join(dir, "qmp.sock"),
       serialLog: join(dir, "serial.log"),
       vnc: false,
-      rtcLocalTime: true,
+      rtcBase: "localtime",
     });
     const t0 = performance.now();
     await new Promise((r) => spawn("qemu-system-x86_64", args, { stdio: "ignore" }).on("exit", r));

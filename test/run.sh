@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 npx biome check .
+# A clean dist/: a test whose source moved or went must not run from an old build.
+rm -rf dist
 npm run --silent build
 
 if [[ -z "${WAKAME_TEST_PG_URL:-}" ]]; then

@@ -1,7 +1,8 @@
 // The host agent's options, the same for `hva` and `wakame up`.
-import { type AcceleratorSetting, acceleratorSettings } from "../hva/accelerator.js";
+
 import { AgentStartError, type HostAgent, type HostAgentOptions, startHostAgent } from "../hva/start.js";
 import { enumField, intField, ipv4Field } from "../model/fields.js";
+import { type AcceleratorSetting, acceleratorSettings } from "../qemu/accelerator.js";
 import { UserError } from "./errors.js";
 
 export const agentOptions = {

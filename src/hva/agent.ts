@@ -5,18 +5,18 @@
 // restarted while its VMs run finds them again instead of starting twins.
 // The agent holds one QMP connection per running VM: its end is how the agent
 // learns at once that a guest powered off (guest-protocol.md, step 7).
-import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { qemuArgs } from "../qemu/command.js";
+import { livePid, startDetachedQemu, stopQemu } from "../qemu/launch.js";
+import { QmpClient } from "../qemu/qmp.js";
 import type { AgentApi, WantedInstance } from "./agent-api.js";
 import { collectPassword } from "./first-boot.js";
 import { ImageCache } from "./image-cache.js";
 import { createInstanceDisk, type InstanceDisk } from "./instance-disk.js";
 import { writeMetadataDrive } from "./metadata-drive.js";
 import type { InstanceNetwork, NetworkPlan } from "./network/instance-network.js";
-import { qemuArgs } from "./qemu-command.js";
-import { QmpClient } from "./qmp.js";
 import { type Action, nextAction, type Observed, type Timeouts } from "./reconcile.js";
 
 export interface AgentOptions {
@@ -159,13 +159,7 @@ export class Agent {
 
   /** The instance's QEMU, by its pid file, checked to be ours and not a reused pid. */
   private async processAlive(id: string): Promise<boolean> {
-    try {
-      const pid = Number(await readFile(join(this.dir(id), "qemu.pid"), "utf8"));
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8");
-      return cmdline.includes(this.dir(id));
-    } catch {
-      return false;
-    }
+    return (await livePid(join(this.dir(id), "qemu.pid"), this.dir(id))) !== undefined;
   }
 
   private async act(w: WantedInstance, a: Action): Promise<void> {
@@ -255,8 +249,6 @@ export class Agent {
     const d = this.dir(w.id);
     const disk = JSON.parse(await readFile(join(d, "disk.json"), "utf8")) as InstanceDisk;
     const bus = w.image.features.virtio === true ? "virtio" : "ide";
-    await rm(join(d, "qmp.sock"), { force: true });
-    await rm(join(d, "qemu.pid"), { force: true });
     await rm(join(d, "powerdown-asked-at"), { force: true });
     const args = qemuArgs({
       name: w.id,
@@ -271,24 +263,17 @@ export class Agent {
       qmpSocket: join(d, "qmp.sock"),
       serialLog: join(d, "serial.log"),
       vnc: true,
-      rtcLocalTime: w.os_type === "windows",
+      rtcBase: w.os_type === "windows" ? "localtime" : "utc",
       pidFile: join(d, "qemu.pid"),
     });
     // Detached: an agent that stops or restarts leaves its VMs running.
-    const log = openSync(join(d, "qemu.log"), "w");
-    try {
-      spawn("qemu-system-x86_64", args, { detached: true, stdio: ["ignore", log, log] }).unref();
-    } finally {
-      closeSync(log);
-    }
-    await writeFile(join(d, "started-at"), String(Date.now()));
-    for (let i = 0; i < 200 && !(existsSync(join(d, "qmp.sock")) && (await this.processAlive(w.id))); i++) {
-      await sleep(25);
-    }
-    const qmp = await this.console(w.id).catch(async () => {
-      const said = (await readFile(join(d, "qemu.log"), "utf8").catch(() => "")).trim().split("\n").at(-1);
-      throw new Error(`QEMU did not start: ${said || "no message (see qemu.log)"}`);
+    await startDetachedQemu(args, {
+      qmpSocket: join(d, "qmp.sock"),
+      pidFile: join(d, "qemu.pid"),
+      log: join(d, "qemu.log"),
     });
+    await writeFile(join(d, "started-at"), String(Date.now()));
+    const qmp = await this.console(w.id);
     const vnc = await qmp.execute<{ host?: string; service?: string }>("query-vnc");
     this.o.log(`${w.id}: QEMU started (${this.o.accel}), console vnc://${vnc.host}:${vnc.service}`);
   }
@@ -326,10 +311,7 @@ export class Agent {
 
   /** Stops the instance's QEMU at once, if it runs. */
   private async stop(id: string): Promise<void> {
-    if (!(await this.processAlive(id))) return;
-    const pid = Number(await readFile(join(this.dir(id), "qemu.pid"), "utf8"));
-    process.kill(pid, "SIGKILL");
-    for (let i = 0; i < 200 && (await this.processAlive(id)); i++) await sleep(25);
+    await stopQemu(join(this.dir(id), "qemu.pid"), this.dir(id), "SIGKILL");
   }
 
   /** An instance dir whose instance dcmgr no longer lists (terminated while pending, say). */

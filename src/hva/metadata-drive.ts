@@ -1,23 +1,16 @@
 // The metadata drive: a small disk image with an MBR and one FAT partition at
 // 1 MiB labelled METADATA (guest-protocol.md), written and read with mtools,
 // so no root and no loop mounts are needed.
-import { execFile } from "node:child_process";
-import { mkdtemp, open, rename, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, open, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { promisify } from "node:util";
+import { copyIntoFat, fatAt, listFatFiles, mtool, notFound, readFatFile } from "../fat/mtools.js";
 import { type MetadataContent, metadataFiles, metadataLabel } from "../model/guest-protocol.js";
 
-const run = promisify(execFile);
 const mib = 1024 * 1024;
 export const metadataDriveSize = 10 * mib;
 const partitionStart = mib;
 const sector = 512;
-
-// mtools: no geometry checks on an image file, and never a question on stdin.
-const mtoolsEnv = { ...process.env, MTOOLS_SKIP_CHECK: "1", MTOOLS_NO_VFAT: "" };
-const image = (file: string) => `${file}@@${partitionStart}`;
-const mtool = (tool: string, args: string[], encoding: "buffer" | "utf8" = "utf8") =>
-  run(tool, args, { env: mtoolsEnv, encoding, maxBuffer: 64 * mib });
+const image = (file: string) => fatAt(file, partitionStart);
 
 /** One primary partition, type 0x0E (FAT16 LBA), from 1 MiB to the end. */
 function mbr(totalBytes: number): Buffer {
@@ -66,17 +59,7 @@ export async function writeMetadataDrive(file: string, content: MetadataContent)
       "::",
     ]);
     const { files, directories } = metadataFiles(content);
-    const dirs = new Set<string>(directories);
-    for (const path of [...files.keys(), ...directories]) {
-      for (let d = dirname(path); d !== "."; d = dirname(d)) dirs.add(d);
-    }
-    const ordered = [...dirs].sort((a, b) => a.split("/").length - b.split("/").length || a.localeCompare(b));
-    if (ordered.length) await mtool("mmd", ["-i", image(img), ...ordered.map((d) => `::${d}`)]);
-    for (const [path, bytes] of files) {
-      const local = join(work, "file");
-      await writeFile(local, bytes);
-      await mtool("mcopy", ["-o", "-i", image(img), local, `::${path}`]);
-    }
+    await copyIntoFat(image(img), files, directories, work);
     await rename(img, file);
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -84,29 +67,15 @@ export async function writeMetadataDrive(file: string, content: MetadataContent)
 }
 
 /** The bytes of a file on the drive, or undefined when it is not there. */
-export async function readMetadataFile(file: string, path: string): Promise<Buffer | undefined> {
-  try {
-    const { stdout } = await mtool("mcopy", ["-n", "-i", image(file), `::${path}`, "-"], "buffer");
-    return stdout as unknown as Buffer;
-  } catch (err) {
-    if (/not found|No such file/i.test(String((err as { stderr?: unknown }).stderr ?? ""))) return undefined;
-    throw err;
-  }
-}
+export const readMetadataFile = (file: string, path: string) => readFatFile(image(file), path);
 
 export async function deleteMetadataFile(file: string, path: string): Promise<void> {
   try {
     await mtool("mdel", ["-i", image(file), `::${path}`]);
   } catch (err) {
-    if (!/not found|No such file/i.test(String((err as { stderr?: unknown }).stderr ?? ""))) throw err;
+    if (!notFound(err)) throw err;
   }
 }
 
 /** Every file path on the drive, for checks and logs. */
-export async function listMetadataFiles(file: string): Promise<string[]> {
-  const { stdout } = await mtool("mdir", ["-/", "-b", "-i", image(file), "::"]);
-  return (stdout as string)
-    .split("\n")
-    .map((l) => l.trim().replace(/^::\//, ""))
-    .filter((l) => l && !l.endsWith("/"));
-}
+export const listMetadataFiles = (file: string) => listFatFiles(image(file));

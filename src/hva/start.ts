@@ -2,14 +2,14 @@
 // own, choose the accelerator, and run the loop. `hva` and `wakame up` both
 // start theirs here.
 import { join } from "node:path";
-import { ensureTestGuest } from "../testguest/build.js";
 import {
   type AcceleratorSetting,
   chooseAccelerator,
   kernelBoots,
   kvmDeviceUsable,
   probeOncePerBoot,
-} from "./accelerator.js";
+} from "../qemu/accelerator.js";
+import { ensureTestGuest } from "../testguest/build.js";
 import { Agent } from "./agent.js";
 import { AgentApi } from "./agent-api.js";
 import { type AgentLoop, startLoop } from "./loop.js";

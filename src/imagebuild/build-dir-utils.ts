@@ -5,10 +5,9 @@
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { BuildDir, BuildDirError } from "./build-dir.js";
+import { windowsVersions } from "./build-settings.js";
 import { stepContext } from "./steps/context.js";
 import { type Step, stepAfter, stepNamed, steps } from "./steps.js";
-
-export const windowsVersions = ["2008", "2012", "2016", "2019", "2022", "2025"] as const;
 
 const utilityFlags = ["-screendump", "-pw", "-cleanup", "-kill-kvm"];
 

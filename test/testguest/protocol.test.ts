@@ -8,11 +8,11 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { collectPassword } from "../../src/hva/first-boot.js";
 import { readMetadataFile, writeMetadataDrive } from "../../src/hva/metadata-drive.js";
-import { qemuArgs } from "../../src/hva/qemu-command.js";
-import { QmpClient } from "../../src/hva/qmp.js";
 import { metadataPaths } from "../../src/model/guest-protocol.js";
 import { decryptPassword } from "../../src/model/password-crypto.js";
 import { readPrivateKey } from "../../src/model/ssh-private-key.js";
+import { qemuArgs } from "../../src/qemu/command.js";
+import { QmpClient } from "../../src/qemu/qmp.js";
 import { ensureTestGuest, type TestGuest } from "../../src/testguest/build.js";
 import { firstBootMetadata, loginCheck } from "../../src/testguest/client.js";
 import { freePort } from "../helpers/net.js";
@@ -57,7 +57,7 @@ async function boot(name: string, disk: string, metadata: string, hostPort: numb
     qmpSocket,
     serialLog: join(dir, `${name}.serial.log`),
     vnc: false,
-    rtcLocalTime: true,
+    rtcBase: "localtime",
   });
   const qemu = spawn("qemu-system-x86_64", args, { stdio: "ignore" });
   running.push(qemu);

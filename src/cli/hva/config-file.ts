@@ -3,6 +3,7 @@
 // `#` starts a comment. The command line wins over the file, so one file can
 // serve every run and a flag can still change one of them.
 import { readFile } from "node:fs/promises";
+import { type KeyValueLine, parseKeyValueLines } from "../../model/key-value-file.js";
 import { UsageError, UserError } from "../errors.js";
 import { optionWord } from "../parse.js";
 
@@ -22,22 +23,24 @@ export async function withConfigFile(argv: readonly string[], known: readonly st
   const given = new Set(
     rest.filter((w) => w.startsWith("--")).map((w) => w.slice(2).split("=")[0]!.replaceAll("_", "-")),
   );
+  let lines: KeyValueLine[];
+  try {
+    lines = parseKeyValueLines(text, "node-id = hva.demo1");
+  } catch (err) {
+    throw new UsageError(`${file} ${(err as Error).message}`);
+  }
   const fromFile: string[] = [];
-  for (const [i, raw] of text.split("\n").entries()) {
-    const line = raw.replace(/#.*/, "").trim();
-    if (!line) continue;
-    const m = /^([A-Za-z][\w-]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) throw new UsageError(`${file} line ${i + 1}: write 'name = value', e.g. 'node-id = hva.demo1'`);
-    const name = m[1]!.replaceAll("_", "-");
+  for (const { name: written, value, line } of lines) {
+    const name = written.replaceAll("_", "-");
     if (!known.some((k) => optionWord(k) === `--${name}`) || name === "config") {
       throw new UsageError(
-        `${file} line ${i + 1}: unknown option '${name}': use one of ${known
+        `${file} line ${line}: unknown option '${name}': use one of ${known
           .filter((k) => k !== "config")
           .map((k) => optionWord(k).slice(2))
           .join(", ")}`,
       );
     }
-    if (!given.has(name)) fromFile.push(`--${name}=${m[2]!.trim()}`);
+    if (!given.has(name)) fromFile.push(`--${name}=${value}`);
   }
   return [...rest, ...fromFile];
 }

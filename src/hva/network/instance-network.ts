@@ -4,8 +4,8 @@
 // it, and for the forwards users see. User-mode networking is the one today;
 // bridged networking with nftables will be a second implementation.
 import type { PortForward } from "../../model/port-forward.js";
+import type { NicSpec } from "../../qemu/command.js";
 import type { WantedInstance } from "../agent-api.js";
-import type { NicSpec } from "../qemu-command.js";
 
 /** What a network decided for one instance; JSON, stored with the instance. */
 export type NetworkPlan = { kind: string; vifs: { port_forwards: PortForward[] }[] };

@@ -5,8 +5,8 @@
 import { type AddressInfo, createServer } from "node:net";
 import { netmaskToPrefix, networkAddress } from "../../model/ipv4.js";
 import { forwardedPorts } from "../../model/port-forward.js";
+import type { NicSpec } from "../../qemu/command.js";
 import type { WantedInstance } from "../agent-api.js";
-import type { NicSpec } from "../qemu-command.js";
 import type { InstanceNetwork, NetworkPlan } from "./instance-network.js";
 
 /** Where QEMU's user-mode network puts the guest when the pool gave it no address. */

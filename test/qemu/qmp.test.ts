@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { QmpClient, QmpError } from "../../src/hva/qmp.js";
+import { QmpClient, QmpError } from "../../src/qemu/qmp.js";
 import { tempDir } from "../helpers/paths.js";
 
 const dir = tempDir("qmp");

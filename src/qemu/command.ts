@@ -35,9 +35,15 @@ export interface VmSpec {
   serialLog: string;
   /** A VNC console on 127.0.0.1, at the first free display (QMP query-vnc tells which). */
   vnc: boolean;
-  /** Windows keeps the hardware clock in local time. */
-  rtcLocalTime: boolean;
+  /** The clock's start: utc, localtime (Windows keeps the hardware clock in local time), or a date. */
+  rtcBase: string;
   pidFile?: string;
+  /** Read-only CD-ROMs (installation and driver ISOs), in order after the disks. */
+  cdroms?: readonly string[];
+  /** A 1.44 MB floppy image, drive A:. */
+  floppy?: string;
+  /** Boot from the first CD-ROM instead of the first disk. */
+  bootFromCdrom?: boolean;
 }
 
 export function qemuArgs(vm: VmSpec): string[] {
@@ -57,7 +63,7 @@ export function qemuArgs(vm: VmSpec): string[] {
     "-vga",
     "std",
     "-rtc",
-    vm.rtcLocalTime ? "base=localtime" : "base=utc",
+    `base=${vm.rtcBase}`,
     "-usb",
     "-device",
     "usb-tablet",
@@ -82,6 +88,15 @@ export function qemuArgs(vm: VmSpec): string[] {
         : `ide-hd,drive=disk${i},bus=ide.${Math.floor(i / 2)},unit=${i % 2}`,
     );
   });
+  // CD-ROMs take the IDE places after the IDE disks.
+  const ideDisks = vm.disks.filter((d) => d.bus === "ide").length;
+  vm.cdroms?.forEach((iso, i) => {
+    const at = ideDisks + i;
+    const boot = vm.bootFromCdrom && i === 0 ? ",bootindex=0" : "";
+    args.push("-drive", `file=${escapeOption(iso)},format=raw,if=none,id=cd${i},media=cdrom,readonly=on`);
+    args.push("-device", `ide-cd,drive=cd${i},bus=ide.${at >> 1},unit=${at & 1}${boot}`);
+  });
+  if (vm.floppy) args.push("-drive", `file=${escapeOption(vm.floppy)},format=raw,if=floppy,index=0`);
   vm.nics.forEach((n, i) => {
     const b = n.backend;
     const forwards = b.forwards.map(

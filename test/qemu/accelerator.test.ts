@@ -7,7 +7,7 @@ import {
   kernelBoots,
   kvmDeviceUsable,
   probeOncePerBoot,
-} from "../../src/hva/accelerator.js";
+} from "../../src/qemu/accelerator.js";
 import { ensureTestGuest } from "../../src/testguest/build.js";
 import { tempDir } from "../helpers/paths.js";
 

@@ -1,9 +1,10 @@
-// The QEMU command line of an instance: what issue 4 asks of each VM.
+// The QEMU command line of a VM: what issue 4 asks of each instance, and the
+// image builder's installer VM (CD-ROMs, floppy, a fixed clock).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { WantedInstance } from "../../src/hva/agent-api.js";
 import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
-import { qemuArgs, type VmSpec } from "../../src/hva/qemu-command.js";
+import { qemuArgs, type VmSpec } from "../../src/qemu/command.js";
 
 const vm: VmSpec = {
   name: "i-test0001",
@@ -18,7 +19,7 @@ const vm: VmSpec = {
   qmpSocket: "/var/i/qmp.sock",
   serialLog: "/var/i/serial.log",
   vnc: true,
-  rtcLocalTime: true,
+  rtcBase: "localtime",
   pidFile: "/var/i/qemu.pid",
 };
 
@@ -35,7 +36,7 @@ test("cpu, memory, accelerator, local-time RTC, USB tablet, serial log, QMP, loo
   assert.deepEqual(after(args, "-qmp"), ["unix:/var/i/qmp.sock,server=on,wait=off"]);
   assert.deepEqual(after(args, "-vnc"), ["127.0.0.1:0,to=99"]);
   assert.deepEqual(after(args, "-pidfile"), ["/var/i/qemu.pid"]);
-  assert.deepEqual(after(qemuArgs({ ...vm, rtcLocalTime: false, vnc: false }), "-rtc"), ["base=utc"]);
+  assert.deepEqual(after(qemuArgs({ ...vm, rtcBase: "utc", vnc: false }), "-rtc"), ["base=utc"]);
   assert.deepEqual(after(qemuArgs({ ...vm, vnc: false }), "-vnc"), []);
 });
 
@@ -81,4 +82,30 @@ test("user-mode networking: the leased address, its network, and forwards to the
   assert.ok(after(args, "-device").includes("virtio-net-pci,netdev=net0,mac=52:54:00:aa:bb:cc"));
   const e1000 = network.nics({ ...wanted, image: { ...wanted.image, features: {} } }, plan);
   assert.equal(e1000[0]!.model, "e1000");
+});
+
+test("the installer VM: CD-ROMs after the IDE disks, the first one booted, a floppy, a fixed clock", () => {
+  const args = qemuArgs({
+    ...vm,
+    disks: [{ file: "/b/win.raw", format: "raw", bus: "virtio" }],
+    cdroms: ["/r/win,1.iso", "/r/virtio.iso"],
+    floppy: "/b/floppy.img",
+    bootFromCdrom: true,
+    rtcBase: "2014-04-01",
+  });
+  assert.deepEqual(after(args, "-rtc"), ["base=2014-04-01"]);
+  assert.deepEqual(
+    after(args, "-device").filter((d) => d.includes("drive=")),
+    [
+      "virtio-blk-pci,drive=disk0",
+      "ide-cd,drive=cd0,bus=ide.0,unit=0,bootindex=0",
+      "ide-cd,drive=cd1,bus=ide.0,unit=1",
+    ],
+  );
+  assert.ok(
+    after(args, "-drive").includes("file=/r/win,,1.iso,format=raw,if=none,id=cd0,media=cdrom,readonly=on"),
+  );
+  assert.ok(after(args, "-drive").includes("file=/b/floppy.img,format=raw,if=floppy,index=0"));
+  const withIdeDisks = qemuArgs({ ...vm, cdroms: ["/r/a.iso"] });
+  assert.ok(after(withIdeDisks, "-device").includes("ide-cd,drive=cd0,bus=ide.1,unit=0"));
 });

@@ -1,0 +1,69 @@
+// Starting a QEMU that outlives the process starting it: the host agent's
+// instances and the image builder's VM both keep running when their command
+// ends, and are found again by their pid file and QMP socket.
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, openSync } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export interface DetachedFiles {
+  qmpSocket: string;
+  pidFile: string;
+  /** QEMU's own stdout and stderr. */
+  log: string;
+}
+
+/**
+ * The pid in `pidFile` while that process lives and its command line
+ * mentions `mention` (its own directory, say): a pid reused by another
+ * process after a reboot is not taken for the VM.
+ */
+export async function livePid(pidFile: string, mention: string): Promise<number | undefined> {
+  try {
+    const pid = Number(await readFile(pidFile, "utf8"));
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8");
+    return pid > 0 && cmdline.includes(mention) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sends `signal` to the VM of `pidFile` if it runs, and waits up to 5 s for it to end. */
+export async function stopQemu(pidFile: string, mention: string, signal: NodeJS.Signals): Promise<boolean> {
+  const pid = await livePid(pidFile, mention);
+  if (!pid) return false;
+  process.kill(pid, signal);
+  for (let i = 0; i < 200 && (await livePid(pidFile, mention)); i++) await sleep(25);
+  return true;
+}
+
+/**
+ * Starts `qemu-system-x86_64 args` detached and waits until its QMP socket
+ * and pid file are there. `args` must name the same socket and pid file.
+ * A QEMU that exits at once is reported with its last line of output.
+ */
+export async function startDetachedQemu(args: readonly string[], files: DetachedFiles): Promise<number> {
+  await rm(files.qmpSocket, { force: true });
+  await rm(files.pidFile, { force: true });
+  const log = openSync(files.log, "w");
+  let exited = false;
+  try {
+    const child = spawn("qemu-system-x86_64", args, { detached: true, stdio: ["ignore", log, log] });
+    child.on("exit", () => {
+      exited = true;
+    });
+    child.on("error", () => {
+      exited = true;
+    });
+    child.unref();
+  } finally {
+    closeSync(log);
+  }
+  for (let i = 0; i < 400 && !exited; i++) {
+    const pid = existsSync(files.qmpSocket) ? await livePid(files.pidFile, files.qmpSocket) : undefined;
+    if (pid) return pid;
+    await sleep(25);
+  }
+  const said = (await readFile(files.log, "utf8").catch(() => "")).trim().split("\n").at(-1);
+  throw new Error(`QEMU did not start: ${said || `no message (see ${files.log})`}`);
+}
