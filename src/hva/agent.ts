@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { passwordRules } from "../model/guest-protocol.js";
 import { qemuArgs } from "../qemu/command.js";
 import { livePid, startDetachedQemu, stopQemu } from "../qemu/launch.js";
 import { QmpClient } from "../qemu/qmp.js";
@@ -230,7 +231,7 @@ export class Agent {
       firstBoot: windows,
       enableFirewall: false,
       autoActivate: null,
-      retryGenPassword: 10,
+      retryGenPassword: passwordRules.defaultRetries,
       extraHosts: {},
       userData: w.user_data === null ? null : Buffer.from(w.user_data),
     });

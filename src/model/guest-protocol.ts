@@ -21,6 +21,15 @@ export const metadataPaths = {
   extraHost: (hostname: string) => `meta-data/extra-hosts/${hostname}`,
 } as const;
 
+/** The initial password (guest-protocol.md, first boot step 3): what both guests make. */
+export const passwordRules = {
+  length: 10,
+  /** At least this many characters that are neither letters nor digits. */
+  minNonAlphanumeric: 2,
+  /** Tries at setting it, when meta-data/retry-gen-password does not say. */
+  defaultRetries: 10,
+} as const;
+
 /** Files under each interface's directory. */
 export const interfaceFiles = {
   ipv4: "local-ipv4s",

@@ -9,7 +9,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promise
 import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { protocolShell } from "../model/guest-protocol-shell.js";
+import { protocolShell } from "../model/guest-protocol-scripts.js";
 import { packageRoot } from "../package-root.js";
 
 const run = promisify(execFile);

@@ -1,7 +1,7 @@
 // Talking to the Linux test guest from outside, for tests and benchmarks:
 // its login check, and the metadata of a first boot.
 import { connect } from "node:net";
-import type { MetadataContent } from "../model/guest-protocol.js";
+import { type MetadataContent, passwordRules } from "../model/guest-protocol.js";
 
 /**
  * The guest's login check: `Administrator PASSWORD` in, `OK` or `DENIED` out.
@@ -48,7 +48,7 @@ export function firstBootMetadata(
     firstBoot: true,
     enableFirewall: false,
     autoActivate: null,
-    retryGenPassword: 10,
+    retryGenPassword: passwordRules.defaultRetries,
     extraHosts: {},
     userData: null,
     ...changes,
