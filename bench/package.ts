@@ -12,6 +12,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, wri
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { BuildDir } from "../src/imagebuild/build-dir.js";
+import { hostDriver } from "../src/imagebuild/host-driver.js";
 import { setNtfsLabel } from "../src/imagebuild/ntfs-label.js";
 import { makeSimpleTarOfImage } from "../src/imagebuild/steps/26-make-simple-tar-of-image.js";
 import { packageToWakameTgzImage } from "../src/imagebuild/steps/27-package-to-wakame-tgz-image.js";
@@ -87,7 +88,7 @@ try {
 
   // Ours.
   const ours = buildDir("ours");
-  const ctx = stepContext(new BuildDir(ours), () => {});
+  const ctx = stepContext(new BuildDir(ours), () => {}, { workspace: ours, env: {}, driver: hostDriver() });
   const s26 = await timed(() => makeSimpleTarOfImage(ctx));
   const s27 = await timed(() => packageToWakameTgzImage(ctx));
   const s28 = await timed(() => packageToWakameQcow2Image(ctx));

@@ -2,13 +2,7 @@
 // own, choose the accelerator, and run the loop. `hva` and `wakame up` both
 // start theirs here.
 import { join } from "node:path";
-import {
-  type AcceleratorSetting,
-  chooseAccelerator,
-  kernelBoots,
-  kvmDeviceUsable,
-  probeOncePerBoot,
-} from "../qemu/accelerator.js";
+import { type AcceleratorSetting, hostAccelerator } from "../qemu/accelerator.js";
 import { ensureTestGuest } from "../testguest/build.js";
 import { Agent } from "./agent.js";
 import { AgentApi } from "./agent-api.js";
@@ -40,9 +34,6 @@ export interface HostAgent {
 
 export class AgentStartError extends Error {}
 
-/** How long the KVM probe's kernel may take to reach userspace before KVM counts as not working. */
-const kvmProbeMs = 20_000;
-
 export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
   const api = new AgentApi(o.dcmgr, o.token);
   const me = await api.heartbeat().catch((err: Error) => {
@@ -53,14 +44,9 @@ export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
       `the token is for host node ${me.host_node_id} (node id ${me.node_id}), not for node id ${o.nodeId}: use that host's token or --node-id ${me.node_id}`,
     );
   }
-  const { accel, why } = await chooseAccelerator(o.accelerator, {
-    deviceUsable: kvmDeviceUsable,
-    boots: () =>
-      probeOncePerBoot(join(o.home, "kvm-probe.json"), async () => {
-        const guest = await ensureTestGuest(o.log);
-        return kernelBoots("kvm", guest.kernel, guest.initrd, kvmProbeMs);
-      }),
-  }).catch((err: Error) => {
+  const { accel, why } = await hostAccelerator(o.accelerator, join(o.home, "kvm-probe.json"), () =>
+    ensureTestGuest(o.log),
+  ).catch((err: Error) => {
     throw new AgentStartError(err.message);
   });
   o.log(`host node ${me.host_node_id} (${o.nodeId}); VMs run on ${accel}: ${why}`);

@@ -1,15 +1,19 @@
 // What `build-dir-utils BUILDDIR STEP|FLAG` does with one call: 0-init, the
-// next step (-do-next, -next), a manual step confirmed (-done), -status.
-// A step that fails leaves `nextstep` where it was, so the same command can
-// be run again; every call is recorded in the build's log.
+// next step (-do-next, -next), a manual step confirmed (-done), -status, and
+// the original's utility flags for the build's VM. A step that fails leaves
+// `nextstep` where it was, so the same command can be run again; every call
+// is recorded in the build's log.
 import { existsSync, readdirSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { BuildDir, BuildDirError } from "./build-dir.js";
 import { windowsVersions } from "./build-settings.js";
-import { stepContext } from "./steps/context.js";
-import { type Step, stepAfter, stepNamed, steps } from "./steps.js";
+import { installParamsDir } from "./install-params.js";
+import { gen0Password } from "./steps/1001-first-boot-test.js";
+import { type StepContext, type Surroundings, stepContext } from "./steps/context.js";
+import { buildSteps, firstTestStep, type Step } from "./steps.js";
 
-const utilityFlags = ["-screendump", "-pw", "-cleanup", "-kill-kvm"];
+type Out = (line: string) => void;
 
 /** yymmdd-HHMMSS, as the original's timestamp file. */
 function timestamp(d: Date): string {
@@ -17,11 +21,39 @@ function timestamp(d: Date): string {
   return `${p(d.getFullYear() % 100)}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
+/** The original's utility commands, for the build's VM. */
+const utilities: Record<string, (ctx: StepContext) => Promise<void>> = {
+  async "-screendump"(ctx) {
+    if (!(await ctx.driver.vmPid(ctx.vm)))
+      throw new BuildDirError("the build's VM is not running: no screen to take");
+    await mkdir(ctx.file("screenshots"), { recursive: true });
+    const name = `screenshots/screen-${timestamp(new Date())}.png`;
+    await ctx.driver.screendump(ctx.vm, ctx.file(name));
+    ctx.say(name);
+  },
+  async "-pw"(ctx) {
+    ctx.say(await gen0Password(ctx));
+  },
+  async "-kill-kvm"(ctx) {
+    const pid = await ctx.driver.vmPid(ctx.vm);
+    if (!pid) return ctx.say("KVM already stopped.");
+    ctx.say(`Terminating KVM instance pid=${pid}`);
+    await ctx.driver.stopVm(ctx.vm, "SIGTERM");
+  },
+  async "-cleanup"(ctx) {
+    const stopped =
+      (await ctx.driver.stopVm(ctx.vm, "SIGTERM")) || (await ctx.driver.stopVm(ctx.vm, "SIGKILL"));
+    ctx.say(stopped ? "the build's VM is stopped" : "no VM was running");
+    await ctx.driver.unmountLeftovers(ctx.dir);
+  },
+};
+
 export async function buildDirUtils(
   path: string,
   word: string,
   args: readonly string[],
-  out: (line: string) => void,
+  out: Out,
+  around: Surroundings,
 ): Promise<void> {
   const dir = new BuildDir(path);
   if (word === "0-init") return init(dir, args[0], out);
@@ -31,102 +63,131 @@ export async function buildDirUtils(
     );
   const release = dir.lock();
   try {
-    if (word === "-status") return await status(dir, out);
-    if (utilityFlags.includes(word)) {
-      throw new BuildDirError(
-        `${word} works on the build's VM (step 3), which this version does not boot yet`,
-      );
+    const steps = await stepsOf(dir);
+    if (word === "-status") return await status(dir, steps, out);
+    const utility = utilities[word];
+    if (utility) {
+      await runLogged(dir, word, out, around, utility).catch((err: Error) => {
+        throw err instanceof BuildDirError ? err : new BuildDirError(`${word}: ${err.message}`);
+      });
+      return;
     }
-    const next = stepNamed((await dir.value("nextstep")) ?? "");
-    if (!next) throw new BuildDirError(`nextstep names no step: ${await dir.value("nextstep")}`);
-    if (word === "-do-next" || word === "-next") return await runStep(dir, next, out);
-    if (word === "-done") return await confirm(dir, next, out);
-    const named = stepNamed(word);
+    const nextName = (await dir.value("nextstep")) ?? "";
+    if (nextName === "finished")
+      throw new BuildDirError("the build is finished: every step is done (see -status)");
+    const next = steps.find((s) => s.name === nextName);
+    if (!next) throw new BuildDirError(`nextstep names no step: ${nextName}`);
+    if (word === "-do-next" || word === "-next") return await runStep(dir, steps, next, out, around);
+    if (word === "-done") return await confirm(dir, steps, next, out);
+    const named = steps.find((s) => s.name === word);
     if (!named) {
       throw new BuildDirError(
-        `unknown step or flag '${word}': use -do-next, -done, -status, or the next step's name (${next.name})`,
+        `unknown step or flag '${word}': use -do-next, -done, -status, ${Object.keys(utilities).join(", ")}, or the next step's name (${next.name})`,
       );
     }
     if (named !== next) throw new BuildDirError(`the next step is ${next.name}, not ${word} (see -status)`);
-    return await (next.kind === "manual" ? confirm(dir, next, out) : runStep(dir, next, out));
+    return await (next.kind === "manual"
+      ? confirm(dir, steps, next, out)
+      : runStep(dir, steps, next, out, around));
   } finally {
     await release();
   }
 }
 
-async function init(dir: BuildDir, version: string | undefined, out: (line: string) => void): Promise<void> {
+/** The build's steps: the extra installers' steps come from install-params/ once step 1 has run. */
+async function stepsOf(dir: BuildDir): Promise<Step[]> {
+  const file = join(dir.path, installParamsDir, "EXTRA_INSTALLERS");
+  const installers = existsSync(file) ? (await readFile(file, "utf8")).split("\n").filter(Boolean) : [];
+  return buildSteps(installers);
+}
+
+async function init(dir: BuildDir, version: string | undefined, out: Out): Promise<void> {
   if (!version || !(windowsVersions as readonly string[]).includes(version)) {
     throw new BuildDirError(`0-init needs the Windows version: one of ${windowsVersions.join(", ")}`);
   }
   if (existsSync(dir.path) && readdirSync(dir.path).length > 0) {
     throw new BuildDirError(`${dir.path} is not empty: 0-init starts a build in a new or empty directory`);
   }
+  const first = buildSteps()[0]!;
   await mkdir(dir.path, { recursive: true });
   await dir.write("LABEL", version);
   await dir.write("WINIMG", `win-${version}.raw`);
   await dir.write("timestamp", timestamp(new Date()));
-  await dir.write("nextstep", steps[0]!.name);
+  await dir.write("nextstep", first.name);
   const lines = [`started a Windows Server ${version} build in ${dir.path}`];
   await dir.log("0-init", lines, "ok");
-  for (const l of [...lines, ...nextLines(steps[0])]) out(l);
+  for (const l of [...lines, ...nextLines(first)]) out(l);
 }
 
 function nextLines(step: Step | undefined): string[] {
   return step ? [step.instructions, `./nextstep is now ${step.name}`] : ["The build is finished."];
 }
 
-async function runStep(dir: BuildDir, step: Step, out: (line: string) => void): Promise<void> {
-  if (step.kind === "manual") {
-    throw new BuildDirError(
-      `${step.name} is a manual step: ${step.instructions.replace(/, then -done\.$/, "")}; then use -done`,
-    );
-  }
-  if (!step.run) {
-    throw new BuildDirError(
-      `${step.name} is not part of this version yet. To package an image installed some other way, put it in the build directory as named in WINIMG and write 26-make-simple-tar-of-image into nextstep`,
-    );
-  }
+/** Runs `work` with a context whose lines go to the user and the build's log. */
+async function runLogged(
+  dir: BuildDir,
+  what: string,
+  out: Out,
+  around: Surroundings,
+  work: (ctx: StepContext) => Promise<void>,
+): Promise<string[]> {
   const said: string[] = [];
   const say = (line: string) => {
     said.push(line);
     out(line);
   };
   try {
-    await step.run(stepContext(dir, say));
+    await work(stepContext(dir, say, around));
   } catch (err) {
-    await dir.log(step.name, said, `failed: ${(err as Error).message}`);
-    throw new BuildDirError(`${step.name} failed: ${(err as Error).message}; nextstep is still ${step.name}`);
+    await dir.log(what, said, `failed: ${(err as Error).message}`);
+    throw err;
   }
-  await advance(dir, step, said, out);
+  if (what.startsWith("-")) await dir.log(what, said, "ok");
+  return said;
 }
 
-async function confirm(dir: BuildDir, step: Step, out: (line: string) => void): Promise<void> {
+async function runStep(
+  dir: BuildDir,
+  steps: Step[],
+  step: Step,
+  out: Out,
+  around: Surroundings,
+): Promise<void> {
+  if (step.kind === "manual" || !step.run) {
+    throw new BuildDirError(
+      `${step.name} is a manual step: ${step.instructions.replace(/, then -done\.$/, "")}; then use -done`,
+    );
+  }
+  const run = step.run;
+  const said = await runLogged(dir, step.name, out, around, run).catch((err: Error) => {
+    throw new BuildDirError(`${step.name} failed: ${err.message}\nnextstep is still ${step.name}`);
+  });
+  await advance(dir, steps, step, said, out);
+}
+
+async function confirm(dir: BuildDir, steps: Step[], step: Step, out: Out): Promise<void> {
   if (step.kind === "auto")
     throw new BuildDirError(`${step.name} is automatic: run it with -do-next, not -done`);
-  await advance(dir, step, [`confirmed ${step.name}`], out);
+  await advance(dir, steps, step, [`confirmed ${step.name}`], out);
 }
 
-async function advance(
-  dir: BuildDir,
-  step: Step,
-  said: string[],
-  out: (line: string) => void,
-): Promise<void> {
-  const following = stepAfter(step.name);
+async function advance(dir: BuildDir, steps: Step[], step: Step, said: string[], out: Out): Promise<void> {
+  const following = steps[steps.indexOf(step) + 1];
   await dir.write("nextstep", following?.name ?? "finished");
   await dir.log(step.name, said, "ok");
   for (const l of nextLines(following)) out(l);
 }
 
-async function status(dir: BuildDir, out: (line: string) => void): Promise<void> {
+async function status(dir: BuildDir, steps: Step[], out: Out): Promise<void> {
   const next = await dir.value("nextstep");
-  const at = steps.findIndex((s) => s.name === next);
+  const at = next === "finished" ? steps.length : steps.findIndex((s) => s.name === next);
   const pid = Number(await dir.value("kvm.pid"));
   const running = pid > 0 && existsSync(`/proc/${pid}`);
   out(`label:     ${await dir.value("LABEL")} (image ${await dir.value("WINIMG")})`);
   out(`next step: ${next}`);
   out(`VM:        ${running ? `running, pid ${pid}, VNC ${await dir.value("kvm.vnc")}` : "not running"}`);
   steps.forEach((s, i) => {
+    if (s.name === firstTestStep) out("  optional first-boot test of the packaged image:");
     const mark = at < 0 || i < at ? "done" : i === at ? "next" : "    ";
     out(`  [${mark}] ${s.name}${s.kind === "manual" ? "  (manual: -done)" : ""}`);
   });

@@ -72,13 +72,12 @@ export const settings: readonly Setting[] = [
     default: () => "",
     meaning:
       "installers in ./resources/ that run before sysprep (the original's Zabbix agent), space between names",
-    check: (v) =>
-      v
-        .split(/\s+/)
-        .filter(Boolean)
-        .every((n) => !fileName(n))
-        ? undefined
-        : fileName(""),
+    check: (v) => {
+      const names = v.split(/\s+/).filter(Boolean);
+      // Steps 12 to 23 are theirs, one each.
+      if (names.length > 12) return "name at most 12 installers";
+      return names.every((n) => !fileName(n)) ? undefined : fileName("");
+    },
   },
   {
     name: "IMAGESIZE",

@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { AcceleratorSetting } from "../qemu/accelerator.js";
 import type { WindowsVersion } from "./build-settings.js";
 
 export const installParamsDir = "install-params";
@@ -28,6 +29,7 @@ export interface InstallParams {
   installMac: string;
   bootMac: string;
   installDate: string;
+  accel: AcceleratorSetting;
   memoryMb: number;
   cpus: number;
   ipv4: string;
@@ -53,6 +55,7 @@ const files: Record<keyof InstallParams, string> = {
   installMac: "INSTALLMAC",
   bootMac: "BOOTMAC",
   installDate: "INSTALLDATE",
+  accel: "ACCEL",
   memoryMb: "MEMORY",
   cpus: "CPUS",
   ipv4: "IPV4",

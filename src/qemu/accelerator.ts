@@ -105,3 +105,26 @@ export async function probeOncePerBoot(file: string, probe: () => Promise<boolea
   await rename(`${file}.${process.pid}`, file);
   return boots;
 }
+
+/** How long a probe guest may take to boot under KVM before KVM counts as hanging. */
+const kvmProbeMs = 20_000;
+
+/**
+ * The accelerator for `setting` on this machine: KVM is probed by booting
+ * `guest` (the test guest's kernel), once per machine boot, the answer kept
+ * in `cacheFile`.
+ */
+export function hostAccelerator(
+  setting: AcceleratorSetting,
+  cacheFile: string,
+  guest: () => Promise<{ kernel: string; initrd: string }>,
+): Promise<{ accel: Accelerator; why: string }> {
+  return chooseAccelerator(setting, {
+    deviceUsable: kvmDeviceUsable,
+    boots: () =>
+      probeOncePerBoot(cacheFile, async () => {
+        const g = await guest();
+        return kernelBoots("kvm", g.kernel, g.initrd, kvmProbeMs);
+      }),
+  });
+}

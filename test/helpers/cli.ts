@@ -14,9 +14,10 @@ export function run(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   input = "",
+  cwd = repoRoot,
 ): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const child = spawn(command, args, { env, cwd: repoRoot });
+    const child = spawn(command, args, { env, cwd });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {

@@ -1,7 +1,7 @@
 // build-dir-utils as users call it: 0-init, -do-next, -done, -status, the
 // lock, a failing step that can be run again, and the packaging-only build.
 import assert from "node:assert/strict";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, test } from "node:test";
 import { run } from "../helpers/cli.js";
@@ -10,8 +10,12 @@ import { repoRoot, tempDir } from "../helpers/paths.js";
 
 const root = tempDir("build-dir");
 after(() => rmSync(root, { recursive: true, force: true }));
+// Run where no windows-image-build.ini is, with no ISOnnnn or KEYnnnn set.
+const workspace = join(root, "workspace");
+mkdirSync(workspace);
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(ISO|KEY)\d{4}$/.test(k)));
 const utils = (...args: string[]) =>
-  run(process.execPath, [resolve(repoRoot, "bin/build-dir-utils.js"), ...args], process.env);
+  run(process.execPath, [resolve(repoRoot, "bin/build-dir-utils.js"), ...args], env, "", workspace);
 const read = (dir: string, file: string) => readFileSync(join(dir, file), "utf8").trim();
 
 test("0-init makes the build directory; the flags refuse what does not fit the next step", async () => {
@@ -32,9 +36,10 @@ test("0-init makes the build directory; the flags refuse what does not fit the n
   const done = await utils(dir, "-done");
   assert.equal(done.code, 1);
   assert.match(done.stderr, /1-setup-install is automatic: run it with -do-next, not -done/);
-  const notYet = await utils(dir, "-do-next");
-  assert.equal(notYet.code, 1);
-  assert.match(notYet.stderr, /1-setup-install is not part of this version yet/);
+  const unset = await utils(dir, "-do-next");
+  assert.equal(unset.code, 1);
+  assert.match(unset.stderr, /ISO2012 is not set \(.*\): do 'export ISO2012=FILE.iso'/);
+  assert.match(unset.stderr, /KEY2012 is not set \(.*\): do 'export KEY2012=none'/);
   assert.equal(read(dir, "nextstep"), "1-setup-install", "nextstep stays");
 
   writeFileSync(join(dir, "nextstep"), "4-M-wait-for-ctrl-alt-delete-screen\n");
@@ -81,7 +86,7 @@ test("an image installed some other way is packaged by steps 26-28; a failed ste
   assert.equal(early.code, 1);
   assert.match(
     early.stderr,
-    /27-package-to-wakame-tgz-image failed: win-2008.raw.md5 is missing: run 26-make-simple-tar-of-image first; nextstep is still 27/,
+    /27-package-to-wakame-tgz-image failed: win-2008.raw.md5 is missing: run 26-make-simple-tar-of-image first\nnextstep is still 27/,
   );
   assert.match(read(dir, "log"), /--- failed: win-2008.raw.md5 is missing/);
 

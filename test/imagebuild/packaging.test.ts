@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { BuildDir } from "../../src/imagebuild/build-dir.js";
+import { hostDriver } from "../../src/imagebuild/host-driver.js";
 import { makeSimpleTarOfImage } from "../../src/imagebuild/steps/26-make-simple-tar-of-image.js";
 import { packageToWakameTgzImage } from "../../src/imagebuild/steps/27-package-to-wakame-tgz-image.js";
 import { packageToWakameQcow2Image } from "../../src/imagebuild/steps/28-package-to-wakame-qcow2-image.js";
@@ -19,7 +20,11 @@ import { freshStore, type TestStore } from "../helpers/stores.js";
 const dir = tempDir("packaging");
 const final = join(dir, "final-seed-image");
 const said: string[] = [];
-const ctx = stepContext(new BuildDir(dir), (line) => said.push(line));
+const ctx = stepContext(new BuildDir(dir), (line) => said.push(line), {
+  workspace: dir,
+  env: {},
+  driver: hostDriver(),
+});
 let store: TestStore;
 
 before(async () => {

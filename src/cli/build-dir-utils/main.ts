@@ -2,6 +2,7 @@
 // seed-image build, in a build directory (image-build.md).
 import { BuildDirError } from "../../imagebuild/build-dir.js";
 import { buildDirUtils } from "../../imagebuild/build-dir-utils.js";
+import { hostDriver } from "../../imagebuild/host-driver.js";
 import { arg, command, optionalArg } from "../command.js";
 import { runProgram } from "../dispatch.js";
 import { UserError } from "../errors.js";
@@ -10,12 +11,19 @@ const main = command({
   name: "build-dir-utils",
   summary:
     "Build a Windows seed image step by step in BUILDDIR. STEP is 0-init VERSION, or a flag:\n" +
-    "-do-next (-next) runs the next step, -done confirms a manual (-M-) step, -status lists the steps.",
+    "-do-next (-next) runs the next step, -done confirms a manual (-M-) step, -status lists the steps;\n" +
+    "-screendump, -kill-kvm and -cleanup act on the build's VM, -pw prints the first-boot test's password.\n" +
+    "Run it where windows-image-build.ini and ./resources/ are (see docs/image-build.md).",
   args: [arg("BUILDDIR"), arg("STEP"), optionalArg("VERSION")],
   options: {},
   async run(_ctx: undefined, [dir, step, version]) {
-    await buildDirUtils(dir!, step!, version ? [version] : [], (line) =>
-      process.stdout.write(`${line}\n`),
+    const around = { workspace: process.cwd(), env: process.env, driver: hostDriver() };
+    await buildDirUtils(
+      dir!,
+      step!,
+      version ? [version] : [],
+      (line) => process.stdout.write(`${line}\n`),
+      around,
     ).catch((err: Error) => {
       throw err instanceof BuildDirError ? new UserError(err.message) : err;
     });

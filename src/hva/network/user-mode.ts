@@ -2,10 +2,10 @@
 // network inside its QEMU, and reaches out through QEMU's NAT. Nothing needs
 // root. Users reach the guest through host ports forwarded to the guest ports
 // its security groups open.
-import { type AddressInfo, createServer } from "node:net";
 import { netmaskToPrefix, networkAddress } from "../../model/ipv4.js";
 import { forwardedPorts } from "../../model/port-forward.js";
 import type { NicSpec } from "../../qemu/command.js";
+import { freeHostPort } from "../../qemu/host-port.js";
 import type { WantedInstance } from "../agent-api.js";
 import type { InstanceNetwork, NetworkPlan } from "./instance-network.js";
 
@@ -52,16 +52,4 @@ export class UserModeNetwork implements InstanceNetwork {
       };
     });
   }
-}
-
-/** A TCP port free on `address` right now (QEMU binds it when the VM starts). */
-function freeHostPort(address: string): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.on("error", fail);
-    s.listen(0, address, () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => done(port));
-    });
-  });
 }

@@ -3,14 +3,14 @@
 // data makes both the md5 and the archive (the original read it twice).
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { md5Line, packSparseTarGz } from "../pack.js";
+import { md5Line } from "../pack.js";
 import { seedNames } from "../seed-names.js";
 import { progressReporter, type StepContext } from "./context.js";
 
 export async function makeSimpleTarOfImage(ctx: StepContext): Promise<void> {
   const winimg = await ctx.value("WINIMG");
   const names = seedNames(await ctx.value("LABEL"), winimg, await ctx.value("timestamp"));
-  const packed = await packSparseTarGz({
+  const packed = await ctx.driver.packSparseTarGz({
     image: join(ctx.dir, winimg),
     out: join(ctx.dir, names.simpleTar),
     withMd5Member: true,

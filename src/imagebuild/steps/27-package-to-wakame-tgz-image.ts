@@ -6,10 +6,8 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { installScript } from "../install-script.js";
-import { setNtfsLabel } from "../ntfs-label.js";
-import { md5Line, packSparseTarGz } from "../pack.js";
+import { md5Line } from "../pack.js";
 import { seedNames } from "../seed-names.js";
-import { sparseCopy } from "../sparse-copy.js";
 import { progressReporter, type StepContext } from "./context.js";
 
 export const finalDir = "final-seed-image";
@@ -28,10 +26,10 @@ export async function packageToWakameTgzImage(ctx: StepContext): Promise<void> {
   await mkdir(work);
   const raw = join(work, names.raw);
   ctx.say(`copying ${winimg} to ${finalDir}/${names.raw} (data only), partition 1's NTFS labelled root`);
-  await sparseCopy(join(ctx.dir, winimg), raw);
-  await setNtfsLabel(raw, 1, "root");
+  await ctx.driver.sparseCopy(join(ctx.dir, winimg), raw);
+  await ctx.driver.setNtfsLabel(raw, 1, "root");
   await copyFile(join(ctx.dir, names.winimgMd5), join(work, names.winimgMd5));
-  const packed = await packSparseTarGz({
+  const packed = await ctx.driver.packSparseTarGz({
     image: raw,
     out: join(work, names.tar),
     progress: progressReporter(`packing ${names.raw}`, ctx.say),

@@ -1,16 +1,12 @@
 // Step 28: the seed image as qcow2 (qemu-img reads only the data), gzipped on
 // every core, with the md5s of both made on the way (each file read once).
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { gzipFile, md5Line } from "../pack.js";
+import { md5Line } from "../pack.js";
 import { seedNames } from "../seed-names.js";
 import { finalDir } from "./27-package-to-wakame-tgz-image.js";
 import type { StepContext } from "./context.js";
-
-const run = promisify(execFile);
 
 export async function packageToWakameQcow2Image(ctx: StepContext): Promise<void> {
   const names = seedNames(await ctx.value("LABEL"), await ctx.value("WINIMG"), await ctx.value("timestamp"));
@@ -22,10 +18,10 @@ export async function packageToWakameQcow2Image(ctx: StepContext): Promise<void>
   const temp = `${qcow2}.converting`;
   try {
     ctx.say(`converting ${names.raw} to qcow2`);
-    await run("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, temp]);
+    await ctx.driver.convertRawToQcow2(raw, temp);
     await rename(temp, qcow2);
     ctx.say(`compressing ${names.qcow2}`);
-    const gz = await gzipFile(qcow2, `${qcow2}.gz`);
+    const gz = await ctx.driver.gzipFile(qcow2, `${qcow2}.gz`);
     await writeFile(`${qcow2}.md5`, md5Line(gz.inputMd5, names.qcow2));
     await writeFile(`${qcow2}.gz.md5`, md5Line(gz.md5, `${names.qcow2}.gz`));
     ctx.say(`${finalDir}/${names.qcow2}.gz: ${gz.size} bytes, md5 ${gz.md5}`);

@@ -1,0 +1,55 @@
+// Everything a build step does outside Node: QEMU, qemu-img, mtools, tar and
+// the NTFS tools, behind one interface (as Packer's builders keep their
+// driver). Steps say what they want done; hostDriver (host-driver.ts) does
+// it with the real tools, and a fully automatic build or another
+// hypervisor can bring its own.
+import type { MetadataContent } from "../model/guest-protocol.js";
+import type { Accelerator, AcceleratorSetting } from "../qemu/accelerator.js";
+import type { VmSpec } from "../qemu/command.js";
+import type { DetachedFiles } from "../qemu/launch.js";
+import type { Packed } from "./pack.js";
+
+export interface BuildDriver {
+  // qemu-img
+  /** A sparse raw image of `size` (qemu-img's notation: 30G). */
+  createBlankImage(file: string, size: string): Promise<void>;
+  convertRawToQcow2(raw: string, qcow2: string): Promise<void>;
+  /** A qcow2 that writes to itself and reads the rest from `base` (raw), which stays as it is. */
+  createOverlay(base: string, overlay: string): Promise<void>;
+
+  // tar and compression, on every core
+  packSparseTarGz(o: {
+    image: string;
+    out: string;
+    withMd5Member?: boolean;
+    progress?: (done: number, total: number) => void;
+  }): Promise<Packed>;
+  gzipFile(file: string, out: string): Promise<{ inputMd5: string; md5: string; size: number }>;
+  /** Copies the data of a sparse file, holes kept. */
+  sparseCopy(from: string, to: string): Promise<void>;
+
+  // NTFS
+  setNtfsLabel(image: string, partition: number, label: string): Promise<void>;
+  /** A tar.gz of those of `paths` that exist on the image's Windows partition; returns what it held. */
+  archiveWindowsLogs(image: string, paths: readonly string[], out: string): Promise<string[]>;
+  /** Unmounts what an interrupted log archive left mounted under `dir`. */
+  unmountLeftovers(dir: string): Promise<void>;
+
+  // mtools
+  makeFloppy(file: string, label: string, files: ReadonlyMap<string, Buffer>): Promise<void>;
+  writeMetadataDrive(file: string, content: MetadataContent): Promise<void>;
+  readMetadataFile(file: string, path: string): Promise<Buffer | undefined>;
+  deleteMetadataFile(file: string, path: string): Promise<void>;
+
+  // QEMU
+  accelerator(setting: AcceleratorSetting): Promise<Accelerator>;
+  /** Starts the VM detached (it outlives the step); returns its pid and command line. */
+  startVm(vm: VmSpec, files: DetachedFiles): Promise<{ pid: number; args: string[] }>;
+  /** The VM's pid while it runs. */
+  vmPid(files: DetachedFiles): Promise<number | undefined>;
+  /** Stops the VM with `signal`; false when it was not running. */
+  stopVm(files: DetachedFiles, signal: NodeJS.Signals): Promise<boolean>;
+  /** The VNC address the VM listens on (host:port). */
+  vncAddress(files: DetachedFiles): Promise<string>;
+  screendump(files: DetachedFiles, png: string): Promise<void>;
+}

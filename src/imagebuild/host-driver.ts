@@ -1,0 +1,128 @@
+// The build driver of this machine: the real QEMU, qemu-img, mtools, tar,
+// pigz and ntfs-3g.
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { deleteMetadataFile, readMetadataFile, writeMetadataDrive } from "../hva/metadata-drive.js";
+import { hostAccelerator } from "../qemu/accelerator.js";
+import { qemuArgs } from "../qemu/command.js";
+import { livePid, startDetachedQemu, stopQemu } from "../qemu/launch.js";
+import { QmpClient } from "../qemu/qmp.js";
+import { ensureTestGuest, testGuestCacheDir } from "../testguest/build.js";
+import type { BuildDriver } from "./driver.js";
+import { makeFloppy } from "./floppy.js";
+import { mbrPartitions } from "./mbr.js";
+import { setNtfsLabel } from "./ntfs-label.js";
+import { gzipFile, packSparseTarGz } from "./pack.js";
+import { sparseCopy } from "./sparse-copy.js";
+
+const run = promisify(execFile);
+
+async function withQmp<T>(socket: string, use: (q: QmpClient) => Promise<T>): Promise<T> {
+  const q = await QmpClient.connect(socket);
+  try {
+    return await use(q);
+  } finally {
+    q.close();
+  }
+}
+
+export function hostDriver(): BuildDriver {
+  return {
+    async createBlankImage(file, size) {
+      const temp = `${file}.creating`;
+      await run("qemu-img", ["create", "-q", "-f", "raw", temp, size]);
+      await rename(temp, file);
+    },
+    async convertRawToQcow2(raw, qcow2) {
+      await run("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, qcow2]);
+    },
+    async createOverlay(base, overlay) {
+      await run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "raw", "-b", base, overlay]);
+    },
+    packSparseTarGz,
+    gzipFile,
+    sparseCopy,
+    setNtfsLabel,
+    archiveWindowsLogs,
+    async unmountLeftovers(dir) {
+      const mounts = await readFile("/proc/mounts", "utf8");
+      for (const name of await readdir(dir)) {
+        if (!name.startsWith(".ntfs-")) continue;
+        const path = join(dir, name);
+        if (mounts.includes(` ${path} `)) await run("umount", [path]);
+        await rm(path, { recursive: true, force: true });
+      }
+    },
+    makeFloppy,
+    writeMetadataDrive,
+    readMetadataFile,
+    deleteMetadataFile,
+    async accelerator(setting) {
+      const cache = join(dirname(testGuestCacheDir()), "kvm-probe.json");
+      return (await hostAccelerator(setting, cache, () => ensureTestGuest())).accel;
+    },
+    async startVm(vm, files) {
+      const args = qemuArgs(vm);
+      return { pid: await startDetachedQemu(args, files), args };
+    },
+    vmPid: (files) => livePid(files.pidFile, files.qmpSocket),
+    stopVm: (files, signal) => stopQemu(files.pidFile, files.qmpSocket, signal),
+    vncAddress: (files) =>
+      withQmp(files.qmpSocket, async (q) => {
+        const vnc = await q.execute<{ host?: string; service?: string }>("query-vnc");
+        return `${vnc.host}:${vnc.service}`;
+      }),
+    screendump: (files, png) =>
+      withQmp(files.qmpSocket, (q) => q.execute("screendump", { filename: png, format: "png" })),
+  };
+}
+
+/**
+ * Mounts each NTFS partition of `image` read-only (ntfs-3g through a loop
+ * device: root only, as the original's sudo), and archives those of `paths`
+ * found on the one that holds Windows.
+ */
+async function archiveWindowsLogs(image: string, paths: readonly string[], out: string): Promise<string[]> {
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      "reading the NTFS partition needs root (a loop mount of ntfs-3g), as the original used sudo",
+    );
+  }
+  const handle = await open(image, "r");
+  const first = Buffer.alloc(512);
+  try {
+    await handle.read(first, 0, 512, 0);
+  } finally {
+    await handle.close();
+  }
+  const mnt = await mkdtemp(join(dirname(out), ".ntfs-"));
+  try {
+    for (const p of mbrPartitions(first).filter((p) => p.type === 0x07)) {
+      await run("mount", [
+        "-t",
+        "ntfs-3g",
+        "-o",
+        `ro,loop,offset=${p.offset},sizelimit=${p.length}`,
+        image,
+        mnt,
+      ]);
+      try {
+        if (!existsSync(join(mnt, "Windows"))) continue;
+        const present = paths.filter((path) => existsSync(join(mnt, path)));
+        if (present.length === 0) throw new Error(`the Windows partition holds none of ${paths.join(", ")}`);
+        const temp = `${out}.writing`;
+        await run("tar", ["-czf", temp, "-C", mnt, "--", ...present]);
+        await rename(temp, out);
+        return present;
+      } finally {
+        await run("umount", [mnt]);
+      }
+    }
+    throw new Error(`no NTFS partition of ${image} holds a Windows directory`);
+  } finally {
+    await rm(mnt, { recursive: true, force: true });
+  }
+}

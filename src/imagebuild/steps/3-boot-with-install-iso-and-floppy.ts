@@ -1,0 +1,63 @@
+// Step 3: a blank sparse disk of IMAGESIZE, and the installer VM booted from
+// the ISO with the virtio driver ISO and the answer-file floppy: virtio disk,
+// no network, VNC and QMP on loopback. The VM outlives this command; its pid,
+// VNC address and QMP socket are kvm.pid, kvm.vnc and kvm.qmp, and its
+// command line is kept as kvm-boot-cmdline-<n>.
+import { existsSync } from "node:fs";
+import { readdir, writeFile } from "node:fs/promises";
+import { floppyImage } from "./2-create-floppy-image-with-answer-file.js";
+import type { StepContext } from "./context.js";
+
+/** Starts the build's VM and records how (shared by the first-boot test steps). */
+export async function bootBuildVm(
+  ctx: StepContext,
+  vm: Omit<
+    Parameters<StepContext["driver"]["startVm"]>[0],
+    "qmpSocket" | "serialLog" | "pidFile" | "accel" | "vnc" | "name"
+  >,
+): Promise<void> {
+  const running = await ctx.driver.vmPid(ctx.vm);
+  if (running) throw new Error(`the build's VM runs already (pid ${running}): stop it with -kill-kvm first`);
+  const p = await ctx.params();
+  const accel = await ctx.driver.accelerator(p.accel);
+  const { pid, args } = await ctx.driver.startVm(
+    {
+      ...vm,
+      name: `build-${await ctx.value("LABEL")}`,
+      accel,
+      qmpSocket: ctx.vm.qmpSocket,
+      serialLog: ctx.file("kvm-serial.log"),
+      pidFile: ctx.vm.pidFile,
+      vnc: true,
+    },
+    ctx.vm,
+  );
+  const n = (await readdir(ctx.dir)).filter((f) => f.startsWith("kvm-boot-cmdline-")).length + 1;
+  await writeFile(
+    ctx.file(`kvm-boot-cmdline-${n}`),
+    `${["qemu-system-x86_64", ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`)).join(" ")}\n`,
+  );
+  const vnc = await ctx.driver.vncAddress(ctx.vm);
+  await ctx.write("kvm.vnc", vnc);
+  ctx.say(`VM started on ${accel}: pid ${pid}, console vnc://${vnc} (also in kvm.vnc)`);
+}
+
+export async function bootWithInstallIsoAndFloppy(ctx: StepContext): Promise<void> {
+  const p = await ctx.params();
+  const winimg = ctx.file(await ctx.value("WINIMG"));
+  if (!existsSync(ctx.file(floppyImage))) throw new Error(`${floppyImage} is missing: run step 2 first`);
+  if (!existsSync(winimg)) {
+    await ctx.driver.createBlankImage(winimg, p.imageSize);
+    ctx.say(`blank sparse disk ${await ctx.value("WINIMG")} of ${p.imageSize}`);
+  }
+  await bootBuildVm(ctx, {
+    cpuCores: p.cpus,
+    memoryMb: p.memoryMb,
+    disks: [{ file: winimg, format: "raw", bus: "virtio" }],
+    cdroms: [p.winIso, p.virtioIso],
+    floppy: ctx.file(floppyImage),
+    bootFromCdrom: true,
+    nics: [],
+    rtcBase: p.installDate === "now" ? "localtime" : p.installDate,
+  });
+}
