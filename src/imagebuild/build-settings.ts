@@ -161,7 +161,7 @@ export function versionSettings(version: WindowsVersion): Setting[] {
     {
       name: `KEY${version}`,
       default: () => undefined,
-      meaning: "the product key written into the sysprep script, or none",
+      meaning: "the product key, for the answer file and the sysprep script (slmgr /ipk), or none",
       check: (v) =>
         v === "none" || /^([0-9A-Z]{5}-){4}[0-9A-Z]{5}$/.test(v)
           ? undefined
@@ -186,16 +186,15 @@ export function resolveSettings(
   const problems: string[] = [];
   const fromFile = new Map<string, string>();
   if (ini) {
-    try {
-      for (const { name, value, line } of parseKeyValueLines(ini.text, "IMAGESIZE=30G")) {
-        if (!all.some((s) => s.name === name) && !/^(ISO|KEY)\d{4}$/.test(name)) {
-          problems.push(
-            `${ini.path} line ${line}: unknown setting ${name}; known: ${all.map((s) => s.name).join(", ")}`,
-          );
-        } else fromFile.set(name, value);
-      }
-    } catch (err) {
-      problems.push(`${ini.path} ${(err as Error).message}`);
+    const lines = parseKeyValueLines(ini.text, "IMAGESIZE=30G", (err) =>
+      problems.push(`${ini.path} ${err.message}`),
+    );
+    for (const { name, value, line } of lines) {
+      if (all.some((s) => s.name === name) || /^(ISO|KEY)\d{4}$/.test(name)) fromFile.set(name, value);
+      else
+        problems.push(
+          `${ini.path} line ${line}: unknown setting ${name}; known: ${all.map((s) => s.name).join(", ")}`,
+        );
     }
   }
   const values = new Map<string, string>();

@@ -79,7 +79,8 @@ export function answerFileValues(p: InstallParams, firstBootPassword: string): R
 /** run-sysprep.cmd: the extra installers, the product key unless none, then the guest's sysprep lines. */
 export function runSysprep(p: InstallParams, base: string): string {
   const lines = ["@echo off", "REM Written by build-dir-utils step 2 for this build."];
-  for (const installer of p.extraInstallers) lines.push(`A:\\${basename(installer)}`);
+  // start /wait: an .msi, or an installer that hands over to another process, is waited for too.
+  for (const installer of p.extraInstallers) lines.push(`start "" /wait "A:\\${basename(installer)}"`);
   if (p.winKey !== "none") lines.push(`cscript //b C:\\Windows\\System32\\slmgr.vbs /ipk ${p.winKey}`);
   return `${lines.join("\n")}\n\n${base}`;
 }
