@@ -2,6 +2,7 @@
 // and captured in install-params/; ./resources/ checked, and what is missing
 // fetched over real HTTP, resuming a download that broke off.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -214,5 +215,69 @@ test("step 1 fetches what is missing from RESOURCES, resumes a broken download, 
   assert.match(
     missing.stderr,
     /other.iso is missing: the Windows Server 2019 installation ISO; get it from Microsoft \(.*evalcenter\) and put it in .*\/resources\//,
+  );
+});
+
+test("step 2: a 1.44 MB FAT floppy with the answer files, the scripts, the installers and the key line, in CRLF", async () => {
+  const ws = join(root, "ws3");
+  mkdirSync(join(ws, "resources"), { recursive: true });
+  for (const f of ["win.iso", "virtio-win-0.1.262.iso"]) writeFileSync(join(ws, "resources", f), "x");
+  const agent = randomBytes(200 * 1024);
+  writeFileSync(join(ws, "resources", "agent.msi"), agent);
+  const dir = join(ws, "build");
+  await utils(ws, {}, dir, "0-init", "2022");
+  const env = { ISO2022: "win.iso", KEY2022: "ABCDE-FGHIJ-KLMNO-PQRST-UVWXY", EXTRA_INSTALLERS: "agent.msi" };
+  assert.equal((await utils(ws, env, dir, "-do-next")).code, 0);
+  const step2 = await utils(ws, {}, dir, "-do-next");
+  assert.equal(step2.code, 0, step2.stderr);
+  assert.match(step2.stdout, /run-sysprep.cmd sets the product key/);
+  assert.match(step2.stdout, /nextstep is now 3-boot-with-install-iso-and-floppy/);
+  const floppy = join(dir, "answerfile-floppy.img");
+  assert.equal(statSync(floppy).size, 1474560);
+  const mtools = (tool: string, ...args: string[]) =>
+    run(tool, ["-i", floppy, ...args], { ...process.env, MTOOLS_SKIP_CHECK: "1" });
+  const info = await mtools("minfo", "::");
+  assert.match(info.stdout, /disk type="FAT12/);
+  assert.match(info.stdout, /disk label="WAKAME /);
+  const listed = (await mtools("mdir", "-b", "::")).stdout
+    .split("\n")
+    .map((l) => l.replace(/^::\//, "").trim());
+  for (const f of [
+    "Autounattend.xml",
+    "Unattend-for-first-boot.xml",
+    "FinalStepsForInstall.cmd",
+    "SetupComplete-install.cmd",
+    "SetupComplete-firstboot.cmd",
+    "run-sysprep.cmd",
+    "sysprep-for-backup.cmd",
+    "wakame-functions.ps1",
+    "wakame-init-first-boot.ps1",
+    "wakame-init-every-boot.ps1",
+    "wakame-init-every-boot.cmd",
+    "wakame-protocol.ps1",
+    "agent.msi",
+  ]) {
+    assert.ok(listed.includes(f), `${f} on the floppy (${listed.join(", ")})`);
+  }
+  const type = async (f: string) => (await mtools("mtype", `::${f}`)).stdout;
+  const sysprep = await type("run-sysprep.cmd");
+  assert.match(
+    sysprep,
+    /\r\nstart "" \/wait "A:\\agent.msi"\r\ncscript \/\/b C:\\Windows\\System32\\slmgr.vbs \/ipk ABCDE-FGHIJ-KLMNO-PQRST-UVWXY\r\n/,
+  );
+  assert.ok(!/[^\r]\n/.test(sysprep), "CRLF line ends");
+  const answer = await type("Autounattend.xml");
+  assert.match(answer, /<Value>Windows Server 2022 SERVERSTANDARD<\/Value>/);
+  assert.match(answer, /<Key>ABCDE-FGHIJ-KLMNO-PQRST-UVWXY<\/Key>/);
+  assert.match(answer, /<UILanguage>en-US<\/UILanguage>/);
+  const copied = execFileSync("mcopy", ["-n", "-i", floppy, "::agent.msi", "-"], {
+    env: { ...process.env, MTOOLS_SKIP_CHECK: "1" },
+  });
+  assert.equal(md5(copied), md5(agent), "the installer unchanged");
+
+  const status = await utils(ws, {}, dir, "-status");
+  assert.match(
+    status.stdout,
+    /\[ {4}\] 12-M-finish-installer-agent {2}\(manual: -done\)\n {2}\[ {4}\] 24-wait-for-shutdown/,
   );
 });
