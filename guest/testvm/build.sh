@@ -9,56 +9,28 @@ set -euo pipefail
 out=$(realpath -m "$1")
 protocol=$(realpath "$2")
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/initramfs.sh
+. "$here/../lib/initramfs.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-[[ -n "$kernel_pkg" ]] || { echo "build.sh: no linux-image-cloud-amd64 in apt's lists: run apt-get update" >&2; exit 1; }
-apt-get download -q -o APT::Sandbox::User=root "$kernel_pkg" busybox-static >/dev/null
-dpkg-deb -x "$kernel_pkg"_*.deb kernel
+apt-get download -q -o APT::Sandbox::User=root busybox-static >/dev/null
 dpkg-deb -x busybox-static_*.deb busybox
-kver=$(ls kernel/lib/modules)
-# modules.dep is made at install time, which we skip.
-busybox/bin/busybox depmod -b "$work/kernel" "$kver"
+kver=$(debian_kernel linux-image-cloud-amd64 "$work")
+kernel_pkg=$(basename "$work"/linux-image-*.deb | cut -d_ -f1)
 
 root=$work/initramfs
-mkdir -p "$root"/{bin,dev,proc,sys,etc/acpi/PWRF,lib/modules,md,disk,tmp}
-cp busybox/bin/busybox "$root/bin/"
-for applet in $("$root/bin/busybox" --list); do
-  [[ -e "$root/bin/$applet" ]] || ln -s busybox "$root/bin/$applet"
-done
+initramfs_busybox "$root" busybox/bin/busybox
+mkdir -p "$root"/{etc/acpi/PWRF,md,disk}
 
 # The modules the guest needs, each after those it depends on.
 # vfat mounts with iocharset ascii and codepage 437 by default in this kernel.
-wanted="virtio_pci virtio_blk virtio_net ata_piix sd_mod vfat nls_cp437 nls_ascii nls_utf8 button evdev"
-moddir=kernel/lib/modules/$kver
-declare -A seen=()
-order=()
-add_module() {
-  local name=$1 path deps dep
-  path=$(awk -F: -v want="$name.ko" '{ n = split($1, p, "/") } p[n] == want { print $1; exit }' "$moddir/modules.dep")
-  [[ -n "$path" ]] || { echo "build.sh: no module $name in $kver" >&2; exit 1; }
-  [[ -z "${seen[$path]:-}" ]] || return 0
-  seen[$path]=1
-  deps=$(awk -F': ' -v p="$path" '$1 == p { print $2 }' "$moddir/modules.dep")
-  for dep in $deps; do add_module "$(basename "$dep" .ko)"; done
-  order+=("$path")
-}
-for m in $wanted; do add_module "$m"; done
-: > "$root/etc/modules"
-for path in "${order[@]}"; do
-  cp "$moddir/$path" "$root/lib/modules/"
-  basename "$path" >> "$root/etc/modules"
-done
+initramfs_modules "$root" "kernel/lib/modules/$kver" \
+  virtio_pci virtio_blk virtio_net ata_piix sd_mod vfat nls_cp437 nls_ascii nls_utf8 button evdev
 
 # openssl and the libraries it links, from this machine's Debian packages.
-mkdir -p "$root/usr/bin"
-cp /usr/bin/openssl "$root/bin/openssl"
-for lib in $(ldd /usr/bin/openssl | awk '/=>/ { print $3 } /ld-linux/ { print $1 }'); do
-  mkdir -p "$root$(dirname "$lib")"
-  cp -L "$lib" "$root$lib"
-done
+initramfs_binary "$root" /usr/bin/openssl
 
 cp "$here/init" "$root/init"
 cp "$here/logincheck" "$root/bin/logincheck"

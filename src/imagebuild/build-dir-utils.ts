@@ -5,12 +5,12 @@
 // is recorded in the build's log.
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { BuildDir, BuildDirError } from "./build-dir.js";
 import { windowsVersions } from "./build-settings.js";
 import { installParamsDir } from "./install-params.js";
 import { gen0Password } from "./steps/1001-first-boot-test.js";
-import { type StepContext, type Surroundings, stepContext } from "./steps/context.js";
+import { buildVmFiles, type StepContext, type Surroundings, stepContext } from "./steps/context.js";
 import { buildSteps, firstTestStep, type Step } from "./steps.js";
 
 type Out = (line: string) => void;
@@ -55,7 +55,9 @@ export async function buildDirUtils(
   out: Out,
   around: Surroundings,
 ): Promise<void> {
-  const dir = new BuildDir(path);
+  // Absolute: QEMU and qemu-img keep the paths they are given, and a build
+  // may be resumed from another directory.
+  const dir = new BuildDir(resolve(path));
   if (word === "0-init") return init(dir, args[0], out);
   if (!existsSync(dir.file("nextstep")))
     throw new BuildDirError(
@@ -64,7 +66,7 @@ export async function buildDirUtils(
   const release = dir.lock();
   try {
     const steps = await stepsOf(dir);
-    if (word === "-status") return await status(dir, steps, out);
+    if (word === "-status") return await status(dir, steps, out, around);
     const utility = utilities[word];
     if (utility) {
       await runLogged(dir, word, out, around, utility).catch((err: Error) => {
@@ -178,14 +180,13 @@ async function advance(dir: BuildDir, steps: Step[], step: Step, said: string[],
   for (const l of nextLines(following)) out(l);
 }
 
-async function status(dir: BuildDir, steps: Step[], out: Out): Promise<void> {
+async function status(dir: BuildDir, steps: Step[], out: Out, around: Surroundings): Promise<void> {
   const next = await dir.value("nextstep");
   const at = next === "finished" ? steps.length : steps.findIndex((s) => s.name === next);
-  const pid = Number(await dir.value("kvm.pid"));
-  const running = pid > 0 && existsSync(`/proc/${pid}`);
+  const pid = await around.driver.vmPid(buildVmFiles(dir.path));
   out(`label:     ${await dir.value("LABEL")} (image ${await dir.value("WINIMG")})`);
   out(`next step: ${next}`);
-  out(`VM:        ${running ? `running, pid ${pid}, VNC ${await dir.value("kvm.vnc")}` : "not running"}`);
+  out(`VM:        ${pid ? `running, pid ${pid}, VNC ${await dir.value("kvm.vnc")}` : "not running"}`);
   steps.forEach((s, i) => {
     if (s.name === firstTestStep) out("  optional first-boot test of the packaged image:");
     const mark = at < 0 || i < at ? "done" : i === at ? "next" : "    ";

@@ -107,6 +107,12 @@ export const settings: readonly Setting[] = [
         : "write a date such as 2014-04-01 or 2014-04-01T09:00:00, or now",
   },
   {
+    name: "ACCEL",
+    default: () => "auto",
+    meaning: "accelerator of the build's VMs: auto (KVM when a probe boots under it), kvm or tcg",
+    check: (v) => (["auto", "kvm", "tcg"].includes(v) ? undefined : "write auto, kvm or tcg"),
+  },
+  {
     name: "MEMORY",
     default: () => "2048",
     meaning: "MiB of memory for the build's VMs",

@@ -21,56 +21,70 @@ export interface TestGuest {
   initrd: string;
 }
 
-export function testGuestCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(
-    env.WAKAME_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "wakame-ts"),
-    "testvm",
-  );
+/** Where built guests are kept: WAKAME_CACHE_DIR, or ~/.cache/wakame-ts. */
+export function guestCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.WAKAME_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "wakame-ts"));
 }
 
-async function packageVersion(name: string): Promise<string> {
+export function testGuestCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(guestCacheRoot(env), "testvm");
+}
+
+export async function packageVersion(name: string): Promise<string> {
   const { stdout } = await run("apt-cache", ["policy", name]);
   return /Candidate: (\S+)/.exec(stdout)?.[1] ?? "unknown";
+}
+
+/**
+ * `build` run once for `key` into <kind dir>/<key>: whole or not at all (a
+ * build that stopped half way is never taken for a built one), and the
+ * builds for other keys, no longer used, removed. Returns the build's dir.
+ */
+export async function cachedBuild(
+  kindDir: string,
+  key: string,
+  product: string,
+  build: (out: string, work: string) => Promise<void>,
+): Promise<string> {
+  const dir = join(kindDir, key);
+  if (existsSync(join(dir, product))) return dir;
+  const work = `${dir}.building-${process.pid}`;
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  try {
+    await build(join(work, "out"), work);
+    await rename(join(work, "out"), dir).catch(async (err) => {
+      if (!existsSync(join(dir, product))) throw err;
+    });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  for (const old of await readdir(kindDir)) {
+    if (old !== basename(dir) && !old.includes(".building-"))
+      await rm(join(kindDir, old), { recursive: true, force: true });
+  }
+  return dir;
 }
 
 /** The built guest, building it first if the cache has none for today's sources. */
 export async function ensureTestGuest(log: (line: string) => void = () => {}): Promise<TestGuest> {
   const root = packageRoot();
-  const sources = ["build.sh", "init", "logincheck"].map((f) => join(root, "guest", "testvm", f));
+  const sources = [
+    ...["build.sh", "init", "logincheck"].map((f) => join(root, "guest", "testvm", f)),
+    join(root, "guest", "lib", "initramfs.sh"),
+  ];
   const hash = createHash("sha256");
   for (const f of sources) hash.update(await readFile(f));
   hash.update(protocolShell());
   for (const p of ["linux-image-cloud-amd64", "busybox-static", "openssl", "syslinux"])
     hash.update(await packageVersion(p));
-  const dir = join(testGuestCacheDir(), hash.digest("hex").slice(0, 16));
-  const guest = {
-    disk: join(dir, "testvm.raw"),
-    kernel: join(dir, "vmlinuz"),
-    initrd: join(dir, "initrd.gz"),
-  };
-  if (existsSync(guest.disk)) return guest;
-
-  log(`building the Linux test guest into ${dir}`);
-  const work = `${dir}.building-${process.pid}`;
-  await rm(work, { recursive: true, force: true });
-  await mkdir(work, { recursive: true });
-  try {
+  const key = hash.digest("hex").slice(0, 16);
+  const dir = join(testGuestCacheDir(), key);
+  if (!existsSync(join(dir, "testvm.raw"))) log(`building the Linux test guest into ${dir}`);
+  await cachedBuild(testGuestCacheDir(), key, "testvm.raw", async (out, work) => {
     const protocol = join(work, "protocol.sh");
     await writeFile(protocol, protocolShell());
-    await run("bash", [join(root, "guest", "testvm", "build.sh"), join(work, "out"), protocol], {
-      maxBuffer: 16 << 20,
-    });
-    // Whole or not at all: a build that stopped half way is never taken for a built guest.
-    await rename(join(work, "out"), dir).catch(async (err) => {
-      if (!existsSync(guest.disk)) throw err;
-    });
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-  // Builds for older sources are no longer used.
-  for (const old of await readdir(testGuestCacheDir())) {
-    if (old !== basename(dir) && !old.includes(".building-"))
-      await rm(join(testGuestCacheDir(), old), { recursive: true, force: true });
-  }
-  return guest;
+    await run("bash", [join(root, "guest", "testvm", "build.sh"), out, protocol], { maxBuffer: 16 << 20 });
+  });
+  return { disk: join(dir, "testvm.raw"), kernel: join(dir, "vmlinuz"), initrd: join(dir, "initrd.gz") };
 }

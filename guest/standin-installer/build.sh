@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds a stand-in Windows installation ISO for the image builder's tests
+# (Windows cannot be downloaded here). It boots from the CD with Debian's
+# generic kernel (floppy driver, VGA console), reads Autounattend.xml from the
+# floppy and refuses a wrong edition or product key as setup would, writes an
+# MBR disk with NTFS partitions (ntfs-3g's mkntfs and ntfs-3g) holding setup
+# logs, and shows a "Ctrl+Alt+Del" screen. Logging in with the answer file's
+# password and typing a:run-sysprep checks run-sysprep.cmd's product key
+# line, writes sysprep's log and powers off. The installed disk boots the
+# Linux test guest (its FAT partition, as entry 3), so a built image follows
+# the guest protocol.
+#   build.sh OUTDIR TESTVM_RAW VERSION KEY
+# KEY is the key this "ISO" accepts, or none for an evaluation ISO.
+set -euo pipefail
+out=$(realpath -m "$1")
+testvm=$(realpath "$2")
+version=$3
+key=$4
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/initramfs.sh
+. "$here/../lib/initramfs.sh"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+apt-get download -q -o APT::Sandbox::User=root busybox-static >/dev/null
+dpkg-deb -x busybox-static_*.deb busybox
+kver=$(debian_kernel linux-image-amd64 "$work")
+
+root=$work/initramfs
+initramfs_busybox "$root" busybox/bin/busybox
+mkdir -p "$root"/{a,mnt}
+initramfs_modules "$root" "kernel/lib/modules/$kver" \
+  floppy virtio_pci virtio_blk vfat nls_cp437 nls_ascii fuse
+for binary in /usr/sbin/sfdisk /usr/sbin/mkntfs /usr/bin/ntfs-3g; do initramfs_binary "$root" "$binary"; done
+gzip -1 < "$testvm" > "$root/testvm.raw.gz"
+# Windows' partitions go after the test guest's FAT partition, on a 1 MiB boundary.
+fat_sectors=$(sfdisk -d "$testvm" | sed -n 's/.*start= *2048, size= *\([0-9]*\).*/\1/p')
+[[ -n "$fat_sectors" ]] || { echo "build.sh: $testvm has no partition at 2048" >&2; exit 1; }
+boot_start=$(( (2048 + fat_sectors + 2047) / 2048 * 2048 ))
+printf 'VERSION=%s\nKEY=%s\nFAT_SECTORS=%s\nBOOT_START=%s\n' "$version" "$key" "$fat_sectors" "$boot_start" \
+  > "$root/etc/installer.conf"
+cp "$here/init" "$root/init"
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > initrd.gz
+
+iso=$work/iso
+mkdir -p "$iso/isolinux"
+cp "kernel/boot/vmlinuz-$kver" "$iso/isolinux/vmlinuz"
+mv initrd.gz "$iso/isolinux/"
+cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$iso/isolinux/"
+printf 'DEFAULT setup\nTIMEOUT 1\nLABEL setup\n  KERNEL vmlinuz\n  INITRD initrd.gz\n  APPEND console=ttyS0 console=tty1 quiet panic=10\n' > "$iso/isolinux/isolinux.cfg"
+mkdir -p "$out"
+xorriso -as mkisofs -quiet -V "STANDIN_WS$version" -o "$out/installer.iso.partial" \
+  -b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table "$iso"
+mv "$out/installer.iso.partial" "$out/installer.iso"
