@@ -74,11 +74,16 @@ async function connect(config: StoreConfig): Promise<Connection> {
 /**
  * Kysely prepares every statement anew; preparing costs more than running a
  * small query, so statements are kept by their SQL text (the most recent 500).
+ * Transactions begin IMMEDIATE: one that reads and then writes takes the
+ * write lock first, waiting for another process's writes (busy_timeout),
+ * instead of failing with "database is locked" when another process wrote
+ * between its read and its write (SQLite cannot upgrade such a snapshot).
  */
 function withStatementCache(sqlite: SQLite.Database) {
   const cache = new Map<string, SQLite.Statement>();
   return {
-    prepare(sql: string) {
+    prepare(text: string) {
+      const sql = text === "begin" ? "begin immediate" : text;
       let stmt = cache.get(sql);
       if (stmt) {
         cache.delete(sql);

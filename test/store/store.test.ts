@@ -1,6 +1,8 @@
 // The store on every backend this run has: schema, seed, types, transactions, constraints.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import Database from "better-sqlite3";
 import pg from "pg";
 import { defaultInstanceSpecs } from "../../src/model/vocabulary.js";
 import { tableNames } from "../../src/store/schema.js";
@@ -198,3 +200,35 @@ if (backends.includes("postgres")) {
     }
   });
 }
+
+test("sqlite: a transaction takes the write lock when it begins, so another process's write cannot make it fail", async () => {
+  const t = await freshStore("sqlite");
+  const store = await t.open();
+  // Another writer on the same file, that does not wait: as another process would find it.
+  const other = new Database(join(t.env.WAKAME_HOME!, "wakame.sqlite3"), { timeout: 0 });
+  try {
+    let otherWrite = "";
+    await store.db.transaction().execute(async (db) => {
+      await db.selectFrom("accounts").select("id").execute();
+      try {
+        other.exec("UPDATE accounts SET display_name = 'other' WHERE id = 'a-shpoolxx'");
+        otherWrite = "written";
+      } catch (err) {
+        otherWrite = (err as Error).message;
+      }
+      // Without the lock taken at begin, this write would fail: the other write came after our read.
+      await db.updateTable("accounts").set({ display_name: "ours" }).where("id", "=", "a-shpoolxx").execute();
+    });
+    assert.equal(otherWrite, "database is locked");
+    const row = await store.db
+      .selectFrom("accounts")
+      .select("display_name")
+      .where("id", "=", "a-shpoolxx")
+      .executeTakeFirst();
+    assert.equal(row?.display_name, "ours");
+  } finally {
+    other.close();
+    await store.close();
+    await t.dispose();
+  }
+});
