@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
+import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export interface DetachedFiles {
@@ -37,9 +38,20 @@ export async function stopQemu(pidFile: string, mention: string, signal: NodeJS.
   return true;
 }
 
+/** Whether a unix socket takes a connection now (closed at once: QMP serves one client at a time). */
+function accepts(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(socket, () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.on("error", () => resolve(false));
+  });
+}
+
 /**
- * Starts `qemu-system-x86_64 args` detached and waits until its QMP socket
- * and pid file are there. `args` must name the same socket and pid file.
+ * Starts `qemu-system-x86_64 args` detached and waits until its pid file is
+ * there and its QMP socket takes connections. `args` must name the same socket and pid file.
  * A QEMU that exits at once is reported with its last line of output.
  */
 export async function startDetachedQemu(args: readonly string[], files: DetachedFiles): Promise<number> {
@@ -61,7 +73,8 @@ export async function startDetachedQemu(args: readonly string[], files: Detached
   }
   for (let i = 0; i < 400 && !exited; i++) {
     const pid = existsSync(files.qmpSocket) ? await livePid(files.pidFile, files.qmpSocket) : undefined;
-    if (pid) return pid;
+    // The socket file exists from QEMU's bind(); connections are taken from its listen().
+    if (pid && (await accepts(files.qmpSocket))) return pid;
     await sleep(25);
   }
   const said = (await readFile(files.log, "utf8").catch(() => "")).trim().split("\n").at(-1);
