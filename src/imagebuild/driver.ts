@@ -7,29 +7,28 @@ import type { MetadataContent } from "../model/guest-protocol.js";
 import type { Accelerator, AcceleratorSetting } from "../qemu/accelerator.js";
 import type { VmSpec } from "../qemu/command.js";
 import type { DetachedFiles } from "../qemu/launch.js";
-import type { Packed } from "./pack.js";
+import type { packQcow2Gz, packSparseTarGz } from "./pack.js";
 
 export interface BuildDriver {
   // qemu-img
   /** A sparse raw image of `size` (qemu-img's notation: 30G). */
   createBlankImage(file: string, size: string): Promise<void>;
-  convertRawToQcow2(raw: string, qcow2: string): Promise<void>;
   /** A qcow2 that writes to itself and reads the rest from `base` (raw), which stays as it is. */
   createOverlay(base: string, overlay: string): Promise<void>;
 
-  // tar and compression, on every core
-  packSparseTarGz(o: {
-    image: string;
-    out: string;
-    withMd5Member?: boolean;
-    progress?: (done: number, total: number) => void;
-  }): Promise<Packed>;
-  gzipFile(file: string, out: string): Promise<{ inputMd5: string; md5: string; size: number }>;
+  // tar, qcow2 and compression on every core (pack.ts)
+  packSparseTarGz: typeof packSparseTarGz;
+  packQcow2Gz: typeof packQcow2Gz;
   /** Copies the data of a sparse file, holes kept. */
   sparseCopy(from: string, to: string): Promise<void>;
 
   // NTFS
-  setNtfsLabel(image: string, partition: number, label: string): Promise<void>;
+  /** Returns the byte ranges it rewrote. */
+  setNtfsLabel(
+    image: string,
+    partition: number,
+    label: string,
+  ): Promise<{ offset: number; length: number }[]>;
   /** A tar.gz of those of `paths` that exist on the image's Windows partition; returns what it held. */
   archiveWindowsLogs(image: string, paths: readonly string[], out: string): Promise<string[]>;
   /** Unmounts what an interrupted log archive left mounted under `dir`. */

@@ -15,7 +15,7 @@ import type { BuildDriver } from "./driver.js";
 import { makeFloppy } from "./floppy.js";
 import { mbrPartitions } from "./mbr.js";
 import { setNtfsLabel } from "./ntfs-label.js";
-import { gzipFile, packSparseTarGz } from "./pack.js";
+import { packQcow2Gz, packSparseTarGz } from "./pack.js";
 import { sparseCopy } from "./sparse-copy.js";
 
 const run = promisify(execFile);
@@ -36,14 +36,11 @@ export function hostDriver(): BuildDriver {
       await run("qemu-img", ["create", "-q", "-f", "raw", temp, size]);
       await rename(temp, file);
     },
-    async convertRawToQcow2(raw, qcow2) {
-      await run("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, qcow2]);
-    },
     async createOverlay(base, overlay) {
       await run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "raw", "-b", base, overlay]);
     },
     packSparseTarGz,
-    gzipFile,
+    packQcow2Gz,
     sparseCopy,
     setNtfsLabel,
     archiveWindowsLogs,

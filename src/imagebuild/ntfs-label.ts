@@ -7,7 +7,12 @@ import { open } from "node:fs/promises";
 import { mbrPartitions } from "./mbr.js";
 import { ntfsLayout, volumeRecordOffsets, withVolumeName } from "./ntfs-volume-name.js";
 
-export async function setNtfsLabel(image: string, partitionNumber: number, label: string): Promise<void> {
+/** Writes the label; returns the byte ranges of the image that it rewrote. */
+export async function setNtfsLabel(
+  image: string,
+  partitionNumber: number,
+  label: string,
+): Promise<{ offset: number; length: number }[]> {
   const fd = await open(image, "r+");
   try {
     const read = async (offset: number, length: number) => {
@@ -29,6 +34,7 @@ export async function setNtfsLabel(image: string, partitionNumber: number, label
     }
     // Both computed before either is written: a refusal changes nothing.
     for (const r of records) await fd.write(r.bytes, 0, r.bytes.length, r.offset);
+    return records.map((r) => ({ offset: r.offset, length: r.bytes.length }));
   } finally {
     await fd.close();
   }

@@ -1,24 +1,31 @@
 // Packaging a seed image fast: read each data extent of the sparse raw image
 // once (holes are never read: `qemu-img map` lists where the data is), hash
-// the image as md5sum would (holes hashed as the zeros they are) and the
-// output while it is written, and compress on every core (pigz). The output
-// is written to a temporary file and renamed: nothing half-written is left.
+// as md5sum would while writing, compress on every core (pigz), and
+// compress each piece of data only once across the three packaging steps.
+//
+// The data is compressed in pieces of 32 MiB, each its own gzip member (a
+// .gz may hold many members one after the other; gzip, tar and zlib read them
+// as one stream). Step 26's pieces are copied, compressed, into step 27's
+// tar.gz (only those that the NTFS label touched are compressed again), and
+// step 27's into step 28's qcow2.gz: the qcow2 is laid out so that its data
+// clusters are the tar's data byte for byte (qcow2.ts). Each packed file
+// leaves an index of its pieces beside it for the next step. Outputs are
+// written to a temporary file and renamed: nothing half-written is left.
 import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { open, rename, rm, stat } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { type FileHandle, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { Readable, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
-import { imageMd5 as hashImage } from "./image-md5.js";
+import { imageMd5 as hashImage, prefixedDataMd5 } from "./image-md5.js";
+import { clusterAligned, qcow2Layout } from "./qcow2.js";
 import { archiveEnd, type Extent, padding, plainFile, sparseFileStart } from "./sparse-tar.js";
 
 const run = promisify(execFile);
-const chunk = 4 << 20;
+const pieceSize = 32 << 20;
 
 /** Where `file` (raw) holds data, merged into runs; everything else reads as zeros. */
-export async function dataExtents(file: string): Promise<Extent[]> {
+async function mappedExtents(file: string): Promise<Extent[]> {
   const { stdout } = await run("qemu-img", ["map", "--output=json", "-f", "raw", file], {
     maxBuffer: 256 << 20,
   });
@@ -32,24 +39,39 @@ export async function dataExtents(file: string): Promise<Extent[]> {
   return extents;
 }
 
-/** The image's bytes, extent by extent, each read once. */
-async function* imageData(file: string, extents: readonly Extent[], progress: (done: number) => void) {
-  const fd = await open(file, "r");
-  try {
-    for (const e of extents) {
-      for (let pos = e.offset; pos < e.offset + e.length; ) {
-        const want = Math.min(chunk, e.offset + e.length - pos);
-        const buf = Buffer.allocUnsafe(want);
-        const { bytesRead } = await fd.read(buf, 0, want, pos);
-        if (bytesRead !== want) throw new Error(`${file} is shorter than qemu-img map said`);
-        yield buf;
-        pos += want;
-        progress(pos);
-      }
-    }
-  } finally {
-    await fd.close();
-  }
+/** The data packaging reads: the mapped extents widened to whole qcow2 clusters (within the image). */
+export async function dataExtents(file: string): Promise<Extent[]> {
+  const { size } = await stat(file);
+  return clusterAligned(await mappedExtents(file)).map((e) => ({
+    offset: e.offset,
+    length: Math.min(e.length, size - e.offset),
+  }));
+}
+
+/** A gzip member of a packed file: bytes [data, data+length) of the image's data stream. */
+export interface Piece {
+  data: number;
+  length: number;
+  fileOffset: number;
+  fileLength: number;
+}
+
+/** What a packed file holds, kept beside the build so that the next step can reuse its compressed pieces. */
+export interface PieceIndex {
+  /** The packed file. */
+  file: string;
+  /** The image its data came from, as it was then. */
+  source: { size: number; mtimeMs: number };
+  extents: Extent[];
+  pieces: Piece[];
+}
+
+export const readPieceIndex = async (file: string): Promise<PieceIndex | undefined> =>
+  existsSync(file) ? (JSON.parse(await readFile(file, "utf8")) as PieceIndex) : undefined;
+
+async function writePieceIndex(file: string, index: PieceIndex): Promise<void> {
+  await writeFile(`${file}.writing`, JSON.stringify(index));
+  await rename(`${file}.writing`, file);
 }
 
 export interface Packed {
@@ -59,41 +81,146 @@ export interface Packed {
   md5: string;
   /** Bytes of the written file. */
   size: number;
+  /** Pieces reused from the previous step's file, of `pieces` in all. */
+  reused: number;
+  pieces: number;
 }
 
 /** A line of md5sum's format, which `md5sum -c` accepts. */
 export const md5Line = (md5: string, name: string) => `${md5}  ${name}\n`;
 
-/** Compresses `source` with pigz into `out` (via a temporary file), hashing what is written. */
-async function gzipTo(source: Readable, out: string): Promise<{ md5: string; size: number }> {
-  const temp = `${out}.writing`;
-  const md5 = createHash("md5");
-  const pigz = spawn("pigz", ["-c"], { stdio: ["pipe", "pipe", "inherit"] });
-  const exited = new Promise<number | null>((resolve, reject) => {
+/** One gzip member of `data`, made by pigz on every core. */
+function gzipMember(data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const pigz = spawn("pigz", ["-c", "-n"], { stdio: ["pipe", "pipe", "inherit"] });
+    const out: Buffer[] = [];
+    pigz.stdout.on("data", (c: Buffer) => out.push(c));
     pigz.on("error", (err) => reject(new Error(`pigz: ${err.message} (apt-get install pigz)`)));
-    pigz.on("close", resolve);
+    pigz.on("close", (code) =>
+      code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`pigz exited with status ${code}`)),
+    );
+    pigz.stdin.on("error", () => {});
+    pigz.stdin.end(data);
   });
+}
+
+/** The image ranges that hold bytes [from, from+length) of the data stream of `extents`. */
+function imageRanges(extents: readonly Extent[], from: number, length: number): Extent[] {
+  const ranges: Extent[] = [];
+  let at = 0;
+  for (const e of extents) {
+    const start = Math.max(from, at);
+    const end = Math.min(from + length, at + e.length);
+    if (start < end) ranges.push({ offset: e.offset + (start - at), length: end - start });
+    at += e.length;
+    if (at >= from + length) break;
+  }
+  return ranges;
+}
+
+async function readRanges(fd: FileHandle, ranges: readonly Extent[], file: string): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(ranges.reduce((n, r) => n + r.length, 0));
+  let at = 0;
+  for (const r of ranges) {
+    const { bytesRead } = await fd.read(buf, at, r.length, r.offset);
+    if (bytesRead !== r.length) throw new Error(`${file} is shorter than qemu-img map said`);
+    at += r.length;
+  }
+  return buf;
+}
+
+/** Whether the data piece [data, data+length) holds a byte of one of the image ranges `changed`. */
+function touched(extents: readonly Extent[], piece: Piece, changed: readonly Extent[]): boolean {
+  return imageRanges(extents, piece.data, piece.length).some((r) =>
+    changed.some((c) => c.offset < r.offset + r.length && r.offset < c.offset + c.length),
+  );
+}
+
+/** Reuse of the previous step's pieces: valid for the same extents; `changed` ranges are compressed anew. */
+export interface Reuse {
+  index: PieceIndex;
+  changed: readonly Extent[];
+}
+
+/**
+ * Writes `out` (through a temporary file): `head` and `tail` as members of
+ * their own, between them the image's data stream in pieces, each copied
+ * from `reuse` when it has it unchanged, else compressed. Returns the md5 and
+ * size of the file and its piece index.
+ */
+async function writePacked(o: {
+  image: string;
+  extents: Extent[];
+  head: Buffer;
+  tail: () => Promise<Buffer>;
+  out: string;
+  reuse?: Reuse;
+  progress?: (done: number, total: number) => void;
+}): Promise<{ md5: string; size: number; index: PieceIndex; reused: number; pieces: number }> {
+  const temp = `${o.out}.writing`;
+  const hash = createHash("md5");
+  const total = o.extents.reduce((n, e) => n + e.length, 0);
+  const { size: imageSize, mtimeMs } = await stat(o.image);
+  const reusable =
+    o.reuse && JSON.stringify(o.reuse.index.extents) === JSON.stringify(o.extents) ? o.reuse : undefined;
+  const from = reusable ? await open(reusable.index.file, "r") : undefined;
+  const image = await open(o.image, "r");
+  const file = await open(temp, "w");
+  let pos = 0;
+  const append = async (bytes: Buffer) => {
+    hash.update(bytes);
+    await file.write(bytes, 0, bytes.length, pos);
+    pos += bytes.length;
+  };
+  const pieces: Piece[] = [];
+  let reused = 0;
   try {
-    await Promise.all([
-      pipeline(source, pigz.stdin),
-      pipeline(
-        pigz.stdout,
-        new Transform({
-          transform(c: Buffer, _e, done) {
-            md5.update(c);
-            done(null, c);
-          },
-        }),
-        createWriteStream(temp),
-      ),
-    ]);
-    const code = await exited;
-    if (code !== 0) throw new Error(`pigz exited with status ${code}`);
-    await rename(temp, out);
-    return { md5: md5.digest("hex"), size: (await stat(out)).size };
+    await append(await gzipMember(o.head));
+    const plan: { data: number; length: number; copy?: Piece }[] = [];
+    for (let data = 0; data < total; data += pieceSize) {
+      const length = Math.min(pieceSize, total - data);
+      const old = reusable?.index.pieces.find((p) => p.data === data && p.length === length);
+      const copy = old && !touched(o.extents, old, reusable!.changed) ? old : undefined;
+      plan.push({ data, length, copy });
+    }
+    // Each piece is read (or copied) while the one before it is compressed.
+    const load = (i: number) => {
+      const p = plan[i]!;
+      if (p.copy)
+        return readRanges(
+          from!,
+          [{ offset: p.copy.fileOffset, length: p.copy.fileLength }],
+          reusable!.index.file,
+        );
+      return readRanges(image, imageRanges(o.extents, p.data, p.length), o.image).then(gzipMember);
+    };
+    let next = plan.length > 0 ? load(0) : undefined;
+    for (let i = 0; i < plan.length; i++) {
+      const member = await next!;
+      next = i + 1 < plan.length ? load(i + 1) : undefined;
+      next?.catch(() => {});
+      pieces.push({
+        data: plan[i]!.data,
+        length: plan[i]!.length,
+        fileOffset: pos,
+        fileLength: member.length,
+      });
+      if (plan[i]!.copy) reused++;
+      await append(member);
+      o.progress?.(plan[i]!.data + plan[i]!.length, total);
+    }
+    const tail = await o.tail();
+    if (tail.length > 0) await append(await gzipMember(tail));
+    await file.close();
+    await rename(temp, o.out);
   } finally {
+    await file.close().catch(() => {});
+    await image.close();
+    await from?.close();
     await rm(temp, { force: true });
   }
+  const index = { file: o.out, source: { size: imageSize, mtimeMs }, extents: o.extents, pieces };
+  return { md5: hash.digest("hex"), size: pos, index, reused, pieces: pieces.length };
 }
 
 /**
@@ -102,13 +229,16 @@ async function gzipTo(source: Readable, out: string): Promise<{ md5: string; siz
  * ran `md5sum` and `tar czSf` one after the other, reading the image twice).
  * The image's md5 costs a pass over every byte, holes included (about 50 s
  * for 30 GiB on one core), so it is made only with the md5 member, on its
- * own thread while the data streams to the compressor.
+ * own thread while the data streams to the compressor. The piece index is
+ * written to `indexFile`.
  */
 export async function packSparseTarGz(o: {
   image: string;
   name?: string;
   out: string;
+  indexFile: string;
   withMd5Member?: boolean;
+  reuse?: Reuse;
   progress?: (done: number, total: number) => void;
 }): Promise<Packed> {
   const name = o.name ?? basename(o.image);
@@ -116,38 +246,60 @@ export async function packSparseTarGz(o: {
   const mtime = mtimeMs / 1000;
   const extents = await dataExtents(o.image);
   const imageHash = o.withMd5Member ? hashImage(o.image, extents, size) : null;
-  // Awaited in the archive below; a failure before then must not go unhandled.
+  // Awaited below; a failure before then must not go unhandled.
   imageHash?.catch(() => {});
   const { start, memberSize } = sparseFileStart(name, size, extents, mtime);
   let imageMd5 = "";
-  const report = (done: number) => o.progress?.(done, size);
-  async function* archive() {
-    yield start;
-    yield* imageData(o.image, extents, report);
-    yield Buffer.alloc(padding(memberSize));
-    imageMd5 = imageHash ? await imageHash : "";
-    report(size);
-    if (o.withMd5Member) yield plainFile(`${name}.md5`, Buffer.from(md5Line(imageMd5, name)), mtime);
-    yield archiveEnd();
-  }
-  const written = await gzipTo(Readable.from(archive()), o.out);
-  return { imageMd5, ...written };
+  const written = await writePacked({
+    image: o.image,
+    extents,
+    head: start,
+    out: o.out,
+    reuse: o.reuse,
+    progress: o.progress,
+    async tail() {
+      imageMd5 = imageHash ? await imageHash : "";
+      const md5Member = o.withMd5Member
+        ? plainFile(`${name}.md5`, Buffer.from(md5Line(imageMd5, name)), mtime)
+        : [];
+      return Buffer.concat([Buffer.alloc(padding(memberSize)), ...[md5Member].flat(), archiveEnd()]);
+    },
+  });
+  await writePieceIndex(o.indexFile, written.index);
+  return { imageMd5, md5: written.md5, size: written.size, reused: written.reused, pieces: written.pieces };
 }
 
-/** `out` = `file` gzipped on every core, with the md5s of both, each file read once. */
-export async function gzipFile(
-  file: string,
-  out: string,
-): Promise<{ inputMd5: string; md5: string; size: number }> {
-  const inputMd5 = createHash("md5");
-  const source = createReadStream(file, { highWaterMark: chunk }).pipe(
-    new Transform({
-      transform(c: Buffer, _e, done) {
-        inputMd5.update(c);
-        done(null, c);
-      },
-    }),
-  );
-  const written = await gzipTo(source, out);
-  return { inputMd5: inputMd5.digest("hex"), ...written };
+/**
+ * `out`: the qcow2 of `raw`, gzipped, never written unzipped: the metadata
+ * (qcow2.ts) then the data clusters, whose pieces come from `reuse` (step
+ * 27's tar.gz of the same raw). Returns the qcow2's md5 (hashed on its own
+ * thread) and the .gz's.
+ */
+export async function packQcow2Gz(o: {
+  raw: string;
+  out: string;
+  reuse?: Reuse;
+  progress?: (done: number, total: number) => void;
+}): Promise<{ qcow2Md5: string; md5: string; size: number; reused: number; pieces: number }> {
+  const { size } = await stat(o.raw);
+  const extents = await dataExtents(o.raw);
+  const { metadata } = qcow2Layout(size, extents);
+  const qcow2Hash = prefixedDataMd5(metadata, o.raw, extents);
+  qcow2Hash.catch(() => {});
+  const written = await writePacked({
+    image: o.raw,
+    extents,
+    head: metadata,
+    tail: async () => Buffer.alloc(0),
+    out: o.out,
+    reuse: o.reuse,
+    progress: o.progress,
+  });
+  return {
+    qcow2Md5: await qcow2Hash,
+    md5: written.md5,
+    size: written.size,
+    reused: written.reused,
+    pieces: written.pieces,
+  };
 }

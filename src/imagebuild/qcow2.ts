@@ -70,7 +70,9 @@ export function qcow2Layout(size: number, extents: readonly Extent[]): Qcow2Layo
   meta.writeUInt32BE(104, 100); // header_length; the zeros after it end the header extensions
   for (let b = 0; b < refBlocks; b++) u64(refTableAt * clusterSize + b * 8, offsetOf(refBlocksAt + b));
   for (let c = 0; c < total; c++) meta.writeUInt16BE(1, refBlocksAt * clusterSize + c * 2);
-  l2Tables.forEach((table, i) => u64(l1At * clusterSize + table * 8, offsetOf(l2At + i) | copied));
+  l2Tables.forEach((table, i) => {
+    u64(l1At * clusterSize + table * 8, offsetOf(l2At + i) | copied);
+  });
   guestClusters.forEach((c, k) => {
     const table = l2Tables.indexOf(Math.floor(c / entriesPerTable));
     u64((l2At + table) * clusterSize + (c % entriesPerTable) * 8, offsetOf(dataAt + k) | copied);

@@ -13,5 +13,7 @@ export function seedNames(label: string, winimg: string, timestamp: string) {
     tar: `${seed}.x86_64.kvm.md.raw.tar.gz`,
     // The original's fixed number, kept so that scripts expecting the name find it.
     qcow2: `${seed}.x86_64.15071.qcow2`,
+    /** In the build directory: the index of a packed file's compressed pieces, for the next step. */
+    pieces: (packed: string) => `.${packed}.pieces.json`,
   };
 }

@@ -3,19 +3,10 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { dataExtents, gzipFile, packSparseTarGz } from "../../src/imagebuild/pack.js";
+import { dataExtents, packQcow2Gz, packSparseTarGz, readPieceIndex } from "../../src/imagebuild/pack.js";
 import { tempDir } from "../helpers/paths.js";
 
 const dir = tempDir("pack");
@@ -33,7 +24,7 @@ function sparseImage(name: string, size: number, at: [number, number][]): string
   return file;
 }
 
-test("qemu-img map gives the data extents of a sparse file, merged", async () => {
+test("qemu-img map gives the data extents of a sparse file, merged and widened to 64 KiB clusters", async () => {
   const file = sparseImage("extents.raw", 64 << 20, [
     [1 << 20, 1 << 20],
     [2 << 20, 1 << 20],
@@ -41,7 +32,7 @@ test("qemu-img map gives the data extents of a sparse file, merged", async () =>
   ]);
   assert.deepEqual(await dataExtents(file), [
     { offset: 1 << 20, length: 2 << 20 },
-    { offset: 40 << 20, length: 4096 },
+    { offset: 40 << 20, length: 65536 },
   ]);
 });
 
@@ -56,13 +47,14 @@ test("a sparse tar.gz with its .md5 member: GNU tar extracts the same bytes, spa
   const packed = await packSparseTarGz({
     image,
     out,
+    indexFile: join(dir, "simple.pieces.json"),
     withMd5Member: true,
     progress: (d) => progress.push(d),
   });
   assert.equal(packed.imageMd5, md5sum(image));
   assert.equal(packed.md5, md5sum(out));
   assert.equal(packed.size, statSync(out).size);
-  assert.equal(progress.at(-1), 100 << 20);
+  assert.equal(progress.at(-1), 65536 + (3 << 20) + 65536, "the data, in whole clusters");
   assert.deepEqual(
     readdirSync(dir).filter((f) => f.endsWith(".writing")),
     [],
@@ -89,6 +81,7 @@ test("an image of more than 8 GiB, ending in a hole, round-trips through GNU tar
     image,
     name: "windows2012r2.x86_64.kvm.md.raw",
     out,
+    indexFile: join(dir, "big.pieces.json"),
     withMd5Member: true,
   });
   const into = join(dir, "big");
@@ -99,17 +92,69 @@ test("an image of more than 8 GiB, ending in a hole, round-trips through GNU tar
   assert.equal(md5sum(extracted), packed.imageMd5);
 });
 
-test("gzipFile: gunzip gives the input back; both md5s are md5sum's", async () => {
-  const input = join(dir, "disk.qcow2");
-  writeFileSync(input, Buffer.concat([randomBytes(1 << 20), Buffer.alloc(1 << 20, "text ")]));
-  const out = `${input}.gz`;
-  const r = await gzipFile(input, out);
-  assert.equal(r.inputMd5, md5sum(input));
-  assert.equal(r.md5, md5sum(out));
-  assert.equal(
-    md5sum(input),
-    execFileSync("bash", ["-c", `gunzip -c '${out}' | md5sum`])
-      .toString()
-      .split(" ")[0],
+test("the qcow2.gz: a qcow2 that qemu-img checks and finds equal to the raw; both md5s are md5sum's", async () => {
+  const raw = sparseImage("seed.raw", 3 * 2 ** 30, [
+    [4096, 3000],
+    [700 << 20, 40 << 20],
+    [3 * 2 ** 30 - 65536, 65536],
+  ]);
+  const gz = join(dir, "seed.qcow2.gz");
+  const packed = await packQcow2Gz({ raw, out: gz });
+  assert.equal(packed.reused, 0);
+  assert.equal(packed.md5, md5sum(gz));
+  const qcow2 = join(dir, "seed.qcow2");
+  execFileSync("bash", ["-c", `gunzip -c '${gz}' > '${qcow2}'`]);
+  assert.equal(packed.qcow2Md5, md5sum(qcow2));
+  execFileSync("qemu-img", ["check", qcow2]);
+  execFileSync("qemu-img", ["compare", "-f", "raw", "-F", "qcow2", raw, qcow2]);
+  assert.ok(statSync(qcow2).size < 45 << 20, "data clusters only");
+});
+
+test("compressed pieces are reused from one step to the next; changed bytes are compressed anew", async () => {
+  const image = sparseImage("reuse.raw", 1 << 30, [
+    [0, 65536],
+    [100 << 20, 80 << 20],
+  ]);
+  const first = join(dir, "first.tar.gz");
+  const index = join(dir, "first.pieces.json");
+  await packSparseTarGz({ image, out: first, indexFile: index });
+  const pieces = (await readPieceIndex(index))!;
+  assert.deepEqual(
+    pieces.pieces.map((p) => p.length),
+    [32 << 20, 32 << 20, (80 << 20) + 65536 - (64 << 20)],
   );
+  // Bytes in the third piece change, as the NTFS label does.
+  const fd = openSync(image, "r+");
+  writeSync(fd, Buffer.from("relabelled"), 0, 10, (170 << 20) + 5);
+  closeSync(fd);
+  const second = join(dir, "second.tar.gz");
+  const secondIndex = join(dir, "second.pieces.json");
+  const packed = await packSparseTarGz({
+    image,
+    out: second,
+    indexFile: secondIndex,
+    reuse: { index: pieces, changed: [{ offset: (170 << 20) + 5, length: 10 }] },
+  });
+  assert.equal(packed.reused, 2);
+  const into = join(dir, "reused");
+  mkdirSync(into);
+  execFileSync("tar", ["-xzf", second, "-C", into]);
+  execFileSync("cmp", [image, join(into, "reuse.raw")]);
+  const qcow2gz = await packQcow2Gz({
+    raw: image,
+    out: join(dir, "reuse.qcow2.gz"),
+    reuse: { index: (await readPieceIndex(secondIndex))!, changed: [] },
+  });
+  assert.equal(qcow2gz.reused, 3);
+  const qcow2 = join(dir, "reuse.qcow2");
+  execFileSync("bash", ["-c", `gunzip -c '${join(dir, "reuse.qcow2.gz")}' > '${qcow2}'`]);
+  execFileSync("qemu-img", ["compare", "-f", "raw", "-F", "qcow2", image, qcow2]);
+  // Other extents: nothing can be reused.
+  const other = sparseImage("other.raw", 1 << 30, [[0, 65536]]);
+  const none = await packQcow2Gz({
+    raw: other,
+    out: join(dir, "other.qcow2.gz"),
+    reuse: { index: (await readPieceIndex(secondIndex))!, changed: [] },
+  });
+  assert.equal(none.reused, 0);
 });

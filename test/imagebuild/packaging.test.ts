@@ -38,7 +38,7 @@ before(async () => {
     `of=${join(dir, "win-2008.raw")}`,
     "bs=1M",
     "seek=200",
-    "count=8",
+    "count=40",
     "conv=notrunc",
     "status=none",
   ]);
@@ -77,9 +77,16 @@ test("the three steps make exactly the files of image-build.md, and md5sum -c ac
     { cwd: final },
   );
   assert.ok(
-    said.some((l) => /reading win-2008.raw: 100%/.test(l)),
+    said.some((l) => /packing win-2008.raw: 100%/.test(l)),
     "progress is shown",
   );
+  // Each step compresses only what the step before did not: step 27 anew
+  // only the piece that the label changed.
+  assert.ok(
+    said.includes("1 of 2 compressed pieces reused from windows-2008-261124-101500.tar.gz"),
+    said.join("\n"),
+  );
+  assert.ok(said.includes("2 of 2 compressed pieces reused from windows2008r2.x86_64.kvm.md.raw.tar.gz"));
 });
 
 test("the seed image: partition 1 labelled root, the installed image untouched, GNU tar gives it back byte for byte", () => {

@@ -1,12 +1,14 @@
 // Step 27: the seed image. A sparse copy of WINIMG named for the store,
 // partition 1's NTFS labelled `root` (images say root_device label:root), its
 // sparse tar.gz with .md5, and the .install.sh that registers it. Made in
-// final-seed-image.partial/ and renamed when whole.
+// final-seed-image.partial/ and renamed when whole. The data step 26
+// compressed is reused, but for the pieces the label changed, when WINIMG is
+// as step 26 found it.
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { installScript } from "../install-script.js";
-import { md5Line } from "../pack.js";
+import { md5Line, readPieceIndex } from "../pack.js";
 import { seedNames } from "../seed-names.js";
 import { progressReporter, type StepContext } from "./context.js";
 
@@ -26,14 +28,25 @@ export async function packageToWakameTgzImage(ctx: StepContext): Promise<void> {
   await mkdir(work);
   const raw = join(work, names.raw);
   ctx.say(`copying ${winimg} to ${finalDir}/${names.raw} (data only), partition 1's NTFS labelled root`);
+  const source = await stat(join(ctx.dir, winimg));
   await ctx.driver.sparseCopy(join(ctx.dir, winimg), raw);
-  await ctx.driver.setNtfsLabel(raw, 1, "root");
+  const changed = await ctx.driver.setNtfsLabel(raw, 1, "root");
   await copyFile(join(ctx.dir, names.winimgMd5), join(work, names.winimgMd5));
+  const index = await readPieceIndex(ctx.file(names.pieces(names.simpleTar)));
+  const unchanged = index && index.source.size === source.size && index.source.mtimeMs === source.mtimeMs;
+  // The index names step 26's file by its path; the pieces stay valid where it is.
   const packed = await ctx.driver.packSparseTarGz({
     image: raw,
     out: join(work, names.tar),
+    indexFile: ctx.file(names.pieces(names.tar)),
+    reuse: unchanged ? { index, changed } : undefined,
     progress: progressReporter(`packing ${names.raw}`, ctx.say),
   });
+  ctx.say(
+    unchanged
+      ? `${packed.reused} of ${packed.pieces} compressed pieces reused from ${names.simpleTar}`
+      : `${winimg} changed since step 26 (or step 26's index is gone): all compressed anew`,
+  );
   await writeFile(join(work, `${names.tar}.md5`), md5Line(packed.md5, names.tar));
   await writeFile(
     join(work, `${names.tar}.install.sh`),

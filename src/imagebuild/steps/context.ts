@@ -56,14 +56,15 @@ export function stepContext(dir: BuildDir, say: (line: string) => void, around: 
   };
 }
 
-/** "12.3 of 30.0 GiB" progress, every tenth. */
+/** "40% (0.8 of 2.0 GiB)" progress, every tenth (MiB below a GiB). */
 export function progressReporter(what: string, say: (line: string) => void) {
   let shown = -1;
   return (done: number, total: number) => {
     const tenth = Math.floor((done / total) * 10);
     if (tenth > shown) {
       shown = tenth;
-      say(`${what}: ${tenth * 10}% (${(done / 2 ** 30).toFixed(1)} of ${(total / 2 ** 30).toFixed(1)} GiB)`);
+      const [unit, name] = total >= 2 ** 30 ? [2 ** 30, "GiB"] : [2 ** 20, "MiB"];
+      say(`${what}: ${tenth * 10}% (${(done / unit).toFixed(1)} of ${(total / unit).toFixed(1)} ${name})`);
     }
   };
 }
