@@ -120,11 +120,13 @@ try {
   console.log(`  ${"total".padEnd(22)}${f(oursTotal)}`);
   console.log(`speed-up: ${(originalTotal / oursTotal).toFixed(2)}x (goal >= 3x)`);
   console.log(
-    `floor: md5 of the ${sizeGib} GiB image on one core ${md5Floor.toFixed(1)} s; compressing the ${dataGib} GiB of data on all cores ${gzFloor.toFixed(1)} s, three times (two tar.gz, one qcow2.gz): ${(3 * gzFloor).toFixed(1)} s`,
+    `floor: md5 of the ${sizeGib} GiB image on one core ${md5Floor.toFixed(1)} s; compressing the ${dataGib} GiB of data on all cores ${gzFloor.toFixed(1)} s`,
   );
-  const floor = Math.max(md5Floor, gzFloor) + 2 * gzFloor;
+  // Read once and compress once, on all cores: the md5 thread and the
+  // compressor overlap, so the longer of the two bounds the three steps.
+  const floor = Math.max(md5Floor, gzFloor);
   console.log(
-    `read once + compress on all cores, at best: ~${floor.toFixed(1)} s; ours is ${(oursTotal / floor).toFixed(2)}x that`,
+    `read once + compress once on all cores, at best: ~${floor.toFixed(1)} s; ours is ${(oursTotal / floor).toFixed(2)}x that`,
   );
 } finally {
   rmSync(root, { recursive: true, force: true });

@@ -15,6 +15,7 @@ import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { type FileHandle, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { basename } from "node:path";
 import { promisify } from "node:util";
 import { imageMd5 as hashImage, prefixedDataMd5 } from "./image-md5.js";
@@ -89,10 +90,10 @@ export interface Packed {
 /** A line of md5sum's format, which `md5sum -c` accepts. */
 export const md5Line = (md5: string, name: string) => `${md5}  ${name}\n`;
 
-/** One gzip member of `data`, made by pigz on every core. */
-function gzipMember(data: Buffer): Promise<Buffer> {
+/** One gzip member of `data`, made by pigz on `threads` cores. */
+function gzipMember(data: Buffer, threads: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const pigz = spawn("pigz", ["-c", "-n"], { stdio: ["pipe", "pipe", "inherit"] });
+    const pigz = spawn("pigz", ["-c", "-n", "-p", String(threads)], { stdio: ["pipe", "pipe", "inherit"] });
     const out: Buffer[] = [];
     pigz.stdout.on("data", (c: Buffer) => out.push(c));
     pigz.on("error", (err) => reject(new Error(`pigz: ${err.message} (apt-get install pigz)`)));
@@ -136,7 +137,12 @@ function touched(extents: readonly Extent[], piece: Piece, changed: readonly Ext
   );
 }
 
-/** Reuse of the previous step's pieces: valid for the same extents; `changed` ranges are compressed anew. */
+/**
+ * Reuse of the previous step's pieces, for an image whose bytes are those the
+ * previous step packed but for the `changed` ranges (which are compressed
+ * anew). The previous step's extents are packed again, so the data stream is
+ * the same even where a copy made holes of zeros.
+ */
 export interface Reuse {
   index: PieceIndex;
   changed: readonly Extent[];
@@ -155,6 +161,8 @@ async function writePacked(o: {
   tail: () => Promise<Buffer>;
   out: string;
   reuse?: Reuse;
+  /** Cores for the compressor. */
+  threads: number;
   progress?: (done: number, total: number) => void;
 }): Promise<{ md5: string; size: number; index: PieceIndex; reused: number; pieces: number }> {
   const temp = `${o.out}.writing`;
@@ -163,6 +171,10 @@ async function writePacked(o: {
   const { size: imageSize, mtimeMs } = await stat(o.image);
   const reusable =
     o.reuse && JSON.stringify(o.reuse.index.extents) === JSON.stringify(o.extents) ? o.reuse : undefined;
+  if (reusable && imageSize !== reusable.index.source.size)
+    throw new Error(
+      `${o.image} is ${imageSize} bytes, not the ${reusable.index.source.size} of the pieces' image`,
+    );
   const from = reusable ? await open(reusable.index.file, "r") : undefined;
   const image = await open(o.image, "r");
   const file = await open(temp, "w");
@@ -175,7 +187,7 @@ async function writePacked(o: {
   const pieces: Piece[] = [];
   let reused = 0;
   try {
-    await append(await gzipMember(o.head));
+    await append(await gzipMember(o.head, o.threads));
     const plan: { data: number; length: number; copy?: Piece }[] = [];
     for (let data = 0; data < total; data += pieceSize) {
       const length = Math.min(pieceSize, total - data);
@@ -192,7 +204,9 @@ async function writePacked(o: {
           [{ offset: p.copy.fileOffset, length: p.copy.fileLength }],
           reusable!.index.file,
         );
-      return readRanges(image, imageRanges(o.extents, p.data, p.length), o.image).then(gzipMember);
+      return readRanges(image, imageRanges(o.extents, p.data, p.length), o.image).then((d) =>
+        gzipMember(d, o.threads),
+      );
     };
     let next = plan.length > 0 ? load(0) : undefined;
     for (let i = 0; i < plan.length; i++) {
@@ -210,7 +224,7 @@ async function writePacked(o: {
       o.progress?.(plan[i]!.data + plan[i]!.length, total);
     }
     const tail = await o.tail();
-    if (tail.length > 0) await append(await gzipMember(tail));
+    if (tail.length > 0) await append(await gzipMember(tail, o.threads));
     await file.close();
     await rename(temp, o.out);
   } finally {
@@ -244,7 +258,7 @@ export async function packSparseTarGz(o: {
   const name = o.name ?? basename(o.image);
   const { size, mtimeMs } = await stat(o.image);
   const mtime = mtimeMs / 1000;
-  const extents = await dataExtents(o.image);
+  const extents = o.reuse?.index.extents ?? (await dataExtents(o.image));
   const imageHash = o.withMd5Member ? hashImage(o.image, extents, size) : null;
   // Awaited below; a failure before then must not go unhandled.
   imageHash?.catch(() => {});
@@ -256,6 +270,9 @@ export async function packSparseTarGz(o: {
     head: start,
     out: o.out,
     reuse: o.reuse,
+    // The md5 of the whole image is the longest task and cannot be split:
+    // its thread keeps a core, the compressor takes the others.
+    threads: imageHash ? Math.max(1, availableParallelism() - 1) : availableParallelism(),
     progress: o.progress,
     async tail() {
       imageMd5 = imageHash ? await imageHash : "";
@@ -282,7 +299,7 @@ export async function packQcow2Gz(o: {
   progress?: (done: number, total: number) => void;
 }): Promise<{ qcow2Md5: string; md5: string; size: number; reused: number; pieces: number }> {
   const { size } = await stat(o.raw);
-  const extents = await dataExtents(o.raw);
+  const extents = o.reuse?.index.extents ?? (await dataExtents(o.raw));
   const { metadata } = qcow2Layout(size, extents);
   const qcow2Hash = prefixedDataMd5(metadata, o.raw, extents);
   qcow2Hash.catch(() => {});
@@ -293,6 +310,7 @@ export async function packQcow2Gz(o: {
     tail: async () => Buffer.alloc(0),
     out: o.out,
     reuse: o.reuse,
+    threads: availableParallelism(),
     progress: o.progress,
   });
   return {
