@@ -46,14 +46,15 @@ initramfs_binary() {
   done
 }
 
-# debian_kernel PACKAGE DIR: the newest kernel a meta package depends on,
-# unpacked in DIR with its modules.dep made (install time, which we skip);
-# prints its version.
+# debian_kernel PACKAGE DIR: busybox-static unpacked in DIR/busybox, and the
+# newest kernel a meta package depends on in DIR/kernel with its modules.dep
+# made (install time, which we skip); prints the kernel's version.
 debian_kernel() {
   local meta=$1 dir=$2 pkg kver
   pkg=$(apt-cache depends "$meta" | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
   [[ -n "$pkg" ]] || { echo "no $meta in apt's lists: run apt-get update" >&2; exit 1; }
-  (cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null && dpkg-deb -x "$pkg"_*.deb kernel)
+  (cd "$dir" && apt-get download -q -o APT::Sandbox::User=root busybox-static "$pkg" >/dev/null &&
+    dpkg-deb -x busybox-static_*.deb busybox && dpkg-deb -x "$pkg"_*.deb kernel)
   kver=$(ls "$dir/kernel/lib/modules")
   "$dir/busybox/bin/busybox" depmod -b "$dir/kernel" "$kver"
   echo "$kver"

@@ -23,8 +23,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-apt-get download -q -o APT::Sandbox::User=root busybox-static >/dev/null
-dpkg-deb -x busybox-static_*.deb busybox
 kver=$(debian_kernel linux-image-amd64 "$work")
 
 root=$work/initramfs

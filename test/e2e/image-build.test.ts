@@ -17,28 +17,20 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loginCheck } from "../../src/testguest/client.js";
 import { ensureStandinInstaller } from "../../src/testguest/standin-installer.js";
-import { run, vdcManage } from "../helpers/cli.js";
+import { buildDirUtils, vdcManage } from "../helpers/cli.js";
 import { pressCtrlAltDelete, typeText } from "../helpers/console-keys.js";
 import { labelOf } from "../helpers/ntfs.js";
-import { commandsOnPath, repoRoot, tempDir } from "../helpers/paths.js";
+import { commandsOnPath, tempDir } from "../helpers/paths.js";
 import { freshStore, type TestStore } from "../helpers/stores.js";
 
 const ws = tempDir("image-build");
 const resources = join(ws, "resources");
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(ISO|KEY)\d{4}$/.test(k)));
-const utils = async (env: Record<string, string>, ...args: string[]) =>
-  run(
-    process.execPath,
-    [resolve(repoRoot, "bin/build-dir-utils.js"), ...args],
-    { ...cleanEnv, ...env },
-    "",
-    ws,
-  );
+const utils = (env: Record<string, string>, ...args: string[]) => buildDirUtils(ws, env, ...args);
 const ok = async (dir: string, word: string) => {
   const r = await utils({}, dir, word);
   assert.equal(r.code, 0, `${word}: ${r.stderr}`);

@@ -37,3 +37,22 @@ export function run(
 export function vdcManage(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return run(process.execPath, [resolve(repoRoot, "bin/vdc-manage.js"), ...args], env);
 }
+
+/** The environment without ISOnnnn and KEYnnnn, which a user's shell may have set. */
+export const envWithoutWindowsKeys = (): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(ISO|KEY)\d{4}$/.test(k)));
+
+/** build-dir-utils run in `workspace` (where windows-image-build.ini and resources/ are), with `env` added. */
+export function buildDirUtils(
+  workspace: string,
+  env: NodeJS.ProcessEnv,
+  ...args: string[]
+): Promise<CliResult> {
+  return run(
+    process.execPath,
+    [resolve(repoRoot, "bin/build-dir-utils.js"), ...args],
+    { ...envWithoutWindowsKeys(), ...env },
+    "",
+    workspace,
+  );
+}

@@ -2,20 +2,18 @@
 // lock, a failing step that can be run again, and the packaging-only build.
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, test } from "node:test";
-import { run } from "../helpers/cli.js";
+import { buildDirUtils } from "../helpers/cli.js";
 import { ntfsDisk } from "../helpers/ntfs.js";
-import { repoRoot, tempDir } from "../helpers/paths.js";
+import { tempDir } from "../helpers/paths.js";
 
 const root = tempDir("build-dir");
 after(() => rmSync(root, { recursive: true, force: true }));
 // Run where no windows-image-build.ini is, with no ISOnnnn or KEYnnnn set.
 const workspace = join(root, "workspace");
 mkdirSync(workspace);
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(ISO|KEY)\d{4}$/.test(k)));
-const utils = (...args: string[]) =>
-  run(process.execPath, [resolve(repoRoot, "bin/build-dir-utils.js"), ...args], env, "", workspace);
+const utils = (...args: string[]) => buildDirUtils(workspace, {}, ...args);
 const read = (dir: string, file: string) => readFileSync(join(dir, file), "utf8").trim();
 
 test("0-init makes the build directory; the flags refuse what does not fit the next step", async () => {

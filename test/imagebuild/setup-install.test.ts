@@ -7,24 +7,16 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { defaultIni, resolveSettings, SettingError } from "../../src/imagebuild/build-settings.js";
 import { readInstallParams } from "../../src/imagebuild/install-params.js";
-import { run } from "../helpers/cli.js";
+import { buildDirUtils, run } from "../helpers/cli.js";
 import { repoRoot, tempDir } from "../helpers/paths.js";
 
 const root = tempDir("setup-install");
 after(() => rmSync(root, { recursive: true, force: true }));
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(ISO|KEY)\d{4}$/.test(k)));
-const utils = (workspace: string, env: NodeJS.ProcessEnv, ...args: string[]) =>
-  run(
-    process.execPath,
-    [resolve(repoRoot, "bin/build-dir-utils.js"), ...args],
-    { ...cleanEnv, ...env },
-    "",
-    workspace,
-  );
+const utils = buildDirUtils;
 const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
 
 test("defaults per version: the original's Japanese 2008 R2 and 2012 R2, English for the newer ones", () => {
