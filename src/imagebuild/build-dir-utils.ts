@@ -65,35 +65,49 @@ export async function buildDirUtils(
     );
   const release = dir.lock();
   try {
-    const steps = await stepsOf(dir);
-    if (word === "-status") return await status(dir, steps, out, around);
-    const utility = utilities[word];
-    if (utility) {
-      await runLogged(dir, word, out, around, utility).catch((err: Error) => {
-        throw err instanceof BuildDirError ? err : new BuildDirError(`${word}: ${err.message}`);
-      });
-      return;
-    }
-    const nextName = (await dir.value("nextstep")) ?? "";
-    if (nextName === "finished")
-      throw new BuildDirError("the build is finished: every step is done (see -status)");
-    const next = steps.find((s) => s.name === nextName);
-    if (!next) throw new BuildDirError(`nextstep names no step: ${nextName}`);
-    if (word === "-do-next" || word === "-next") return await runStep(dir, steps, next, out, around);
-    if (word === "-done") return await confirm(dir, steps, next, out);
-    const named = steps.find((s) => s.name === word);
-    if (!named) {
-      throw new BuildDirError(
-        `unknown step or flag '${word}': use -do-next, -done, -status, ${Object.keys(utilities).join(", ")}, or the next step's name (${next.name})`,
-      );
-    }
-    if (named !== next) throw new BuildDirError(`the next step is ${next.name}, not ${word} (see -status)`);
-    return await (next.kind === "manual"
-      ? confirm(dir, steps, next, out)
-      : runStep(dir, steps, next, out, around));
+    await dispatch(dir, word, out, around);
+  } catch (err) {
+    // Every call is in the log: a refusal too, with its reason.
+    if (!(err instanceof LoggedError)) await dir.log(word, [], `refused: ${(err as Error).message}`);
+    throw err;
   } finally {
     await release();
   }
+}
+
+/** A failure already written to the build's log. */
+class LoggedError extends BuildDirError {}
+
+async function dispatch(dir: BuildDir, word: string, out: Out, around: Surroundings): Promise<void> {
+  const steps = await stepsOf(dir);
+  if (word === "-status") {
+    await status(dir, steps, out, around);
+    return await dir.log(word, [], "ok");
+  }
+  const utility = utilities[word];
+  if (utility) {
+    await runLogged(dir, word, out, around, utility).catch((err: Error) => {
+      throw new LoggedError(err.cause instanceof BuildDirError ? err.message : `${word}: ${err.message}`);
+    });
+    return;
+  }
+  const nextName = (await dir.value("nextstep")) ?? "";
+  if (nextName === "finished")
+    throw new BuildDirError("the build is finished: every step is done (see -status)");
+  const next = steps.find((s) => s.name === nextName);
+  if (!next) throw new BuildDirError(`nextstep names no step: ${nextName}`);
+  if (word === "-do-next" || word === "-next") return await runStep(dir, steps, next, out, around);
+  if (word === "-done") return await confirm(dir, steps, next, out);
+  const named = steps.find((s) => s.name === word);
+  if (!named) {
+    throw new BuildDirError(
+      `unknown step or flag '${word}': use -do-next, -done, -status, ${Object.keys(utilities).join(", ")}, or the next step's name (${next.name})`,
+    );
+  }
+  if (named !== next) throw new BuildDirError(`the next step is ${next.name}, not ${word} (see -status)`);
+  return await (next.kind === "manual"
+    ? confirm(dir, steps, next, out)
+    : runStep(dir, steps, next, out, around));
 }
 
 /** The build's steps: the extra installers' steps come from install-params/ once step 1 has run. */
@@ -142,7 +156,7 @@ async function runLogged(
     await work(stepContext(dir, say, around));
   } catch (err) {
     await dir.log(what, said, `failed: ${(err as Error).message}`);
-    throw err;
+    throw new LoggedError((err as Error).message, { cause: err });
   }
   if (what.startsWith("-")) await dir.log(what, said, "ok");
   return said;
@@ -162,7 +176,7 @@ async function runStep(
   }
   const run = step.run;
   const said = await runLogged(dir, step.name, out, around, run).catch((err: Error) => {
-    throw new BuildDirError(`${step.name} failed: ${err.message}\nnextstep is still ${step.name}`);
+    throw new LoggedError(`${step.name} failed: ${err.message}\nnextstep is still ${step.name}`);
   });
   await advance(dir, steps, step, said, out);
 }

@@ -62,6 +62,13 @@ test("0-init makes the build directory; the flags refuse what does not fit the n
     /is not a build directory: start one with/,
   );
   assert.match(read(dir, "log"), /=== .* 4-M-wait-for-ctrl-alt-delete-screen\n {4}confirmed/);
+  // Every call is in the log, refusals with their reasons.
+  assert.match(
+    read(dir, "log"),
+    /=== .* -done\n--- refused: 1-setup-install is automatic: run it with -do-next, not -done\n/,
+  );
+  assert.match(read(dir, "log"), /=== .* -status\n--- ok\n/);
+  assert.match(read(dir, "log"), /=== .* -frobnicate\n--- refused: unknown step or flag '-frobnicate'/);
 });
 
 test("a second call on a directory in use is refused; a lock left by a dead process is taken over", async () => {
