@@ -155,7 +155,8 @@ function New-InitialPassword {
             }
         }
         $candidate = $chars.ToString()
-        $special = ($candidate.ToCharArray() | Where-Object { -not [char]::IsLetterOrDigit($_) }).Count
+        # @(): PowerShell 2.0 has no .Count on a single result.
+        $special = @($candidate.ToCharArray() | Where-Object { -not [char]::IsLetterOrDigit($_) }).Count
         if ($special -ge $PASSWORD_MIN_NON_ALPHANUMERIC -and
             $candidate -cmatch '[A-Z]' -and $candidate -cmatch '[a-z]' -and $candidate -match '[0-9]') {
             return $candidate
