@@ -59,6 +59,8 @@ export async function buildDirUtils(
   // may be resumed from another directory.
   const dir = new BuildDir(resolve(path));
   if (word === "0-init") return init(dir, args[0], out);
+  if (args.length > 0)
+    throw new BuildDirError(`${word} takes no more words: only 0-init takes one (the version)`);
   if (!existsSync(dir.file("nextstep")))
     throw new BuildDirError(
       `${path} is not a build directory: start one with 'build-dir-utils ${path} 0-init 2012'`,

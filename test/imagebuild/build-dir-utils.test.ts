@@ -56,6 +56,10 @@ test("0-init makes the build directory; the flags refuse what does not fit the n
   assert.match(status.stdout, /\[ {4}\] 26-make-simple-tar-of-image/);
 
   assert.match((await utils(dir, "-frobnicate")).stderr, /unknown step or flag '-frobnicate'/);
+  assert.match(
+    (await utils(dir, "-do-next", "2012")).stderr,
+    /-do-next takes no more words: only 0-init takes one/,
+  );
   assert.match((await utils(dir, "26-make-simple-tar-of-image")).stderr, /the next step is 5-record-logs/);
   assert.match(
     (await utils(join(root, "nothing"), "-status")).stderr,
