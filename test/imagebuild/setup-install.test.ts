@@ -190,11 +190,13 @@ test("step 1 fetches what is missing from RESOURCES, resumes a broken download, 
   );
   assert.match(broken.stderr, /agent.msi: the download failed \(.*HTTP 404/);
   const partial = join(ws, "resources", "virtio-win-0.1.262.iso.partial");
-  assert.equal(statSync(partial).size, big.length / 2, "the first half is kept");
+  // What arrived before the connection broke is kept (up to the half sent).
+  const kept = statSync(partial).size;
+  assert.ok(kept > 0 && kept <= big.length / 2, `${kept} bytes kept`);
 
   const resumed = await utils(ws, { ...env, EXTRA_INSTALLERS: "" }, dir, "-do-next");
   assert.equal(resumed.code, 0, resumed.stderr);
-  assert.deepEqual(requests, [undefined, `bytes=${big.length / 2}-`]);
+  assert.deepEqual(requests, [undefined, `bytes=${kept}-`]);
   assert.ok(readFileSync(join(ws, "resources", "virtio-win-0.1.262.iso")).equals(big));
   assert.ok(!existsSync(partial));
   assert.match(resumed.stdout, /virtio-win-0.1.262.iso: 100% \(3 of 3 MiB\)/);
