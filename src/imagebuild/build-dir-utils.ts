@@ -41,8 +41,9 @@ const utilities: Record<string, (ctx: StepContext) => Promise<void>> = {
     await ctx.driver.stopVm(ctx.vm, "SIGTERM");
   },
   async "-cleanup"(ctx) {
-    const stopped =
-      (await ctx.driver.stopVm(ctx.vm, "SIGTERM")) || (await ctx.driver.stopVm(ctx.vm, "SIGKILL"));
+    const stopped = await ctx.driver.stopVm(ctx.vm, "SIGTERM");
+    // A VM that ignored SIGTERM for the 5 s stopVm waits is killed.
+    if (await ctx.driver.vmPid(ctx.vm)) await ctx.driver.stopVm(ctx.vm, "SIGKILL");
     ctx.say(stopped ? "the build's VM is stopped" : "no VM was running");
     await ctx.driver.unmountLeftovers(ctx.dir);
   },

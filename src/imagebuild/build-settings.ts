@@ -12,6 +12,9 @@ export type WindowsVersion = (typeof windowsVersions)[number];
 
 export const windowsLanguages = ["ja-JP", "en-US"] as const;
 
+/** Steps 12 to 23 are the extra installers', one each (the original's Zabbix agent dialogs). */
+export const maxExtraInstallers = 12;
+
 export interface Setting {
   name: string;
   /** The default for a version; undefined: must be given. */
@@ -74,8 +77,7 @@ export const settings: readonly Setting[] = [
       "installers in ./resources/ that run before sysprep (the original's Zabbix agent), space between names",
     check: (v) => {
       const names = v.split(/\s+/).filter(Boolean);
-      // Steps 12 to 23 are theirs, one each.
-      if (names.length > 12) return "name at most 12 installers";
+      if (names.length > maxExtraInstallers) return `name at most ${maxExtraInstallers} installers`;
       return names.every((n) => !fileName(n)) ? undefined : fileName("");
     },
   },

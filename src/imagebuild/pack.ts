@@ -169,8 +169,8 @@ async function writePacked(o: {
   const hash = createHash("md5");
   const total = o.extents.reduce((n, e) => n + e.length, 0);
   const { size: imageSize, mtimeMs } = await stat(o.image);
-  const reusable =
-    o.reuse && JSON.stringify(o.reuse.index.extents) === JSON.stringify(o.extents) ? o.reuse : undefined;
+  // The callers pack the reused index's own extents, so its pieces line up.
+  const reusable = o.reuse;
   if (reusable && imageSize !== reusable.index.source.size)
     throw new Error(
       `${o.image} is ${imageSize} bytes, not the ${reusable.index.source.size} of the pieces' image`,

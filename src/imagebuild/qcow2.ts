@@ -16,8 +16,6 @@ const copied = 1n << 63n;
 export interface Qcow2Layout {
   /** Header, tables and refcount blocks: the file's first bytes, a whole number of clusters. */
   metadata: Buffer;
-  /** Data clusters, in file order: each the raw image's 64 KiB at `offset`. */
-  clusters: number;
 }
 
 const clustersFor = (bytes: number, perCluster: number) => Math.ceil(bytes / perCluster);
@@ -77,7 +75,7 @@ export function qcow2Layout(size: number, extents: readonly Extent[]): Qcow2Layo
     const table = l2Tables.indexOf(Math.floor(c / entriesPerTable));
     u64((l2At + table) * clusterSize + (c % entriesPerTable) * 8, offsetOf(dataAt + k) | copied);
   });
-  return { metadata: meta, clusters: guestClusters.length };
+  return { metadata: meta };
 }
 
 /** `extents` widened to whole 64 KiB clusters and merged: what a qcow2 allocates for them. */

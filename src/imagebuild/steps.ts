@@ -32,9 +32,6 @@ const auto = (name: string, instructions: string, run: Step["run"]): Step => ({
 });
 const manual = (name: string, instructions: string): Step => ({ name, kind: "manual", instructions });
 
-/** Steps 12 to 23 are the extra installers' (the original's Zabbix agent dialogs). */
-export const maxExtraInstallers = 12;
-
 function installerSteps(installers: readonly string[]): Step[] {
   return installers.map((path, i) => {
     const file = basename(path);

@@ -5,16 +5,14 @@
 // command line is kept as kvm-boot-cmdline-<n>.
 import { existsSync } from "node:fs";
 import { readdir, writeFile } from "node:fs/promises";
+import type { VmSpec } from "../../qemu/command.js";
 import { floppyImage } from "./2-create-floppy-image-with-answer-file.js";
 import type { StepContext } from "./context.js";
 
 /** Starts the build's VM and records how (shared by the first-boot test steps). */
 export async function bootBuildVm(
   ctx: StepContext,
-  vm: Omit<
-    Parameters<StepContext["driver"]["startVm"]>[0],
-    "qmpSocket" | "serialLog" | "pidFile" | "accel" | "vnc" | "name"
-  >,
+  vm: Omit<VmSpec, "qmpSocket" | "serialLog" | "pidFile" | "accel" | "vnc" | "name">,
 ): Promise<void> {
   const running = await ctx.driver.vmPid(ctx.vm);
   if (running) throw new Error(`the build's VM runs already (pid ${running}): stop it with -kill-kvm first`);
