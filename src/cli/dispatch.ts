@@ -86,7 +86,9 @@ function commandHelp<C>(cmd: Command<OptionSpecs, C>, line: string): string {
     const notes = [
       spec.required ? "required" : undefined,
       spec.field.allowed,
-      spec.default !== undefined ? `default: ${spec.default}` : undefined,
+      spec.default !== undefined
+        ? `default: ${spec.field.show ? spec.field.show(spec.default) : String(spec.default)}`
+        : undefined,
     ].filter(Boolean);
     const tail = notes.length ? ` (${notes.join("; ")})` : "";
     return { left: `${optionWord(key)}${value}`, right: `${spec.desc}${tail}` };

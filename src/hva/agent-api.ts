@@ -3,6 +3,8 @@ import type { PortForward } from "../model/port-forward.js";
 
 export interface WantedInstance {
   id: string;
+  /** What this view of the instance is: every report is made against it. */
+  revision: number;
   state: string;
   requested_action: string | null;
   cpu_cores: number;
@@ -55,6 +57,14 @@ export interface StateReport {
   port_forwards?: PortForward[][];
 }
 
+/** dcmgr refused a report: the instance changed since the agent read it (409). Nothing was written. */
+export class OutdatedView extends Error {}
+
+/** What dcmgr answers to a report it took: the instance's revision after it. */
+export interface Taken {
+  revision: number;
+}
+
 export class AgentApi {
   constructor(
     private readonly base: string,
@@ -73,6 +83,7 @@ export class AgentApi {
       body: body === undefined ? undefined : png ? new Uint8Array(body) : JSON.stringify(body),
     });
     const text = await res.text();
+    if (res.status === 409) throw new OutdatedView(`dcmgr refused ${method} ${path}: ${text}`);
     if (!res.ok) throw new Error(`dcmgr answered ${method} ${path} with ${res.status}: ${text}`);
     return JSON.parse(text) as T;
   }
@@ -83,11 +94,15 @@ export class AgentApi {
   instances() {
     return this.call<WantedInstance[]>("GET", "/instances");
   }
-  report(id: string, report: StateReport) {
-    return this.call("PUT", `/instances/${id}/state`, report);
+  /** Reports the state reached from `revision`, the instance's revision the agent acted on. */
+  report(id: string, revision: number, report: StateReport) {
+    return this.call<Taken>("PUT", `/instances/${id}/state`, { revision, ...report });
   }
-  storePassword(id: string, encryptedPassword: string) {
-    return this.call("PUT", `/instances/${id}/password`, { encrypted_password: encryptedPassword });
+  storePassword(id: string, revision: number, encryptedPassword: string) {
+    return this.call<Taken>("PUT", `/instances/${id}/password`, {
+      revision,
+      encrypted_password: encryptedPassword,
+    });
   }
   deliverScreenshot(id: string, png: Buffer) {
     return this.call("PUT", `/instances/${id}/screenshot`, png);

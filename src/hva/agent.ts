@@ -5,6 +5,10 @@
 // restarted while its VMs run finds them again instead of starting twins.
 // The agent holds one QMP connection per running VM: its end is how the agent
 // learns at once that a guest powered off (guest-protocol.md, step 7).
+// Passes overlap (a long image fetch must not hold up the other instances), so
+// a read of dcmgr can return after the agent has acted on what it read: such a
+// read is not used for that instance, and every report names the revision it
+// was decided on, which dcmgr refuses when the instance has changed since.
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -12,7 +16,7 @@ import { passwordRules } from "../model/guest-protocol.js";
 import { qemuArgs } from "../qemu/command.js";
 import { livePid, startDetachedQemu, stopQemu } from "../qemu/launch.js";
 import { QmpClient } from "../qemu/qmp.js";
-import type { AgentApi, WantedInstance } from "./agent-api.js";
+import { type AgentApi, OutdatedView, type StateReport, type WantedInstance } from "./agent-api.js";
 import { collectPassword } from "./first-boot.js";
 import { ImageCache } from "./image-cache.js";
 import { createInstanceDisk, type InstanceDisk } from "./instance-disk.js";
@@ -38,6 +42,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class Agent {
   private readonly cache: ImageCache;
   private readonly busy = new Set<string>();
+  /** A count of the agent's own events (reads of dcmgr begun, actions ended): it orders them. */
+  private events = 0;
+  /** The reads of dcmgr under way, by the event that began each. */
+  private readonly reading = new Set<number>();
+  /** Per instance, the event that ended the agent's last action on it. */
+  private readonly lastActed = new Map<string, number>();
   private readonly consoles = new Map<string, Promise<QmpClient>>();
   private wake: (() => void) | null = null;
   private wokenEarly = false;
@@ -52,15 +62,36 @@ export class Agent {
 
   /** One pass over every instance of this host, and over local leftovers dcmgr no longer lists. */
   async tick(now = Date.now()): Promise<void> {
-    const wanted = await this.o.api.instances();
+    const began = ++this.events;
+    this.reading.add(began);
+    let wanted: WantedInstance[];
+    let dirs: string[];
+    try {
+      wanted = await this.o.api.instances();
+      dirs = await readdir(join(this.o.home, "instances")).catch(() => []);
+    } finally {
+      this.reading.delete(began);
+    }
+    // An instance acted on since this read began is shown as it was before: the next read decides for it.
+    const current = (id: string) => !this.busy.has(id) && (this.lastActed.get(id) ?? 0) < began;
     const listed = new Set(wanted.map((w) => w.id));
-    const leftovers = (await readdir(join(this.o.home, "instances")).catch(() => [])).filter(
-      (id) => !listed.has(id) && !this.busy.has(id),
-    );
+    const leftovers = dirs.filter((id) => !listed.has(id) && current(id));
+    const steps = wanted.filter((w) => current(w.id));
+    this.forgetOldActions();
     await Promise.all([
-      ...wanted.filter((w) => !this.busy.has(w.id)).map((w) => this.step(w, now)),
+      ...steps.map((w) => this.step(w, now)),
       ...leftovers.map((id) => this.removeLeftover(id)),
     ]);
+  }
+
+  /** An action that ended before every read under way began can make no read stale any more. */
+  private forgetOldActions(): void {
+    const oldestRead = Math.min(...this.reading);
+    for (const [id, at] of this.lastActed) if (at < oldestRead) this.lastActed.delete(id);
+  }
+
+  private acted(id: string): void {
+    this.lastActed.set(id, ++this.events);
   }
 
   /** Waits `ms`, or less when a VM stops (its QMP connection ends). */
@@ -84,11 +115,6 @@ export class Agent {
     else this.wokenEarly = true;
   }
 
-  /** Resolves once no instance is being worked on (so a stop leaves no action half done). */
-  async settle(): Promise<void> {
-    while (this.busy.size > 0) await sleep(50);
-  }
-
   /**
    * Powers every VM of this host off (ACPI, forced after `graceMs`) and
    * reports each halted: the all-in-one cloud's Ctrl-C.
@@ -103,12 +129,12 @@ export class Agent {
         for (let t = 0; t < graceMs && (await this.processAlive(w.id)); t += 100) await sleep(100);
         await this.stop(w.id);
         this.o.log(`${w.id}: powered off`);
-        await this.o.api.report(w.id, {
+        await this.report(w, {
           state: "halted",
           ...(duringFirstBoot && {
             error: "powered off during its first boot, so it has no password: terminate it and launch anew",
           }),
-        });
+        }).catch((err: Error) => this.o.log(`${w.id}: ${err.message}`));
       }),
     );
   }
@@ -121,23 +147,38 @@ export class Agent {
 
   private async step(w: WantedInstance, now: number): Promise<void> {
     this.busy.add(w.id);
+    // A copy whose revision follows the reports dcmgr takes from this step: the only changes since the read are its own.
+    const view = { ...w };
+    let acting = false;
     try {
       for (;;) {
         const seen = await this.observe(w.id);
         if (seen.running) await this.console(w.id).catch(() => {});
-        const action = nextAction(w, seen, now, this.o.timeouts);
+        const action = nextAction(view, seen, now, this.o.timeouts);
         if (action.kind === "wait") break;
         this.o.log(`${w.id}: ${w.state} -> ${describe(action)}`);
-        await this.act(w, action);
+        acting = true;
+        await this.act(view, action);
         if (!localActions.has(action.kind)) break;
       }
       if (w.screenshot_requested && (await this.processAlive(w.id))) await this.screenshot(w.id);
     } catch (err) {
-      this.o.log(`${w.id}: ${(err as Error).message}`);
-      await this.o.api.report(w.id, { state: "halted", error: (err as Error).message }).catch(() => {});
+      if (err instanceof OutdatedView) {
+        this.o.log(`${w.id}: changed since revision ${view.revision} was read; reading it again`);
+        this.wakeUp();
+      } else {
+        this.o.log(`${w.id}: ${(err as Error).message}`);
+        await this.report(view, { state: "halted", error: (err as Error).message }).catch(() => {});
+      }
     } finally {
+      if (acting) this.acted(w.id);
       this.busy.delete(w.id);
     }
+  }
+
+  /** Reports what `view` has become; a report dcmgr takes moves the view to the revision it made. */
+  private async report(view: WantedInstance, report: StateReport): Promise<void> {
+    view.revision = (await this.o.api.report(view.id, view.revision, report)).revision;
   }
 
   private async observe(id: string): Promise<Observed> {
@@ -172,16 +213,18 @@ export class Agent {
         return this.prepare(w);
       case "start":
         await this.start(w);
-        return void (await this.o.api.report(w.id, {
+        return this.report(w, {
           state: a.report,
           error: await readFile(join(d, "password-error"), "utf8").catch(() => ""),
           done_action: a.done,
           port_forwards: (await this.networkPlan(w.id)).vifs.map((v) => v.port_forwards),
-        }));
+        });
       case "collect-password": {
         const collected = await collectPassword(join(d, "metadata.img"), w.ssh_public_key ?? "");
         if ("encryptedPassword" in collected)
-          await this.o.api.storePassword(w.id, collected.encryptedPassword);
+          w.revision = (
+            await this.o.api.storePassword(w.id, w.revision, collected.encryptedPassword)
+          ).revision;
         else await writeFile(join(d, "password-error"), collected.error);
         await rm(join(d, "first-boot.pending"), { force: true });
         return;
@@ -192,17 +235,17 @@ export class Agent {
         return;
       case "reset":
         await (await this.console(w.id)).execute("system_reset");
-        return void (await this.o.api.report(w.id, { state: "running", done_action: a.done }));
+        return this.report(w, { state: "running", done_action: a.done });
       case "force-stop":
         await this.stop(w.id);
-        return void (await this.o.api.report(w.id, { state: "halted", error: a.error, done_action: a.done }));
+        return this.report(w, { state: "halted", error: a.error, done_action: a.done });
       case "destroy":
         await this.stop(w.id);
         await rm(d, { recursive: true, force: true });
-        return void (await this.o.api.report(w.id, { state: "terminated" }));
+        return this.report(w, { state: "terminated" });
       case "report":
         await rm(join(d, "powerdown-asked-at"), { force: true });
-        return void (await this.o.api.report(w.id, { state: a.state, error: a.error, done_action: a.done }));
+        return this.report(w, { state: a.state, error: a.error, done_action: a.done });
     }
   }
 
@@ -325,6 +368,7 @@ export class Agent {
     } catch (err) {
       this.o.log(`${id}: cannot remove what is left of it: ${(err as Error).message}`);
     } finally {
+      this.acted(id);
       this.busy.delete(id);
     }
   }

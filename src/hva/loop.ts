@@ -28,6 +28,7 @@ export function startLoop(
     if (failing) log("dcmgr answers again");
     failing = "";
   };
+  const ticks = new Set<Promise<void>>();
   const loop = (async () => {
     while (!stopping) {
       if (Date.now() - lastBeat > heartbeatEveryMs) {
@@ -35,7 +36,9 @@ export function startLoop(
         api.heartbeat().catch(fail);
       }
       // Not awaited: a long image fetch for one instance must not hold up the others.
-      agent.tick().then(recovered, fail);
+      const tick = agent.tick().then(recovered, fail);
+      ticks.add(tick);
+      void tick.finally(() => ticks.delete(tick));
       await agent.nap(intervalMs);
     }
   })();
@@ -43,7 +46,8 @@ export function startLoop(
     async stop() {
       stopping = true;
       await loop;
-      await agent.settle();
+      // Every pass under way, its read included, ends before the agent lets go: none acts after a stop.
+      await Promise.all(ticks);
       agent.detach();
     },
   };

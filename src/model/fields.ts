@@ -15,6 +15,8 @@ export interface Field<T> {
   readonly allowed?: string;
   /** Turns a raw value (command-line text, a flag's `true`, a JSON value) into a checked value. */
   parse(raw: unknown): T;
+  /** A checked value as a user would type it (defaults in --help), where String() would not do. */
+  show?(value: T): string;
 }
 
 function text(raw: unknown, what: string): string {

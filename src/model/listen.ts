@@ -15,6 +15,7 @@ export const listenField: Field<ListenAddress> = {
       throw new FieldError(`'${String(raw)}' is not HOST:PORT, e.g. 127.0.0.1:9001`);
     return { host: m[1]!.replace(/^\[|\]$/g, ""), port: Number(m[2]) };
   },
+  show: ({ host, port }) => `${host.includes(":") ? `[${host}]` : host}:${port}`,
 };
 
 export function isLoopback(host: string): boolean {

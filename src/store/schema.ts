@@ -176,6 +176,8 @@ export interface InstancesTable {
   deleted_at: string | null;
   /** A power action the user asked for and the host agent has not yet carried out. */
   requested_action: string | null;
+  /** Bumped with every change of its desired or reported state; agents report against it. */
+  revision: Generated<number>;
 }
 
 export interface InstanceSecurityGroupsTable {

@@ -1,7 +1,10 @@
-// Each vdc-manage resource: add, modify, show (text and --json), del, and --help.
+// Each vdc-manage resource: add, modify, show (text and --json), del, and --help;
+// the --help of the other commands.
 import assert from "node:assert/strict";
+import { resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { vdcManage } from "../helpers/cli.js";
+import { run, vdcManage } from "../helpers/cli.js";
+import { repoRoot } from "../helpers/paths.js";
 import { backends, freshStore, type TestStore } from "../helpers/stores.js";
 
 const stamp = "2026-01-01T00:00:00.000Z";
@@ -258,6 +261,7 @@ test("every command and group answers --help with its usage and exit 0", async (
     assert.equal(r.code, 0, words.join(" "));
     assert.equal(r.stderr, "");
     assert.match(r.stdout, new RegExp(`^Usage: vdc-manage${words.map((w) => ` ${w}`).join("")} `));
+    assert.doesNotMatch(r.stdout, /\[object|undefined/, words.join(" "));
   }
   const add = await vdcManage(["backupobject", "add", "--help"], env);
   assert.match(
@@ -265,4 +269,20 @@ test("every command and group answers --help with its usage and exit 0", async (
     /--checksum=MD5\s+The md5 checksum of the backup object \(required; 32 hexadecimal digits/,
   );
   assert.match(add.stdout, /--container-format=CHOICE .*\(one of tgz, gz, tar, none; default: none\)/);
+});
+
+test("the servers' --help shows every default as it would be typed", async () => {
+  const env = { ...process.env, WAKAME_HOME: "/nonexistent/never-opened" };
+  for (const [command, ...words] of [["dcmgr"], ["wakame", "up"], ["hva"]] as const) {
+    const r = await run(
+      process.execPath,
+      [resolve(repoRoot, "bin", `${command}.js`), ...words, "--help"],
+      env,
+    );
+    const line = [command, ...words].join(" ");
+    assert.equal(r.code, 0, `${line}: ${r.stderr}`);
+    assert.doesNotMatch(r.stdout, /\[object|undefined/, line);
+    if (command !== "hva") assert.match(r.stdout, /--listen=HOST:PORT .*default: 127\.0\.0\.1:9001\)/, line);
+    else assert.match(r.stdout, /--accelerator=.*default: auto\)/, line);
+  }
 });

@@ -94,7 +94,7 @@ describe("mussel", () => {
     );
     const id = created.match(/^:id: (\S+)$/m)![1]!;
     const pub = createPublicKey(readPrivateKey(readFileSync(keyFile, "utf8"), passphrase));
-    await api.agent(agentToken, "PUT", `/instances/${id}/password`, {
+    await api.report(agentToken, id, "password", {
       encrypted_password: encryptPassword(pub, password),
     });
     return { id, keyId };

@@ -182,7 +182,7 @@ for (const backend of backends) {
       assert.match(before.body.message, /it is pending\): the password appears once its first boot ends/);
 
       const encrypted = encryptPassword(publicKeyOf(rsa.pub), "wvh?^A&}&}");
-      const stored = await api.agent(agentToken, "PUT", `/instances/${i.id}/password`, {
+      const stored = await api.report(agentToken, i.id, "password", {
         encrypted_password: encrypted,
       });
       assert.equal(stored.status, 200);
@@ -212,7 +212,7 @@ for (const backend of backends) {
           })
         ).body;
         const t0 = Date.now();
-        await timed.agent(token, "PUT", `/instances/${i.id}/password`, {
+        await timed.report(token, i.id, "password", {
           encrypted_password: Buffer.alloc(256, 1).toString("base64"),
         });
         const shown = (await timed.req("GET", `/instances/${i.id}.json`)).body;
@@ -268,7 +268,7 @@ for (const backend of backends) {
       const early = await api.req("PUT", `/instances/${i.id}/poweroff.json`);
       assert.equal(early.status, 409);
       assert.match(early.body.message, /is pending: poweroff needs it running or initializing/);
-      await api.agent(agentToken, "PUT", `/instances/${i.id}/state`, { state: "running" });
+      await api.report(agentToken, i.id, "state", { state: "running" });
       const off = await api.req("PUT", `/instances/${i.id}/poweroff.json`);
       assert.equal(off.body.state, "halting");
       const forced = await api.req("PUT", `/instances/${i.id}/poweroff.json`, { form: { force: "true" } });
@@ -279,7 +279,7 @@ for (const backend of backends) {
         .where("id", "=", i.id)
         .executeTakeFirstOrThrow();
       assert.equal(row.requested_action, "poweroff_force");
-      await api.agent(agentToken, "PUT", `/instances/${i.id}/state`, {
+      await api.report(agentToken, i.id, "state", {
         state: "halted",
         done_action: "poweroff_force",
       });
@@ -302,14 +302,14 @@ for (const backend of backends) {
       assert.ok(gone.terminated_at);
       const b = (await launchWindows()).body;
       assert.equal(b.address, a.address, "the freed address is leased again");
-      await api.agent(agentToken, "PUT", `/instances/${b.id}/state`, { state: "running" });
+      await api.report(agentToken, b.id, "state", { state: "running" });
       await api.req("DELETE", `/instances/${b.id}.json`);
       assert.equal((await api.req("GET", `/instances/${b.id}.json`)).body.state, "shuttingdown");
       const listed = (await api.agent(agentToken, "GET", "/instances")).body.find(
         (x: { id: string }) => x.id === b.id,
       );
       assert.equal(listed.requested_action, "terminate");
-      await api.agent(agentToken, "PUT", `/instances/${b.id}/state`, { state: "terminated" });
+      await api.report(agentToken, b.id, "state", { state: "terminated" });
       assert.equal((await api.req("GET", `/instances/${b.id}.json`)).body.state, "terminated");
       assert.equal((await api.req("DELETE", `/instances/${b.id}.json`)).status, 409);
     });
@@ -334,13 +334,13 @@ for (const backend of backends) {
       ]);
 
       const forwards = [{ protocol: "tcp", guest_port: 3389, host_address: "127.0.0.1", host_port: 40001 }];
-      await api.agent(agentToken, "PUT", `/instances/${i.id}/state`, {
+      await api.report(agentToken, i.id, "state", {
         state: "initializing",
         port_forwards: [forwards],
       });
       const shown = (await api.req("GET", `/instances/${i.id}.json`)).body;
       assert.deepEqual([shown.state, shown.vif[0].port_forwards], ["initializing", forwards]);
-      await api.agent(agentToken, "PUT", `/instances/${i.id}/state`, {
+      await api.report(agentToken, i.id, "state", {
         state: "halted",
         error: "first boot timed out after 1800 s",
       });
@@ -355,7 +355,7 @@ for (const backend of backends) {
       const other = await api.token("host_node", "hn-two");
       assert.deepEqual((await api.agent(other, "GET", "/instances")).body, []);
       assert.equal(
-        (await api.agent(other, "PUT", `/instances/${i.id}/state`, { state: "running" })).status,
+        (await api.agent(other, "PUT", `/instances/${i.id}/state`, { revision: 0, state: "running" })).status,
         404,
       );
       assert.equal((await api.agent("not-a-token", "GET", "/instances")).status, 400);
@@ -363,12 +363,56 @@ for (const backend of backends) {
       assert.deepEqual(beat.body, { host_node_id: "hn-two", node_id: "hva.two" });
     });
 
+    test("revisions: every change of an instance bumps its revision; a report from an older one is refused and writes nothing", async () => {
+      const i = (await launchWindows()).body;
+      const revision = async () =>
+        (await api.agent(agentToken, "GET", "/instances")).body.find((w: { id: string }) => w.id === i.id)
+          .revision as number;
+      const put = (what: "state" | "password", rev: number, body: Record<string, unknown>) =>
+        api.agent(agentToken, "PUT", `/instances/${i.id}/${what}`, { revision: rev, ...body });
+      const r0 = await revision();
+      const started = await put("state", r0, { state: "running" });
+      assert.deepEqual([started.status, started.body.revision], [200, r0 + 1]);
+      assert.equal(await revision(), r0 + 1);
+      assert.equal((await api.req("PUT", `/instances/${i.id}/reboot.json`)).status, 200);
+      assert.equal(await revision(), r0 + 2, "a user's request bumps it too");
+
+      // The agent acts on its view from before the reboot request: refused, whole.
+      const before = await api.t.snapshot();
+      const stale = await put("state", r0 + 1, {
+        state: "halted",
+        error: "QEMU exited",
+        done_action: "reboot",
+      });
+      assert.equal(stale.status, 409);
+      assert.equal(stale.body.error, "Dcmgr::Endpoints::Errors::OutdatedInstanceRevision");
+      assert.match(
+        stale.body.message,
+        new RegExp(`${i.id} is at revision ${r0 + 2}, not ${r0 + 1}: it changed since the agent read it`),
+      );
+      const stalePassword = await put("password", r0 + 1, { encrypted_password: "AAAA" });
+      assert.equal(stalePassword.status, 409);
+      assert.equal(await api.t.snapshot(), before, "nothing written by either");
+
+      const rebooted = await put("state", r0 + 2, { state: "running", done_action: "reboot" });
+      assert.equal(rebooted.body.revision, r0 + 3);
+      const listed = (await api.agent(agentToken, "GET", "/instances")).body.find(
+        (w: { id: string }) => w.id === i.id,
+      );
+      assert.deepEqual([listed.state, listed.requested_action, listed.revision], ["running", null, r0 + 3]);
+      const stored = await put("password", r0 + 3, { encrypted_password: "AAAA" });
+      assert.deepEqual([stored.status, stored.body.revision], [200, r0 + 4]);
+      await api.req("DELETE", `/instances/${i.id}.json`);
+      assert.equal(await revision(), r0 + 5);
+      assert.equal((await put("state", r0 + 5, { state: "terminated" })).status, 200);
+    });
+
     test("a console screenshot passes from the instance's agent to its owner, and only a PNG does", async () => {
       const i = (await launchWindows()).body;
       const halted = await api.req("GET", `/instances/${i.id}/screenshot.png`);
       assert.equal(halted.status, 409, "no console before the VM runs");
       assert.match(halted.body.message, /a console exists only while it is initializing, running, halting/);
-      await api.agent(agentToken, "PUT", `/instances/${i.id}/state`, { state: "running" });
+      await api.report(agentToken, i.id, "state", { state: "running" });
       assert.equal(
         (await api.req("GET", `/instances/${i.id}/screenshot.png`, { account: "a-other" })).status,
         404,
@@ -424,10 +468,15 @@ for (const backend of backends) {
       let now = await sums();
       assert.deepEqual(now.counters, now.sums);
       await api.req("DELETE", `/instances/${a.id}.json`);
-      await api.agent(agentToken, "PUT", `/instances/${b.id}/state`, { state: "running" });
+      await api.report(agentToken, b.id, "state", { state: "running" });
       await api.req("DELETE", `/instances/${b.id}.json`);
-      await api.agent(agentToken, "PUT", `/instances/${b.id}/state`, { state: "terminated" });
-      await api.agent(agentToken, "PUT", `/instances/${b.id}/state`, { state: "terminated" });
+      const shuttingDown = await api.report(agentToken, b.id, "state", { state: "terminated" });
+      // The same report again, from the same view: refused, nothing released twice.
+      const again = await api.agent(agentToken, "PUT", `/instances/${b.id}/state`, {
+        revision: shuttingDown.body.revision - 1,
+        state: "terminated",
+      });
+      assert.equal(again.status, 409);
       now = await sums();
       assert.deepEqual(now.counters, now.sums);
     });

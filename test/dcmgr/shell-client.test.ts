@@ -52,7 +52,7 @@ test("curl, egrep and awk launch an instance; openssl pkeyutl decrypts its passw
     );
     assert.equal(cipher.length, 256);
     const agentToken = await api.token("host_node", "hn-demo1");
-    const stored = await api.agent(agentToken, "PUT", `/instances/${id}/password`, {
+    const stored = await api.report(agentToken, id, "password", {
       encrypted_password: cipher.toString("base64"),
     });
     assert.equal(stored.status, 200);

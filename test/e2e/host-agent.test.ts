@@ -4,7 +4,7 @@
 // and the image's .install.sh, everything else through mussel.
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { installScript } from "../../src/imagebuild/install-script.js";
@@ -14,6 +14,7 @@ import { run, vdcManage } from "../helpers/cli.js";
 import { launchTestwin, type Mussel, musselWith } from "../helpers/mussel.js";
 import { freePort } from "../helpers/net.js";
 import { commandsOnPath, repoRoot, tempDir } from "../helpers/paths.js";
+import { qemuPids as vmPids } from "../helpers/vms.js";
 
 const home = tempDir("e2e");
 const images = join(home, "images");
@@ -86,19 +87,7 @@ async function until(id: string, done: (i: Instance) => boolean, ms = 180_000, s
 }
 
 /** The QEMU processes of an instance, by the instance directory on their command lines. */
-function qemuPids(id: string): number[] {
-  return readdirSync("/proc")
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8");
-        return cmd.startsWith("qemu-system") && cmd.includes(join(home, "instances", id));
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+const qemuPids = (id: string) => vmPids(join(home, "instances", id));
 
 const launch = (sshKeyId: string, group: string) => launchTestwin(mussel, sshKeyId, group);
 

@@ -38,6 +38,13 @@ export interface TestApi {
   req(method: string, path: string, opts?: RequestOptions): Promise<Answer>;
   /** A host agent's call under /api/agent/v1 with its host node's token. */
   agent(token: string, method: string, path: string, json?: unknown): Promise<Answer>;
+  /** A host agent's report, made as the agent makes it: from the revision its GET /instances shows now. */
+  report(
+    token: string,
+    id: string,
+    what: "state" | "password",
+    body: Record<string, unknown>,
+  ): Promise<Answer>;
   /** A token for an account or a host node, stored as vdc-manage token add stores it. */
   token(kind: "account" | "host_node", subject: string): Promise<string>;
   close(): Promise<void>;
@@ -101,6 +108,16 @@ export async function startApi(backend: Backend, options: Partial<ServerOptions>
     req: (method, path, opts) => send(`${origin}/api/12.03${path}`, method, opts),
     agent: (token, method, path, json) =>
       send(`${origin}/api/agent/v1${path}`, method, { account: null, token, json }),
+    async report(token, id, what, body) {
+      const listed = await send(`${origin}/api/agent/v1/instances`, "GET", { account: null, token });
+      const seen = (listed.body as { id: string; revision: number }[]).find((w) => w.id === id);
+      if (!seen) throw new Error(`${id} is not in its agent's GET /instances: ${listed.text}`);
+      return send(`${origin}/api/agent/v1/instances/${id}/${what}`, "PUT", {
+        account: null,
+        token,
+        json: { revision: seen.revision, ...body },
+      });
+    },
     async token(kind, subject) {
       const token = randomBytes(18).toString("base64url");
       await store.db

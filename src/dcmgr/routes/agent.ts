@@ -4,7 +4,7 @@
 // reports what it is; it needs nothing else to reach the store.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
-import { enumField, type Field, FieldError, listField, textField } from "../../model/fields.js";
+import { enumField, type Field, FieldError, intField, listField, textField } from "../../model/fields.js";
 import { instanceStates } from "../../model/instance-state.js";
 import { prefixToNetmask } from "../../model/ipv4.js";
 import type { PortForward } from "../../model/port-forward.js";
@@ -12,6 +12,7 @@ import type { Database } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
 import { bearerToken, tokenSubject } from "../caller.js";
 import { errors } from "../errors.js";
+import { changeInstance, type InstanceChange } from "../instance-change.js";
 import { releaseResources } from "../launch.js";
 import { deletionTime, type PasswordPolicy } from "../passwords.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
@@ -49,7 +50,15 @@ const portForwardsField: Field<PortForward[]> = {
   },
 };
 
+/** The revision the agent read and acted on: a report from an outdated view is refused (409) and writes nothing. */
+const revisionField = {
+  field: intField({ min: 0 }),
+  desc: "the instance's revision in the GET /instances answer the agent acted on",
+  required: true,
+};
+
 const stateReport = {
+  revision: revisionField,
   state: { field: enumField(instanceStates), desc: "the state the instance is in", required: true },
   error: { field: textField({ max: 4096 }), desc: 'why it failed (sets status error); "" clears it' },
   /** The power action the agent has carried out, so that it is asked no more. */
@@ -92,6 +101,24 @@ export function agentRoutes(
     return row;
   }
 
+  const outdated = (id: string, current: number, reported: number) =>
+    errors.outdatedInstanceRevision(
+      `${id} is at revision ${current}, not ${reported}: it changed since the agent read it; read GET /instances again and decide anew`,
+    );
+
+  /** Writes an agent's report if it was made from the instance's current revision; the new revision, or a 409. */
+  async function reportChange(
+    db: Kysely<Database>,
+    instance: { id: string; revision: number },
+    reported: number,
+    change: InstanceChange,
+  ): Promise<number> {
+    if (instance.revision !== reported) throw outdated(instance.id, instance.revision, reported);
+    const revision = await changeInstance(db, instance.id, reported, change);
+    if (revision === null) throw outdated(instance.id, instance.revision + 1, reported);
+    return revision;
+  }
+
   api.post("/heartbeat", async (req) => {
     const host = await store.db
       .selectFrom("host_nodes")
@@ -126,6 +153,7 @@ export function agentRoutes(
         "instances.user_data",
         "instances.encrypted_password",
         "instances.error",
+        "instances.revision",
         "images.id as image_id",
         "images.file_format",
         "images.features",
@@ -176,6 +204,7 @@ export function agentRoutes(
       : [];
     return rows.map((r) => ({
       id: r.id,
+      revision: r.revision,
       state: r.state,
       requested_action: r.requested_action,
       cpu_cores: r.cpu_cores,
@@ -221,34 +250,30 @@ export function agentRoutes(
   api.put("/instances/:id/state", { schema: { params, body: stateReport } }, async (req) => {
     const id = req.params.id!;
     const body = req.body;
-    await store.db.transaction().execute(async (db) => {
+    const revision = await store.db.transaction().execute(async (db) => {
       const instance = await placed(db, req, id);
       const stamp = now();
       const terminated = body.state === "terminated";
-      // Already terminated (a repeated report): released before, not again.
-      if (terminated && instance.state !== "terminated") await releaseResources(db, instance);
       // An error message sets the instance's error, "" clears it, none leaves it.
       const error = body.error === undefined ? instance.error : body.error || null;
-      await db
-        .updateTable("instances")
-        .set({
-          state: body.state!,
-          status: error
-            ? "error"
-            : body.state === "running"
-              ? "online"
-              : body.state === "halted" || terminated
-                ? "offline"
-                : "init",
-          error,
-          ...(terminated && { terminated_at: stamp }),
-          ...((terminated || (body.done_action && body.done_action === instance.requested_action)) && {
-            requested_action: null,
-          }),
-          updated_at: stamp,
-        })
-        .where("id", "=", id)
-        .execute();
+      const revision = await reportChange(db, instance, body.revision!, {
+        state: body.state!,
+        status: error
+          ? "error"
+          : body.state === "running"
+            ? "online"
+            : body.state === "halted" || terminated
+              ? "offline"
+              : "init",
+        error,
+        ...(terminated && { terminated_at: stamp }),
+        ...((terminated || (body.done_action && body.done_action === instance.requested_action)) && {
+          requested_action: null,
+        }),
+        updated_at: stamp,
+      });
+      // Already terminated (a repeated report): released before, not again.
+      if (terminated && instance.state !== "terminated") await releaseResources(db, instance);
       for (const [index, forwards] of (body.port_forwards ?? []).entries()) {
         await db
           .updateTable("instance_vifs")
@@ -257,11 +282,13 @@ export function agentRoutes(
           .where("device_index", "=", index)
           .execute();
       }
+      return revision;
     });
-    return { id, state: body.state };
+    return { id, state: body.state, revision };
   });
 
   const passwordShape = {
+    revision: revisionField,
     encrypted_password: {
       field: textField({ max: 4096, pattern: /^[A-Za-z0-9+/=\s]+$/, patternWords: "base64 text" }),
       desc: "the guest's pw.enc, base64",
@@ -269,18 +296,15 @@ export function agentRoutes(
     },
   };
   api.put("/instances/:id/password", { schema: { params, body: passwordShape } }, async (req) => {
-    await placed(store.db, req, req.params.id!);
     const stampDate = new Date();
-    await store.db
-      .updateTable("instances")
-      .set({
+    const revision = await store.db.transaction().execute(async (db) =>
+      reportChange(db, await placed(db, req, req.params.id!), req.body.revision!, {
         encrypted_password: req.body.encrypted_password!.replace(/\s+/g, ""),
         password_will_be_deleted_at: deletionTime(passwords, stampDate),
         updated_at: stampDate.toISOString(),
-      })
-      .where("id", "=", req.params.id!)
-      .execute();
-    return { id: req.params.id, password_stored: true };
+      }),
+    );
+    return { id: req.params.id, password_stored: true, revision };
   });
 
   /** The PNG signature: what screendump writes, checked so nothing else reaches a user as a screenshot. */

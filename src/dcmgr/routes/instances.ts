@@ -15,12 +15,19 @@ import { hypervisors, serviceTypes } from "../../model/vocabulary.js";
 import type { Store } from "../../store/store.js";
 import { page, pageShape } from "../collections.js";
 import { errors } from "../errors.js";
+import { changeInstance } from "../instance-change.js";
 import { launch, releaseResources, type VifRequest } from "../launch.js";
 import { forgetExpiredPasswords } from "../passwords.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
 import type { ScreenshotDesk } from "../screenshots.js";
 import { instanceViews } from "../views.js";
 import { idParams, now, owned } from "./common.js";
+
+/** Its host agent reported a new state between this request's read and its write (PostgreSQL only: SQLite serialises them). */
+const changedMeanwhile = (id: string) =>
+  errors.invalidInstanceState(
+    `${id} changed state while this request was handled: look at it again and retry`,
+  );
 
 /** `vifs` as the original took it: JSON text (or an object), `{"eth0": {"network": "nw-...", "security_groups": [...]}}`. */
 const vifsField: Field<VifRequest[]> = {
@@ -152,27 +159,24 @@ export function instanceRoutes(app: FastifyInstance, store: Store, screenshots: 
       const instance = await owned(db, "instances", id, req.accountId, errors.unknownInstance);
       if (instance.state === "terminated") throw errors.invalidInstanceState(`${id} is terminated already`);
       const stamp = now();
-      if (instance.state === "scheduling" || instance.state === "pending") {
-        // No agent has started it: nothing runs, so it ends here.
-        await releaseResources(db, instance);
-        await db
-          .updateTable("instances")
-          .set({
-            state: "terminated",
-            status: "offline",
-            terminated_at: stamp,
-            requested_action: null,
-            updated_at: stamp,
-          })
-          .where("id", "=", id)
-          .execute();
-      } else {
-        await db
-          .updateTable("instances")
-          .set({ state: "shuttingdown", requested_action: "terminate", updated_at: stamp })
-          .where("id", "=", id)
-          .execute();
-      }
+      // No agent has started it: nothing runs, so it ends here.
+      const unstarted = instance.state === "scheduling" || instance.state === "pending";
+      const changed = await changeInstance(
+        db,
+        id,
+        instance.revision,
+        unstarted
+          ? {
+              state: "terminated",
+              status: "offline",
+              terminated_at: stamp,
+              requested_action: null,
+              updated_at: stamp,
+            }
+          : { state: "shuttingdown", requested_action: "terminate", updated_at: stamp },
+      );
+      if (changed === null) throw changedMeanwhile(id);
+      if (unstarted) await releaseResources(db, instance);
     });
     return [id];
   });
@@ -216,11 +220,12 @@ export function instanceRoutes(app: FastifyInstance, store: Store, screenshots: 
           `${id} is ${instance.state}: ${action} needs it ${allowedFrom.join(" or ")}`,
         );
       }
-      await db
-        .updateTable("instances")
-        .set({ requested_action: requested, ...(nextState && { state: nextState }), updated_at: now() })
-        .where("id", "=", id)
-        .execute();
+      const changed = await changeInstance(db, id, instance.revision, {
+        requested_action: requested,
+        ...(nextState && { state: nextState }),
+        updated_at: now(),
+      });
+      if (changed === null) throw changedMeanwhile(id);
     });
     return view(id, accountId);
   }

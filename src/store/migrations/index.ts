@@ -5,6 +5,7 @@ import type { Kysely, MigrationProvider } from "kysely";
 import { type SeedSettings, seedFreshStore } from "../seed.js";
 import * as initial from "./0001-initial.js";
 import * as api from "./0003-api.js";
+import * as instanceRevision from "./0004-instance-revision.js";
 
 export function migrationsFor(seed: SeedSettings): MigrationProvider {
   return {
@@ -13,6 +14,7 @@ export function migrationsFor(seed: SeedSettings): MigrationProvider {
       // biome-ignore lint/suspicious/noExplicitAny: the migrator hands out an untyped handle
       "0002-seed": { up: (db: Kysely<any>) => seedFreshStore(db, seed) },
       "0003-api": api,
+      "0004-instance-revision": instanceRevision,
     }),
   };
 }

@@ -1,0 +1,25 @@
+// Every change of an instance's state (a user's power request or terminate,
+// a host agent's report) goes through here: written only if the instance is
+// still at the revision the change was decided on, and bumping it. The
+// condition is in the UPDATE itself, so it holds on PostgreSQL's read
+// committed transactions as on SQLite's serialised ones.
+import type { Kysely, Updateable } from "kysely";
+import type { Database, InstancesTable } from "../store/schema.js";
+
+export type InstanceChange = Omit<Updateable<InstancesTable>, "id" | "revision">;
+
+/** Writes `change` if instance `id` is at `revision`; returns the new revision, or null when it moved on. */
+export async function changeInstance(
+  db: Kysely<Database>,
+  id: string,
+  revision: number,
+  change: InstanceChange,
+): Promise<number | null> {
+  const result = await db
+    .updateTable("instances")
+    .set((eb) => ({ ...change, revision: eb("revision", "+", 1) }))
+    .where("id", "=", id)
+    .where("revision", "=", revision)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1 ? revision + 1 : null;
+}
