@@ -39,6 +39,9 @@ const localActions = new Set<Action["kind"]>(["prepare", "collect-password"]);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A VM that outlived its SIGKILL (a host too loaded to reap it in time): the next pass tries again. */
+class StillRunning extends Error {}
+
 export class Agent {
   private readonly cache: ImageCache;
   private readonly busy = new Set<string>();
@@ -153,7 +156,11 @@ export class Agent {
     try {
       for (;;) {
         const seen = await this.observe(w.id);
-        if (seen.running) await this.console(w.id).catch(() => {});
+        if (seen.running && !this.consoles.has(w.id)) {
+          // A VM this agent did not start: it ran before the agent (re)started.
+          this.o.log(`${w.id}: QEMU found running, adopted`);
+          await this.console(w.id).catch(() => {});
+        }
         const action = nextAction(view, seen, now, this.o.timeouts);
         if (action.kind === "wait") break;
         this.o.log(`${w.id}: ${w.state} -> ${describe(action)}`);
@@ -166,6 +173,8 @@ export class Agent {
       if (err instanceof OutdatedView) {
         this.o.log(`${w.id}: changed since revision ${view.revision} was read; reading it again`);
         this.wakeUp();
+      } else if (err instanceof StillRunning) {
+        this.o.log(`${w.id}: ${err.message}`);
       } else {
         this.o.log(`${w.id}: ${(err as Error).message}`);
         await this.report(view, { state: "halted", error: (err as Error).message }).catch(() => {});
@@ -353,9 +362,11 @@ export class Agent {
     await this.o.api.deliverScreenshot(id, await readFile(file));
   }
 
-  /** Stops the instance's QEMU at once, if it runs. */
+  /** Stops the instance's QEMU at once, if it runs: nothing is reported of it before the process has ended. */
   private async stop(id: string): Promise<void> {
     await stopQemu(join(this.dir(id), "qemu.pid"), this.dir(id), "SIGKILL");
+    if (await this.processAlive(id))
+      throw new StillRunning(`QEMU still runs 5 s after SIGKILL; trying again`);
   }
 
   /** An instance dir whose instance dcmgr no longer lists (terminated while pending, say). */

@@ -4,7 +4,7 @@
 // and start again without registering anything twice.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { testGuestCacheDir } from "../../src/testguest/build.js";
@@ -13,6 +13,7 @@ import { vdcManage } from "../helpers/cli.js";
 import { launchTestwin, musselWith } from "../helpers/mussel.js";
 import { freePort } from "../helpers/net.js";
 import { repoRoot, tempDir } from "../helpers/paths.js";
+import { qemuPids } from "../helpers/vms.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -86,7 +87,7 @@ test("wakame up: API, host hn-local and demo image; an instance's password decry
     assert.equal(await cloud.exited, 0, cloud.output.err);
     assert.match(cloud.output.err, new RegExp(`${id}: powered off`));
     assert.match(cloud.output.err, /wakame: stopped/);
-    assert.equal(qemuOf(home), 0, "no VM left running");
+    assert.deepEqual(qemuPids(home), [], "no VM left running");
 
     cloud = startUp(env, port);
     await cloud.ready();
@@ -111,15 +112,3 @@ test("wakame up: API, host hn-local and demo image; an instance's password decry
     rmSync(home, { recursive: true, force: true });
   }
 });
-
-/** QEMU processes whose command line names a file under `home`. */
-function qemuOf(home: string): number {
-  return readdirSync("/proc").filter((p) => {
-    try {
-      const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8");
-      return cmd.startsWith("qemu-system") && cmd.includes(home);
-    } catch {
-      return false;
-    }
-  }).length;
-}

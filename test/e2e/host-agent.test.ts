@@ -4,7 +4,7 @@
 // and the image's .install.sh, everything else through mussel.
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { installScript } from "../../src/imagebuild/install-script.js";
@@ -88,6 +88,11 @@ async function until(id: string, done: (i: Instance) => boolean, ms = 180_000, s
 
 /** The QEMU processes of an instance, by the instance directory on their command lines. */
 const qemuPids = (id: string) => vmPids(join(home, "instances", id));
+
+/** How often the guest of the VM now running has booted: its console says so each time (a reset keeps the log). */
+const bootsOf = (id: string) =>
+  (readFileSync(join(home, "instances", id, "serial.log"), "utf8").match(/wakame-testvm: boot\r?$/gm) ?? [])
+    .length;
 
 const launch = (sshKeyId: string, group: string) => launchTestwin(mussel, sshKeyId, group);
 
@@ -190,8 +195,10 @@ describe("a Windows-style instance through mussel, dcmgr and hva", { concurrency
     assert.equal(await decrypt(first), password);
     assert.equal(await loginCheck(port3389(on), password), "OK\n");
     const pid = qemuPids(first);
+    const booted = bootsOf(first);
     await mussel("instance", "reboot", first);
-    await sleep(3000);
+    for (let i = 0; i < 480 && bootsOf(first) === booted; i++) await sleep(250);
+    assert.equal(bootsOf(first), booted + 1, `the guest booted once more; hva said:\n${hvaLog}`);
     assert.equal((await show(first)).state, "running");
     assert.deepEqual(qemuPids(first), pid, "a reboot keeps the VM's process");
     assert.equal(await loginCheck(port3389(on), password), "OK\n");
@@ -224,8 +231,13 @@ describe("a Windows-style instance through mussel, dcmgr and hva", { concurrency
     const on = await until(first, (i) => i.state === "running" && i.status === "online", 60_000);
     const pids = qemuPids(first);
     await stopProcess(hva);
+    const from = hvaLog.length;
     startHva();
-    await sleep(4000);
+    const adopted = () => hvaLog.slice(from).includes(`${first}: QEMU found running, adopted`);
+    for (let i = 0; i < 240 && !adopted(); i++) await sleep(250);
+    assert.ok(adopted(), `the new agent adopted the VM; hva said:\n${hvaLog.slice(from)}`);
+    // A few more passes of the new agent: still the one VM.
+    await sleep(3000);
     assert.deepEqual(qemuPids(first), pids);
     assert.equal((await show(first)).state, "running");
     assert.equal(await loginCheck(port3389(on), password), "OK\n");
