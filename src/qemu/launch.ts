@@ -14,16 +14,27 @@ export interface DetachedFiles {
   log: string;
 }
 
+/** The kernel's flag for its own threads, in /proc/PID/stat. */
+const kernelThread = 0x00200000;
+
 /**
  * The pid in `pidFile` while that process lives and its command line
  * mentions `mention` (its own directory, say): a pid reused by another
- * process after a reboot is not taken for the VM.
+ * process after a reboot is not taken for the VM. A process that is exiting
+ * has lost its command line but not yet its open files (the disk's lock):
+ * it still counts as alive until it is a zombie or gone, so that nothing
+ * takes its disk before it has let go.
  */
 export async function livePid(pidFile: string, mention: string): Promise<number | undefined> {
   try {
     const pid = Number(await readFile(pidFile, "utf8"));
+    if (!(pid > 0)) return undefined;
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // "PID (COMM) STATE PPID PGRP SESSION TTY TPGID FLAGS ...": COMM may hold spaces and parentheses.
+    const [state, , , , , , flags] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (state === "Z" || state === "X" || Number(flags) & kernelThread) return undefined;
     const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8");
-    return pid > 0 && cmdline.includes(mention) ? pid : undefined;
+    return cmdline.includes(mention) || cmdline === "" ? pid : undefined;
   } catch {
     return undefined;
   }

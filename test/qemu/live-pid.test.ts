@@ -1,0 +1,41 @@
+// Which pid in a pid file is a live VM: real processes, as the host agent and
+// the image builder find their QEMUs after a restart.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { livePid } from "../../src/qemu/launch.js";
+import { tempDir } from "../helpers/paths.js";
+
+const dir = tempDir("live-pid");
+const pidFile = join(dir, "qemu.pid");
+const naming = (pid: number) => {
+  writeFileSync(pidFile, String(pid));
+  return livePid(pidFile, dir);
+};
+
+test("a live process whose command line names the directory is the VM; after it ends, none is", async () => {
+  const vm = spawn("sh", ["-c", "sleep 30; :", dir]);
+  // Between fork and exec the child still has its parent's command line.
+  for (let i = 0; i < 200 && !(await naming(vm.pid!)); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(await naming(vm.pid!), vm.pid);
+  const ended = new Promise((r) => vm.once("exit", r));
+  vm.kill("SIGKILL");
+  await ended;
+  assert.equal(await naming(vm.pid!), undefined);
+});
+
+test("a pid reused by another program, by a kernel thread, or left as a zombie is no VM", async () => {
+  assert.equal(await naming(process.pid), undefined, "another program: its command line names no VM");
+  assert.equal(await naming(2), undefined, "kthreadd: a kernel thread has no command line either");
+  // A child that its parent never waits for stays a zombie, with an empty command line.
+  const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 30"]);
+  const zombie = Number(await new Promise<string>((r) => parent.stdout.once("data", (d) => r(String(d)))));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await naming(zombie), undefined, "a zombie has let go of everything");
+  parent.kill("SIGKILL");
+  assert.equal(await naming(999_999_999), undefined, "no such process");
+  writeFileSync(pidFile, "not a pid");
+  assert.equal(await livePid(pidFile, dir), undefined);
+});
