@@ -17,6 +17,20 @@ echo "setup: installing Debian packages: ${packages[*]}"
 "${sudo[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 
+# PowerShell 7 runs the Windows guest scripts in the test suite; it comes from
+# NuGet as a .NET tool, into a project-local folder. Where dotnet exists, a
+# failed install fails the set-up, so no suite is skipped silently.
+pwsh_version=7.6.9
+if command -v dotnet >/dev/null; then
+  if [[ "$(.tools/pwsh/pwsh -NoProfile -NonInteractive -Command '$PSVersionTable.PSVersion.ToString()' 2>/dev/null)" != "$pwsh_version" ]]; then
+    echo "setup: installing PowerShell $pwsh_version into .tools/pwsh (dotnet tool install)"
+    rm -rf .tools/pwsh
+    DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet tool install PowerShell --version "$pwsh_version" --tool-path .tools/pwsh >/dev/null
+  fi
+else
+  echo "setup: no dotnet here, so no PowerShell: the guest-script suite will be skipped (install the .NET SDK, then run this again)"
+fi
+
 echo "setup: installing npm dependencies and building"
 # `npm install`, not `npm ci`: the lock cannot list the linter's binaries for
 # other platforms (the registry here lacks them) and `npm ci` refuses such a lock.

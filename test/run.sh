@@ -23,6 +23,10 @@ else
   echo "PostgreSQL for the store suites: ${WAKAME_TEST_PG_URL%%:wakame_test@*}@${WAKAME_TEST_PG_URL#*@}"
 fi
 
+if [[ ! -x .tools/pwsh/pwsh ]]; then
+  echo "NOTE: PowerShell is not installed here (.tools/pwsh; scripts/setup.sh installs it where dotnet is): the guest-script suite is skipped."
+fi
+
 # Test files only: Node 20 would take every file under a test/ folder for one.
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)
 node --test --test-concurrency="${TEST_CONCURRENCY:-2}" "${files[@]}"

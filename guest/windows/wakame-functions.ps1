@@ -1,30 +1,140 @@
 # Shared functions of the wakame-ts Windows guest scripts (guest-protocol.md).
-# Dot-sourced by wakame-init-first-boot.ps1 and wakame-init-every-boot.ps1.
-# Written for PowerShell 2.0 (Windows Server 2008 R2) as well as current
-# Windows: WMI and .NET only, no cmdlets newer than 2.0.
+# Dot-sourced by wakame-init-first-boot.ps1 and wakame-init-every-boot.ps1,
+# which then call Invoke-FirstBoot or Invoke-EveryBoot with the METADATA
+# drive's root. Written for PowerShell 2.0 (Windows Server 2008 R2) as well as
+# current Windows: WMI and .NET only, no cmdlets newer than 2.0.
+#
+# Every effect on Windows sits in one small function of the first section, and
+# does only that: a test dot-sources this file, then a file that redefines
+# just those functions, and runs the rest for real on any PowerShell. Paths are
+# built with Join-Path only, so that a root of D:\ and one of /tmp/x/ both work.
 
 $ScriptDir = Split-Path -Parent $MyInvocation.MyCommand.Definition
 . (Join-Path $ScriptDir 'wakame-protocol.ps1')
 
+# ---- Windows effects ------------------------------------------------------
+
+# The root ("D:\") of the volume labelled $Label, or $null.
+function Find-VolumeByLabel {
+    param([string]$Label)
+    $disks = Get-WmiObject Win32_LogicalDisk | Where-Object { $_.VolumeName -eq $Label }
+    foreach ($disk in @($disks)) {
+        if ($disk.DeviceID) { return ($disk.DeviceID + '\') }
+    }
+    return $null
+}
+
+function Wait-ForVolume {
+    Start-Sleep -Seconds 1
+}
+
+# The enabled NICs, each with its MACAddress ("52:54:00:11:A0:5B").
+function Get-NetworkAdapters {
+    return @(Get-WmiObject Win32_NetworkAdapterConfiguration | Where-Object { $_.IPEnabled -and $_.MACAddress })
+}
+
+function Set-NicAddress {
+    param($Nic, [string]$Address, [string]$Netmask, [string]$Gateway, [string]$Dns)
+    $result = $Nic.EnableStatic(@($Address), @($Netmask))
+    Write-Log "NIC $($Nic.MACAddress) address $Address/$Netmask (WMI status $($result.ReturnValue))"
+    if ($Gateway) {
+        $result = $Nic.SetGateways(@($Gateway), @([uint16]1))
+        Write-Log "NIC $($Nic.MACAddress) gateway $Gateway (WMI status $($result.ReturnValue))"
+    }
+    if ($Dns) {
+        $result = $Nic.SetDNSServerSearchOrder(@($Dns))
+        Write-Log "NIC $($Nic.MACAddress) DNS $Dns (WMI status $($result.ReturnValue))"
+    }
+}
+
+function Get-HostsFilePath {
+    return (Join-Path $env:SystemRoot 'System32\drivers\etc\hosts')
+}
+
+# The computer's new name, in force from the next boot.
+function Rename-Guest {
+    param([string]$Name)
+    $computer = Get-WmiObject Win32_ComputerSystem
+    if ($computer.Name -ne $Name) {
+        $result = $computer.Rename($Name)
+        Write-Log "hostname $Name from the next boot (WMI status $($result.ReturnValue))"
+    }
+}
+
+function Set-AdministratorPassword {
+    param([string]$Password)
+    $user = [ADSI]"WinNT://./Administrator,user"
+    $user.SetPassword($Password)
+    $user.SetInfo()
+}
+
+function Enable-RemoteDesktop {
+    $key = 'HKLM:\System\CurrentControlSet\Control\Terminal Server'
+    Set-ItemProperty -Path $key -Name 'fDenyTSConnections' -Value 0
+    Write-Log 'remote desktop on'
+}
+
+# On: every profile's firewall on, RDP (3389 tcp and udp) let in. Off: firewall off.
+function Set-GuestFirewall {
+    param([bool]$On)
+    if ($On) {
+        & netsh advfirewall set allprofiles state on | Out-Null
+        & netsh advfirewall firewall delete rule name="wakame-ts RDP" | Out-Null
+        & netsh advfirewall firewall add rule name="wakame-ts RDP" dir=in action=allow protocol=TCP localport=3389 | Out-Null
+        & netsh advfirewall firewall add rule name="wakame-ts RDP" dir=in action=allow protocol=UDP localport=3389 | Out-Null
+    } else {
+        & netsh advfirewall set allprofiles state off | Out-Null
+    }
+}
+
+function Set-ActivationProxy {
+    param([string]$Proxy)
+    & netsh winhttp set proxy $Proxy | Out-Null
+}
+
+function Reset-ActivationProxy {
+    & netsh winhttp reset proxy | Out-Null
+}
+
+# slmgr /ato; its exit status.
+function Invoke-Activation {
+    $slmgr = Join-Path $env:SystemRoot 'System32\slmgr.vbs'
+    & cscript //b $slmgr /ato | Out-Null
+    return $LASTEXITCODE
+}
+
+# The task that runs $Command at every boot, as SYSTEM; schtasks' exit status.
+function Register-EveryBootTask {
+    param([string]$Command)
+    & schtasks /create /f /tn 'wakame-init-every-boot' /sc onstart /ru SYSTEM /tr $Command | Out-Null
+    return $LASTEXITCODE
+}
+
+function Stop-Guest {
+    Stop-Computer -Force
+}
+
+# ---- The guest protocol ---------------------------------------------------
+
+# To the script's standard output, which the .cmd files send to a log file;
+# not to the pipeline, so that a function may log and still return a value.
 function Write-Log {
     param([string]$Message)
     $stamp = Get-Date -Format 'yyyy-MM-dd HH:mm:ss'
-    Write-Output "$stamp $Message"
+    [Console]::Out.WriteLine("$stamp $Message")
 }
 
-# The METADATA drive's root ("D:\"), found by its volume label. Windows may
-# mount it a moment after boot, so this waits up to a minute.
+# The METADATA drive's root, or $null when none comes. Windows may mount it a
+# moment after boot, so this waits up to $Tries seconds.
 function Get-MetadataRoot {
-    for ($i = 0; $i -lt 60; $i++) {
-        $disks = Get-WmiObject Win32_LogicalDisk | Where-Object { $_.VolumeName -eq $METADATA_LABEL }
-        foreach ($disk in @($disks)) {
-            if ($disk.DeviceID) {
-                return ($disk.DeviceID + '\')
-            }
-        }
-        Start-Sleep -Seconds 1
+    param([int]$Tries = 60)
+    for ($i = 0; $i -lt $Tries; $i++) {
+        $root = Find-VolumeByLabel $METADATA_LABEL
+        if ($root) { return $root }
+        Wait-ForVolume
     }
-    throw "no drive labelled $METADATA_LABEL"
+    Write-Log "no drive labelled $METADATA_LABEL after $Tries s: the host gave this machine no metadata"
+    return $null
 }
 
 function Get-MetadataPath {
@@ -39,8 +149,7 @@ function Read-Metadata {
     if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
         return $null
     }
-    $text = [System.IO.File]::ReadAllText($path)
-    return $text.Trim()
+    return ([System.IO.File]::ReadAllText($path)).Trim()
 }
 
 function Test-Metadata {
@@ -52,8 +161,7 @@ function Test-Metadata {
 # meta-data\network\interfaces\macs\52-54-00-11-a0-5b\{local-ipv4s,x-netmask,x-gateway,x-dns}
 function Set-NetworkFromMetadata {
     param([string]$Root)
-    $nics = Get-WmiObject Win32_NetworkAdapterConfiguration | Where-Object { $_.IPEnabled -and $_.MACAddress }
-    foreach ($nic in @($nics)) {
+    foreach ($nic in @(Get-NetworkAdapters)) {
         $mac = $nic.MACAddress.ToLower().Replace(':', '-')
         $dir = Join-Path $META_INTERFACES_DIR $mac
         $ip = Read-Metadata $Root (Join-Path $dir $IF_IPV4)
@@ -64,24 +172,16 @@ function Set-NetworkFromMetadata {
         $mask = Read-Metadata $Root (Join-Path $dir $IF_NETMASK)
         $gateway = Read-Metadata $Root (Join-Path $dir $IF_GATEWAY)
         $dns = Read-Metadata $Root (Join-Path $dir $IF_DNS)
-        $result = $nic.EnableStatic(@($ip), @($mask))
-        Write-Log "NIC $mac address $ip/$mask (WMI status $($result.ReturnValue))"
-        if ($gateway) {
-            $result = $nic.SetGateways(@($gateway), @([uint16]1))
-            Write-Log "NIC $mac gateway $gateway (WMI status $($result.ReturnValue))"
-        }
-        if ($dns) {
-            $result = $nic.SetDNSServerSearchOrder(@($dns))
-            Write-Log "NIC $mac DNS $dns (WMI status $($result.ReturnValue))"
-        }
+        Set-NicAddress $nic $ip $mask $gateway $dns
     }
 }
 
 # Lines of meta-data\extra-hosts\<hostname> (whose content is the address)
-# between two marker lines of the hosts file, replaced on every boot.
+# between two marker lines of the hosts file, replaced on every boot; the
+# lines outside the markers are kept as they are.
 function Set-HostsFromMetadata {
     param([string]$Root)
-    $hostsFile = Join-Path $env:SystemRoot 'System32\drivers\etc\hosts'
+    $hostsFile = Get-HostsFilePath
     $begin = '# wakame-ts extra-hosts begin'
     $end = '# wakame-ts extra-hosts end'
     $kept = New-Object System.Collections.ArrayList
@@ -96,7 +196,7 @@ function Set-HostsFromMetadata {
     $dir = Get-MetadataPath $Root $META_EXTRA_HOSTS_DIR
     if (Test-Path -LiteralPath $dir) {
         [void]$kept.Add($begin)
-        foreach ($file in @(Get-ChildItem -LiteralPath $dir)) {
+        foreach ($file in @(Get-ChildItem -LiteralPath $dir | Sort-Object Name)) {
             $address = ([System.IO.File]::ReadAllText($file.FullName)).Trim()
             [void]$kept.Add("$address`t$($file.Name)")
         }
@@ -108,41 +208,27 @@ function Set-HostsFromMetadata {
 function Set-HostnameFromMetadata {
     param([string]$Root)
     $name = Read-Metadata $Root $META_LOCAL_HOSTNAME
-    if (-not $name) { return }
-    $computer = Get-WmiObject Win32_ComputerSystem
-    if ($computer.Name -ne $name) {
-        $result = $computer.Rename($name)
-        Write-Log "hostname $name from the next boot (WMI status $($result.ReturnValue))"
-    }
+    if ($name) { Rename-Guest $name }
 }
 
-# enable-firewall present: firewall on, RDP (3389 tcp and udp) open;
-# absent: firewall off, the security groups filter instead.
+# enable-firewall present: firewall on, RDP open; absent: firewall off, the
+# security groups filter instead.
 function Set-FirewallFromMetadata {
     param([string]$Root)
     if (Test-Metadata $Root $META_ENABLE_FIREWALL) {
-        & netsh advfirewall set allprofiles state on | Out-Null
-        & netsh advfirewall firewall delete rule name="wakame-ts RDP" | Out-Null
-        & netsh advfirewall firewall add rule name="wakame-ts RDP" dir=in action=allow protocol=TCP localport=3389 | Out-Null
-        & netsh advfirewall firewall add rule name="wakame-ts RDP" dir=in action=allow protocol=UDP localport=3389 | Out-Null
+        Set-GuestFirewall $true
         Write-Log 'firewall on, RDP 3389 tcp and udp open'
     } else {
-        & netsh advfirewall set allprofiles state off | Out-Null
+        Set-GuestFirewall $false
         Write-Log 'firewall off'
     }
-}
-
-function Enable-RemoteDesktop {
-    $key = 'HKLM:\System\CurrentControlSet\Control\Terminal Server'
-    Set-ItemProperty -Path $key -Name 'fDenyTSConnections' -Value 0
-    Write-Log 'remote desktop on'
 }
 
 # PASSWORD_LENGTH characters from a cryptographic generator, at least
 # PASSWORD_MIN_NON_ALPHANUMERIC of them neither letters nor digits, and an
 # upper case letter, a lower case letter and a digit (complexity rules).
 function New-InitialPassword {
-    $alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!#%&*+,.:;=?@^_~-'
+    $alphabet = $PASSWORD_ALPHABET
     $rng = New-Object System.Security.Cryptography.RNGCryptoServiceProvider
     $bytes = New-Object byte[] 1
     while ($true) {
@@ -164,20 +250,52 @@ function New-InitialPassword {
     }
 }
 
-function Set-AdministratorPassword {
-    param([string]$Password)
-    $user = [ADSI]"WinNT://./Administrator,user"
-    $user.SetPassword($Password)
-    $user.SetInfo()
+# A new password set for Administrator, tried up to $Tries times; $null when every try failed.
+function Set-InitialPassword {
+    param([int]$Tries)
+    $why = 'no try was allowed'
+    for ($try = 1; $try -le $Tries; $try++) {
+        $candidate = New-InitialPassword
+        try {
+            Set-AdministratorPassword $candidate
+            Write-Log "Administrator password set (try $try)"
+            return $candidate
+        } catch {
+            $why = "$_"
+            Write-Log "setting the password failed (try $try of $Tries): $why"
+        }
+    }
+    Write-Log "no password set after $Tries tries ($why): the host will report 'password not generated'"
+    return $null
 }
 
-# A big-endian unsigned integer of an OpenSSH key blob, without the sign byte.
-function Read-SshMpint {
+# A big-endian 32-bit length of an OpenSSH key blob at $Offset, moved past it.
+function Read-SshLength {
+    param([byte[]]$Blob, [ref]$Offset)
+    $o = $Offset.Value
+    if ($o + 4 -gt $Blob.Length) { throw 'the instance key is cut short: its base64 text is truncated' }
+    $length = ([int]$Blob[$o] -shl 24) -bor ([int]$Blob[$o + 1] -shl 16) -bor ([int]$Blob[$o + 2] -shl 8) -bor [int]$Blob[$o + 3]
+    if ($length -lt 0 -or $o + 4 + $length -gt $Blob.Length) {
+        throw 'the instance key is cut short: its base64 text is truncated'
+    }
+    $Offset.Value = $o + 4
+    return $length
+}
+
+# The next field of an OpenSSH key blob, as bytes.
+function Read-SshField {
     param([byte[]]$Blob, [ref]$Offset)
     $length = Read-SshLength $Blob $Offset
     $value = New-Object byte[] $length
     [Array]::Copy($Blob, $Offset.Value, $value, 0, $length)
     $Offset.Value += $length
+    return , $value
+}
+
+# A big-endian unsigned integer of an OpenSSH key blob, without the sign byte.
+function Read-SshMpint {
+    param([byte[]]$Blob, [ref]$Offset)
+    $value = Read-SshField $Blob $Offset
     $start = 0
     while ($start -lt ($value.Length - 1) -and $value[$start] -eq 0) { $start++ }
     $trimmed = New-Object byte[] ($value.Length - $start)
@@ -185,26 +303,25 @@ function Read-SshMpint {
     return , $trimmed
 }
 
-function Read-SshLength {
-    param([byte[]]$Blob, [ref]$Offset)
-    $o = $Offset.Value
-    $length = ([int]$Blob[$o] -shl 24) -bor ([int]$Blob[$o + 1] -shl 16) -bor ([int]$Blob[$o + 2] -shl 8) -bor [int]$Blob[$o + 3]
-    $Offset.Value = $o + 4
-    return $length
-}
-
 # The RSA public key of an OpenSSH line "ssh-rsa AAAA... comment":
 # string "ssh-rsa", mpint e, mpint n.
 function ConvertFrom-OpenSshRsaKey {
     param([string]$Line)
+    if (-not $Line) {
+        throw "no instance key on the metadata drive ($META_PUBLIC_KEY): launch the instance with an ssh key"
+    }
     $parts = $Line.Trim().Split(' ')
     if ($parts.Length -lt 2 -or $parts[0] -ne 'ssh-rsa') {
-        throw 'the instance key is not an ssh-rsa key: only RSA keys can carry a password'
+        throw "the instance key is a $($parts[0]) key, not ssh-rsa: only RSA keys can carry a password"
     }
-    $blob = [Convert]::FromBase64String($parts[1])
+    try {
+        $blob = [Convert]::FromBase64String($parts[1])
+    } catch {
+        throw 'the instance key is damaged: its text is not base64'
+    }
     $offset = 0
-    $typeLength = Read-SshLength $blob ([ref]$offset)
-    $offset += $typeLength
+    $type = [System.Text.Encoding]::ASCII.GetString((Read-SshField $blob ([ref]$offset)))
+    if ($type -ne 'ssh-rsa') { throw "the instance key's data is of a $type key, not ssh-rsa" }
     $exponent = Read-SshMpint $blob ([ref]$offset)
     $modulus = Read-SshMpint $blob ([ref]$offset)
     $parameters = New-Object System.Security.Cryptography.RSAParameters
@@ -224,20 +341,85 @@ function Protect-Password {
     return , $rsa.Encrypt($plain, $true)
 }
 
+# pw.enc, whole or not at all: written beside it, then renamed into place.
+function Write-EncryptedPassword {
+    param([string]$Root, [byte[]]$Cipher)
+    $final = Get-MetadataPath $Root $META_PW_ENC
+    $temp = "$final.tmp"
+    [System.IO.File]::WriteAllBytes($temp, $Cipher)
+    if (Test-Path -LiteralPath $final) { [System.IO.File]::Delete($final) }
+    [System.IO.File]::Move($temp, $final)
+}
+
+# The initial password, set and encrypted for the instance's key into pw.enc.
+# A key that cannot carry it leaves no pw.enc (the host then reports
+# "password not generated"); the password is set all the same, so that the
+# build's temporary one never opens the instance.
+function New-EncryptedInitialPassword {
+    param([string]$Root)
+    $tries = $PASSWORD_DEFAULT_RETRIES
+    $asked = Read-Metadata $Root $META_RETRY_GEN_PASSWORD
+    if ($asked -match '^[0-9]+$') { $tries = [int]$asked }
+    $password = Set-InitialPassword $tries
+    if (-not $password) { return }
+    try {
+        $cipher = Protect-Password $password (Read-Metadata $Root $META_PUBLIC_KEY)
+        Write-EncryptedPassword $Root $cipher
+        Write-Log "encrypted password written ($($cipher.Length) bytes)"
+    } catch {
+        Write-Log "no encrypted password: $_"
+    }
+}
+
 # meta-data\auto-activate present: activate, through the proxy when
-# auto-activate-proxy gives one (IP:PORT).
+# auto-activate-proxy gives one (IP:PORT), which is reset afterwards.
 function Invoke-AutoActivation {
     param([string]$Root)
     if (-not (Test-Metadata $Root $META_AUTO_ACTIVATE)) { return }
     $proxy = Read-Metadata $Root $META_AUTO_ACTIVATE_PROXY
     if ($proxy) {
-        & netsh winhttp set proxy $proxy | Out-Null
+        Set-ActivationProxy $proxy
         Write-Log "activation through proxy $proxy"
     }
-    $slmgr = Join-Path $env:SystemRoot 'System32\slmgr.vbs'
-    & cscript //b $slmgr /ato
-    Write-Log "activation asked (cscript status $LASTEXITCODE)"
-    if ($proxy) {
-        & netsh winhttp reset proxy | Out-Null
+    $status = Invoke-Activation
+    Write-Log "activation asked (slmgr status $status)"
+    if ($proxy) { Reset-ActivationProxy }
+}
+
+# The first boot (guest-protocol.md, "First boot"): network and hostname from
+# the metadata; the initial password made, set, and encrypted into pw.enc
+# before remote desktop opens; firewall, RDP and the every-boot task; then
+# power off, so the host agent collects the password.
+function Invoke-FirstBoot {
+    param([string]$Root)
+    if (-not $Root) {
+        Write-Log 'powering off: without metadata there is no password to make'
+        Stop-Guest
+        return
     }
+    Write-Log "first boot, metadata on $Root"
+    Set-NetworkFromMetadata $Root
+    Set-HostsFromMetadata $Root
+    Set-HostnameFromMetadata $Root
+    if (Test-Metadata $Root $META_FIRST_BOOT) {
+        New-EncryptedInitialPassword $Root
+    } else {
+        Write-Log "no $META_FIRST_BOOT on the metadata drive: the password is left as it is"
+    }
+    Set-FirewallFromMetadata $Root
+    Enable-RemoteDesktop
+    $status = Register-EveryBootTask (Join-Path $ScriptDir 'wakame-init-every-boot.cmd')
+    Write-Log "every-boot task registered (schtasks status $status)"
+    Invoke-AutoActivation $Root
+    Write-Log 'powering off for the host agent'
+    Stop-Guest
+}
+
+# Every later boot: networking and hosts entries again. Never the password.
+function Invoke-EveryBoot {
+    param([string]$Root)
+    if (-not $Root) { return }
+    Write-Log "every boot, metadata on $Root"
+    Set-NetworkFromMetadata $Root
+    Set-HostsFromMetadata $Root
 }

@@ -10,7 +10,8 @@ const mib = 1024 * 1024;
 export const metadataDriveSize = 10 * mib;
 const partitionStart = mib;
 const sector = 512;
-const image = (file: string) => fatAt(file, partitionStart);
+/** mtools' name for the drive's FAT volume (the partition at 1 MiB). */
+export const metadataVolume = (file: string) => fatAt(file, partitionStart);
 
 /** One primary partition, type 0x0E (FAT16 LBA), from 1 MiB to the end. */
 function mbr(totalBytes: number): Buffer {
@@ -43,7 +44,7 @@ export async function writeMetadataDrive(file: string, content: MetadataContent)
     // One-sector clusters make it FAT16, which every Windows mounts.
     await mtool("mformat", [
       "-i",
-      image(img),
+      metadataVolume(img),
       "-v",
       metadataLabel,
       "-T",
@@ -59,7 +60,7 @@ export async function writeMetadataDrive(file: string, content: MetadataContent)
       "::",
     ]);
     const { files, directories } = metadataFiles(content);
-    await copyIntoFat(image(img), files, directories, work);
+    await copyIntoFat(metadataVolume(img), files, directories, work);
     await rename(img, file);
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -67,15 +68,15 @@ export async function writeMetadataDrive(file: string, content: MetadataContent)
 }
 
 /** The bytes of a file on the drive, or undefined when it is not there. */
-export const readMetadataFile = (file: string, path: string) => readFatFile(image(file), path);
+export const readMetadataFile = (file: string, path: string) => readFatFile(metadataVolume(file), path);
 
 export async function deleteMetadataFile(file: string, path: string): Promise<void> {
   try {
-    await mtool("mdel", ["-i", image(file), `::${path}`]);
+    await mtool("mdel", ["-i", metadataVolume(file), `::${path}`]);
   } catch (err) {
     if (!notFound(err)) throw err;
   }
 }
 
 /** Every file path on the drive, for checks and logs. */
-export const listMetadataFiles = (file: string) => listFatFiles(image(file));
+export const listMetadataFiles = (file: string) => listFatFiles(metadataVolume(file));

@@ -30,6 +30,7 @@ export function protocolVariables(): Record<string, string | number> {
     IF_GATEWAY: interfaceFileNames.gateway,
     IF_DNS: interfaceFileNames.dns,
     PASSWORD_LENGTH: passwordRules.length,
+    PASSWORD_ALPHABET: passwordRules.alphabet,
     PASSWORD_MIN_NON_ALPHANUMERIC: passwordRules.minNonAlphanumeric,
     PASSWORD_DEFAULT_RETRIES: passwordRules.defaultRetries,
   };

@@ -24,6 +24,8 @@ export const metadataPaths = {
 /** The initial password (guest-protocol.md, first boot step 3): what both guests make. */
 export const passwordRules = {
   length: 10,
+  /** What the Windows scripts draw from: no I, O, l, 0 or 1, which read alike on a screen. */
+  alphabet: "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!#%&*+,.:;=?@^_~-",
   /** At least this many characters that are neither letters nor digits. */
   minNonAlphanumeric: 2,
   /** Tries at setting it, when meta-data/retry-gen-password does not say. */

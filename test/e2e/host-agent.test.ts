@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { installScript } from "../../src/imagebuild/install-script.js";
+import { passwordRules } from "../../src/model/guest-protocol.js";
 import { loginCheck } from "../../src/testguest/client.js";
 import { packageTestGuest } from "../../src/testguest/package.js";
 import { run, vdcManage } from "../helpers/cli.js";
@@ -169,6 +170,10 @@ describe("a Windows-style instance through mussel, dcmgr and hva", { concurrency
     password = await decrypt(first);
     assert.equal(password.length, 10);
     assert.ok(password.replace(/[A-Za-z0-9]/g, "").length >= 2, `${password} has 2 non-alphanumerics`);
+    assert.ok(
+      [...password].every((c) => passwordRules.alphabet.includes(c)),
+      `${password}: the protocol's alphabet`,
+    );
     assert.equal(await loginCheck(port3389(running), password), "OK\n");
     assert.equal(await loginCheck(port3389(running), `${password}x`), "DENIED\n");
     assert.equal(qemuPids(first).length, 1);
