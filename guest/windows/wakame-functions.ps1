@@ -274,12 +274,13 @@ function Read-SshLength {
     param([byte[]]$Blob, [ref]$Offset)
     $o = $Offset.Value
     if ($o + 4 -gt $Blob.Length) { throw 'the instance key is cut short: its base64 text is truncated' }
-    $length = ([int]$Blob[$o] -shl 24) -bor ([int]$Blob[$o + 1] -shl 16) -bor ([int]$Blob[$o + 2] -shl 8) -bor [int]$Blob[$o + 3]
-    if ($length -lt 0 -or $o + 4 + $length -gt $Blob.Length) {
+    # Products, not -shl: PowerShell 2.0 has no shift operators.
+    $length = [long]$Blob[$o] * 16777216 + [long]$Blob[$o + 1] * 65536 + [long]$Blob[$o + 2] * 256 + [long]$Blob[$o + 3]
+    if ($o + 4 + $length -gt $Blob.Length) {
         throw 'the instance key is cut short: its base64 text is truncated'
     }
     $Offset.Value = $o + 4
-    return $length
+    return [int]$length
 }
 
 # The next field of an OpenSSH key blob, as bytes.

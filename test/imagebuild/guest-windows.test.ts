@@ -119,6 +119,10 @@ test("the scripts call only PowerShell 2.0's cmdlets, Windows' programs, and the
     " -notin ",
     "ConvertFrom-Json",
     "Get-CimInstance",
+    // Operators of PowerShell 3.0 and later.
+    " -shl ",
+    " -shr ",
+    "[pscustomobject]",
   ]) {
     assert.ok(!all.includes(newer), `${newer} is not in PowerShell 2.0`);
   }
