@@ -4,7 +4,7 @@
 // and the image's .install.sh, everything else through mussel.
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { installScript } from "../../src/imagebuild/install-script.js";
@@ -144,6 +144,7 @@ after(async () => {
   await stopProcess(dcmgr);
   for (const id of readdirSync(join(home, "instances"), { withFileTypes: true }).map((d) => d.name))
     for (const pid of qemuPids(id)) process.kill(pid, "SIGKILL");
+  rmSync(home, { recursive: true, force: true });
 });
 
 describe("a Windows-style instance through mussel, dcmgr and hva", { concurrency: false }, () => {

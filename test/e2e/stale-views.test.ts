@@ -9,7 +9,7 @@
 // passes are driven one by one instead of by the agent's timer.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Agent } from "../../src/hva/agent.js";
@@ -123,6 +123,7 @@ after(async () => {
   agent.detach();
   for (const pid of qemuPids(agentHome)) process.kill(pid, "SIGKILL");
   await api.close();
+  rmSync(agentHome, { recursive: true, force: true });
 });
 
 describe("an agent's view from before its last action is not acted on", { concurrency: false }, () => {

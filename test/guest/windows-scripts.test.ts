@@ -9,17 +9,18 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { before, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { collectPassword } from "../../src/hva/first-boot.js";
 import { type MetadataContent, metadataPaths, passwordRules } from "../../src/model/guest-protocol.js";
 import { decryptPassword } from "../../src/model/password-crypto.js";
 import { readPrivateKey } from "../../src/model/ssh-private-key.js";
 import { firstBootMetadata } from "../../src/testguest/client.js";
-import { tempDir } from "../helpers/paths.js";
 import {
   type EffectCall,
   guestScriptsFolder,
+  guestTempDir,
   metadataTree,
+  removeGuestFiles,
   runGuest,
   syncPwEnc,
   withoutPwsh,
@@ -35,7 +36,7 @@ interface Key {
 }
 
 function rsaKey(bits: number, comment: string): Key {
-  const file = join(tempDir("win-key"), "key");
+  const file = join(guestTempDir("key"), "key");
   execFileSync("ssh-keygen", [
     "-q",
     "-t",
@@ -61,7 +62,7 @@ const pwEnc = (root: string) => join(root, metadataPaths.encryptedPassword);
 async function firstBoot(content: MetadataContent, edit: (root: string) => void = () => {}, failures = 0) {
   const tree = await metadataTree(content);
   edit(tree.root);
-  const hostsFile = join(tempDir("win-hosts"), "hosts");
+  const hostsFile = join(guestTempDir("hosts"), "hosts");
   const run = await runGuest(scripts, `Invoke-FirstBoot '${tree.root}'`, {
     macs: [mac],
     hostsFile,
@@ -84,6 +85,7 @@ describe("the Windows guest scripts, run", { skip: withoutPwsh, concurrency: fal
   before(async () => {
     scripts = await guestScriptsFolder();
   });
+  after(removeGuestFiles);
 
   for (const [bits, comment, crlf] of [
     [2048, "user@workstation", false],
@@ -274,7 +276,7 @@ describe("the Windows guest scripts, run", { skip: withoutPwsh, concurrency: fal
     const run = await runGuest(scripts, "Invoke-FirstBoot (Get-MetadataRoot)", {
       volumeRoot: tree.root,
       macs: [mac],
-      hostsFile: join(tempDir("win-hosts"), "hosts"),
+      hostsFile: join(guestTempDir("hosts"), "hosts"),
     });
     assert.equal(run.stderr, "");
     assert.ok(run.log.includes(`first boot, metadata on ${tree.root}`), run.log.join("\n"));
@@ -300,7 +302,7 @@ describe("the Windows guest scripts, run", { skip: withoutPwsh, concurrency: fal
 
   test("every boot: each NIC gets its MAC's address from the metadata; one the metadata does not name stays on DHCP", async () => {
     const tree = await metadataTree(twoNics());
-    const hostsFile = join(tempDir("win-hosts"), "hosts");
+    const hostsFile = join(guestTempDir("hosts"), "hosts");
     const run = await runGuest(scripts, `Invoke-EveryBoot '${tree.root}'`, {
       macs: ["52:54:00:AB:CD:EF", "52:54:00:99:99:99", "52:54:00:12:34:56"],
       hostsFile,
@@ -322,7 +324,7 @@ describe("the Windows guest scripts, run", { skip: withoutPwsh, concurrency: fal
     const tree = await metadataTree(
       twoNics({ extraHosts: { "db-server": "10.0.2.30", "ad.example": "10.0.2.40" } }),
     );
-    const hostsFile = join(tempDir("win-hosts"), "hosts");
+    const hostsFile = join(guestTempDir("hosts"), "hosts");
     const before = [
       "# Copyright (c) 1993-2009 Microsoft Corp.",
       "127.0.0.1 localhost",

@@ -5,7 +5,7 @@
 // The metadata drive is the host agent's own, written by its code and read
 // back as a tree, as Windows sees the mounted volume.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { mtool } from "../../src/fat/mtools.js";
@@ -17,6 +17,19 @@ import { repoRoot, tempDir } from "./paths.js";
 
 /** The PowerShell of this checkout, or null when the set-up could not install one (no dotnet). */
 export const pwshPath: string | null = [join(repoRoot, ".tools", "pwsh", "pwsh")].find(existsSync) ?? null;
+
+/** Every file a run makes goes under one folder, removed by `removeGuestFiles`. */
+let work = "";
+/** A new folder for one use (a key, a drive, a hosts file). */
+export function guestTempDir(use: string): string {
+  if (!work) work = tempDir("win");
+  return mkdtempSync(join(work, `${use}-`));
+}
+
+export function removeGuestFiles(): void {
+  if (work) rmSync(work, { recursive: true, force: true });
+  work = "";
+}
 
 /** For node:test's `skip`: why this suite cannot run here, or false. */
 export const withoutPwsh: string | false = pwshPath
@@ -48,7 +61,7 @@ export interface GuestRun {
 
 /** The scripts folder as Windows has it after FinalStepsForInstall.cmd: the floppy's files. */
 export async function guestScriptsFolder(): Promise<string> {
-  const dir = tempDir("win-scripts");
+  const dir = guestTempDir("scripts");
   const files = await floppyFiles(installParams("2019", "en-US", "none"), "Wk-first-boot-9!");
   for (const [name, bytes] of files) await writeFile(join(dir, name), bytes);
   return dir;
@@ -61,7 +74,7 @@ export async function runGuest(
   effects: EffectsConfig = {},
 ): Promise<GuestRun> {
   if (!pwshPath) throw new Error(withoutPwsh || "no pwsh");
-  const file = join(tempDir("win-run"), "run.ps1");
+  const file = join(guestTempDir("run"), "run.ps1");
   const quote = (path: string) => `'${path.replaceAll("'", "''")}'`;
   await writeFile(
     file,
@@ -111,7 +124,7 @@ export interface MetadataTree {
 
 /** The host agent's metadata drive for `content`, and its files as Windows would see them. */
 export async function metadataTree(content: MetadataContent): Promise<MetadataTree> {
-  const dir = tempDir("win-md");
+  const dir = guestTempDir("drive");
   const drive = join(dir, "metadata.img");
   await writeMetadataDrive(drive, content);
   const root = join(dir, "volume");

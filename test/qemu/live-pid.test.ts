@@ -2,14 +2,15 @@
 // the image builder find their QEMUs after a restart.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { livePid } from "../../src/qemu/launch.js";
 import { tempDir } from "../helpers/paths.js";
 
 const dir = tempDir("live-pid");
 const pidFile = join(dir, "qemu.pid");
+after(() => rmSync(dir, { recursive: true, force: true }));
 const naming = (pid: number) => {
   writeFileSync(pidFile, String(pid));
   return livePid(pidFile, dir);
