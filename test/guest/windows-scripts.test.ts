@@ -288,13 +288,7 @@ describe("the Windows guest scripts, run", { skip: withoutPwsh, concurrency: fal
     publicKey: null,
     firstBoot: false,
     interfaces: [
-      {
-        mac: "52:54:00:12:34:56",
-        ipv4: "10.0.2.15",
-        netmask: "255.255.255.0",
-        gateway: "10.0.2.2",
-        dns: "10.0.2.3",
-      },
+      firstBootMetadata("").interfaces[0]!,
       { mac: "52:54:00:AB:CD:EF", ipv4: "192.168.5.20", netmask: "255.255.0.0", gateway: null, dns: null },
     ],
     ...changes,

@@ -4,7 +4,6 @@
 // in place of the Windows effects (recording each call), then one entry call.
 // The metadata drive is the host agent's own, written by its code and read
 // back as a tree, as Windows sees the mounted volume.
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -12,6 +11,7 @@ import { mtool } from "../../src/fat/mtools.js";
 import { metadataVolume, writeMetadataDrive } from "../../src/hva/metadata-drive.js";
 import { floppyFiles } from "../../src/imagebuild/floppy-content.js";
 import { type MetadataContent, metadataPaths } from "../../src/model/guest-protocol.js";
+import { run } from "./cli.js";
 import { installParams } from "./install-params.js";
 import { repoRoot, tempDir } from "./paths.js";
 
@@ -88,31 +88,20 @@ export async function runGuest(
     ].join("\n"),
   );
   const config = { volumeRoot: null, macs: [], hostsFile: "", passwordFailures: 0, ...effects };
-  return new Promise((done, fail) => {
-    const child = spawn(pwshPath!, ["-NoProfile", "-NonInteractive", "-File", file], {
-      env: { ...process.env, WAKAME_EFFECTS: JSON.stringify(config), NO_COLOR: "1" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", fail);
-    child.on("close", (code) => {
-      const lines = stdout.split(/\r?\n/);
-      const effectsLine = lines.find((l) => l.startsWith("EFFECTS "));
-      done({
-        code: code ?? -1,
-        output: lines,
-        log: lines.filter((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d /.test(l)).map((l) => l.slice(20)),
-        effects: effectsLine ? (JSON.parse(effectsLine.slice(8)) as EffectCall[]) : [],
-        stderr: stderr + (effectsLine ? "" : `(no EFFECTS line; stdout was: ${stdout})`),
-      });
-    });
+  const r = await run(pwshPath, ["-NoProfile", "-NonInteractive", "-File", file], {
+    ...process.env,
+    WAKAME_EFFECTS: JSON.stringify(config),
+    NO_COLOR: "1",
   });
+  const lines = r.stdout.split(/\r?\n/);
+  const effectsLine = lines.find((l) => l.startsWith("EFFECTS "));
+  return {
+    code: r.code,
+    output: lines,
+    log: lines.filter((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d /.test(l)).map((l) => l.slice(20)),
+    effects: effectsLine ? (JSON.parse(effectsLine.slice(8)) as EffectCall[]) : [],
+    stderr: r.stderr + (effectsLine ? "" : `(no EFFECTS line; stdout was: ${r.stdout})`),
+  };
 }
 
 export interface MetadataTree {
