@@ -22,17 +22,20 @@ const kernelThread = 0x00200000;
  * mentions `mention` (its own directory, say): a pid reused by another
  * process after a reboot is not taken for the VM. A process that is exiting
  * has lost its command line but not yet its open files (the disk's lock):
- * it still counts as alive until it is a zombie or gone, so that nothing
- * takes its disk before it has let go.
+ * it still counts as alive until it has let go of them, so that nothing
+ * takes its disk too early. QEMU has many threads: its main thread can be a
+ * zombie while the others, which share its files, are still ending.
  */
 export async function livePid(pidFile: string, mention: string): Promise<number | undefined> {
   try {
     const pid = Number(await readFile(pidFile, "utf8"));
     if (!(pid > 0)) return undefined;
     const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    // "PID (COMM) STATE PPID PGRP SESSION TTY TPGID FLAGS ...": COMM may hold spaces and parentheses.
-    const [state, , , , , , flags] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (state === "Z" || state === "X" || Number(flags) & kernelThread) return undefined;
+    // "PID (COMM) STATE PPID ... FLAGS (9th) ... NUM_THREADS (20th) ...": COMM may hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const [state, flags, threads] = [fields[0], Number(fields[6]), Number(fields[17])];
+    if (flags & kernelThread) return undefined;
+    if (state === "Z" || state === "X") return threads > 1 ? pid : undefined;
     const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8");
     return cmdline.includes(mention) || cmdline === "" ? pid : undefined;
   } catch {

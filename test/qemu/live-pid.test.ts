@@ -40,3 +40,16 @@ test("a pid reused by another program, by a kernel thread, or left as a zombie i
   writeFileSync(pidFile, "not a pid");
   assert.equal(await livePid(pidFile, dir), undefined);
 });
+
+test("a process whose main thread has ended while its other threads (and its open files) live on is still the VM", async () => {
+  // As QEMU after a SIGKILL: the main thread is a zombie before the vCPU threads are gone.
+  const vm = spawn("python3", [
+    "-c",
+    "import threading, time, ctypes\nthreading.Thread(target=time.sleep, args=(1.5,)).start()\nctypes.CDLL(None).pthread_exit(None)",
+  ]);
+  const exited = new Promise((r) => vm.once("exit", r));
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await naming(vm.pid!), vm.pid, "its last thread still runs");
+  await exited;
+  assert.equal(await naming(vm.pid!), undefined);
+});
