@@ -5,7 +5,7 @@
 import { build } from "esbuild";
 
 await build({
-  entryPoints: ["vdc-manage", "wakame", "dcmgr", "hva", "mussel", "build-dir-utils"].map(
+  entryPoints: ["vdc-manage", "wakame", "dcmgr", "hva", "mussel", "build-dir-utils", "needle"].map(
     (c) => `src/cli/${c}/main.ts`,
   ),
   outbase: "src/cli",

@@ -14,6 +14,8 @@ export interface ArgSpec {
   readonly required: boolean;
   /** Checks the argument as an option's field would. */
   readonly field?: Field<string>;
+  /** The last argument only: takes every word left (SCREENSHOT.png...). */
+  readonly many?: boolean;
 }
 
 export interface Command<S extends OptionSpecs = OptionSpecs, C = unknown> {
@@ -46,4 +48,9 @@ export function arg(name: string, field?: Field<string>, required = true): ArgSp
 
 export function optionalArg(name: string, field?: Field<string>): ArgSpec {
   return arg(name, field, false);
+}
+
+/** One or more words at the end of the line. */
+export function manyArgs(name: string, field?: Field<string>): ArgSpec {
+  return { name, required: true, field, many: true };
 }

@@ -82,16 +82,20 @@ function groupHelp<C>(group: CommandGroup<C>, line: string): string {
 function commandHelp<C>(cmd: Command<OptionSpecs, C>, line: string): string {
   const usage = [line, ...cmd.args.map(argWord), "[options]"].join(" ");
   const rows = Object.entries(cmd.options).map(([key, spec]) => {
-    const value = spec.field.type === "flag" ? "" : `=${spec.field.type.toUpperCase()}`;
+    // A repeatable option takes one item each time it is given.
+    const type = spec.repeatable ? spec.field.type.replace(/^list of /, "") : spec.field.type;
+    const value = spec.field.type === "flag" ? "" : `=${type.toUpperCase()}`;
     const notes = [
       spec.required ? "required" : undefined,
-      spec.field.allowed,
+      spec.repeatable ? spec.field.allowed?.replace(/^a list, each /, "") : spec.field.allowed,
       spec.default !== undefined
         ? `default: ${spec.field.show ? spec.field.show(spec.default) : String(spec.default)}`
         : undefined,
     ].filter(Boolean);
     const tail = notes.length ? ` (${notes.join("; ")})` : "";
-    return { left: `${optionWord(key)}${value}`, right: `${spec.desc}${tail}` };
+    const short = spec.short ? `-${spec.short}, ` : "";
+    const again = spec.repeatable ? "; may be given more than once" : "";
+    return { left: `${short}${optionWord(key)}${value}`, right: `${spec.desc}${tail}${again}` };
   });
   rows.push({ left: "--help", right: "Show this help" });
   const width = Math.max(...rows.map((r) => r.left.length)) + 2;

@@ -21,13 +21,20 @@ export function parseLine<S extends OptionSpecs>(
   commandLine: string,
 ): ParsedLine<S> {
   const args: string[] = [];
-  const raw = new Map<string, string | boolean>();
+  const raw = new Map<string, string | boolean | string[]>();
+  const shorts = new Map<string, string>(
+    Object.entries(specs).flatMap(([key, spec]): [string, string][] =>
+      spec.short ? [[`-${spec.short}`, key]] : [],
+    ),
+  );
   for (let i = 0; i < words.length; i++) {
-    const word = words[i]!;
+    let word = words[i]!;
     if (word === "--") {
       args.push(...words.slice(i + 1));
       break;
     }
+    const short = shorts.get(word);
+    if (short) word = optionWord(short);
     if (!word.startsWith("--")) {
       args.push(word);
       continue;
@@ -39,8 +46,15 @@ export function parseLine<S extends OptionSpecs>(
     const key = negated ?? name;
     const spec = specs[key];
     if (!spec) throw new UsageError(unknownOption(word, specs, commandLine));
-    if (raw.has(key)) throw new UsageError(`${optionWord(key)} is given twice; give it once`);
-    if (spec.field.type === "flag") {
+    if (raw.has(key) && !spec.repeatable)
+      throw new UsageError(`${optionWord(key)} is given twice; give it once`);
+    if (spec.repeatable) {
+      const next = inline ?? words[++i];
+      if (next === undefined)
+        throw new UsageError(`${word} needs a value: ${word}=VALUE (${spec.field.allowed ?? spec.desc})`);
+      const list = raw.get(key);
+      raw.set(key, [...(Array.isArray(list) ? list : []), next]);
+    } else if (spec.field.type === "flag") {
       raw.set(key, negated ? false : (inline ?? true));
     } else if (negated) {
       throw new UsageError(
@@ -65,15 +79,16 @@ export function parseLine<S extends OptionSpecs>(
       `missing ${missing}: usage: ${commandLine} ${argSpecs.map(argWord).join(" ")} [options]`,
     );
   }
-  if (args.length > argSpecs.length) {
+  const many = argSpecs.at(-1)?.many === true;
+  if (args.length > argSpecs.length && !many) {
     throw new UsageError(
       `unexpected argument '${args[argSpecs.length]}': usage: ${commandLine} ${argSpecs.map(argWord).join(" ")} [options]`,
     );
   }
 
-  argSpecs.forEach((spec, i) => {
-    const value = args[i];
-    if (value === undefined || !spec.field) return;
+  args.forEach((value, i) => {
+    const spec = argSpecs[Math.min(i, argSpecs.length - 1)]!;
+    if (!spec.field) return;
     try {
       args[i] = spec.field.parse(value);
     } catch (err) {
@@ -91,7 +106,7 @@ export function parseLine<S extends OptionSpecs>(
   }
 }
 
-export const argWord = (a: ArgSpec) => (a.required ? a.name : `[${a.name}]`);
+export const argWord = (a: ArgSpec) => (a.many ? `${a.name}...` : a.required ? a.name : `[${a.name}]`);
 
 function unknownOption(word: string, specs: OptionSpecs, commandLine: string): string {
   const name = word.replace(/=.*/, "").slice(2).replaceAll("_", "-");

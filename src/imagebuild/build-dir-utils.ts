@@ -3,12 +3,13 @@
 // the original's utility flags for the build's VM. A step that fails leaves
 // `nextstep` where it was, so the same command can be run again; every call
 // is recorded in the build's log.
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { BuildDir, BuildDirError } from "./build-dir.js";
 import { windowsVersions } from "./build-settings.js";
 import { installParamsDir } from "./install-params.js";
+import { screenshotsDir, stepScreenshot } from "./step-screenshots.js";
 import { gen0Password } from "./steps/1001-first-boot-test.js";
 import { buildVmFiles, type StepContext, type Surroundings, stepContext } from "./steps/context.js";
 import { buildSteps, firstTestStep, type Step } from "./steps.js";
@@ -26,8 +27,8 @@ const utilities: Record<string, (ctx: StepContext) => Promise<void>> = {
   async "-screendump"(ctx) {
     if (!(await ctx.driver.vmPid(ctx.vm)))
       throw new BuildDirError("the build's VM is not running: no screen to take");
-    await mkdir(ctx.file("screenshots"), { recursive: true });
-    const name = `screenshots/screen-${timestamp(new Date())}.png`;
+    await mkdir(ctx.file(screenshotsDir), { recursive: true });
+    const name = `${screenshotsDir}/screen-${timestamp(new Date())}.png`;
     await ctx.driver.screendump(ctx.vm, ctx.file(name));
     ctx.say(name);
   },
@@ -100,7 +101,7 @@ async function dispatch(dir: BuildDir, word: string, out: Out, around: Surroundi
   const next = steps.find((s) => s.name === nextName);
   if (!next) throw new BuildDirError(`nextstep names no step: ${nextName}`);
   if (word === "-do-next" || word === "-next") return await runStep(dir, steps, next, out, around);
-  if (word === "-done") return await confirm(dir, steps, next, out);
+  if (word === "-done") return await confirm(dir, steps, next, out, around);
   const named = steps.find((s) => s.name === word);
   if (!named) {
     throw new BuildDirError(
@@ -109,7 +110,7 @@ async function dispatch(dir: BuildDir, word: string, out: Out, around: Surroundi
   }
   if (named !== next) throw new BuildDirError(`the next step is ${next.name}, not ${word} (see -status)`);
   return await (next.kind === "manual"
-    ? confirm(dir, steps, next, out)
+    ? confirm(dir, steps, next, out, around)
     : runStep(dir, steps, next, out, around));
 }
 
@@ -184,10 +185,35 @@ async function runStep(
   await advance(dir, steps, step, said, out);
 }
 
-async function confirm(dir: BuildDir, steps: Step[], step: Step, out: Out): Promise<void> {
+async function confirm(
+  dir: BuildDir,
+  steps: Step[],
+  step: Step,
+  out: Out,
+  around: Surroundings,
+): Promise<void> {
   if (step.kind === "auto")
     throw new BuildDirError(`${step.name} is automatic: run it with -do-next, not -done`);
-  await advance(dir, steps, step, [`confirmed ${step.name}`], out);
+  const recorded = await recordScreen(dir, step, around);
+  out(recorded);
+  await advance(dir, steps, step, [`confirmed ${step.name}`, recorded], out);
+}
+
+/**
+ * Record mode: the screen a user confirmed a manual step on, kept as that
+ * step's screenshot, from which `needle new --from-build` makes a needle.
+ */
+async function recordScreen(dir: BuildDir, step: Step, around: Surroundings): Promise<string> {
+  const vm = buildVmFiles(dir.path);
+  if (!(await around.driver.vmPid(vm))) return "no screen recorded: the build's VM is not running";
+  const shot = stepScreenshot(dir.path, step.name);
+  await mkdir(dir.file(screenshotsDir), { recursive: true });
+  try {
+    await around.driver.screendump(vm, shot);
+  } catch (err) {
+    return `no screen recorded: ${(err as Error).message}`;
+  }
+  return `screen recorded: ${screenshotsDir}/${step.name}.png (make a needle of it with 'needle new --from-build ${dir.path} ${step.name.split("-")[0]} --area X,Y,W,H --tag TAG -o NAME')`;
 }
 
 async function advance(dir: BuildDir, steps: Step[], step: Step, said: string[], out: Out): Promise<void> {
@@ -197,6 +223,17 @@ async function advance(dir: BuildDir, steps: Step[], step: Step, said: string[],
   for (const l of nextLines(following)) out(l);
 }
 
+/** The newest PNG under screenshots/, as a path in the build directory. */
+function lastScreenshot(dir: BuildDir): string | undefined {
+  const shots = join(dir.path, screenshotsDir);
+  if (!existsSync(shots)) return undefined;
+  const newest = readdirSync(shots)
+    .filter((f) => f.endsWith(".png"))
+    .map((f) => ({ f, t: statSync(join(shots, f)).mtimeMs }))
+    .sort((a, b) => b.t - a.t)[0];
+  return newest && `${screenshotsDir}/${newest.f}`;
+}
+
 async function status(dir: BuildDir, steps: Step[], out: Out, around: Surroundings): Promise<void> {
   const next = await dir.value("nextstep");
   const at = next === "finished" ? steps.length : steps.findIndex((s) => s.name === next);
@@ -204,6 +241,8 @@ async function status(dir: BuildDir, steps: Step[], out: Out, around: Surroundin
   out(`label:     ${await dir.value("LABEL")} (image ${await dir.value("WINIMG")})`);
   out(`next step: ${next}`);
   out(`VM:        ${pid ? `running, pid ${pid}, VNC ${await dir.value("kvm.vnc")}` : "not running"}`);
+  const shot = lastScreenshot(dir);
+  if (shot) out(`last screenshot: ${shot}`);
   steps.forEach((s, i) => {
     if (s.name === firstTestStep) out("  optional first-boot test of the packaged image:");
     const mark = at < 0 || i < at ? "done" : i === at ? "next" : "    ";

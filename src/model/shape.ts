@@ -9,6 +9,10 @@ export interface FieldSpec<T = unknown> {
   readonly desc: string;
   readonly required?: boolean;
   readonly default?: T;
+  /** On a command line: may be given more than once, each value one item (the field takes a list). */
+  readonly repeatable?: boolean;
+  /** On a command line: a one-letter alias, as -o for --output. */
+  readonly short?: string;
 }
 
 export type Shape = Record<string, FieldSpec>;

@@ -20,9 +20,10 @@ import {
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { decodePng } from "../../src/image/png.js";
 import { loginCheck } from "../../src/testguest/client.js";
 import { ensureStandinInstaller } from "../../src/testguest/standin-installer.js";
-import { buildDirUtils, vdcManage } from "../helpers/cli.js";
+import { buildDirUtils, needleCli, vdcManage } from "../helpers/cli.js";
 import { pressCtrlAltDelete, typeText } from "../helpers/console-keys.js";
 import { labelOf } from "../helpers/ntfs.js";
 import { commandsOnPath, tempDir } from "../helpers/paths.js";
@@ -102,7 +103,44 @@ test("a Windows Server 2012 build through every step, packaged, and its first bo
   );
   const shot = (await ok(dir, "-screendump")).trim();
   assert.equal(readFileSync(join(dir, shot)).subarray(1, 4).toString(), "PNG");
-  await ok(dir, "-done");
+  // Record mode: the confirmed step's screen is kept, and a needle is made of it.
+  assert.match(
+    await ok(dir, "-done"),
+    /screen recorded: screenshots\/4-M-wait-for-ctrl-alt-delete-screen.png/,
+  );
+  const recorded = decodePng(
+    readFileSync(join(dir, "screenshots", "4-M-wait-for-ctrl-alt-delete-screen.png")),
+  );
+  assert.ok(recorded.width >= 640 && recorded.height >= 400);
+  assert.match(
+    await ok(dir, "-status"),
+    /last screenshot: screenshots\/4-M-wait-for-ctrl-alt-delete-screen.png/,
+  );
+  const made = await needleCli(
+    ws,
+    "new",
+    "--from-build",
+    dir,
+    "4",
+    "--area",
+    "0,0,200,40",
+    "--tag",
+    "ctrl-alt-delete",
+    "-o",
+    "cad",
+  );
+  assert.equal(made.code, 0, made.stderr);
+  assert.equal(
+    (
+      await needleCli(
+        ws,
+        "test",
+        "cad.json",
+        join(dir, "screenshots", "4-M-wait-for-ctrl-alt-delete-screen.png"),
+      )
+    ).code,
+    0,
+  );
   const logs1 = await ok(dir, "-do-next");
   if (process.getuid?.() === 0) {
     const held = execFileSync("tar", [

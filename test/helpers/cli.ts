@@ -56,3 +56,8 @@ export function buildDirUtils(
     workspace,
   );
 }
+
+/** The needle command, run in `cwd`. */
+export function needleCli(cwd: string, ...args: string[]): Promise<CliResult> {
+  return run(process.execPath, [resolve(repoRoot, "bin/needle.js"), ...args], process.env, "", cwd);
+}

@@ -47,6 +47,7 @@ test("0-init makes the build directory; the flags refuse what does not fit the n
   const confirmed = await utils(dir, "-done");
   assert.equal(confirmed.code, 0, confirmed.stderr);
   assert.match(confirmed.stdout, /nextstep is now 5-record-logs-at-ctrl-alt-delete-screen/);
+  assert.match(confirmed.stdout, /no screen recorded: the build's VM is not running/);
 
   const status = await utils(dir, "-status");
   assert.match(status.stdout, /label: +2012 \(image win-2012.raw\)/);
