@@ -10,11 +10,15 @@ import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Image } from "../../src/image/image.js";
 import { decodePng, encodePng } from "../../src/image/png.js";
+import { parseNeedle } from "../../src/needle/needle.js";
 import { ensureStandinInstaller } from "../../src/testguest/standin-installer.js";
+import { backoffDelays, connectWithRetry } from "../../src/vnc/connect.js";
 import { desEncryptBlock } from "../../src/vnc/des.js";
 import type { PixelEncoding } from "../../src/vnc/encodings.js";
 import { parseAddress, RfbClient, VncError } from "../../src/vnc/rfb-client.js";
+import { waitForScreen } from "../../src/vnc/screen-watch.js";
 import { tempDir } from "../helpers/paths.js";
+import { screenFrame } from "../helpers/pictures.js";
 import { startVncVm, type VncVm } from "../helpers/vnc-vm.js";
 
 const dir = tempDir("vnc");
@@ -93,6 +97,46 @@ test("a server that wants a password, asked without one, says so; a server that 
   await assert.rejects(RfbClient.connect(locked.address), /asks for a VNC password: give it/);
   const { port } = parseAddress(open.address);
   await assert.rejects(RfbClient.connect(`127.0.0.1:${port + 50}`, { timeoutMs: 2000 }), /VNC/);
+});
+
+test("waiting for a screen: a needle of the screen shown matches at once; another times out with its score", async () => {
+  const client = await RfbClient.connect(open.address);
+  try {
+    await sameAsScreendump(client, open);
+    // The stand-in's first line, "Windows Setup", in the top-left corner.
+    const area = { xpos: 0, ypos: 0, width: 200, height: 16 };
+    const shown = {
+      ...parseNeedle({ tags: ["setup"], area: [area] }, "setup-title"),
+      image: await open.screendump(),
+    };
+    const other = {
+      ...parseNeedle({ tags: ["desktop"], area: [area] }, "desktop"),
+      image: screenFrame(720, 400, 5),
+    };
+    const hit = await waitForScreen(client, [other, shown], { timeoutMs: 5000 });
+    assert.equal(hit.matched?.needle.name, "setup-title");
+    assert.ok(hit.waitedMs < 1000, `${hit.waitedMs} ms`);
+    const miss = await waitForScreen(client, [other], { timeoutMs: 800 });
+    assert.equal(miss.matched, undefined);
+    assert.ok(miss.waitedMs >= 800);
+    assert.equal(miss.candidates[0]!.needle.name, "desktop");
+    assert.ok(miss.candidates[0]!.areas[0]!.similarity! < 0.96, "an exact score for the report");
+  } finally {
+    client.close();
+  }
+});
+
+test("connecting again with a growing pause, and giving up in words", async () => {
+  assert.deepEqual(backoffDelays(7), [100, 200, 400, 800, 1600, 2000]);
+  const { port } = parseAddress(open.address);
+  const started = Date.now();
+  await assert.rejects(
+    connectWithRetry(`127.0.0.1:${port + 60}`, { timeoutMs: 1000 }, 3),
+    /cannot reach the VNC console at 127.0.0.1:\d+ after 3 tries/,
+  );
+  assert.ok(Date.now() - started >= 300);
+  const client = await connectWithRetry(open.address);
+  client.close();
 });
 
 test("VNC addresses: host:port, host:display, [v6]:port; anything else is refused", () => {
