@@ -7,12 +7,11 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { cloneImage, fillRect } from "../../src/image/image.js";
 import { decodePng, encodePng } from "../../src/image/png.js";
 import { stepScreenshot } from "../../src/imagebuild/step-screenshots.js";
 import { needleCli } from "../helpers/cli.js";
 import { tempDir } from "../helpers/paths.js";
-import { decorate, screenFrame } from "../helpers/pictures.js";
+import { decorate, greenAndGreyMarks, screenFrame } from "../helpers/pictures.js";
 
 const ws = tempDir("needle-cli");
 const needle = (...args: string[]) => needleCli(ws, ...args);
@@ -88,12 +87,7 @@ test("needle test: match or not for each screenshot, where and how well, exit 0 
 });
 
 test("needle test --color tells a green mark from a grey one that grey matching takes for it", async () => {
-  const mark = { x: 320, y: 210, width: 40, height: 30 };
-  const green = cloneImage(frame);
-  fillRect(green, mark, [40, 200, 40]);
-  const level = (40 * 4899 + 200 * 9617 + 40 * 1868 + 8192) >> 14;
-  const grey = cloneImage(frame);
-  fillRect(grey, mark, [level, level, level]);
+  const { green, grey } = greenAndGreyMarks(frame, { x: 320, y: 210, width: 40, height: 30 });
   writeFileSync(join(ws, "green.png"), encodePng(green));
   writeFileSync(join(ws, "grey.png"), encodePng(grey));
   assert.equal(

@@ -59,6 +59,19 @@ export function decorate(image: Image, rect: Rect, seed = 11): void {
   }
 }
 
+/**
+ * The frame with a mark in `rect`, once green and once grey of the same
+ * grey level (OpenCV's conversion): what os-autoinst's matching cannot tell apart.
+ */
+export function greenAndGreyMarks(image: Image, rect: Rect): { green: Image; grey: Image } {
+  const green = { ...image, data: image.data.slice() };
+  fillRect(green, rect, [40, 200, 40]);
+  const level = (40 * 4899 + 200 * 9617 + 40 * 1868 + 8192) >> 14;
+  const grey = { ...image, data: image.data.slice() };
+  fillRect(grey, rect, [level, level, level]);
+  return { green, grey };
+}
+
 export function withNoise(image: Image, amplitude: number, seed = 7): Image {
   const rnd = random(seed);
   const out = { ...image, data: image.data.slice() };

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { cloneImage, crop, fillRect, type Image } from "../../src/image/image.js";
 import { bestMatch, type LoadedNeedle, matchNeedle, mseFor, similarityOf } from "../../src/needle/match.js";
 import { type NeedleArea, parseNeedle } from "../../src/needle/needle.js";
-import { decorate, screenFrame, shifted, withNoise } from "../helpers/pictures.js";
+import { decorate, greenAndGreyMarks, screenFrame, shifted, withNoise } from "../helpers/pictures.js";
 
 const frame = screenFrame(1024, 768, 3);
 const area = { x: 300, y: 200, width: 160, height: 60 };
@@ -77,13 +77,7 @@ test("a changed clock inside an exclude area does not matter; outside one it doe
 });
 
 test("a green mark and a grey one of the same brightness: equal in grey, told apart in colour", () => {
-  // Grey of (0,255,0)-ish green: 0.587 G; the same grey level from R = G = B.
-  const mark = { x: 320, y: 210, width: 40, height: 30 };
-  const green = cloneImage(frame);
-  fillRect(green, mark, [40, 200, 40]);
-  const level = (40 * 4899 + 200 * 9617 + 40 * 1868 + 8192) >> 14;
-  const grey = cloneImage(frame);
-  fillRect(grey, mark, [level, level, level]);
+  const { green, grey } = greenAndGreyMarks(frame, { x: 320, y: 210, width: 40, height: 30 });
   const selected = needleOf(green, [area]);
   assert.equal(matchNeedle(grey, selected).ok, true, "os-autoinst's grey matching cannot tell them apart");
   const coloured = matchNeedle(grey, selected, { colour: true });
