@@ -5,15 +5,22 @@
 import { build } from "esbuild";
 
 await build({
-  entryPoints: ["vdc-manage", "wakame", "dcmgr", "hva", "mussel", "build-dir-utils", "needle"].map(
-    (c) => `src/cli/${c}/main.ts`,
-  ),
+  entryPoints: [
+    "vdc-manage",
+    "wakame",
+    "dcmgr",
+    "hva",
+    "mussel",
+    "build-dir-utils",
+    "needle",
+    "auto-windows-image-build",
+  ].map((c) => `src/cli/${c}/main.ts`),
   outbase: "src/cli",
   outdir: "dist/bin",
   bundle: true,
   platform: "node",
   target: "node20",
   format: "esm",
-  external: ["better-sqlite3", "pg", "fastify", "bcrypt-pbkdf"],
+  external: ["better-sqlite3", "pg", "fastify", "bcrypt-pbkdf", "yaml"],
   logLevel: "warning",
 });

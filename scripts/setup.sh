@@ -35,6 +35,6 @@ echo "setup: installing npm dependencies and building"
 # `npm install`, not `npm ci`: the lock cannot list the linter's binaries for
 # other platforms (the registry here lacks them) and `npm ci` refuses such a lock.
 npm install --no-fund --no-audit
-echo "setup: putting vdc-manage, dcmgr, hva, mussel, wakame, build-dir-utils and needle on the PATH (npm link)"
+echo "setup: putting vdc-manage, dcmgr, hva, mussel, wakame, build-dir-utils, needle and auto-windows-image-build on the PATH (npm link)"
 "${sudo[@]}" npm link --no-fund --no-audit --ignore-scripts
 echo "setup: done"

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Builds a stand-in Windows installation ISO for the image builder's tests
 # (Windows cannot be downloaded here). It boots from the CD with Debian's
-# generic kernel (floppy driver, VGA console), reads Autounattend.xml from the
-# floppy and refuses a wrong edition or product key as setup would, writes an
-# MBR disk with NTFS partitions (ntfs-3g's mkntfs and ntfs-3g) holding setup
-# logs, and shows a "Ctrl+Alt+Del" screen. Logging in with the answer file's
-# password and typing a:run-sysprep checks run-sysprep.cmd's product key
-# line, writes sysprep's log and powers off. The installed disk boots the
+# generic kernel (floppy driver, the Bochs display with its framebuffer, the
+# USB tablet), reads Autounattend.xml from the floppy and refuses a wrong
+# edition or product key as setup would, writes an MBR disk with NTFS
+# partitions (ntfs-3g's mkntfs and ntfs-3g) holding setup logs, and then
+# shows Windows' screens drawn by screens.c: Ctrl+Alt+Del, the password,
+# Server Manager to close, the desktop's PowerShell button, PowerShell, where
+# a:run-sysprep checks run-sysprep.cmd's product key line, writes sysprep's
+# log and powers off. A wrong input on any screen stops it, visibly. The
+# keyboard is the answer file's (Japanese JIS for ja-JP, else US), set with
+# the Linux console's own keymaps. A floppy holding standin-typing instead
+# of Autounattend.xml shows an echoing field, for the typing tests. The installed disk boots the
 # Linux test guest (its FAT partition, as entry 3), so a built image follows
 # the guest protocol.
 #   build.sh OUTDIR TESTVM_RAW VERSION KEY
@@ -29,7 +34,17 @@ root=$work/initramfs
 initramfs_busybox "$root" busybox/bin/busybox
 mkdir -p "$root"/{a,mnt}
 initramfs_modules "$root" "kernel/lib/modules/$kver" \
-  floppy virtio_pci virtio_blk vfat nls_cp437 nls_ascii fuse
+  floppy virtio_pci virtio_blk vfat nls_cp437 nls_ascii fuse bochs uhci-hcd usbhid hid-generic evdev
+# The screens program, the console font and the US and JIS keymaps (Debian's
+# console-data, compiled by kbd's loadkeys for busybox's loadkmap).
+gcc -static -O2 -Wall -o "$root/bin/screens" "$here/screens.c"
+(apt-get download -q -o APT::Sandbox::User=root console-data kbd >/dev/null &&
+  dpkg-deb -x console-data_*.deb console-data && dpkg-deb -x kbd_*.deb kbd)
+gzip -dc console-data/usr/share/consolefonts/default8x16.psf.gz > "$root/etc/font.psf"
+mkdir -p "$root/etc/keymaps"
+for map in us jp106; do
+  kbd/bin/loadkeys -q -b "console-data/usr/share/keymaps/i386/qwerty/$map.kmap.gz" > "$root/etc/keymaps/$map.bmap"
+done
 for binary in /usr/sbin/sfdisk /usr/sbin/mkntfs /usr/bin/ntfs-3g; do initramfs_binary "$root" "$binary"; done
 gzip -1 < "$testvm" > "$root/testvm.raw.gz"
 # Windows' partitions go after the test guest's FAT partition, on a 1 MiB boundary.
@@ -47,7 +62,7 @@ mkdir -p "$iso/isolinux"
 cp "kernel/boot/vmlinuz-$kver" "$iso/isolinux/vmlinuz"
 mv initrd.gz "$iso/isolinux/"
 cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$iso/isolinux/"
-printf 'DEFAULT setup\nTIMEOUT 1\nLABEL setup\n  KERNEL vmlinuz\n  INITRD initrd.gz\n  APPEND console=ttyS0 console=tty1 quiet panic=10\n' > "$iso/isolinux/isolinux.cfg"
+printf 'DEFAULT setup\nTIMEOUT 1\nLABEL setup\n  KERNEL vmlinuz\n  INITRD initrd.gz\n  APPEND console=ttyS0 video=1024x768 quiet panic=10\n' > "$iso/isolinux/isolinux.cfg"
 mkdir -p "$out"
 xorriso -as mkisofs -quiet -V "STANDIN_WS$version" -o "$out/installer.iso.partial" \
   -b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table "$iso"

@@ -15,6 +15,9 @@ export interface Program<C> {
   expandArgs?(argv: readonly string[]): Promise<readonly string[]>;
 }
 
+/** For the programs whose commands need nothing opened first. */
+export const noContext = { openContext: async () => undefined, closeContext: async () => {} };
+
 export async function runProgram<C>(program: Program<C>, argv: readonly string[]): Promise<number> {
   const name = program.root.name;
   // `vdc-manage host show | head`: a reader that stops early is not an error.

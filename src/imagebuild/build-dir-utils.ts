@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { reportFile } from "./auto/report.js";
 import { BuildDir, BuildDirError } from "./build-dir.js";
 import { windowsVersions } from "./build-settings.js";
 import { installParamsDir } from "./install-params.js";
@@ -14,7 +15,7 @@ import { gen0Password } from "./steps/1001-first-boot-test.js";
 import { buildVmFiles, type StepContext, type Surroundings, stepContext } from "./steps/context.js";
 import { buildSteps, firstTestStep, type Step } from "./steps.js";
 
-type Out = (line: string) => void;
+export type Out = (line: string) => void;
 
 /** yymmdd-HHMMSS, as the original's timestamp file. */
 function timestamp(d: Date): string {
@@ -69,13 +70,20 @@ export async function buildDirUtils(
     );
   const release = dir.lock();
   try {
+    await runWord(dir, word, out, around);
+  } finally {
+    await release();
+  }
+}
+
+/** What one call does with `word`, the directory's lock held (the automatic build holds it throughout). */
+export async function runWord(dir: BuildDir, word: string, out: Out, around: Surroundings): Promise<void> {
+  try {
     await dispatch(dir, word, out, around);
   } catch (err) {
     // Every call is in the log: a refusal too, with its reason.
     if (!(err instanceof LoggedError)) await dir.log(word, [], `refused: ${(err as Error).message}`);
     throw err;
-  } finally {
-    await release();
   }
 }
 
@@ -115,7 +123,7 @@ async function dispatch(dir: BuildDir, word: string, out: Out, around: Surroundi
 }
 
 /** The build's steps: the extra installers' steps come from install-params/ once step 1 has run. */
-async function stepsOf(dir: BuildDir): Promise<Step[]> {
+export async function stepsOf(dir: BuildDir): Promise<Step[]> {
   const file = join(dir.path, installParamsDir, "EXTRA_INSTALLERS");
   const installers = existsSync(file) ? (await readFile(file, "utf8")).split("\n").filter(Boolean) : [];
   return buildSteps(installers);
@@ -243,6 +251,7 @@ async function status(dir: BuildDir, steps: Step[], out: Out, around: Surroundin
   out(`VM:        ${pid ? `running, pid ${pid}, VNC ${await dir.value("kvm.vnc")}` : "not running"}`);
   const shot = lastScreenshot(dir);
   if (shot) out(`last screenshot: ${shot}`);
+  if (existsSync(dir.file(reportFile))) out(`report:    ${dir.file(reportFile)}`);
   steps.forEach((s, i) => {
     if (s.name === firstTestStep) out("  optional first-boot test of the packaged image:");
     const mark = at < 0 || i < at ? "done" : i === at ? "next" : "    ";

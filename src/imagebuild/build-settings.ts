@@ -149,6 +149,27 @@ export const settings: readonly Setting[] = [
       v === "" || /^[\w.-]+:\d{1,5}$/.test(v) ? undefined : "write IP:PORT, e.g. 192.0.2.8:3128",
   },
   {
+    name: "NEEDLES_DIR",
+    default: () => "",
+    meaning:
+      "automatic builds: the directory of needles (openQA's NAME.json + NAME.png), default needles/VERSION-WINLANG here",
+    check: (v) => (/^[^\n]*$/.test(v) ? undefined : "write a directory path"),
+  },
+  {
+    name: "CONSOLE_SCRIPT",
+    default: () => "",
+    meaning:
+      "automatic builds: the console script of the manual steps, default the one shipped for the version and WINLANG",
+    check: (v) => (v === "" || v.endsWith(".yaml") ? undefined : "write the path of a .yaml console script"),
+  },
+  {
+    name: "KEYRATE",
+    default: () => "40",
+    meaning:
+      "automatic builds: keys a second typed on the console (bench/typing.ts measures the fastest that loses none)",
+    check: count(1000),
+  },
+  {
     name: "RESOURCES",
     default: () => "",
     meaning:

@@ -38,6 +38,12 @@ export interface InstallParams {
   firstBoot: boolean;
   autoActivate: boolean;
   proxy: string;
+  /** Automatic builds: absolute path of the needle directory. */
+  needlesDir: string;
+  /** Automatic builds: absolute path of the console script. */
+  consoleScript: string;
+  /** Automatic builds: keys a second. */
+  keyRate: number;
 }
 
 /** File name in install-params/ of each parameter (the original's names where it had them). */
@@ -64,6 +70,9 @@ const files: Record<keyof InstallParams, string> = {
   firstBoot: "FIRSTBOOT",
   autoActivate: "AUTOACTIVATE",
   proxy: "PROXY",
+  needlesDir: "NEEDLES_DIR",
+  consoleScript: "CONSOLE_SCRIPT",
+  keyRate: "KEYRATE",
 };
 
 function text(value: InstallParams[keyof InstallParams]): string {
@@ -101,6 +110,7 @@ export async function readInstallParams(buildDir: string): Promise<InstallParams
     extraInstallers: list(raw.extraInstallers!),
     memoryMb: Number(raw.memoryMb),
     cpus: Number(raw.cpus),
+    keyRate: Number(raw.keyRate),
     firstBoot: raw.firstBoot === "yes",
     autoActivate: raw.autoActivate === "yes",
   };

@@ -149,6 +149,8 @@ function searchArea(
 
   const candidates: { d: number; ssd: number; x: number; y: number }[] = [];
   let least = Number.POSITIVE_INFINITY;
+  const sums = scene.map((s) => rowPrefixSums(s, region.width, region.height));
+  const objectRows = object.map((o) => rowSums(o, w, h));
   const maxRing = Math.max(cx, cy, cols - 1 - cx, rows - 1 - cy);
   search: for (let ring = 0; ring <= maxRing; ring++) {
     for (let py = cy - ring; py <= cy + ring; py++) {
@@ -156,11 +158,14 @@ function searchArea(
       const edge = py === cy - ring || py === cy + ring;
       for (let px = cx - ring; px <= cx + ring; px += edge ? 1 : 2 * ring) {
         if (px >= 0 && px < cols) {
-          const ssd = sumOfSquares(scene, region.width, px, py, object, w, h, Math.min(least + 10, limit));
-          if (ssd !== Number.POSITIVE_INFINITY && ssd <= least + 10) {
-            candidates.push({ d: (px - cx) ** 2 + (py - cy) ** 2, ssd, x: px, y: py });
-            if (ssd < least) least = ssd;
-            if (ssd === 0 && ring === 0) break search; // a perfect match in place
+          const bound = Math.min(least + 10, limit);
+          if (rowBound(sums, region.width + 1, px, py, objectRows, w, h, bound)) {
+            const ssd = sumOfSquares(scene, region.width, px, py, object, w, h, bound);
+            if (ssd !== Number.POSITIVE_INFINITY && ssd <= least + 10) {
+              candidates.push({ d: (px - cx) ** 2 + (py - cy) ** 2, ssd, x: px, y: py });
+              if (ssd < least) least = ssd;
+              if (ssd === 0 && ring === 0) break search; // a perfect match in place
+            }
           }
         }
         if (ring === 0) break;
@@ -201,6 +206,61 @@ function searchArea(
   if (area.clickPoint)
     result.clickPoint = { x: result.x + area.clickPoint.x, y: result.y + area.clickPoint.y };
   return result;
+}
+
+/** Per row of a w x h plane, the running sums: (w + 1) a row, the first 0. */
+function rowPrefixSums(plane: Uint8Array, w: number, h: number): Int32Array {
+  const out = new Int32Array((w + 1) * h);
+  for (let y = 0; y < h; y++) {
+    let sum = 0;
+    const o = y * (w + 1);
+    for (let x = 0; x < w; x++) {
+      sum += plane[y * w + x]!;
+      out[o + x + 1] = sum;
+    }
+  }
+  return out;
+}
+
+function rowSums(plane: Uint8Array, w: number, h: number): Int32Array {
+  const out = new Int32Array(h);
+  for (let y = 0; y < h; y++) {
+    let sum = 0;
+    for (let x = 0; x < w; x++) sum += plane[y * w + x]!;
+    out[y] = sum;
+  }
+  return out;
+}
+
+/**
+ * Whether a position may still be within `bound`, from the rows' sums alone:
+ * each row's squared differences are at least its sum's difference squared
+ * over its width (Cauchy-Schwarz), so a position whose rows' brightness
+ * differs too much is given up without comparing a pixel.
+ */
+function rowBound(
+  sums: readonly Int32Array[],
+  stride: number,
+  px: number,
+  py: number,
+  objectRows: readonly Int32Array[],
+  w: number,
+  h: number,
+  bound: number,
+): boolean {
+  const limit = bound * w;
+  let total = 0;
+  const order = rowOrder(h);
+  for (let r = 0; r < h; r++) {
+    const y = order[r]!;
+    for (let p = 0; p < sums.length; p++) {
+      const at = (py + y) * stride + px;
+      const d = sums[p]![at + w]! - sums[p]![at]! - objectRows[p]![y]!;
+      total += d * d;
+    }
+    if (total > limit) return false;
+  }
+  return true;
 }
 
 /**

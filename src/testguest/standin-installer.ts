@@ -17,12 +17,26 @@ export async function ensureStandinInstaller(version: string, key: string): Prom
   const root = packageRoot();
   const guest = await ensureTestGuest();
   const hash = createHash("sha256");
-  for (const f of ["standin-installer/build.sh", "standin-installer/init", "lib/initramfs.sh"]) {
+  for (const f of [
+    "standin-installer/build.sh",
+    "standin-installer/init",
+    "standin-installer/screens.c",
+    "lib/initramfs.sh",
+  ]) {
     hash.update(await readFile(join(root, "guest", f)));
   }
   // The test guest's directory is named for its own sources.
   hash.update(basename(dirname(guest.disk)));
-  for (const p of ["linux-image-amd64", "busybox-static", "ntfs-3g", "fdisk", "isolinux"])
+  for (const p of [
+    "linux-image-amd64",
+    "busybox-static",
+    "ntfs-3g",
+    "fdisk",
+    "isolinux",
+    "console-data",
+    "kbd",
+    "gcc",
+  ])
     hash.update(await packageVersion(p));
   const kindDir = join(guestCacheRoot(), "standin-installer", `${version}-${key}`);
   const dir = await cachedBuild(kindDir, hash.digest("hex").slice(0, 16), "installer.iso", async (out) => {

@@ -56,6 +56,8 @@ export class RfbClient extends EventEmitter<{
   scancodes = false;
   /** Framebuffer updates received so far. */
   updates = 0;
+  /** When the last update's first byte was read (performance.now()): where a reaction's time starts. */
+  updateStartedAt = 0;
   private readonly reader: SocketReader;
   private readonly decoders = new Map<number, Decoder>();
   private closed: Error | undefined | null = null;
@@ -217,8 +219,10 @@ export class RfbClient extends EventEmitter<{
     try {
       for (;;) {
         const type = await this.reader.u8();
-        if (type === 0) await this.framebufferUpdate();
-        else if (type === 1) {
+        if (type === 0) {
+          this.updateStartedAt = performance.now();
+          await this.framebufferUpdate();
+        } else if (type === 1) {
           // Colour map entries: not used with a true-colour pixel format.
           const head = await this.reader.read(5);
           await this.reader.read(head.readUInt16BE(3) * 6);

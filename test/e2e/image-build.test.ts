@@ -1,18 +1,23 @@
 // The image builder end to end, without Windows: a stand-in installation ISO
-// made from the test guest (guest/standin-installer/) is driven through every
-// step of build-dir-utils with -do-next and -done, the manual steps' keys typed
-// on the VM's console as a user at VNC would. Then the outputs are checked as
-// a user would (names, md5sum -c, GNU tar, qemu-img check, the NTFS label,
-// the .install.sh against vdc-manage), and the first-boot cycle runs on the
-// result with the guest protocol: the printed password logs in.
+// made from the test guest (guest/standin-installer/, screens drawn on its
+// framebuffer) is driven through every step of build-dir-utils with -do-next
+// and -done, the manual steps done at the VNC console as a user would, in the
+// guest's Japanese keyboard layout; record mode keeps each step's screen and
+// the needles are made from them. Then the outputs are checked as a user
+// would (names, md5sum -c, GNU tar, qemu-img check, the NTFS label, the
+// .install.sh against vdc-manage), and the first-boot cycle runs on the
+// result with the guest protocol: the printed password logs in. Then
+// auto-windows-image-build does the same build with no one at the console,
+// and stops, with its evidence, on a screen that does not come.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -20,14 +25,23 @@ import {
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { decodePng } from "../../src/image/png.js";
+import { fillRect } from "../../src/image/image.js";
+import { decodePng, encodePng } from "../../src/image/png.js";
+import { parseConsoleScript } from "../../src/imagebuild/auto/console-script.js";
+import { shippedConsoleScript } from "../../src/imagebuild/auto/console-scripts.js";
 import { loginCheck } from "../../src/testguest/client.js";
 import { ensureStandinInstaller } from "../../src/testguest/standin-installer.js";
-import { buildDirUtils, needleCli, vdcManage } from "../helpers/cli.js";
-import { pressCtrlAltDelete, typeText } from "../helpers/console-keys.js";
+import {
+  autoImageBuild,
+  buildDirUtils,
+  envWithoutWindowsKeys,
+  needleCli,
+  vdcManage,
+} from "../helpers/cli.js";
 import { labelOf } from "../helpers/ntfs.js";
-import { commandsOnPath, tempDir } from "../helpers/paths.js";
+import { commandsOnPath, repoRoot, tempDir } from "../helpers/paths.js";
 import { freshStore, type TestStore } from "../helpers/stores.js";
+import { vncUser } from "../helpers/vnc-user.js";
 
 const ws = tempDir("image-build");
 const resources = join(ws, "resources");
@@ -37,11 +51,18 @@ const ok = async (dir: string, word: string) => {
   assert.equal(r.code, 0, `${word}: ${r.stderr}`);
   return r.stdout;
 };
-const serial = (dir: string) => readFileSync(join(dir, "kvm-serial.log"), "utf8");
+const serial = (dir: string) => readFileSync(join(dir, "kvm-serial.log"), "utf8").replaceAll("\r", "");
+/** Waits for a line of the serial console that begins with `line`. */
 async function waitForSerial(dir: string, line: string, ms = 240_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (existsSync(join(dir, "kvm-serial.log")) && serial(dir).includes(line)) return;
+    if (
+      existsSync(join(dir, "kvm-serial.log")) &&
+      serial(dir)
+        .split("\n")
+        .some((l) => l.startsWith(line))
+    )
+      return;
     await sleep(250);
   }
   assert.fail(`no '${line}' on the console within ${ms} ms:\n${serial(dir)}`);
@@ -50,6 +71,50 @@ const accepted = (dir: string) =>
   readdirSync(dir)
     .filter((f) => f.endsWith(".md5") && !f.startsWith("win-") && !f.endsWith(".qcow2.md5"))
     .map((f) => execFileSync("md5sum", ["-c", f], { cwd: dir }).toString().trim());
+
+/** A needle made from the screen the build recorded for STEP, as docs/needles.md says to. */
+async function makeNeedle(
+  dir: string,
+  step: string,
+  tag: string,
+  areas: string[],
+  click?: string,
+): Promise<void> {
+  const args = ["new", "--from-build", dir, step, ...areas.flatMap((a) => ["--area", a]), "--tag", tag];
+  const r = await needleCli(ws, ...args, ...(click ? ["--click", click] : []), "-o", join("needles", tag));
+  assert.equal(r.code, 0, r.stderr);
+}
+
+/** The typed state (the field's text) has no step of its own: -screendump it, as a user would, and make its needle. */
+async function screenWithTypedText(dir: string, tag: string, chars: number): Promise<void> {
+  // The field shows the characters and the cursor: wait until the screen holds them.
+  for (let i = 0; ; i++) {
+    const shot = (await ok(dir, "-screendump")).trim();
+    const made = await needleCli(
+      ws,
+      "new",
+      join(dir, shot),
+      "--area",
+      "32,158,300,40",
+      "--tag",
+      tag,
+      "-o",
+      join("needles", `${tag}-try`),
+    );
+    assert.equal(made.code, 0, made.stderr);
+    const screen = decodePng(readFileSync(join(dir, shot)));
+    // The cursor "_" follows the typed characters (8 pixels each) on the field's first line, at y 166-182.
+    const cursorX = 40 + chars * 8 + 3;
+    const dark = (y: number) => screen.data[(y * 1024 + cursorX) * 4]! < 100;
+    if (Array.from({ length: 16 }, (_, k) => 166 + k).some(dark) || i > 40) {
+      for (const ext of ["json", "png"])
+        renameSync(join(ws, "needles", `${tag}-try.${ext}`), join(ws, "needles", `${tag}.${ext}`));
+      return;
+    }
+    for (const ext of ["json", "png"]) rmSync(join(ws, "needles", `${tag}-try.${ext}`));
+    await sleep(250);
+  }
+}
 
 let store: TestStore;
 
@@ -69,8 +134,15 @@ before(async () => {
   // A small disk and TCG, so that the suite runs anywhere.
   writeFileSync(
     join(ws, "windows-image-build.ini"),
-    "# the stand-in ISO\nISO2012=standin-2012.iso\nIMAGESIZE=1G\nACCEL=tcg\nMEMORY=512\n",
+    "# the stand-in ISO\nISO2012=standin-2012.iso\nIMAGESIZE=1G\nACCEL=tcg\nMEMORY=512\n" +
+      "# the needles made from the manual build's screens; the shipped script with short time limits\n" +
+      "NEEDLES_DIR=needles\nCONSOLE_SCRIPT=console.yaml\n",
   );
+  mkdirSync(join(ws, "needles"));
+  const shipped = readFileSync(shippedConsoleScript("2012", "ja-JP"), "utf8");
+  // Installing (step 4) takes a while under TCG; a screen after it comes within seconds.
+  const short = shipped.replace(/timeout: \d+/g, "timeout: 20").replace("timeout: 20", "timeout: 300");
+  writeFileSync(join(ws, "console.yaml"), short);
   store = await freshStore("sqlite");
 });
 after(async () => {
@@ -96,14 +168,15 @@ test("a Windows Server 2012 build through every step, packaged, and its first bo
   assert.match(await ok(dir, "-status"), /VM: +running, pid \d+, VNC 127\.0\.0\.1:59\d\d/);
 
   // 4: the user watches for the Ctrl+Alt+Del screen.
-  await waitForSerial(dir, "standin: ctrl-alt-delete screen");
+  await waitForSerial(dir, "standin: screen: Sign in");
   assert.match(
     serial(dir),
     /answer file: image 'Windows Server 2012 R2 SERVERSTANDARD', language ja-JP, boot partition 350 MB/,
   );
+  assert.match(serial(dir), /keyboard: jis/);
   const shot = (await ok(dir, "-screendump")).trim();
   assert.equal(readFileSync(join(dir, shot)).subarray(1, 4).toString(), "PNG");
-  // Record mode: the confirmed step's screen is kept, and a needle is made of it.
+  // Record mode: each confirmed step's screen is kept; the needles are made from them.
   assert.match(
     await ok(dir, "-done"),
     /screen recorded: screenshots\/4-M-wait-for-ctrl-alt-delete-screen.png/,
@@ -111,36 +184,12 @@ test("a Windows Server 2012 build through every step, packaged, and its first bo
   const recorded = decodePng(
     readFileSync(join(dir, "screenshots", "4-M-wait-for-ctrl-alt-delete-screen.png")),
   );
-  assert.ok(recorded.width >= 640 && recorded.height >= 400);
+  assert.deepEqual([recorded.width, recorded.height], [1024, 768]);
   assert.match(
     await ok(dir, "-status"),
     /last screenshot: screenshots\/4-M-wait-for-ctrl-alt-delete-screen.png/,
   );
-  const made = await needleCli(
-    ws,
-    "new",
-    "--from-build",
-    dir,
-    "4",
-    "--area",
-    "0,0,200,40",
-    "--tag",
-    "ctrl-alt-delete",
-    "-o",
-    "cad",
-  );
-  assert.equal(made.code, 0, made.stderr);
-  assert.equal(
-    (
-      await needleCli(
-        ws,
-        "test",
-        "cad.json",
-        join(dir, "screenshots", "4-M-wait-for-ctrl-alt-delete-screen.png"),
-      )
-    ).code,
-    0,
-  );
+  await makeNeedle(dir, "4", "ctrl-alt-delete", ["0,0,600,150"]);
   const logs1 = await ok(dir, "-do-next");
   if (process.getuid?.() === 0) {
     const held = execFileSync("tar", [
@@ -151,18 +200,35 @@ test("a Windows Server 2012 build through every step, packaged, and its first bo
     assert.match(held, /Windows\/Setup\/Scripts\/wakame-init-first-boot.ps1/);
   } else assert.match(logs1, /not made: .*needs root/);
 
-  // 6 to 11, as the user does them on the console.
-  const qmp = join(dir, "kvm.qmp");
-  await pressCtrlAltDelete(qmp);
-  await ok(dir, "-done");
-  await waitForSerial(dir, "standin: screen: Administrator");
-  await typeText(qmp, "a:run-sysprep\n");
-  await ok(dir, "-done");
-  await waitForSerial(dir, "standin: logged on");
-  for (const _ of ["8-M-wait-for-desktop", "9-M-close-server-manager", "10-M-open-powershell-window"])
+  // 6 to 11, as the user does them at the VNC console, in the guest's JIS layout.
+  const user = await vncUser(readFileSync(join(dir, "kvm.vnc"), "utf8").trim(), "jis");
+  try {
+    await user.keys("ctrl-alt-delete");
+    await waitForSerial(dir, "standin: screen: Administrator");
     await ok(dir, "-done");
-  await typeText(qmp, "a:run-sysprep\n");
-  assert.match(await ok(dir, "-done"), /nextstep is now 24-wait-for-shutdown/);
+    await makeNeedle(dir, "6", "password-prompt", ["0,0,600,150"]);
+    await user.type("a:run-sysprep");
+    await screenWithTypedText(dir, "password-typed", "a:run-sysprep".length);
+    await user.keys("ret");
+    await waitForSerial(dir, "standin: screen: Server Manager");
+    await ok(dir, "-done");
+    await makeNeedle(dir, "7", "server-manager", ["0,0,1024,64"], "980,32");
+    await ok(dir, "-done"); // 8: the desktop (Server Manager) is there
+    await user.click(980, 32);
+    await waitForSerial(dir, "standin: screen: Desktop");
+    await ok(dir, "-done");
+    await makeNeedle(dir, "9", "desktop", ["0,0,400,64", "32,680,280,56"], "170,708");
+    await user.click(170, 708);
+    await waitForSerial(dir, "standin: screen: Windows PowerShell");
+    await ok(dir, "-done");
+    await makeNeedle(dir, "10", "powershell", ["0,0,600,150"]);
+    await user.type("a:run-sysprep");
+    await screenWithTypedText(dir, "run-sysprep-typed", "a:run-sysprep".length);
+    await user.keys("ret");
+    assert.match(await ok(dir, "-done"), /nextstep is now 24-wait-for-shutdown/);
+  } finally {
+    user.close();
+  }
   assert.match(await ok(dir, "-do-next"), /the VM is off after \d+ s/);
   assert.match(serial(dir), /sysprep done, powering off/);
   await ok(dir, "-do-next");
@@ -234,6 +300,115 @@ test("a Windows Server 2012 build through every step, packaged, and its first bo
   assert.match(await ok(dir, "-kill-kvm"), /Terminating KVM instance pid=\d+/);
   assert.match(await ok(dir, "-status"), /next step: finished\nVM: +not running/);
   assert.match(readFileSync(join(dir, "log"), "utf8"), /=== .* 1002-gen0-wait-for-password\n[\s\S]*--- ok/);
+});
+
+const manualTags = [
+  "ctrl-alt-delete",
+  "password-prompt",
+  "password-typed",
+  "server-manager",
+  "desktop",
+  "powershell",
+  "run-sysprep-typed",
+];
+
+test("auto-windows-image-build --package: the same build with no one at the console", async () => {
+  const dir = join(ws, "auto-2012");
+  assert.equal((await utils({}, dir, "0-init", "2012")).code, 0);
+  const r = await autoImageBuild(ws, { KEY2012: "none" }, dir, "--package");
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  for (const tag of manualTags)
+    assert.match(r.stdout, new RegExp(`screen '${tag}': needle ${tag} after [\\d.]+ s`));
+  assert.match(r.stdout, /typed 13 characters \(jis layout\)/);
+  assert.match(r.stdout, /clicked at 980,32 \(needle server-manager\)/);
+  assert.match(r.stdout, /the build is done: the seed image is in/);
+  assert.match(serial(dir), /sysprep done, powering off/);
+  assert.ok(existsSync(join(dir, "final-seed-image", "windows2012r2.x86_64.kvm.md.raw.tar.gz")));
+  assert.equal(readFileSync(join(dir, "nextstep"), "utf8").trim(), "1001-gen0-first-boot");
+  // The same truth as a manual build: each manual step confirmed in the log, its screen recorded.
+  const log = readFileSync(join(dir, "log"), "utf8");
+  assert.match(log, /=== .* 7-M-enter-temporary-password\n {4}confirmed 7-M-enter-temporary-password\n/);
+  assert.ok(existsSync(join(dir, "screenshots", "10-M-open-powershell-window.png")));
+  // The report: every step, and each screen waited for, in one file.
+  const report = readFileSync(join(dir, "report.html"), "utf8");
+  for (const step of ["1-setup-install", "7-M-enter-temporary-password", "28-package-to-wakame-qcow2-image"])
+    assert.ok(report.includes(step), step);
+  // One picture for each screen the script waits for (a click waits for its screen too).
+  const script = parseConsoleScript(readFileSync(join(ws, "console.yaml"), "utf8"), "console.yaml");
+  const waits = [...script.steps.values()]
+    .flat()
+    .filter((a) => a.kind !== "keys" && (a.kind !== "type" || a.until));
+  assert.equal(report.match(/<img src="data:image\/png;base64,/g)?.length, waits.length);
+  assert.match(await ok(dir, "-status"), /report: +.*auto-2012\/report.html/);
+});
+
+test("a screen that does not come: the build stops on its step with the evidence; -done and a rerun finish it", async () => {
+  // Server Manager's needle no longer matches: its title bar painted over, as if the screen had changed.
+  const broken = join(ws, "broken-needles");
+  mkdirSync(broken);
+  for (const f of readdirSync(join(ws, "needles"))) copyFileSync(join(ws, "needles", f), join(broken, f));
+  const png = join(broken, "server-manager.png");
+  const picture = decodePng(readFileSync(png));
+  fillRect(picture, { x: 0, y: 0, width: 1024, height: 64 }, [200, 120, 0]);
+  writeFileSync(png, encodePng(picture));
+
+  const dir = join(ws, "auto-broken");
+  assert.equal((await utils({}, dir, "0-init", "2012")).code, 0);
+  const env = { KEY2012: "none", NEEDLES_DIR: "broken-needles" };
+  // Ctrl-C while a manual step waits for its screen: the build stops, nextstep stays, the lock goes.
+  const child = spawn(process.execPath, [join(repoRoot, "bin", "auto-windows-image-build.js"), dir], {
+    cwd: ws,
+    env: { ...envWithoutWindowsKeys(), ...env },
+  });
+  let said = "";
+  child.stdout.on("data", (d) => {
+    said += d;
+  });
+  child.stderr.on("data", (d) => {
+    said += d;
+  });
+  const exited = new Promise<number | null>((r) => child.on("close", r));
+  for (let i = 0; !said.includes("console: vnc://"); i++) {
+    assert.ok(i < 1200, said);
+    await sleep(100);
+  }
+  child.kill("SIGINT");
+  assert.equal(await exited, 1);
+  const next = readFileSync(join(dir, "nextstep"), "utf8").trim();
+  assert.ok(said.includes(`interrupted: nextstep is still ${next}; run the same command again`), said);
+  assert.equal(existsSync(join(dir, "lock")), false);
+
+  const r = await autoImageBuild(ws, env, dir);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /8-M-wait-for-desktop: the screen 'server-manager' did not come within 20 s/);
+  assert.match(r.stderr, /screenshot: screenshots\/8-M-wait-for-desktop.timeout.png/);
+  assert.match(
+    r.stderr,
+    /closest needle: server-manager \(tags server-manager\)\n {4}area 1 at \d+,\d+ \(1024x64\): similarity 0\.\d+, needs 0.960/,
+  );
+  assert.match(r.stderr, /diff image: screenshots\/8-M-wait-for-desktop.timeout.server-manager.diff.png/);
+  assert.match(
+    r.stderr,
+    /nextstep is still 8-M-wait-for-desktop: finish it at the console and run 'build-dir-utils .* -done'/,
+  );
+  for (const f of [
+    "8-M-wait-for-desktop.timeout.png",
+    "8-M-wait-for-desktop.timeout.server-manager.diff.png",
+  ])
+    assert.equal(decodePng(readFileSync(join(dir, "screenshots", f))).width, 1024);
+  assert.equal(readFileSync(join(dir, "nextstep"), "utf8").trim(), "8-M-wait-for-desktop");
+  assert.match(
+    readFileSync(join(dir, "report.html"), "utf8"),
+    /did not come; closest needle server-manager \(diff\)/,
+  );
+
+  // The user confirms step 8 by hand, mends the needle, and runs the same command again.
+  assert.match(await ok(dir, "-done"), /nextstep is now 9-M-close-server-manager/);
+  copyFileSync(join(ws, "needles", "server-manager.png"), png);
+  const again = await autoImageBuild(ws, env, dir);
+  assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+  assert.match(again.stdout, /Windows is installed and sysprepped/);
+  assert.equal(readFileSync(join(dir, "nextstep"), "utf8").trim(), "26-make-simple-tar-of-image");
 });
 
 test("the stand-in refuses a version its ISO does not hold, and a product key an evaluation ISO does not take", async () => {

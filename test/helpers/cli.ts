@@ -42,20 +42,27 @@ export function vdcManage(args: readonly string[], env: NodeJS.ProcessEnv): Prom
 export const envWithoutWindowsKeys = (): NodeJS.ProcessEnv =>
   Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(ISO|KEY)\d{4}$/.test(k)));
 
-/** build-dir-utils run in `workspace` (where windows-image-build.ini and resources/ are), with `env` added. */
-export function buildDirUtils(
+/** A seed-build command run in `workspace` (where windows-image-build.ini and resources/ are), with `env` added. */
+function inWorkspace(
+  bin: string,
   workspace: string,
   env: NodeJS.ProcessEnv,
-  ...args: string[]
+  args: string[],
 ): Promise<CliResult> {
   return run(
     process.execPath,
-    [resolve(repoRoot, "bin/build-dir-utils.js"), ...args],
+    [resolve(repoRoot, bin), ...args],
     { ...envWithoutWindowsKeys(), ...env },
     "",
     workspace,
   );
 }
+
+export const buildDirUtils = (workspace: string, env: NodeJS.ProcessEnv, ...args: string[]) =>
+  inWorkspace("bin/build-dir-utils.js", workspace, env, args);
+
+export const autoImageBuild = (workspace: string, env: NodeJS.ProcessEnv, ...args: string[]) =>
+  inWorkspace("bin/auto-windows-image-build.js", workspace, env, args);
 
 /** The needle command, run in `cwd`. */
 export function needleCli(cwd: string, ...args: string[]): Promise<CliResult> {

@@ -28,4 +28,7 @@ export const installParams = (
   firstBoot: true,
   autoActivate: false,
   proxy: "",
+  needlesDir: "/work/needles",
+  consoleScript: "/work/console.yaml",
+  keyRate: 40,
 });

@@ -135,6 +135,11 @@ test("step 1 via the command: a damaged resource is named; then install-params/ 
   assert.equal(p.winLang, "en-US");
   assert.equal(p.imageSize, "40G");
   assert.equal(p.ansFile, "Autounattend-2012-en-US.xml");
+  // Automatic builds: the needles beside the build by default, the shipped console script.
+  assert.equal(p.needlesDir, join(ws, "needles", "2012-en-US"));
+  assert.match(p.consoleScript, /guest\/windows\/console-scripts\/2012-en-US.yaml$/);
+  assert.ok(existsSync(p.consoleScript));
+  assert.equal(p.keyRate, 40);
   assert.equal(readFileSync(join(dir, "install-params", "WINISO"), "utf8").trim(), p.winIso);
 
   // Later steps read install-params/ only: a changed environment changes nothing.

@@ -28,7 +28,7 @@ let locked: VncVm;
 before(async () => {
   const iso = await ensureStandinInstaller("2012", "none");
   open = await startVncVm(tempDir("vnc-open"), iso);
-  locked = await startVncVm(tempDir("vnc-locked"), iso, "s3cret!x");
+  locked = await startVncVm(tempDir("vnc-locked"), iso, { password: "s3cret!x" });
 });
 after(async () => {
   await open?.stop();

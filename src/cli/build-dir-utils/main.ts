@@ -1,11 +1,9 @@
 // build-dir-utils (also build-dir-utils.sh): the step-by-step Windows
 // seed-image build, in a build directory (image-build.md).
-import { BuildDirError } from "../../imagebuild/build-dir.js";
 import { buildDirUtils } from "../../imagebuild/build-dir-utils.js";
-import { hostDriver } from "../../imagebuild/host-driver.js";
 import { arg, command, optionalArg } from "../command.js";
-import { runProgram } from "../dispatch.js";
-import { UserError } from "../errors.js";
+import { noContext, runProgram } from "../dispatch.js";
+import { printLine, refusalsToUser, workspaceSurroundings } from "../seed-build.js";
 
 const main = command({
   name: "build-dir-utils",
@@ -17,20 +15,10 @@ const main = command({
   args: [arg("BUILDDIR"), arg("STEP"), optionalArg("VERSION")],
   options: {},
   async run(_ctx: undefined, [dir, step, version]) {
-    const around = { workspace: process.cwd(), env: process.env, driver: hostDriver() };
-    await buildDirUtils(
-      dir!,
-      step!,
-      version ? [version] : [],
-      (line) => process.stdout.write(`${line}\n`),
-      around,
-    ).catch((err: Error) => {
-      throw err instanceof BuildDirError ? new UserError(err.message) : err;
-    });
+    await buildDirUtils(dir!, step!, version ? [version] : [], printLine, workspaceSurroundings()).catch(
+      refusalsToUser,
+    );
   },
 });
 
-process.exitCode = await runProgram(
-  { root: main, openContext: async () => undefined, closeContext: async () => {} },
-  process.argv.slice(2),
-);
+process.exitCode = await runProgram({ root: main, ...noContext }, process.argv.slice(2));

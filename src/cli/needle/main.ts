@@ -10,7 +10,7 @@ import { matchNeedle } from "../../needle/match.js";
 import { defaultMargin, defaultMatch, type Needle, NeedleError } from "../../needle/needle.js";
 import { loadNeedle, readPng, saveNeedle, writePng } from "../../needle/needle-files.js";
 import { arg, type CommandGroup, command, manyArgs, optionalArg } from "../command.js";
-import { runProgram } from "../dispatch.js";
+import { noContext, runProgram } from "../dispatch.js";
 import { UserError } from "../errors.js";
 import { percentField, pointField, rectField } from "./options.js";
 
@@ -195,7 +195,4 @@ const main: CommandGroup<undefined> = {
 
 // `needle test` sets exit status 1 itself when a screenshot does not match.
 process.exitCode =
-  (await runProgram(
-    { root: main, openContext: async () => undefined, closeContext: async () => {} },
-    process.argv.slice(2),
-  )) || process.exitCode;
+  (await runProgram({ root: main, ...noContext }, process.argv.slice(2))) || process.exitCode;

@@ -3,7 +3,8 @@
 // install-params/; and ./resources/ made ready, fetching what is missing.
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { shippedConsoleScript } from "../auto/console-scripts.js";
 import { resolveSettings, type WindowsVersion, windowsVersions } from "../build-settings.js";
 import { type InstallParams, writeInstallParams } from "../install-params.js";
 import { ensureResources, type Resource } from "../resources.js";
@@ -68,6 +69,11 @@ export async function setupInstall(ctx: StepContext): Promise<void> {
     firstBoot: get("FIRSTBOOT") === "yes",
     autoActivate: get("AUTOACTIVATE") === "yes",
     proxy: get("PROXY"),
+    needlesDir: resolve(ctx.workspace, get("NEEDLES_DIR") || join("needles", `${version}-${lang}`)),
+    consoleScript: get("CONSOLE_SCRIPT")
+      ? resolve(ctx.workspace, get("CONSOLE_SCRIPT"))
+      : shippedConsoleScript(version, lang),
+    keyRate: Number(get("KEYRATE")),
   };
   await writeInstallParams(ctx.dir, params);
   ctx.say(
