@@ -7,9 +7,11 @@
 // reaches its "match" percentage.
 //
 // Faster than the search it reproduces: positions are tried from the area's
-// own place outwards and each sum stops at the first row that cannot beat
-// the best so far; a watcher that only needs yes or no (exact: false) also
-// stops at the threshold. The colour-aware mode compares R, G and B apart
+// own place outwards, a position whose rows' sums already differ too much is
+// skipped, and each sum stops at the first row that cannot beat the best so
+// far or reach the threshold; only an area that does not match is searched
+// again in full, for its score, and a watcher that only needs yes or no
+// (exact: false) skips that too. The colour-aware mode compares R, G and B apart
 // and scores the worst of the three, so a green mark and a grey one of the
 // same brightness differ.
 import type { Image, Rect } from "../image/image.js";
@@ -144,34 +146,43 @@ function searchArea(
   const cx = sx - x0;
   const cy = sy - y0;
   const n = w * h;
-  // A yes-or-no search gives up on a position once it cannot reach the threshold.
-  const limit = options.exact === false ? mseFor(required) * n * planes.length : Number.POSITIVE_INFINITY;
-
-  const candidates: { d: number; ssd: number; x: number; y: number }[] = [];
-  let least = Number.POSITIVE_INFINITY;
   const sums = scene.map((s) => rowPrefixSums(s, region.width, region.height));
   const objectRows = object.map((o) => rowSums(o, w, h));
-  const maxRing = Math.max(cx, cy, cols - 1 - cx, rows - 1 - cy);
-  search: for (let ring = 0; ring <= maxRing; ring++) {
-    for (let py = cy - ring; py <= cy + ring; py++) {
-      if (py < 0 || py >= rows) continue;
-      const edge = py === cy - ring || py === cy + ring;
-      for (let px = cx - ring; px <= cx + ring; px += edge ? 1 : 2 * ring) {
-        if (px >= 0 && px < cols) {
-          const bound = Math.min(least + 10, limit);
-          if (rowBound(sums, region.width + 1, px, py, objectRows, w, h, bound)) {
-            const ssd = sumOfSquares(scene, region.width, px, py, object, w, h, bound);
-            if (ssd !== Number.POSITIVE_INFINITY && ssd <= least + 10) {
-              candidates.push({ d: (px - cx) ** 2 + (py - cy) ** 2, ssd, x: px, y: py });
-              if (ssd < least) least = ssd;
-              if (ssd === 0 && ring === 0) break search; // a perfect match in place
+  /** The positions within 10 of the least difference, giving up on any past `limit`. */
+  const search = (limit: number) => {
+    const candidates: { d: number; ssd: number; x: number; y: number }[] = [];
+    let least = Number.POSITIVE_INFINITY;
+    const maxRing = Math.max(cx, cy, cols - 1 - cx, rows - 1 - cy);
+    rings: for (let ring = 0; ring <= maxRing; ring++) {
+      for (let py = cy - ring; py <= cy + ring; py++) {
+        if (py < 0 || py >= rows) continue;
+        const edge = py === cy - ring || py === cy + ring;
+        for (let px = cx - ring; px <= cx + ring; px += edge ? 1 : 2 * ring) {
+          if (px >= 0 && px < cols) {
+            const bound = Math.min(least + 10, limit);
+            if (rowBound(sums, region.width + 1, px, py, objectRows, w, h, bound)) {
+              const ssd = sumOfSquares(scene, region.width, px, py, object, w, h, bound);
+              if (ssd !== Number.POSITIVE_INFINITY && ssd <= least + 10) {
+                candidates.push({ d: (px - cx) ** 2 + (py - cy) ** 2, ssd, x: px, y: py });
+                if (ssd < least) least = ssd;
+                if (ssd === 0 && ring === 0) break rings; // a perfect match in place
+              }
             }
           }
+          if (ring === 0) break;
         }
-        if (ring === 0) break;
       }
     }
-  }
+    return { candidates, least };
+  };
+  // First give up on positions that cannot reach the threshold: when one does,
+  // every position within 10 of the least is among those kept, so the answer is
+  // the exact search's. Only an area below the threshold needs the exact search
+  // of every position, and only when its score is asked for.
+  const threshold = mseFor(required) * n * planes.length;
+  let { candidates, least } = search(threshold + 10);
+  if (least > threshold && options.exact !== false)
+    ({ candidates, least } = search(Number.POSITIVE_INFINITY));
   const chosen = candidates.filter((c) => c.ssd <= least + 10).sort((a, b) => a.d - b.d)[0];
   if (!chosen) return { x: sx, y: sy, width: w, height: h, similarity: undefined, required, ok: false };
   // The score: the worst plane's mean squared error at the chosen position.
