@@ -88,7 +88,7 @@ export async function runWord(dir: BuildDir, word: string, out: Out, around: Sur
 }
 
 /** A failure already written to the build's log. */
-class LoggedError extends BuildDirError {}
+export class LoggedError extends BuildDirError {}
 
 async function dispatch(dir: BuildDir, word: string, out: Out, around: Surroundings): Promise<void> {
   const steps = await stepsOf(dir);

@@ -21,19 +21,19 @@ import { tempDir } from "../helpers/paths.js";
 import { screenFrame } from "../helpers/pictures.js";
 import { startVncVm, type VncVm } from "../helpers/vnc-vm.js";
 
-const dir = tempDir("vnc");
+const dirs = ["open", "locked", "resize"].map((name) => tempDir(`vnc-${name}`));
 let open: VncVm;
 let locked: VncVm;
 
 before(async () => {
   const iso = await ensureStandinInstaller("2012", "none");
-  open = await startVncVm(tempDir("vnc-open"), iso);
-  locked = await startVncVm(tempDir("vnc-locked"), iso, { password: "s3cret!x" });
+  open = await startVncVm(dirs[0]!, iso);
+  locked = await startVncVm(dirs[1]!, iso, { password: "s3cret!x" });
 });
 after(async () => {
   await open?.stop();
   await locked?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 const differing = (a: Image, b: Image): number => {
@@ -68,6 +68,25 @@ for (const encoding of ["raw", "zrle", "tight", "copyRect"] as PixelEncoding[]) 
     }
   });
 }
+
+test("DesktopSize: connected from QEMU's start, the client follows the BIOS's text screen to the guest's 1024x768", async () => {
+  const vm = await startVncVm(dirs[2]!, await ensureStandinInstaller("2012", "none"));
+  const client = await RfbClient.connect(vm.address);
+  try {
+    const sizes = [`${client.framebuffer.width}x${client.framebuffer.height}`];
+    client.on("resize", (w, h) => sizes.push(`${w}x${h}`));
+    for (let i = 0; client.framebuffer.width !== 1024; i++) {
+      assert.ok(i < 480, `no 1024x768 screen: ${sizes.join(", ")}`);
+      await sleep(250);
+    }
+    assert.ok(sizes.length >= 2 && sizes[0] !== "1024x768", sizes.join(", "));
+    assert.equal(sizes.at(-1), "1024x768");
+    await sameAsScreendump(client, vm);
+  } finally {
+    client.close();
+    await vm.stop();
+  }
+});
 
 test("the framebuffer saved as PNG reads back the same", async () => {
   const client = await RfbClient.connect(open.address);

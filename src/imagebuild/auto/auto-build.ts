@@ -10,19 +10,20 @@ import { mkdir } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import { diffImage } from "../../needle/draw.js";
 import type { LoadedNeedle } from "../../needle/match.js";
+import { NeedleError } from "../../needle/needle.js";
 import { loadNeedleDir, writePng } from "../../needle/needle-files.js";
 import { connectWithRetry } from "../../vnc/connect.js";
 import { layoutNamed } from "../../vnc/keyboard/layouts.js";
-import type { RfbClient } from "../../vnc/rfb-client.js";
+import { type RfbClient, VncError } from "../../vnc/rfb-client.js";
 import { BuildDir, BuildDirError } from "../build-dir.js";
-import { type Out, runWord, stepsOf } from "../build-dir-utils.js";
+import { LoggedError, type Out, runWord, stepsOf } from "../build-dir-utils.js";
 import { temporaryPassword } from "../floppy-content.js";
 import { readInstallParams } from "../install-params.js";
 import { screenshotsDir } from "../step-screenshots.js";
 import type { Surroundings } from "../steps/context.js";
 import { firstTestStep } from "../steps.js";
-import { runActions, ScreenTimeout } from "./console-runner.js";
-import type { ConsoleScript } from "./console-script.js";
+import { runActions, ScreenTimeout, ScriptProblem } from "./console-runner.js";
+import { type ConsoleScript, ConsoleScriptError } from "./console-script.js";
 import { loadConsoleScript } from "./console-scripts.js";
 import { BuildReport } from "./report.js";
 
@@ -91,8 +92,18 @@ export async function autoBuild(
         }
         await report.end(step.name, "ok", lines);
       } catch (err) {
-        await report.end(step.name, "failed", [...lines, (err as Error).message]);
-        throw err;
+        // A needle, a script or a console that cannot be used is the user's to fix, not a crash.
+        const theirs = [NeedleError, ConsoleScriptError, ScriptProblem, VncError].some(
+          (k) => err instanceof k,
+        );
+        const failure = theirs
+          ? new BuildDirError(`${step.name}: ${(err as Error).message}\nnextstep is still ${step.name}`)
+          : err;
+        // Every failure in the build's log once (-do-next, -done and a timeout write their own).
+        if (!(err instanceof LoggedError))
+          await dir.log(step.name, lines, `failed: ${(err as Error).message}`);
+        await report.end(step.name, "failed", [...lines, (failure as Error).message]);
+        throw failure;
       }
     }
   } finally {
@@ -154,7 +165,7 @@ async function manualStep(
     await Promise.race([running, aborted]);
   } catch (err) {
     if (!(err instanceof ScreenTimeout)) throw err;
-    throw new BuildDirError(await timeoutReport(dir, name, err));
+    throw new LoggedError(await timeoutReport(dir, name, err));
   }
 }
 
