@@ -11,11 +11,12 @@ import { rmSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { cloneImage } from "../src/image/image.js";
 import { parseNeedle } from "../src/needle/needle.js";
+import { withQmp } from "../src/qemu/qmp.js";
 import { keysymOf, scancodeOf } from "../src/vnc/keyboard/keys.js";
 import { waitForScreen } from "../src/vnc/screen-watch.js";
 import { tempDir } from "../test/helpers/paths.js";
 import { random } from "../test/helpers/pictures.js";
-import { startTypingStandin, withQmp } from "../test/helpers/vnc-vm.js";
+import { startTypingStandin } from "../test/helpers/vnc-vm.js";
 
 const rounds = 30;
 const dir = tempDir("bench-reaction");

@@ -9,7 +9,7 @@ import { deleteMetadataFile, readMetadataFile, writeMetadataDrive } from "../hva
 import { hostAccelerator } from "../qemu/accelerator.js";
 import { qemuArgs } from "../qemu/command.js";
 import { livePid, startDetachedQemu, stopQemu } from "../qemu/launch.js";
-import { QmpClient } from "../qemu/qmp.js";
+import { withQmp } from "../qemu/qmp.js";
 import { ensureTestGuest, testGuestCacheDir } from "../testguest/build.js";
 import type { BuildDriver } from "./driver.js";
 import { makeFloppy } from "./floppy.js";
@@ -19,15 +19,6 @@ import { packQcow2Gz, packSparseTarGz } from "./pack.js";
 import { sparseCopy } from "./sparse-copy.js";
 
 const run = promisify(execFile);
-
-async function withQmp<T>(socket: string, use: (q: QmpClient) => Promise<T>): Promise<T> {
-  const q = await QmpClient.connect(socket);
-  try {
-    return await use(q);
-  } finally {
-    q.close();
-  }
-}
 
 export function hostDriver(): BuildDriver {
   return {

@@ -137,3 +137,13 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [] }> {
     this.socket.end();
   }
 }
+
+/** Connects, does `use`, and closes: one short conversation with a VM's QMP socket. */
+export async function withQmp<T>(socket: string, use: (q: QmpClient) => Promise<T>): Promise<T> {
+  const q = await QmpClient.connect(socket);
+  try {
+    return await use(q);
+  } finally {
+    q.close();
+  }
+}

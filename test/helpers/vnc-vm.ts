@@ -10,9 +10,10 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Image } from "../../src/image/image.js";
 import { decodePng } from "../../src/image/png.js";
+import { hostDriver } from "../../src/imagebuild/host-driver.js";
 import { qemuArgs } from "../../src/qemu/command.js";
 import { startDetachedQemu, stopQemu } from "../../src/qemu/launch.js";
-import { QmpClient } from "../../src/qemu/qmp.js";
+import { withQmp } from "../../src/qemu/qmp.js";
 import { ensureStandinInstaller } from "../../src/testguest/standin-installer.js";
 import { RfbClient } from "../../src/vnc/rfb-client.js";
 
@@ -22,15 +23,6 @@ export interface VncVm {
   qmpSocket: string;
   screendump(): Promise<Image>;
   stop(): Promise<void>;
-}
-
-export async function withQmp<T>(socket: string, work: (q: QmpClient) => Promise<T>): Promise<T> {
-  const q = await QmpClient.connect(socket);
-  try {
-    return await work(q);
-  } finally {
-    q.close();
-  }
 }
 
 export async function startVncVm(
@@ -56,18 +48,16 @@ export async function startVncVm(
     rtcBase: "utc",
   }).map((a) => (password && a === "127.0.0.1:0,to=99" ? `${a},password=on` : a));
   await startDetachedQemu(args, files);
-  const address = await withQmp(files.qmpSocket, async (q) => {
-    if (password) await q.execute("set_password", { protocol: "vnc", password });
-    const vnc = await q.execute<{ host: string; service: string }>("query-vnc");
-    return `${vnc.host}:${vnc.service}`;
-  });
+  if (password)
+    await withQmp(files.qmpSocket, (q) => q.execute("set_password", { protocol: "vnc", password }));
+  const address = await hostDriver().vncAddress(files);
   return {
     address,
     serialLog: join(dir, "serial.log"),
     qmpSocket: files.qmpSocket,
     async screendump() {
       const png = join(dir, "screendump.png");
-      await withQmp(files.qmpSocket, (q) => q.execute("screendump", { filename: png, format: "png" }));
+      await hostDriver().screendump(files, png);
       return decodePng(await readFile(png));
     },
     async stop() {

@@ -37,6 +37,8 @@ export interface AutoBuildOptions {
 /** The console: the VNC connection, the script and the needles, opened at the first manual step. */
 interface Console {
   address: string;
+  /** Keys a second (KEYRATE, as step 1 captured it). */
+  keyRate: number;
   client: RfbClient;
   script: ConsoleScript;
   needles: LoadedNeedle[];
@@ -129,7 +131,7 @@ async function openConsole(dir: BuildDir, say: Out): Promise<Console> {
   say(
     `console: vnc://${vnc}, ${needles.length} needles from ${p.needlesDir}, script ${p.consoleScript} (${script.keyboard} keyboard)`,
   );
-  return { address: vnc, client, script, needles };
+  return { address: vnc, keyRate: p.keyRate, client, script, needles };
 }
 
 async function manualStep(
@@ -145,7 +147,6 @@ async function manualStep(
     throw new BuildDirError(
       `the console script has no actions for ${name}: do it at the console and run 'build-dir-utils ${dir.path} -done', or add it to the script`,
     );
-  const p = await readInstallParams(dir.path);
   const aborted = new Promise<never>((_, reject) =>
     signal?.addEventListener("abort", () => reject(new BuildDirError(interrupted(name))), { once: true }),
   );
@@ -155,7 +156,7 @@ async function manualStep(
       client: vmConsole.client,
       needles: vmConsole.needles,
       layout: layoutNamed(vmConsole.script.keyboard),
-      keyRate: p.keyRate,
+      keyRate: vmConsole.keyRate,
       values: { password: temporaryPassword },
       say,
       saw: (tag, wait) => report.screen(name, tag, wait),

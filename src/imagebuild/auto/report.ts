@@ -47,13 +47,18 @@ export class BuildReport {
     return this.steps;
   }
 
+  /** The newest run of `step` (a resumed build runs a step again). */
+  private async latest(step: string): Promise<StepEntry | undefined> {
+    return [...(await this.load())].reverse().find((s) => s.step === step);
+  }
+
   async begin(step: string, kind: "auto" | "manual"): Promise<void> {
     (await this.load()).push({ step, kind, start: new Date().toISOString(), lines: [], screens: [] });
     await this.write();
   }
 
   async screen(step: string, tag: string, wait: ScreenWait): Promise<void> {
-    const entry = [...(await this.load())].reverse().find((s) => s.step === step);
+    const entry = await this.latest(step);
     if (!entry) return;
     const best = wait.matched ?? wait.candidates[0];
     const picture = best
@@ -80,7 +85,7 @@ export class BuildReport {
   }
 
   async end(step: string, result: "ok" | "failed", lines: string[]): Promise<void> {
-    const entry = [...(await this.load())].reverse().find((s) => s.step === step);
+    const entry = await this.latest(step);
     if (!entry) return;
     entry.result = result;
     entry.lines = lines;
