@@ -7,7 +7,7 @@
 import { rmSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { layouts } from "../src/vnc/keyboard/layouts.js";
-import { defaultKeyRate, sendKeyEvents } from "../src/vnc/keyboard/send-keys.js";
+import { defaultKeyRate, pressOn, sendKeyEvents } from "../src/vnc/keyboard/send-keys.js";
 import { textEvents } from "../src/vnc/keyboard/typing.js";
 import { tempDir } from "../test/helpers/paths.js";
 import { random } from "../test/helpers/pictures.js";
@@ -35,10 +35,10 @@ try {
       const text = Array.from({ length }, () => chars[Math.floor(rnd() * chars.length)]).join("");
       const before = lines().length;
       const t0 = performance.now();
-      await sendKeyEvents(client, textEvents(text, layouts.us!, client.leds), rate);
+      await sendKeyEvents(pressOn(client), textEvents(text, layouts.us!, client.leds), rate);
       cps = Math.max(cps, text.length / ((performance.now() - t0) / 1000));
       // Enter slowly, so that the line ends even when the text lost keys.
-      await sendKeyEvents(client, textEvents("\n", layouts.us!, client.leds), 5);
+      await sendKeyEvents(pressOn(client), textEvents("\n", layouts.us!, client.leds), 5);
       for (let i = 0; lines().length === before && i < 80; i++) await sleep(250);
       const got = lines()[before] ?? "";
       if (got === text) exact++;

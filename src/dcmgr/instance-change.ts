@@ -2,9 +2,11 @@
 // a host agent's report) goes through here: written only if the instance is
 // still at the revision the change was decided on, and bumping it. The
 // condition is in the UPDATE itself, so it holds on PostgreSQL's read
-// committed transactions as on SQLite's serialised ones.
+// committed transactions as on SQLite's serialised ones. Each change is
+// recorded as the instance's newest event.
 import type { Kysely, Updateable } from "kysely";
 import type { Database, InstancesTable } from "../store/schema.js";
+import { recordInstanceEvents } from "./instance-events.js";
 
 export type InstanceChange = Omit<Updateable<InstancesTable>, "id" | "revision">;
 
@@ -21,5 +23,7 @@ export async function changeInstance(
     .where("id", "=", id)
     .where("revision", "=", revision)
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1 ? revision + 1 : null;
+  if (Number(result.numUpdatedRows) !== 1) return null;
+  await recordInstanceEvents(db, [id]);
+  return revision + 1;
 }

@@ -11,6 +11,7 @@ import { freshUuid } from "../store/fresh-uuid.js";
 import type { Database, NetworksTable } from "../store/schema.js";
 import type { Store } from "../store/store.js";
 import { errors } from "./errors.js";
+import { recordInstanceEvents } from "./instance-events.js";
 
 export interface LaunchRequest {
   image_id?: string;
@@ -106,6 +107,7 @@ export async function launch(store: Store, accountId: string, req: LaunchRequest
     for (const [index, vif] of vifRequests.entries()) {
       await addVif(db, lockRows, accountId, id, index, vif.network ?? defaultNetwork.id, stamp);
     }
+    await recordInstanceEvents(db, [id]);
     return id;
   });
 }

@@ -1,18 +1,25 @@
 // The API server: the user API under /api/12.03 (the original's v12.03, so its
-// shell client keeps working) and, apart from it, the host agents' API.
+// shell client keeps working) with the live feed and the console sockets,
+// apart from it the host agents' API, and the web GUI at /.
+import fastifyWebsocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import type { Store } from "../store/store.js";
 import { installCaller } from "./caller.js";
+import { ConsoleDesk } from "./console-desk.js";
+import { EventFeed } from "./event-feed.js";
 import type { PasswordPolicy } from "./passwords.js";
 import { bodyLimit, installPlumbing, rewriteUrl } from "./plumbing.js";
 import { agentRoutes } from "./routes/agent.js";
 import { backupObjectRoutes } from "./routes/backup-objects.js";
+import { consoleSocketRoute, consoleTicketRoute } from "./routes/console.js";
+import { eventRoutes } from "./routes/events.js";
 import { hostNodeRoutes } from "./routes/host-nodes.js";
 import { imageRoutes } from "./routes/images.js";
 import { instanceRoutes } from "./routes/instances.js";
 import { securityGroupRoutes } from "./routes/security-groups.js";
 import { sshKeyPairRoutes } from "./routes/ssh-key-pairs.js";
 import { ScreenshotDesk } from "./screenshots.js";
+import { webGuiRoutes } from "./web-gui.js";
 
 export interface ServerOptions {
   /** Listening beyond loopback: user requests need an API token. */
@@ -33,11 +40,17 @@ export async function buildServer(store: Store, options: ServerOptions): Promise
     rewriteUrl: (req) => rewriteUrl(req),
   });
   installPlumbing(app);
+  await app.register(fastifyWebsocket, { options: { maxPayload: 1 << 20 } });
   const screenshots = new ScreenshotDesk();
+  const consoles = new ConsoleDesk();
+  const feed = new EventFeed(store.db, {}, (err) => app.log.error({ err }, "event feed failed"));
+  app.addHook("onClose", () => feed.stop());
   await app.register(
     async (user) => {
       installCaller(user, store, options.requireTokens);
       instanceRoutes(user, store, screenshots);
+      eventRoutes(user, store, feed);
+      consoleTicketRoute(user, store, consoles);
       sshKeyPairRoutes(user, store);
       securityGroupRoutes(user, store);
       imageRoutes(user, store);
@@ -46,8 +59,14 @@ export async function buildServer(store: Store, options: ServerOptions): Promise
     },
     { prefix: userApiPrefix },
   );
-  await app.register(async (agent) => agentRoutes(agent, store, options.passwords, screenshots), {
-    prefix: agentApiPrefix,
+  // The console's WebSocket is authorised by its ticket, not by the caller's headers.
+  await app.register(async (sockets) => consoleSocketRoute(sockets, store, consoles), {
+    prefix: userApiPrefix,
   });
+  await app.register(
+    async (agent) => agentRoutes(agent, store, { passwords: options.passwords, screenshots, consoles }),
+    { prefix: agentApiPrefix },
+  );
+  await app.register(async (gui) => webGuiRoutes(gui, options.requireTokens));
   return app;
 }

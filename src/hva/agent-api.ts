@@ -1,4 +1,7 @@
-// The host agent's only link to the rest of the cloud: dcmgr's agent API over HTTP.
+// The host agent's only link to the rest of the cloud: dcmgr's agent API over
+// HTTP, and for browser consoles a WebSocket the agent opens to dcmgr.
+import type { Duplex } from "node:stream";
+import { createWebSocketStream, WebSocket } from "ws";
 import type { PortForward } from "../model/port-forward.js";
 
 export interface WantedInstance {
@@ -17,6 +20,8 @@ export interface WantedInstance {
   error: string | null;
   /** A user waits for a console screenshot. */
   screenshot_requested: boolean;
+  /** Browser consoles waiting for this agent to connect the VM's VNC server to them. */
+  console_tunnels: string[];
   image: {
     id: string;
     file_format: "raw" | "qcow2";
@@ -106,5 +111,17 @@ export class AgentApi {
   }
   deliverScreenshot(id: string, png: Buffer) {
     return this.call("PUT", `/instances/${id}/screenshot`, png);
+  }
+  /** The agent's end of a console tunnel dcmgr asked for, once its WebSocket is open. */
+  openConsoleTunnel(id: string, tunnel: string): Promise<Duplex> {
+    const url = `${this.base.replace(/^http/, "ws")}/api/agent/v1/instances/${id}/console/${tunnel}`;
+    const socket = new WebSocket(url, { headers: { Authorization: `Bearer ${this.token}` } });
+    return new Promise((resolve, reject) => {
+      socket.once("open", () => resolve(createWebSocketStream(socket)));
+      socket.once("error", reject);
+      socket.once("unexpected-response", (_req, res) =>
+        reject(new Error(`dcmgr refused the console tunnel with ${res.statusCode}`)),
+      );
+    });
   }
 }

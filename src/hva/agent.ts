@@ -17,6 +17,7 @@ import { qemuArgs } from "../qemu/command.js";
 import { livePid, startDetachedQemu, stopQemu } from "../qemu/launch.js";
 import { QmpClient } from "../qemu/qmp.js";
 import { type AgentApi, OutdatedView, type StateReport, type WantedInstance } from "./agent-api.js";
+import { runConsoleTunnel } from "./console-tunnel.js";
 import { collectPassword } from "./first-boot.js";
 import { ImageCache } from "./image-cache.js";
 import { createInstanceDisk, type InstanceDisk } from "./instance-disk.js";
@@ -52,6 +53,8 @@ export class Agent {
   /** Per instance, the event that ended the agent's last action on it. */
   private readonly lastActed = new Map<string, number>();
   private readonly consoles = new Map<string, Promise<QmpClient>>();
+  /** The browser console tunnels open now, by tunnel id. */
+  private readonly tunnels = new Set<string>();
   private wake: (() => void) | null = null;
   private wokenEarly = false;
 
@@ -169,6 +172,7 @@ export class Agent {
         if (!localActions.has(action.kind)) break;
       }
       if (w.screenshot_requested && (await this.processAlive(w.id))) await this.screenshot(w.id);
+      for (const tunnel of w.console_tunnels) this.openTunnel(w.id, tunnel);
     } catch (err) {
       if (err instanceof OutdatedView) {
         this.o.log(`${w.id}: changed since revision ${view.revision} was read; reading it again`);
@@ -360,6 +364,23 @@ export class Agent {
     const file = join(this.dir(id), "screenshot.png");
     await (await this.console(id)).execute("screendump", { filename: file, format: "png" });
     await this.o.api.deliverScreenshot(id, await readFile(file));
+  }
+
+  /** Connects a browser console to the VM's VNC server, in the background: it lasts as long as the page keeps it. */
+  private openTunnel(id: string, tunnel: string): void {
+    if (this.tunnels.has(tunnel)) return;
+    this.tunnels.add(tunnel);
+    const run = async () => {
+      if (!(await this.processAlive(id))) throw new Error("its VM does not run");
+      const vnc = await (await this.console(id)).execute<{ host: string; service: string }>("query-vnc");
+      const socket = await this.o.api.openConsoleTunnel(id, tunnel);
+      this.o.log(`${id}: console opened in a browser`);
+      await runConsoleTunnel({ host: vnc.host, port: Number(vnc.service) }, socket);
+      this.o.log(`${id}: console closed`);
+    };
+    run()
+      .catch((err: Error) => this.o.log(`${id}: cannot open the console: ${err.message}`))
+      .finally(() => this.tunnels.delete(tunnel));
   }
 
   /** Stops the instance's QEMU at once, if it runs: nothing is reported of it before the process has ended. */

@@ -23,3 +23,13 @@ export const actionAllowedFrom: Record<"poweroff" | "poweron" | "reboot", readon
   poweron: ["halted"],
   reboot: ["running"],
 };
+
+/** The states in which the instance's QEMU runs and has a console (a screen, a VNC server) to show. */
+export const consoleStates: readonly InstanceState[] = ["initializing", "running", "halting"];
+
+/** Why there is no console now, or null when there is one. */
+export function noConsoleReason(id: string, state: string): string | null {
+  return (consoleStates as readonly string[]).includes(state)
+    ? null
+    : `${id} is ${state}: a console exists only while it is ${consoleStates.join(", ")}`;
+}

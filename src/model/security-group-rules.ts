@@ -17,18 +17,28 @@ export interface SecurityGroupRule {
 
 export class RuleError extends Error {}
 
-export function parseRules(text: string): SecurityGroupRule[] {
-  const rules: SecurityGroupRule[] = [];
+/** Each line's rule or what is wrong with it, in the words the API answers (the web GUI's editor shows them as one types). */
+export function checkRuleLines(
+  text: string,
+): ({ line: number; rule: SecurityGroupRule } | { line: number; problem: string })[] {
+  const out: ({ line: number; rule: SecurityGroupRule } | { line: number; problem: string })[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.replace(/#.*/, "").trim();
     if (line === "") return;
     try {
-      rules.push({ line: i + 1, ...parseRule(line) });
+      out.push({ line: i + 1, rule: { line: i + 1, ...parseRule(line) } });
     } catch (err) {
-      throw new RuleError(`rule line ${i + 1} '${line}': ${(err as Error).message}`);
+      out.push({ line: i + 1, problem: `rule line ${i + 1} '${line}': ${(err as Error).message}` });
     }
   });
-  return rules;
+  return out;
+}
+
+export function parseRules(text: string): SecurityGroupRule[] {
+  return checkRuleLines(text).map((r) => {
+    if ("problem" in r) throw new RuleError(r.problem);
+    return r.rule;
+  });
 }
 
 function parseRule(line: string): Omit<SecurityGroupRule, "line"> {

@@ -2,7 +2,6 @@
 // lowercase letters and digits. Generated bodies are 8 characters; bodies chosen
 // by an operator may be longer (the seed document registers `hn-demo1` and
 // `wmi-windows2008r2`), as the original accepted any base-36 body.
-import { randomInt } from "node:crypto";
 
 export const uuidPrefixes = {
   account: "a",
@@ -37,8 +36,14 @@ const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
 export const maxUuidBodyLength = 32;
 
 export function generateUuid(kind: ResourceKind): string {
+  // Web Crypto (global in Node and browsers), so the web GUI can use this module too.
+  // Bytes of 252 and above are drawn again: 252 is 7 x 36, so every character is equally likely.
   let body = "";
-  for (let i = 0; i < 8; i++) body += alphabet[randomInt(alphabet.length)];
+  while (body.length < 8) {
+    for (const b of crypto.getRandomValues(new Uint8Array(16))) {
+      if (b < 252 && body.length < 8) body += alphabet[b % alphabet.length];
+    }
+  }
   return `${uuidPrefixes[kind]}-${body}`;
 }
 

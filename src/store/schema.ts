@@ -212,6 +212,18 @@ export interface ApiTokensTable {
   created_at: string;
 }
 
+/** One change of an instance (its revision bumped, or its password stored or forgotten): the live feed and the state history. */
+export interface InstanceEventsTable {
+  id: Generated<number>;
+  account_id: string;
+  instance_id: string;
+  revision: number;
+  state: string;
+  status: string;
+  error: string | null;
+  at: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   node_states: NodeStatesTable;
@@ -229,6 +241,7 @@ export interface Database {
   instance_vifs: InstanceVifsTable;
   network_leases: NetworkLeasesTable;
   api_tokens: ApiTokensTable;
+  instance_events: InstanceEventsTable;
 }
 
 export type TableName = keyof Database;
@@ -251,6 +264,7 @@ export const tableNames: readonly TableName[] = [
   "instance_vifs",
   "network_leases",
   "api_tokens",
+  "instance_events",
 ];
 
 /** The tables whose rows are named by a resource uuid in their `id` column. */

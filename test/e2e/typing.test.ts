@@ -10,7 +10,7 @@ import { rmSync } from "node:fs";
 import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { layouts } from "../../src/vnc/keyboard/layouts.js";
-import { sendKeyEvents } from "../../src/vnc/keyboard/send-keys.js";
+import { pressOn, sendKeyEvents } from "../../src/vnc/keyboard/send-keys.js";
 import { comboEvents, textEvents } from "../../src/vnc/keyboard/typing.js";
 import { tempDir } from "../helpers/paths.js";
 import { random } from "../helpers/pictures.js";
@@ -46,7 +46,10 @@ for (const [layout, seed] of [
     const standin = await startTypingStandin(dir, layout);
     try {
       const text = mixedText(seed);
-      await sendKeyEvents(standin.client, textEvents(`${text}\n`, layouts[layout]!, standin.client.leds));
+      await sendKeyEvents(
+        pressOn(standin.client),
+        textEvents(`${text}\n`, layouts[layout]!, standin.client.leds),
+      );
       for (let i = 0; standin.typedLines().length === 0; i++) {
         assert.ok(i < 120, "no typed line came back");
         await sleep(250);
@@ -56,13 +59,16 @@ for (const [layout, seed] of [
       assert.equal(got, text);
 
       // Caps Lock on in the guest (its LED, as QEMU tells it): text still arrives as typed.
-      await sendKeyEvents(standin.client, comboEvents(layouts[layout]!.capsLockToggle));
+      await sendKeyEvents(pressOn(standin.client), comboEvents(layouts[layout]!.capsLockToggle));
       for (let i = 0; !standin.client.leds?.capsLock; i++) {
         assert.ok(i < 40, "the guest's Caps Lock LED did not come on");
         await sleep(250);
       }
       const mixed = "Caps Lock is ON: aBc-XyZ 123!";
-      await sendKeyEvents(standin.client, textEvents(`${mixed}\n`, layouts[layout]!, standin.client.leds));
+      await sendKeyEvents(
+        pressOn(standin.client),
+        textEvents(`${mixed}\n`, layouts[layout]!, standin.client.leds),
+      );
       for (let i = 0; standin.typedLines().length < 2; i++) {
         assert.ok(i < 120, "no second typed line came back");
         await sleep(250);

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { connectWithRetry } from "../../src/vnc/connect.js";
 import { parseCombo } from "../../src/vnc/keyboard/keys.js";
 import { layoutNamed } from "../../src/vnc/keyboard/layouts.js";
-import { sendKeyEvents } from "../../src/vnc/keyboard/send-keys.js";
+import { pressOn, sendKeyEvents } from "../../src/vnc/keyboard/send-keys.js";
 import { comboEvents, textEvents } from "../../src/vnc/keyboard/typing.js";
 import type { RfbClient } from "../../src/vnc/rfb-client.js";
 
@@ -22,8 +22,8 @@ export async function vncUser(address: string, layout: string): Promise<VncUser>
   const l = layoutNamed(layout);
   return {
     client,
-    keys: (combo) => sendKeyEvents(client, comboEvents(parseCombo(combo))),
-    type: (text) => sendKeyEvents(client, textEvents(text, l, client.leds)),
+    keys: (combo) => sendKeyEvents(pressOn(client), comboEvents(parseCombo(combo))),
+    type: (text) => sendKeyEvents(pressOn(client), textEvents(text, l, client.leds)),
     async click(x, y) {
       client.pointer(x, y, 0);
       await sleep(50);

@@ -3,6 +3,7 @@
 // password. The key never leaves this machine.
 import { readFileSync } from "node:fs";
 import { decryptPassword } from "../../model/password-crypto.js";
+import { wrongKeyMessage } from "../../model/password-messages.js";
 import {
   needsPassphrase,
   PassphraseError,
@@ -46,10 +47,7 @@ export async function decryptInstancePassword(
     return decryptPassword(key, encrypted);
   } catch {
     const instance = await showInstance(config, instanceId);
-    const launchedWith = instance.ssh_key_pair?.uuid
-      ? ` (was the instance launched with ${instance.ssh_key_pair.uuid}?)`
-      : "";
-    throw new UserError(`this key does not decrypt the password of ${instanceId}${launchedWith}`);
+    throw new UserError(wrongKeyMessage(instanceId, instance.ssh_key_pair?.uuid));
   }
 }
 

@@ -65,6 +65,7 @@ function welcome(storeDescription: string, url: string, host: string, port: numb
   const env = host === "127.0.0.1" && port === 9001 ? "" : `DCMGR_HOST=${host} DCMGR_PORT=${port} `;
   return [
     `wakame-ts is up: store ${storeDescription}`,
+    `  web GUI:    ${url.replace(/\/api\/12\.03$/, "/")}`,
     `  API:        ${url}`,
     `  host node:  ${localHost.uuid} (${localHost.nodeId}), VMs on ${accel}`,
     `  demo image: ${demoImageId} (the Linux test guest, registered as a Windows image)`,

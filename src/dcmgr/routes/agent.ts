@@ -4,6 +4,7 @@
 // reports what it is; it needs nothing else to reach the store.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
+import { createWebSocketStream } from "ws";
 import { enumField, type Field, FieldError, intField, listField, textField } from "../../model/fields.js";
 import { instanceStates } from "../../model/instance-state.js";
 import { prefixToNetmask } from "../../model/ipv4.js";
@@ -11,6 +12,7 @@ import type { PortForward } from "../../model/port-forward.js";
 import type { Database } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
 import { bearerToken, tokenSubject } from "../caller.js";
+import type { ConsoleDesk } from "../console-desk.js";
 import { errors } from "../errors.js";
 import { changeInstance, type InstanceChange } from "../instance-change.js";
 import { releaseResources } from "../launch.js";
@@ -69,12 +71,14 @@ const stateReport = {
 /** The largest console screenshot an agent may deliver (a 1920x1200 desktop as PNG is well under it). */
 const screenshotLimit = 8 << 20;
 
-export function agentRoutes(
-  app: FastifyInstance,
-  store: Store,
-  passwords: PasswordPolicy,
-  screenshots: ScreenshotDesk,
-): void {
+export interface AgentDesks {
+  passwords: PasswordPolicy;
+  screenshots: ScreenshotDesk;
+  consoles: ConsoleDesk;
+}
+
+export function agentRoutes(app: FastifyInstance, store: Store, desks: AgentDesks): void {
+  const { passwords, screenshots, consoles } = desks;
   app.decorateRequest("hostNodeId", "");
   app.addHook("onRequest", async (req) => {
     const token = bearerToken(req);
@@ -216,6 +220,7 @@ export function agentRoutes(
       password_stored: r.encrypted_password !== null,
       error: r.error,
       screenshot_requested: screenshots.requested(r.id),
+      console_tunnels: consoles.requested(r.id),
       image: {
         id: r.image_id,
         file_format: r.file_format,
@@ -319,10 +324,41 @@ export function agentRoutes(
       else done(null, png);
     },
   );
+  agentConsoleRoute(app, store, consoles);
+
   api.put("/instances/:id/screenshot", { schema: { params }, bodyLimit: screenshotLimit }, async (req) => {
     await placed(store.db, req, req.params.id!);
     if (!Buffer.isBuffer(req.body))
       throw errors.unsupportedMediaType("send the screenshot as Content-Type: image/png");
     return { id: req.params.id, delivered: screenshots.deliver(req.params.id!, req.body) };
   });
+}
+
+/** The agent's end of a browser console: the VM's VNC bytes, joined to the waiting page's socket. */
+const tunnelParams = {
+  ...idParams("instance"),
+  tunnel: {
+    field: textField({ max: 64, pattern: /^[0-9a-f]+$/, patternWords: "hex digits" }),
+    desc: "a tunnel of console_tunnels",
+    required: true,
+  },
+};
+
+function agentConsoleRoute(app: FastifyInstance, store: Store, consoles: ConsoleDesk): void {
+  app
+    .withTypeProvider<ShapeTypeProvider>()
+    .get(
+      "/instances/:id/console/:tunnel",
+      { websocket: true, schema: { params: tunnelParams } },
+      async (socket, req) => {
+        const placedHere = await store.db
+          .selectFrom("instances")
+          .select("id")
+          .where("id", "=", req.params.id!)
+          .where("host_node_id", "=", req.hostNodeId)
+          .executeTakeFirst();
+        if (!placedHere || !consoles.join(req.params.id!, req.params.tunnel!, createWebSocketStream(socket)))
+          socket.close(4404, "no browser waits on this tunnel any more");
+      },
+    );
 }

@@ -1,8 +1,10 @@
 // /images: the caller's own machine images and the public ones.
 import type { FastifyInstance } from "fastify";
+import type { Selectable } from "kysely";
 import { enumField } from "../../model/fields.js";
 import { osTypes, serviceTypes } from "../../model/vocabulary.js";
 import { imageRecord } from "../../store/records.js";
+import type { ImagesTable } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
 import { page, pageShape } from "../collections.js";
 import { errors } from "../errors.js";
@@ -17,6 +19,22 @@ export function imageRoutes(app: FastifyInstance, store: Store): void {
       .selectAll()
       .where((eb) => eb.or([eb("account_id", "=", accountId), eb("is_public", "=", 1)]));
 
+  /** The records with their backup object's size (bytes of the file) and allocation size (of the disk). */
+  async function withSizes(rows: Selectable<ImagesTable>[]) {
+    const ids = [...new Set(rows.map((r) => r.backup_object_id))];
+    const sizes = ids.length
+      ? await store.db
+          .selectFrom("backup_objects")
+          .select(["id", "size", "allocation_size"])
+          .where("id", "in", ids)
+          .execute()
+      : [];
+    return rows.map((r) => {
+      const b = sizes.find((x) => x.id === r.backup_object_id);
+      return { ...imageRecord(r), size: b?.size ?? null, allocation_size: b?.allocation_size ?? null };
+    });
+  }
+
   const query = {
     ...pageShape,
     service_type: { field: enumField(serviceTypes), desc: "only this service type" },
@@ -27,12 +45,12 @@ export function imageRoutes(app: FastifyInstance, store: Store): void {
     if (req.query.service_type) q = q.where("service_type", "=", req.query.service_type);
     if (req.query.os_type) q = q.where("os_type", "=", req.query.os_type);
     const rows = await q.orderBy("created_at").orderBy("id").execute();
-    return page(rows.map(imageRecord), req.query.start!, req.query.limit!);
+    return page(await withSizes(rows), req.query.start!, req.query.limit!);
   });
 
   api.get("/images/:id", { schema: { params: idParams("image") } }, async (req) => {
     const row = await visible(req.accountId).where("id", "=", req.params.id!).executeTakeFirst();
     if (!row) throw errors.unknownImage(`${req.params.id} does not exist`);
-    return imageRecord(row);
+    return (await withSizes([row]))[0];
   });
 }

@@ -10,14 +10,15 @@ import {
   textField,
   uuidField,
 } from "../../model/fields.js";
-import { actionAllowedFrom, instanceStates } from "../../model/instance-state.js";
+import { actionAllowedFrom, instanceStates, noConsoleReason } from "../../model/instance-state.js";
 import { hypervisors, serviceTypes } from "../../model/vocabulary.js";
 import type { Store } from "../../store/store.js";
 import { page, pageShape } from "../collections.js";
 import { errors } from "../errors.js";
 import { changeInstance } from "../instance-change.js";
+import { recordInstanceEvents } from "../instance-events.js";
 import { launch, releaseResources, type VifRequest } from "../launch.js";
-import { forgetExpiredPasswords } from "../passwords.js";
+import { forgetExpiredPasswords, forgetPasswords } from "../passwords.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
 import type { ScreenshotDesk } from "../screenshots.js";
 import { instanceViews } from "../views.js";
@@ -104,8 +105,6 @@ const listShape = {
 
 /** How long a screenshot request waits for the host agent (it polls about once a second). */
 const screenshotWaitMs = 15_000;
-/** The states in which the instance's QEMU runs and has a console to show. */
-const consoleStates = ["initializing", "running", "halting"];
 
 export function instanceRoutes(app: FastifyInstance, store: Store, screenshots: ScreenshotDesk): void {
   const api = app.withTypeProvider<ShapeTypeProvider>();
@@ -141,15 +140,18 @@ export function instanceRoutes(app: FastifyInstance, store: Store, screenshots: 
     await load(id, req.accountId);
     if (req.body.ssh_key_id)
       await owned(store.db, "ssh_key_pairs", req.body.ssh_key_id, req.accountId, errors.unknownSshKeyPair);
-    await store.db
-      .updateTable("instances")
-      .set({
-        ...(req.body.display_name !== undefined && { display_name: req.body.display_name }),
-        ...(req.body.ssh_key_id !== undefined && { ssh_key_pair_id: req.body.ssh_key_id }),
-        updated_at: now(),
-      })
-      .where("id", "=", id)
-      .execute();
+    await store.db.transaction().execute(async (db) => {
+      await db
+        .updateTable("instances")
+        .set({
+          ...(req.body.display_name !== undefined && { display_name: req.body.display_name }),
+          ...(req.body.ssh_key_id !== undefined && { ssh_key_pair_id: req.body.ssh_key_id }),
+          updated_at: now(),
+        })
+        .where("id", "=", id)
+        .execute();
+      await recordInstanceEvents(db, [id]);
+    });
     return view(id, req.accountId);
   });
 
@@ -243,21 +245,14 @@ export function instanceRoutes(app: FastifyInstance, store: Store, screenshots: 
 
   api.delete("/instances/:id/password", { schema: { params } }, async (req) => {
     await load(req.params.id!, req.accountId);
-    await store.db
-      .updateTable("instances")
-      .set({ encrypted_password: null, password_will_be_deleted_at: null, updated_at: now() })
-      .where("id", "=", req.params.id!)
-      .execute();
+    await store.db.transaction().execute((db) => forgetPasswords(db, [req.params.id!], new Date()));
     return [req.params.id];
   });
 
   api.get("/instances/:id/screenshot.png", { schema: { params } }, async (req, reply) => {
     const instance = await load(req.params.id!, req.accountId);
-    if (!consoleStates.includes(instance.state)) {
-      throw errors.invalidInstanceState(
-        `${instance.id} is ${instance.state}: a console exists only while it is ${consoleStates.join(", ")}`,
-      );
-    }
+    const noConsole = noConsoleReason(instance.id, instance.state);
+    if (noConsole) throw errors.invalidInstanceState(noConsole);
     const png = await screenshots.request(instance.id, screenshotWaitMs);
     if (!png) {
       throw errors.agentTimeout(

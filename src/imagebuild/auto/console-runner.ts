@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { LoadedNeedle, MatchResult } from "../../needle/match.js";
 import { parseCombo } from "../../vnc/keyboard/keys.js";
 import type { Layout } from "../../vnc/keyboard/layouts.js";
-import { sendKeyEvents } from "../../vnc/keyboard/send-keys.js";
+import { pressOn, sendKeyEvents } from "../../vnc/keyboard/send-keys.js";
 import { comboEvents, textEvents } from "../../vnc/keyboard/typing.js";
 import type { RfbClient } from "../../vnc/rfb-client.js";
 import { type ScreenWait, waitForScreen } from "../../vnc/screen-watch.js";
@@ -73,13 +73,13 @@ export async function runActions(actions: readonly Action[], ctx: ConsoleContext
         break;
       case "keys": {
         const events = comboEvents(parseCombo(a.combo));
-        for (let i = 0; i < a.repeat; i++) await sendKeyEvents(ctx.client, events, ctx.keyRate);
+        for (let i = 0; i < a.repeat; i++) await sendKeyEvents(pressOn(ctx.client), events, ctx.keyRate);
         ctx.say(`pressed ${a.combo}${a.repeat > 1 ? ` ${a.repeat} times` : ""}`);
         break;
       }
       case "type": {
         const text = fillPlaceholders(a.text, ctx.values);
-        await sendKeyEvents(ctx.client, textEvents(text, ctx.layout, ctx.client.leds), ctx.keyRate);
+        await sendKeyEvents(pressOn(ctx.client), textEvents(text, ctx.layout, ctx.client.leds), ctx.keyRate);
         ctx.say(`typed ${text.length} characters (${ctx.layout.name} layout)`);
         if (a.until) await waitFor(ctx, a.until.tag, a.until.timeoutS);
         break;

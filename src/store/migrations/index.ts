@@ -6,6 +6,7 @@ import { type SeedSettings, seedFreshStore } from "../seed.js";
 import * as initial from "./0001-initial.js";
 import * as api from "./0003-api.js";
 import * as instanceRevision from "./0004-instance-revision.js";
+import * as instanceEvents from "./0005-instance-events.js";
 
 export function migrationsFor(seed: SeedSettings): MigrationProvider {
   return {
@@ -15,6 +16,7 @@ export function migrationsFor(seed: SeedSettings): MigrationProvider {
       "0002-seed": { up: (db: Kysely<any>) => seedFreshStore(db, seed) },
       "0003-api": api,
       "0004-instance-revision": instanceRevision,
+      "0005-instance-events": instanceEvents,
     }),
   };
 }

@@ -1,0 +1,82 @@
+// Browser consoles travel like screenshots (screenshots.ts): dcmgr never
+// connects to a host. A user's page gets a ticket for an instance it owns,
+// opens its WebSocket with it, and waits here; the instance's agent sees the
+// tunnel in its next poll of GET /instances, connects the VM's loopback VNC
+// server to a WebSocket of its own to dcmgr (with its host token), and the
+// two sockets are joined byte for byte. In memory, as tickets live seconds
+// and tunnels live as long as their sockets.
+import { randomBytes } from "node:crypto";
+import type { Duplex } from "node:stream";
+
+interface Ticket {
+  instanceId: string;
+  expiresAt: number;
+}
+
+interface Waiting {
+  instanceId: string;
+  browser: Duplex;
+  timer: NodeJS.Timeout;
+}
+
+export class ConsoleDesk {
+  private readonly tickets = new Map<string, Ticket>();
+  private readonly waiting = new Map<string, Waiting>();
+
+  constructor(
+    /** How long a ticket may wait before its WebSocket opens. */
+    private readonly ticketMs = 30_000,
+    /** How long a browser waits for the agent to open its end. */
+    private readonly agentMs = 15_000,
+  ) {}
+
+  /** A one-time ticket for a console of this instance (the caller has checked that the account owns it). */
+  issue(instanceId: string): { ticket: string; expiresInS: number } {
+    const now = Date.now();
+    for (const [t, v] of this.tickets) if (v.expiresAt <= now) this.tickets.delete(t);
+    const ticket = randomBytes(32).toString("base64url");
+    this.tickets.set(ticket, { instanceId, expiresAt: now + this.ticketMs });
+    return { ticket, expiresInS: this.ticketMs / 1000 };
+  }
+
+  /** Uses the ticket up: true if it was issued for this instance and is still valid. */
+  redeem(ticket: string, instanceId: string): boolean {
+    const t = this.tickets.get(ticket);
+    this.tickets.delete(ticket);
+    return t !== undefined && t.instanceId === instanceId && t.expiresAt > Date.now();
+  }
+
+  /** Holds the browser's end until the agent joins it; `onTimeout` if the agent does not come. */
+  wait(instanceId: string, browser: Duplex, onTimeout: () => void): void {
+    const tunnel = randomBytes(16).toString("hex");
+    const timer = setTimeout(() => {
+      this.waiting.delete(tunnel);
+      onTimeout();
+    }, this.agentMs);
+    this.waiting.set(tunnel, { instanceId, browser, timer });
+    browser.once("close", () => {
+      clearTimeout(timer);
+      this.waiting.delete(tunnel);
+    });
+  }
+
+  /** The tunnels of this instance that wait for its agent. */
+  requested(instanceId: string): string[] {
+    return [...this.waiting].filter(([, w]) => w.instanceId === instanceId).map(([t]) => t);
+  }
+
+  /** Joins the agent's end to the waiting browser; false when no such tunnel waits. */
+  join(instanceId: string, tunnel: string, agent: Duplex): boolean {
+    const w = this.waiting.get(tunnel);
+    if (!w || w.instanceId !== instanceId) return false;
+    clearTimeout(w.timer);
+    this.waiting.delete(tunnel);
+    w.browser.pipe(agent).pipe(w.browser);
+    const end = () => {
+      w.browser.destroy();
+      agent.destroy();
+    };
+    for (const side of [w.browser, agent]) side.once("close", end).once("error", end);
+    return true;
+  }
+}

@@ -1,0 +1,97 @@
+// The API's records, as far as the pages read them (api.md).
+
+export interface PortForward {
+  protocol: string;
+  guest_port: number;
+  host_address: string;
+  host_port: number;
+}
+
+export interface Instance {
+  id: string;
+  state: string;
+  status: string;
+  error: string | null;
+  host_node: string | null;
+  image_id: string;
+  cpu_cores: number;
+  memory_size: number;
+  hostname: string | null;
+  display_name: string | null;
+  os_type: string;
+  created_at: string;
+  updated_at: string;
+  ssh_key_pair: { uuid: string; display_name: string | null } | null;
+  password_ready: boolean;
+  password_will_be_deleted_at: string | null;
+  address: string | null;
+  vif: { vif_id: string; security_groups: string[]; port_forwards: PortForward[] }[];
+}
+
+export interface Image {
+  id: string;
+  display_name: string;
+  description: string | null;
+  os_type: string;
+  arch: string;
+  file_format: string;
+  features: Record<string, boolean>;
+  is_public: boolean;
+  state: string;
+  size: number | null;
+  allocation_size: number | null;
+}
+
+export interface SshKeyPair {
+  id: string;
+  display_name: string | null;
+  description: string | null;
+  fingerprint: string;
+  key_type: string;
+  key_bits: number | null;
+  public_key: string;
+  created_at: string;
+}
+
+export interface SecurityGroup {
+  id: string;
+  display_name: string | null;
+  description: string | null;
+  rule: string;
+  created_at: string;
+}
+
+export interface HostNode {
+  id: string;
+  node_id: string;
+  display_name: string | null;
+  offering_cpu_cores: number;
+  offering_memory_size: number;
+  used_cpu_cores: number;
+  used_memory_size: number;
+  hypervisor: string;
+  arch: string;
+  scheduling_enabled: boolean;
+}
+
+export interface InstanceSpec {
+  name: string;
+  cpu_cores: number;
+  memory_size: number;
+  hypervisor: string;
+}
+
+export interface StateChange {
+  state: string;
+  status: string;
+  error: string | null;
+  at: string;
+}
+
+/** Where a remote desktop client reaches the instance: its forwarded 3389, else its address. */
+export function rdpEndpoint(i: Instance): { host: string; port: number } | null {
+  const f = i.vif.flatMap((v) => v.port_forwards).find((p) => p.guest_port === 3389 && p.protocol === "tcp");
+  if (f)
+    return { host: f.host_address === "0.0.0.0" ? location.hostname : f.host_address, port: f.host_port };
+  return i.address ? { host: i.address, port: 3389 } : null;
+}

@@ -1,0 +1,81 @@
+// A modal dialog on the browser's own <dialog>: focus moves into it, Escape
+// closes it, and the page behind cannot be clicked.
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+
+export function Modal(props: {
+  title: string;
+  onClose: () => void;
+  children: ComponentChildren;
+  wide?: boolean;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current!;
+    d.showModal();
+    return () => d.close();
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      class={props.wide ? "wide" : ""}
+      aria-label={props.title}
+      onCancel={(e) => {
+        e.preventDefault();
+        props.onClose();
+      }}
+    >
+      <header>
+        <h2>{props.title}</h2>
+        <button type="button" class="plain" aria-label="Close" onClick={props.onClose}>
+          ×
+        </button>
+      </header>
+      {props.children}
+    </dialog>
+  );
+}
+
+/** Asks before an action that cannot be undone; the action's error stays in the dialog. */
+export function Confirm(props: {
+  title: string;
+  message: ComponentChildren;
+  action: string;
+  onConfirm: () => Promise<void>;
+  onClose: () => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  return (
+    <Modal title={props.title} onClose={props.onClose}>
+      <p>{props.message}</p>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <footer>
+        <button type="button" onClick={props.onClose}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          class="danger"
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            try {
+              await props.onConfirm();
+              props.onClose();
+            } catch (err) {
+              setError((err as Error).message);
+              setBusy(false);
+            }
+          }}
+        >
+          {props.action}
+        </button>
+      </footer>
+    </Modal>
+  );
+}

@@ -1,0 +1,53 @@
+// Power and terminate buttons for an instance, each offered only in the
+// states the API allows it from (instance-state.ts, shared with dcmgr), each
+// confirmed first. The state that follows arrives by the live feed.
+import { useState } from "preact/hooks";
+import { actionAllowedFrom } from "../../../src/model/instance-state";
+import { api } from "../api/client";
+import type { Instance } from "../api/types";
+import { Confirm } from "../components/modal";
+
+type Action = "poweroff" | "poweron" | "reboot" | "terminate";
+
+const words: Record<Action, { label: string; question: string }> = {
+  poweron: { label: "Power on", question: "Power on" },
+  poweroff: { label: "Power off", question: "Power off (the guest is asked to shut down)" },
+  reboot: { label: "Reboot", question: "Reboot" },
+  terminate: { label: "Terminate", question: "Terminate (its disk is deleted, this cannot be undone)" },
+};
+
+const allowed = (a: Action, state: string) =>
+  a === "terminate" ? state !== "terminated" : (actionAllowedFrom[a] as readonly string[]).includes(state);
+
+export function InstanceActions(props: { instance: Instance }) {
+  const [asking, setAsking] = useState<Action | null>(null);
+  const i = props.instance;
+  const run = async (a: Action) => {
+    if (a === "terminate") await api("DELETE", `/instances/${i.id}`);
+    else await api("PUT", `/instances/${i.id}/${a}`, {});
+  };
+  return (
+    <span class="actions">
+      {(Object.keys(words) as Action[])
+        .filter((a) => allowed(a, i.state))
+        .map((a) => (
+          <button
+            type="button"
+            class={a === "terminate" ? "danger small" : "small"}
+            onClick={() => setAsking(a)}
+          >
+            {words[a].label}
+          </button>
+        ))}
+      {asking && (
+        <Confirm
+          title={`${words[asking].label} ${i.id}?`}
+          message={`${words[asking].question}: ${i.display_name ?? i.hostname ?? i.id}.`}
+          action={words[asking].label}
+          onConfirm={() => run(asking)}
+          onClose={() => setAsking(null)}
+        />
+      )}
+    </span>
+  );
+}
