@@ -21,6 +21,15 @@ await build({
   platform: "node",
   target: "node20",
   format: "esm",
-  external: ["better-sqlite3", "pg", "fastify", "bcrypt-pbkdf", "yaml", "@fastify/websocket", "@fastify/static", "ws"],
+  external: [
+    "better-sqlite3",
+    "pg",
+    "fastify",
+    "bcrypt-pbkdf",
+    "yaml",
+    "@fastify/websocket",
+    "@fastify/static",
+    "ws",
+  ],
   logLevel: "warning",
 });

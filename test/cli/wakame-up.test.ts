@@ -3,62 +3,31 @@
 // image, launch an instance whose password decrypts, power it off on Ctrl-C,
 // and start again without registering anything twice.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { test } from "node:test";
-import { testGuestCacheDir } from "../../src/testguest/build.js";
 import { loginCheck } from "../../src/testguest/client.js";
 import { vdcManage } from "../helpers/cli.js";
 import { launchTestwin, musselWith } from "../helpers/mussel.js";
 import { freePort } from "../helpers/net.js";
-import { repoRoot, tempDir } from "../helpers/paths.js";
+import { tempDir } from "../helpers/paths.js";
 import { qemuPids } from "../helpers/vms.js";
+import { startUp, upEnv } from "../helpers/wakame-up.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function startUp(env: NodeJS.ProcessEnv, port: number) {
-  const up = spawn(
-    process.execPath,
-    [resolve(repoRoot, "bin/wakame.js"), "up", "--listen", `127.0.0.1:${port}`, "--accelerator", "tcg"],
-    { env },
-  );
-  const output = { out: "", err: "" };
-  up.stdout.on("data", (d) => {
-    output.out += d;
-  });
-  up.stderr.on("data", (d) => {
-    output.err += d;
-  });
-  const exited = new Promise<number | null>((done) => up.on("exit", (code) => done(code)));
-  const ready = async () => {
-    for (let i = 0; i < 1800 && !output.out.includes("Ctrl-C stops") && up.exitCode === null; i++)
-      await sleep(100);
-    assert.match(output.out, /Ctrl-C stops/, output.err);
-  };
-  return { up, output, exited, ready };
-}
 
 test("wakame up: API, host hn-local and demo image; an instance's password decrypts; Ctrl-C powers it off; a restart adds nothing twice", async () => {
   const home = tempDir("up");
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    WAKAME_HOME: home,
-    HOME: home,
-    // The test guest's build is shared with the other tests, not rebuilt for this HOME.
-    WAKAME_CACHE_DIR: resolve(testGuestCacheDir(), ".."),
-    DCMGR_HOST: "127.0.0.1",
-    DCMGR_PORT: String(port),
-    DCMGR_RESPONSE_FORMAT: "json",
-  };
-  delete env.DATABASE_URL;
+  const env = upEnv(home, port);
   const mussel = musselWith(env);
   let cloud = startUp(env, port);
   try {
     await cloud.ready();
     assert.match(cloud.output.out, new RegExp(`wakame-ts is up: store SQLite ${home}/wakame.sqlite3`));
     assert.match(cloud.output.out, new RegExp(`API: +http://127.0.0.1:${port}/api/12.03`));
+    assert.match(cloud.output.out, new RegExp(`web GUI: +http://127.0.0.1:${port}/\n`));
     assert.match(cloud.output.out, /host node: +hn-local \(hva.local\), VMs on tcg/);
     assert.match(cloud.output.out, /mussel instance decrypt_password i-XXXXXXXX demo-key/);
     const image = JSON.parse((await vdcManage(["image", "show", "wmi-testwin", "--json"], env)).stdout);

@@ -194,7 +194,7 @@ export function LaunchDialog(props: { onClose: () => void; onLaunched: (id: stri
             {(keys.rows ?? []).map((k) => {
               const problem = windows ? keyProblemForWindows(k) : null;
               return (
-                <option value={k.id} disabled={problem !== null}>
+                <option value={k.id}>
                   {k.display_name ?? k.id} ({k.key_type}
                   {k.key_bits ? ` ${k.key_bits}` : ""}){problem ? ` — unusable for Windows: ${problem}` : ""}
                 </option>

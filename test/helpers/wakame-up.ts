@@ -1,0 +1,52 @@
+// `wakame up` as a user starts it, for the tests that need the all-in-one
+// cloud: its output kept, ready once it prints how to use it.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { testGuestCacheDir } from "../../src/testguest/build.js";
+import { repoRoot } from "./paths.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The environment of a cloud in `home` whose API is on `port`, for it and for mussel and vdc-manage. */
+export function upEnv(home: string, port: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WAKAME_HOME: home,
+    HOME: home,
+    // The test guest's build is shared with the other tests, not rebuilt for this HOME.
+    WAKAME_CACHE_DIR: resolve(testGuestCacheDir(), ".."),
+    DCMGR_HOST: "127.0.0.1",
+    DCMGR_PORT: String(port),
+    DCMGR_RESPONSE_FORMAT: "json",
+  };
+  delete env.DATABASE_URL;
+  return env;
+}
+
+export function startUp(env: NodeJS.ProcessEnv, port: number) {
+  const up = spawn(
+    process.execPath,
+    [resolve(repoRoot, "bin/wakame.js"), "up", "--listen", `127.0.0.1:${port}`, "--accelerator", "tcg"],
+    { env },
+  );
+  const output = { out: "", err: "" };
+  up.stdout.on("data", (d) => {
+    output.out += d;
+  });
+  up.stderr.on("data", (d) => {
+    output.err += d;
+  });
+  const exited = new Promise<number | null>((done) => up.on("exit", (code) => done(code)));
+  const ready = async () => {
+    for (let i = 0; i < 1800 && !output.out.includes("Ctrl-C stops") && up.exitCode === null; i++)
+      await sleep(100);
+    assert.match(output.out, /Ctrl-C stops/, output.err);
+  };
+  const stop = async () => {
+    if (up.exitCode !== null || up.signalCode !== null) return;
+    up.kill("SIGINT");
+    await exited;
+  };
+  return { up, output, exited, ready, stop };
+}
