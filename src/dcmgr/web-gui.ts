@@ -1,4 +1,4 @@
-// The web GUI: the static files Vite built from web/ (dist/web), served at /,
+// The web GUI: the static files Vite built from web/ (dist/gui), served at /,
 // and /gui/settings, which tells the sign-in page what this server asks of
 // callers. Built assets have content hashes in their names and are cached
 // for good; index.html is asked for afresh each time so an upgrade shows.
@@ -9,7 +9,7 @@ import type { FastifyInstance } from "fastify";
 import { defaultAccountId } from "../model/vocabulary.js";
 import { packageRoot } from "../package-root.js";
 
-export const webGuiDir = () => join(packageRoot(), "dist", "web");
+export const webGuiDir = () => join(packageRoot(), "dist", "gui");
 
 export async function webGuiRoutes(app: FastifyInstance, requireTokens: boolean): Promise<void> {
   app.get("/gui/settings", async () => ({

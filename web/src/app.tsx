@@ -1,19 +1,19 @@
 // The page's frame: sign-in when the API wants credentials, the navigation,
 // the live feed's status, and the page the address names.
 import { useEffect, useState } from "preact/hooks";
-import { api, signInNeeded } from "./api/client";
-import { startLive } from "./api/live";
-import { loadSession, type Session, saveSession } from "./api/session";
-import type { Instance } from "./api/types";
-import { HostsPage } from "./pages/hosts";
-import { ImagesPage } from "./pages/images";
-import { InstancePage } from "./pages/instance";
-import { InstancesPage } from "./pages/instances";
-import { SecurityGroupsPage } from "./pages/security-groups";
-import { SignIn } from "./pages/sign-in";
-import { SshKeysPage } from "./pages/ssh-keys";
-import { linkTo, type Route, useRoute } from "./router";
-import { instances } from "./state/instances";
+import { api, signInNeeded } from "./api/client.js";
+import { startLive } from "./api/live.js";
+import { loadSession, type Session, saveSession } from "./api/session.js";
+import type { Instance } from "./api/types.js";
+import { HostsPage } from "./pages/hosts.js";
+import { ImagesPage } from "./pages/images.js";
+import { InstancePage } from "./pages/instance.js";
+import { InstancesPage } from "./pages/instances.js";
+import { SecurityGroupsPage } from "./pages/security-groups.js";
+import { SignIn } from "./pages/sign-in.js";
+import { SshKeysPage } from "./pages/ssh-keys.js";
+import { linkTo, type Route, useRoute } from "./router.js";
+import { instances } from "./state/instances.js";
 
 const nav: { route: Route; label: string }[] = [
   { route: { page: "instances" }, label: "Instances" },

@@ -1,6 +1,6 @@
 // Calls of the user API (/api/12.03) with the session's credentials. An
 // error answer becomes an ApiProblem carrying the API's own message.
-import { loadSession, sessionHeaders } from "./session";
+import { loadSession, sessionHeaders } from "./session.js";
 
 export const apiBase = "/api/12.03";
 

@@ -3,9 +3,9 @@
 // dcmgr restart, a laptop waking), at once when the browser says it is back
 // online or visible, and resumes after the last event id it got, so no
 // change is missed; a "reset" from dcmgr means state must be read afresh.
-import { apiBase } from "./client";
-import { loadSession, sessionHeaders } from "./session";
-import { SseParser } from "./sse-parser";
+import { apiBase } from "./client.js";
+import { loadSession, sessionHeaders } from "./session.js";
+import { SseParser } from "./sse-parser.js";
 
 export interface LiveHandlers {
   /** The feed is (re)connected: the page may re-read lists that events do not cover. */

@@ -88,10 +88,13 @@ export interface StateChange {
   at: string;
 }
 
-/** Where a remote desktop client reaches the instance: its forwarded 3389, else its address. */
-export function rdpEndpoint(i: Instance): { host: string; port: number } | null {
+/**
+ * Where a remote desktop client reaches the instance: its forwarded 3389
+ * (a forward on every host address is reached at the host the page came
+ * from, `pageHost`), else its own address.
+ */
+export function rdpEndpoint(i: Instance, pageHost: string): { host: string; port: number } | null {
   const f = i.vif.flatMap((v) => v.port_forwards).find((p) => p.guest_port === 3389 && p.protocol === "tcp");
-  if (f)
-    return { host: f.host_address === "0.0.0.0" ? location.hostname : f.host_address, port: f.host_port };
+  if (f) return { host: f.host_address === "0.0.0.0" ? pageHost : f.host_address, port: f.host_port };
   return i.address ? { host: i.address, port: 3389 } : null;
 }

@@ -4,10 +4,10 @@
 // as a browser cannot send either itself.
 import RFB from "@novnc/novnc";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api } from "../api/client";
-import type { Instance } from "../api/types";
-import { passwords } from "../state/passwords";
-import { layoutNames, typeText } from "./type-text";
+import { api } from "../api/client.js";
+import type { Instance } from "../api/types.js";
+import { passwords } from "../state/passwords.js";
+import { layoutNames, typeText } from "./type-text.js";
 
 /** What the page says for dcmgr's close codes (routes/console.ts); others show their reason. */
 const closeWords: Record<number, string> = {

@@ -3,10 +3,10 @@
 // layouts.ts and send-keys.ts, the same modules the automatic build types
 // with). QEMU's VNC has no clipboard, so this is how a password gets into
 // the Windows sign-in screen.
-import { keysymOf } from "../../../src/vnc/keyboard/keys";
-import { layouts } from "../../../src/vnc/keyboard/layouts";
-import { sendKeyEvents } from "../../../src/vnc/keyboard/send-keys";
-import { textEvents } from "../../../src/vnc/keyboard/typing";
+import { keysymOf } from "../../../src/vnc/keyboard/keys.js";
+import { layouts } from "../../../src/vnc/keyboard/layouts.js";
+import { sendKeyEvents } from "../../../src/vnc/keyboard/send-keys.js";
+import { textEvents } from "../../../src/vnc/keyboard/typing.js";
 
 export const layoutNames = Object.keys(layouts);
 

@@ -4,10 +4,10 @@
 // name and user data. The button stays disabled with the reason beside it;
 // an API error is shown next to the field it names.
 import { useEffect, useState } from "preact/hooks";
-import { ApiProblem, api } from "../api/client";
-import type { Image, Instance, InstanceSpec, SecurityGroup, SshKeyPair } from "../api/types";
-import { Modal } from "../components/modal";
-import { useList } from "../state/resource";
+import { ApiProblem, api } from "../api/client.js";
+import type { Image, Instance, InstanceSpec, SecurityGroup, SshKeyPair } from "../api/types.js";
+import { Modal } from "../components/modal.js";
+import { useList } from "../state/resource.js";
 import {
   fieldOfMessage,
   hostnameProblem,
@@ -17,7 +17,7 @@ import {
   opensRdp,
   proposedSpec,
   rdpRule,
-} from "./launch-rules";
+} from "./launch-rules.js";
 
 const fields = [
   "image_id",

@@ -1,8 +1,8 @@
 // What the Launch Instance dialog checks before it lets a launch go, decided
 // without I/O: the same rules as dcmgr (security group rules are parsed by
 // the module dcmgr uses) plus Windows' own limit on computer names.
-import { allowsPort, parseRules, RuleError } from "../../../src/model/security-group-rules";
-import type { Image, InstanceSpec, SecurityGroup, SshKeyPair } from "../api/types";
+import { allowsPort, parseRules, RuleError } from "../../../src/model/security-group-rules.js";
+import type { Image, InstanceSpec, SecurityGroup, SshKeyPair } from "../api/types.js";
 
 /** The rule the seed document gives Windows instances: remote desktop from anywhere. */
 export const rdpRule = "tcp:3389,3389,ip4:0.0.0.0";

@@ -1,7 +1,7 @@
 // Hosts: each host node's offered capacity and what its instances use of it.
-import type { HostNode } from "../api/types";
-import { megabytes } from "../components/format";
-import { useList } from "../state/resource";
+import type { HostNode } from "../api/types.js";
+import { megabytes } from "../components/format.js";
+import { useList } from "../state/resource.js";
 
 function Use(props: { used: number; offered: number; label: string }) {
   const pct = props.offered ? Math.round((props.used / props.offered) * 100) : 0;

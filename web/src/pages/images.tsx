@@ -1,7 +1,7 @@
 // Images: what can be launched, with its OS type, features and size.
-import type { Image } from "../api/types";
-import { bytes } from "../components/format";
-import { useList } from "../state/resource";
+import type { Image } from "../api/types.js";
+import { bytes } from "../components/format.js";
+import { useList } from "../state/resource.js";
 
 export function ImagesPage() {
   const images = useList<Image>("/images");

@@ -2,10 +2,10 @@
 // states the API allows it from (instance-state.ts, shared with dcmgr), each
 // confirmed first. The state that follows arrives by the live feed.
 import { useState } from "preact/hooks";
-import { actionAllowedFrom } from "../../../src/model/instance-state";
-import { api } from "../api/client";
-import type { Instance } from "../api/types";
-import { Confirm } from "../components/modal";
+import { actionAllowedFrom } from "../../../src/model/instance-state.js";
+import { api } from "../api/client.js";
+import type { Instance } from "../api/types.js";
+import { Confirm } from "../components/modal.js";
 
 type Action = "poweroff" | "poweron" | "reboot" | "terminate";
 

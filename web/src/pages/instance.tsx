@@ -2,14 +2,14 @@
 // Windows password and the console. The record follows the live feed; the
 // history is read again whenever the record changes.
 import { useEffect, useState } from "preact/hooks";
-import { consoleStates } from "../../../src/model/instance-state";
-import { api } from "../api/client";
-import { type Instance, rdpEndpoint, type StateChange } from "../api/types";
-import { megabytes } from "../components/format";
-import { ConsolePanel } from "../console/console-panel";
-import { PasswordPanel } from "../password/password-panel";
-import { useInstances } from "../state/instances";
-import { InstanceActions } from "./instance-actions";
+import { consoleStates } from "../../../src/model/instance-state.js";
+import { api } from "../api/client.js";
+import { type Instance, rdpEndpoint, type StateChange } from "../api/types.js";
+import { megabytes } from "../components/format.js";
+import type { ConsolePanel } from "../console/console-panel.js";
+import { PasswordPanel } from "../password/password-panel.js";
+import { useInstances } from "../state/instances.js";
+import { InstanceActions } from "./instance-actions.js";
 
 export function InstancePage(props: { id: string }) {
   const store = useInstances();
@@ -19,7 +19,17 @@ export function InstancePage(props: { id: string }) {
     history: StateChange[];
     usual_first_boot_s: number | null;
   } | null>(null);
+  // noVNC is most of the front end's code: it is loaded when a console is first opened, not with the page.
+  const [Console, setConsole] = useState<typeof ConsolePanel | null>(null);
   const [consoleOpen, setConsoleOpen] = useState(false);
+  const [consoleError, setConsoleError] = useState("");
+  const openConsole = () =>
+    import("../console/console-panel.js")
+      .then((m) => {
+        setConsole(() => m.ConsolePanel);
+        setConsoleOpen(true);
+      })
+      .catch((err) => setConsoleError(`the console's code did not load: ${(err as Error).message}`));
   const i = store.get(props.id) ?? fetched;
 
   useEffect(() => {
@@ -38,7 +48,7 @@ export function InstancePage(props: { id: string }) {
   }, [props.id, i?.updated_at]);
 
   if (!i) return <p class={missing ? "error" : ""}>{missing || "Loading…"}</p>;
-  const rdp = rdpEndpoint(i);
+  const rdp = rdpEndpoint(i, location.hostname);
   const began = history?.history.find((h) => h.state === "initializing")?.at ?? null;
   return (
     <section>
@@ -99,10 +109,11 @@ export function InstancePage(props: { id: string }) {
         firstBoot={{ since: began, usualSeconds: history?.usual_first_boot_s ?? null }}
       />
       <h2>Console</h2>
-      {consoleOpen ? (
-        <ConsolePanel instance={i} onClose={() => setConsoleOpen(false)} />
+      {consoleError && <p class="error">{consoleError}</p>}
+      {consoleOpen && Console ? (
+        <Console instance={i} onClose={() => setConsoleOpen(false)} />
       ) : (consoleStates as readonly string[]).includes(i.state) ? (
-        <button type="button" onClick={() => setConsoleOpen(true)}>
+        <button type="button" onClick={openConsole}>
           Open console
         </button>
       ) : (

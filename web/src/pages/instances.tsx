@@ -1,11 +1,11 @@
 // Instances: every instance of the account with its state, address, remote
 // desktop endpoint, image and spec, kept current by the live feed.
 import { useState } from "preact/hooks";
-import { rdpEndpoint } from "../api/types";
-import { megabytes } from "../components/format";
-import { LaunchDialog } from "../launch/launch-dialog";
-import { useInstances } from "../state/instances";
-import { InstanceActions } from "./instance-actions";
+import { rdpEndpoint } from "../api/types.js";
+import { megabytes } from "../components/format.js";
+import { LaunchDialog } from "../launch/launch-dialog.js";
+import { useInstances } from "../state/instances.js";
+import { InstanceActions } from "./instance-actions.js";
 
 export function InstancesPage() {
   const store = useInstances();
@@ -50,7 +50,7 @@ export function InstancesPage() {
           </thead>
           <tbody>
             {rows.map((i) => {
-              const rdp = i.os_type === "windows" ? rdpEndpoint(i) : null;
+              const rdp = i.os_type === "windows" ? rdpEndpoint(i, location.hostname) : null;
               return (
                 <tr key={i.id} data-instance={i.id}>
                   <td>

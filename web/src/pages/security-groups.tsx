@@ -3,12 +3,12 @@
 // What only the store can tell (does a source group exist?) comes back
 // from the save.
 import { useState } from "preact/hooks";
-import { checkRuleLines } from "../../../src/model/security-group-rules";
-import { api } from "../api/client";
-import type { SecurityGroup } from "../api/types";
-import { Confirm, Modal } from "../components/modal";
-import { rdpRule } from "../launch/launch-rules";
-import { useList } from "../state/resource";
+import { checkRuleLines } from "../../../src/model/security-group-rules.js";
+import { api } from "../api/client.js";
+import type { SecurityGroup } from "../api/types.js";
+import { Confirm, Modal } from "../components/modal.js";
+import { rdpRule } from "../launch/launch-rules.js";
+import { useList } from "../state/resource.js";
 
 function RuleEditor(props: { group: SecurityGroup | null; onDone: () => void }) {
   const [name, setName] = useState(props.group?.display_name ?? "");

@@ -2,8 +2,8 @@
 // does), elsewhere an API token (`vdc-manage token add --account-id ...`).
 // /gui/settings says which; the first API call checks what was given.
 import { useEffect, useState } from "preact/hooks";
-import { uuidProblem } from "../../../src/model/uuid";
-import type { Session } from "../api/session";
+import { uuidProblem } from "../../../src/model/uuid.js";
+import type { Session } from "../api/session.js";
 
 interface Settings {
   tokens_required: boolean;

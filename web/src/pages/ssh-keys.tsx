@@ -2,12 +2,12 @@
 // password (RSA only), importing one, or generating a pair in the page with
 // a one-time download of its private key.
 import { useState } from "preact/hooks";
-import { api } from "../api/client";
-import type { SshKeyPair } from "../api/types";
-import { Confirm, Modal } from "../components/modal";
-import { generateRsaKeyPair } from "../keys/generate";
-import { keyProblemForWindows } from "../launch/launch-rules";
-import { useList } from "../state/resource";
+import { api } from "../api/client.js";
+import type { SshKeyPair } from "../api/types.js";
+import { Confirm, Modal } from "../components/modal.js";
+import { generateRsaKeyPair } from "../keys/generate.js";
+import { keyProblemForWindows } from "../launch/launch-rules.js";
+import { useList } from "../state/resource.js";
 
 function saveFile(name: string, text: string): void {
   const url = URL.createObjectURL(new Blob([text], { type: "application/x-pem-file" }));

@@ -3,14 +3,14 @@
 // and used in this page only (private-key.ts), and the password is shown
 // with what a remote desktop client needs. Before it is ready, why not.
 import { useEffect, useState } from "preact/hooks";
-import { wrongKeyMessage } from "../../../src/model/password-messages";
-import { api } from "../api/client";
-import { type Instance, rdpEndpoint } from "../api/types";
-import { duration, localTime } from "../components/format";
-import { Confirm } from "../components/modal";
-import { passwords } from "../state/passwords";
-import { decryptWithKey, importPrivateKey, keyNeedsPassphrase, PassphraseError } from "./private-key";
-import { rdpFile } from "./rdp-file";
+import { wrongKeyMessage } from "../../../src/model/password-messages.js";
+import { api } from "../api/client.js";
+import { type Instance, rdpEndpoint } from "../api/types.js";
+import { duration, localTime } from "../components/format.js";
+import { Confirm } from "../components/modal.js";
+import { passwords } from "../state/passwords.js";
+import { decryptWithKey, importPrivateKey, keyNeedsPassphrase, PassphraseError } from "./private-key.js";
+import { rdpFile } from "./rdp-file.js";
 
 export interface FirstBoot {
   /** When the instance began its first boot (its first initializing), if it has. */
@@ -90,7 +90,7 @@ export function PasswordPanel(props: { instance: Instance; firstBoot: FirstBoot 
       if (err instanceof PassphraseError) setPassphrase("");
     }
   };
-  const rdp = rdpEndpoint(i);
+  const rdp = rdpEndpoint(i, location.hostname);
 
   if (password) {
     return (

@@ -11,9 +11,9 @@ import {
   PrivateKeyError,
   rsaJwk,
   rsaKeyParts,
-} from "../../../src/model/openssh-key-format";
-import { children, integer, oid, pkcs1ToPkcs8 } from "./der";
-import { md5 } from "./md5";
+} from "../../../src/model/openssh-key-format.js";
+import { children, integer, oid, pkcs1ToPkcs8 } from "./der.js";
+import { md5 } from "./md5.js";
 
 export { PassphraseError, PrivateKeyError };
 

@@ -2,8 +2,8 @@
 // current by the live feed. Each record carries its own updated_at, so a
 // late list answer never undoes a newer event.
 import { useEffect, useState } from "preact/hooks";
-import { listAll } from "../api/client";
-import type { Instance } from "../api/types";
+import { listAll } from "../api/client.js";
+import type { Instance } from "../api/types.js";
 
 type Listener = () => void;
 

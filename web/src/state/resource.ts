@@ -1,7 +1,7 @@
 // A list a page reads on opening (images, keys, groups, hosts) and again
 // after it changes one: its rows, the error if the read failed, and reload.
 import { useCallback, useEffect, useState } from "preact/hooks";
-import { listAll } from "../api/client";
+import { listAll } from "../api/client.js";
 
 export interface Resource<T> {
   rows: T[] | null;

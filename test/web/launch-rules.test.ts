@@ -1,0 +1,128 @@
+// The launch dialog's decisions, the page's pure helpers: what blocks a
+// launch, which field an API message names, hostnames, keys, RDP groups,
+// the .rdp file and the SSE framing the live feed is read with.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { SseParser } from "../../web/src/api/sse-parser.js";
+import type { Image, InstanceSpec, SecurityGroup, SshKeyPair } from "../../web/src/api/types.js";
+import {
+  fieldOfMessage,
+  hostnameProblem,
+  keyProblemForWindows,
+  launchBlocker,
+  opensRdp,
+  proposedSpec,
+} from "../../web/src/launch/launch-rules.js";
+import { rdpFile } from "../../web/src/password/rdp-file.js";
+
+const image = (os_type: string) => ({ id: "wmi-x", os_type }) as Image;
+const key = (key_type: string) => ({ id: "ssh-x", key_type }) as SshKeyPair;
+const group = (rule: string) => ({ id: "sg-x", rule }) as SecurityGroup;
+
+test("launch blocker: image and spec first; a Windows image needs an RSA key; the hostname's rule", () => {
+  const rsa = key("ssh-rsa");
+  const cases: [string, Parameters<typeof launchBlocker>[0], RegExp | null][] = [
+    ["no image", { image: undefined, spec: "kvm.small", key: rsa, hostname: "" }, /choose an image/],
+    ["no spec", { image: image("linux"), spec: "", key: undefined, hostname: "" }, /choose an instance spec/],
+    ["linux without a key", { image: image("linux"), spec: "kvm.small", key: undefined, hostname: "" }, null],
+    [
+      "windows without a key",
+      { image: image("windows"), spec: "kvm.xlarge", key: undefined, hostname: "" },
+      /need an RSA ssh key/,
+    ],
+    [
+      "windows, ed25519",
+      { image: image("windows"), spec: "kvm.xlarge", key: key("ssh-ed25519"), hostname: "" },
+      /ed25519 keys cannot/,
+    ],
+    [
+      "windows, ecdsa",
+      { image: image("windows"), spec: "kvm.xlarge", key: key("ecdsa-sha2-nistp256"), hostname: "" },
+      /ecdsa-sha2-nistp256 keys cannot/,
+    ],
+    ["windows, rsa", { image: image("windows"), spec: "kvm.xlarge", key: rsa, hostname: "web-01" }, null],
+    [
+      "windows, 16 characters",
+      { image: image("windows"), spec: "kvm.xlarge", key: rsa, hostname: "abcdefghijklmnop" },
+      /hostname: Windows computer names are at most 15/,
+    ],
+    [
+      "linux, 16 characters",
+      { image: image("linux"), spec: "kvm.small", key: undefined, hostname: "abcdefghijklmnop" },
+      null,
+    ],
+  ];
+  for (const [name, choice, want] of cases) {
+    const got = launchBlocker(choice);
+    if (want === null) assert.equal(got, null, name);
+    else assert.match(got ?? "", want, name);
+  }
+  assert.equal(keyProblemForWindows(rsa), null);
+});
+
+test("hostnames: the API's pattern, and Windows' 15 characters and not digits only", () => {
+  const cases: [string, boolean, RegExp | null][] = [
+    ["", true, null],
+    ["win-01", true, null],
+    ["-bad", false, /inner dashes/],
+    ["bad-", false, /inner dashes/],
+    ["under_score", false, /letters, digits/],
+    ["a".repeat(15), true, null],
+    ["a".repeat(16), true, /at most 15 characters; this one has 16/],
+    ["a".repeat(63), false, null],
+    ["a".repeat(64), false, /up to 63/],
+    ["12345", true, /digits only/],
+    ["12345", false, null],
+  ];
+  for (const [name, windows, want] of cases) {
+    const got = hostnameProblem(name, windows);
+    if (want === null) assert.equal(got, null, name);
+    else assert.match(got ?? "", want, name);
+  }
+});
+
+test("RDP groups, the proposed spec, and the field an API message names", () => {
+  assert.equal(opensRdp(group("tcp:3389,3389,ip4:0.0.0.0")), true);
+  assert.equal(opensRdp(group("tcp:22,22,ip4:0.0.0.0\ntcp:3000,4000,ip4:10.0.0.0/8")), true);
+  assert.equal(opensRdp(group("tcp:22,22,ip4:0.0.0.0\nudp:3389,3389,ip4:0.0.0.0")), false);
+  assert.equal(opensRdp(group("not a rule")), false);
+  const specs = [
+    { name: "kvm.small", memory_size: 1024 },
+    { name: "kvm.xlarge", memory_size: 4096 },
+    { name: "kvm.tiny", memory_size: 512 },
+  ] as InstanceSpec[];
+  assert.equal(proposedSpec(specs, true), "kvm.xlarge");
+  assert.equal(proposedSpec(specs, false), "kvm.tiny");
+  assert.equal(proposedSpec(specs.slice(0, 1), true), "kvm.small");
+  const fields = ["image_id", "ssh_key_id", "hostname", "user_data"];
+  assert.equal(fieldOfMessage("user_data: is longer than 16384 characters", fields), "user_data");
+  assert.equal(fieldOfMessage("hostname is required (host name)", fields), "hostname");
+  assert.equal(
+    fieldOfMessage("Windows instances need an RSA ssh key: ...; give ssh_key_id", fields),
+    "ssh_key_id",
+  );
+  assert.equal(fieldOfMessage("hn-demo1 has no room for 4096 MB", fields), null);
+});
+
+test("the .rdp file names the endpoint and the user, never a password", () => {
+  const f = rdpFile("192.0.2.7", 13389, "Administrator");
+  assert.match(f, /^full address:s:192\.0\.2\.7:13389\r\nusername:s:Administrator\r\n/);
+  assert.doesNotMatch(f, /password/i);
+});
+
+test("SSE framing: events cut anywhere between chunks, comments, ids kept, CRLF", () => {
+  const stream =
+    'retry: 1000\n\n: keep-alive\n\nid: 7\nevent: instance\ndata: {"a":\ndata: 1}\n\r\nevent: ready\ndata: x\n\n';
+  for (let cut = 0; cut <= stream.length; cut++) {
+    const p = new SseParser();
+    const got = [...p.push(stream.slice(0, cut)), ...p.push(stream.slice(cut))];
+    assert.deepEqual(
+      got,
+      [
+        { event: "instance", data: '{"a":\n1}', id: "7" },
+        { event: "ready", data: "x", id: "7" },
+      ],
+      `cut at ${cut}`,
+    );
+  }
+});
