@@ -45,6 +45,8 @@ export interface TestApi {
     what: "state" | "password",
     body: Record<string, unknown>,
   ): Promise<Answer>;
+  /** Stops the server (its connections end), runs `downFor` meanwhile, and serves again on the same port. */
+  restart(downFor: () => Promise<void>): Promise<void>;
   /** A token for an account or a host node, stored as vdc-manage token add stores it. */
   token(kind: "account" | "host_node", subject: string): Promise<string>;
   close(): Promise<void>;
@@ -60,14 +62,19 @@ export async function startApi(backend: Backend, options: Partial<ServerOptions>
   });
   if (seeded.code !== 0) throw new Error(`seed registration failed: ${seeded.stderr}`);
   const store = await t.open();
-  const app = await buildServer(store, {
-    requireTokens: false,
-    passwords: { deleteAfterMinutes: 0 },
-    ...options,
-  });
-  await app.listen({ host: "127.0.0.1", port: 0 });
+  const serve = async (port: number) => {
+    const server = await buildServer(store, {
+      requireTokens: false,
+      passwords: { deleteAfterMinutes: 0 },
+      ...options,
+    });
+    await server.listen({ host: "127.0.0.1", port });
+    return server;
+  };
+  let app = await serve(0);
   const address = app.server.address();
-  const origin = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  const port = typeof address === "object" && address ? address.port : 0;
+  const origin = `http://127.0.0.1:${port}`;
 
   async function send(url: string, method: string, opts: RequestOptions = {}): Promise<Answer> {
     const headers: Record<string, string> = { ...opts.headers };
@@ -103,8 +110,15 @@ export async function startApi(backend: Backend, options: Partial<ServerOptions>
   return {
     t,
     store,
-    app,
+    get app() {
+      return app;
+    },
     origin,
+    async restart(downFor) {
+      await app.close();
+      await downFor();
+      app = await serve(port);
+    },
     req: (method, path, opts) => send(`${origin}/api/12.03${path}`, method, opts),
     agent: (token, method, path, json) =>
       send(`${origin}/api/agent/v1${path}`, method, { account: null, token, json }),

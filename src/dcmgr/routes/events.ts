@@ -3,6 +3,7 @@
 // carries the instance's whole current record (as GET /instances/:id shows
 // it), so a page applies it without asking again; its id is the resume
 // point, sent back as Last-Event-ID (or ?since=) after a reconnect.
+import type { ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
 import { intField } from "../../model/fields.js";
 import type { Store } from "../../store/store.js";
@@ -24,6 +25,11 @@ const eventsShape = {
 
 export function eventRoutes(app: FastifyInstance, store: Store, feed: EventFeed): void {
   const api = app.withTypeProvider<ShapeTypeProvider>();
+  // A stopping dcmgr ends its streams (they never end by themselves); the pages reconnect to the next one.
+  const streams = new Set<ServerResponse>();
+  app.addHook("preClose", async () => {
+    for (const out of streams) out.end();
+  });
 
   api.get("/events", { schema: { querystring: eventsShape } }, async (req, reply) => {
     const header = Number(req.headers["last-event-id"]);
@@ -61,7 +67,9 @@ export function eventRoutes(app: FastifyInstance, store: Store, feed: EventFeed)
     };
     const unsubscribe = feed.subscribe(req.accountId, fresh ? newest : resumeFrom, deliver);
     const keepAlive = setInterval(() => out.write(": keep-alive\n\n"), keepAliveMs);
+    streams.add(out);
     req.raw.once("close", () => {
+      streams.delete(out);
       clearInterval(keepAlive);
       unsubscribe();
     });

@@ -1,0 +1,98 @@
+// The web GUI's live page in a real browser, without VMs: the host agent's
+// reports (made through the agent API as hva makes them) reach an open
+// Instances page within a second, and a dcmgr restart with a change made
+// while it was down loses nothing: the page reconnects and resumes after
+// the last event it had, without a reload.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { Browser } from "playwright-core";
+import { changeInstance } from "../../src/dcmgr/instance-change.js";
+import { startApi, type TestApi } from "../helpers/api.js";
+import { launchBrowser, type RecordedPage, recordedPage, withoutChromium } from "../helpers/browser.js";
+import { tempDir } from "../helpers/paths.js";
+
+const keys = tempDir("gui-live");
+execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", join(keys, "rsa")]);
+
+describe("the Instances page, live", { skip: withoutChromium }, () => {
+  let api: TestApi;
+  let browser: Browser;
+  let user: RecordedPage;
+  let agentToken: string;
+  let id = "";
+
+  before(async () => {
+    api = await startApi("sqlite");
+    agentToken = await api.token("host_node", "hn-demo1");
+    browser = await launchBrowser();
+    user = await recordedPage(browser);
+  });
+  after(async () => {
+    await browser?.close();
+    await api?.close();
+    rmSync(keys, { recursive: true, force: true });
+  });
+
+  const stateCell = () => user.page.locator(`tr[data-instance="${id}"] [data-state]`);
+  /** Milliseconds until the row shows `state`. */
+  async function shows(state: string, timeout = 5000): Promise<number> {
+    const t0 = Date.now();
+    await user.page.locator(`tr[data-instance="${id}"] [data-state="${state}"]`).waitFor({ timeout });
+    return Date.now() - t0;
+  }
+
+  test("a launch and the agent's reports appear on the open page within a second", async () => {
+    const { page } = user;
+    await page.goto(`${api.origin}/`);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("status").filter({ hasText: "live" }).waitFor();
+    await page.getByText("No instances yet").waitFor();
+    await page.evaluate(() => {
+      (window as unknown as { notReloaded: boolean }).notReloaded = true;
+    });
+    const key = (
+      await api.req("POST", "/ssh_key_pairs", {
+        json: { public_key: readFileSync(join(keys, "rsa.pub"), "utf8") },
+      })
+    ).body.id;
+    const made = await api.req("POST", "/instances", {
+      json: { image_id: "wmi-windows2008r2", instance_spec_name: "kvm.small", ssh_key_id: key },
+    });
+    id = made.body.id;
+    assert.ok((await shows("pending")) < 1000);
+    await api.report(agentToken, id, "state", { state: "initializing" });
+    assert.ok((await shows("initializing")) < 1000);
+  });
+
+  test("dcmgr restarts, a change is made meanwhile: the page reconnects and shows it, without a reload", async () => {
+    await api.restart(async () => {
+      await user.page.getByRole("status").filter({ hasText: "reconnecting" }).waitFor();
+      // The host agent's report lands in the store while no dcmgr serves the page (another dcmgr's, say).
+      const row = await api.store.db
+        .selectFrom("instances")
+        .selectAll()
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
+      assert.notEqual(
+        await changeInstance(api.store.db, id, row.revision, {
+          state: "running",
+          status: "online",
+          updated_at: new Date().toISOString(),
+        }),
+        null,
+      );
+      assert.equal(
+        await stateCell().getAttribute("data-state"),
+        "initializing",
+        "nothing reaches a page while dcmgr is down",
+      );
+    });
+    await shows("running", 15_000);
+    await user.page.getByRole("status").filter({ hasText: "live" }).waitFor();
+    assert.ok(await user.page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded));
+    assert.deepEqual(user.errors, []);
+  });
+});
