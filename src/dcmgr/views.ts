@@ -51,6 +51,7 @@ export async function instanceViews(db: Kysely<Database>, rows: readonly Selecta
       id: r.id,
       account_id: r.account_id,
       host_node: r.host_node_id,
+      instance_spec_name: r.instance_spec_name,
       cpu_cores: r.cpu_cores,
       memory_size: r.memory_size,
       arch: r.arch,

@@ -96,3 +96,28 @@ describe("the Instances page, live", { skip: withoutChromium }, () => {
     assert.deepEqual(user.errors, []);
   });
 });
+
+describe("signing in where dcmgr wants tokens", { skip: withoutChromium }, () => {
+  test("the page asks for a token; an unknown one is refused with the API's message; a good one shows the account's instances", async () => {
+    const api = await startApi("sqlite", { requireTokens: true });
+    const browser = await launchBrowser();
+    try {
+      const token = await api.token("account", "a-shpoolxx");
+      const { page, errors } = await recordedPage(browser);
+      await page.goto(`${api.origin}/`);
+      const tokenField = page.getByLabel("API token");
+      await tokenField.fill("not-a-token");
+      await page.getByLabel(/^Account/).fill("");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      assert.match(await page.getByRole("alert").innerText(), /the API token is not known/);
+      await page.getByLabel("API token").fill(token);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("status").filter({ hasText: "live" }).waitFor();
+      await page.getByText("No instances yet").waitFor();
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await api.close();
+    }
+  });
+});

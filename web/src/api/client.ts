@@ -17,7 +17,8 @@ export class ApiProblem extends Error {
 
 /** Whether the sign-in page should be shown instead: no credentials, or ones the API refused. */
 export const signInNeeded = (err: unknown) =>
-  err instanceof ApiProblem && (err.status === 401 || err.kind === "InvalidCredentialHeaders");
+  err instanceof ApiProblem &&
+  (err.status === 401 || err.kind === "InvalidCredentialHeaders" || err.kind === "InvalidRequestCredentials");
 
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${apiBase}${path}`, {

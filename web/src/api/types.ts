@@ -14,6 +14,7 @@ export interface Instance {
   error: string | null;
   host_node: string | null;
   image_id: string;
+  instance_spec_name: string | null;
   cpu_cores: number;
   memory_size: number;
   hostname: string | null;

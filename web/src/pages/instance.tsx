@@ -74,6 +74,7 @@ export function InstancePage(props: { id: string }) {
           </dd>
           <dt>Size</dt>
           <dd>
+            {i.instance_spec_name && `${i.instance_spec_name}: `}
             {i.cpu_cores} CPU, {megabytes(i.memory_size)}
           </dd>
           <dt>Host</dt>

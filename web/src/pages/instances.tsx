@@ -67,6 +67,7 @@ export function InstancesPage() {
                   <td>{rdp ? `${rdp.host}:${rdp.port}` : ""}</td>
                   <td>{i.image_id}</td>
                   <td>
+                    {i.instance_spec_name && `${i.instance_spec_name}: `}
                     {i.cpu_cores} CPU, {megabytes(i.memory_size)}
                   </td>
                   <td>
