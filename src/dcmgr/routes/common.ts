@@ -5,7 +5,7 @@ import type { Kysely, Selectable } from "kysely";
 import { textField, uuidField } from "../../model/fields.js";
 import type { ResourceKind } from "../../model/uuid.js";
 import type { Database } from "../../store/schema.js";
-import type { ApiError } from "../errors.js";
+import { type ApiError, errors } from "../errors.js";
 
 export const idParams = (kind: ResourceKind) => ({
   id: { field: uuidField(kind), desc: "uuid", required: true },
@@ -34,5 +34,9 @@ export async function owned<T extends AccountTable>(
   if (!row) throw notFound(`${id} does not exist`);
   return row as unknown as Selectable<Database[T]>;
 }
+
+/** The caller's instance, or the UnknownInstance 404. */
+export const ownedInstance = (db: Kysely<Database>, id: string, accountId: string) =>
+  owned(db, "instances", id, accountId, errors.unknownInstance);
 
 export const now = () => new Date().toISOString();

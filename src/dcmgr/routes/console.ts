@@ -11,7 +11,7 @@ import type { Store } from "../../store/store.js";
 import type { ConsoleDesk } from "../console-desk.js";
 import { errors } from "../errors.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
-import { idParams, owned } from "./common.js";
+import { idParams, ownedInstance } from "./common.js";
 
 /** WebSocket close codes the page tells apart (4000-4999 are the application's). */
 export const consoleClose = { refused: 4403, noConsole: 4409, noAgent: 4504 } as const;
@@ -19,13 +19,7 @@ export const consoleClose = { refused: 4403, noConsole: 4409, noAgent: 4504 } as
 export function consoleTicketRoute(app: FastifyInstance, store: Store, desk: ConsoleDesk): void {
   const api = app.withTypeProvider<ShapeTypeProvider>();
   api.post("/instances/:id/console", { schema: { params: idParams("instance") } }, async (req) => {
-    const instance = await owned(
-      store.db,
-      "instances",
-      req.params.id!,
-      req.accountId,
-      errors.unknownInstance,
-    );
+    const instance = await ownedInstance(store.db, req.params.id!, req.accountId);
     const noConsole = noConsoleReason(instance.id, instance.state);
     if (noConsole) throw errors.invalidInstanceState(noConsole);
     const { ticket, expiresInS } = desk.issue(instance.id);

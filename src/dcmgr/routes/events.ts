@@ -7,11 +7,10 @@ import type { ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
 import { intField } from "../../model/fields.js";
 import type { Store } from "../../store/store.js";
-import { errors } from "../errors.js";
 import type { EventFeed, InstanceEvent } from "../event-feed.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
 import { instanceViews } from "../views.js";
-import { idParams, owned } from "./common.js";
+import { idParams, ownedInstance } from "./common.js";
 
 /** A comment line this often keeps proxies and sleeping laptops from dropping an idle stream unnoticed. */
 const keepAliveMs = 15_000;
@@ -76,13 +75,7 @@ export function eventRoutes(app: FastifyInstance, store: Store, feed: EventFeed)
   });
 
   api.get("/instances/:id/history", { schema: { params: idParams("instance") } }, async (req) => {
-    const instance = await owned(
-      store.db,
-      "instances",
-      req.params.id!,
-      req.accountId,
-      errors.unknownInstance,
-    );
+    const instance = await ownedInstance(store.db, req.params.id!, req.accountId);
     const events = await store.db
       .selectFrom("instance_events")
       .select(["state", "status", "error", "at"])

@@ -22,7 +22,7 @@ import { forgetExpiredPasswords, forgetPasswords } from "../passwords.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
 import type { ScreenshotDesk } from "../screenshots.js";
 import { instanceViews } from "../views.js";
-import { idParams, now, owned } from "./common.js";
+import { idParams, now, owned, ownedInstance } from "./common.js";
 
 /** Its host agent reported a new state between this request's read and its write (PostgreSQL only: SQLite serialises them). */
 const changedMeanwhile = (id: string) =>
@@ -109,8 +109,7 @@ const screenshotWaitMs = 15_000;
 export function instanceRoutes(app: FastifyInstance, store: Store, screenshots: ScreenshotDesk): void {
   const api = app.withTypeProvider<ShapeTypeProvider>();
   const params = idParams("instance");
-  const load = (id: string, accountId: string) =>
-    owned(store.db, "instances", id, accountId, errors.unknownInstance);
+  const load = (id: string, accountId: string) => ownedInstance(store.db, id, accountId);
   const view = async (id: string, accountId: string) =>
     (await instanceViews(store.db, [await load(id, accountId)]))[0]!;
 
@@ -158,7 +157,7 @@ export function instanceRoutes(app: FastifyInstance, store: Store, screenshots: 
   api.delete("/instances/:id", { schema: { params } }, async (req) => {
     const id = req.params.id!;
     await store.db.transaction().execute(async (db) => {
-      const instance = await owned(db, "instances", id, req.accountId, errors.unknownInstance);
+      const instance = await ownedInstance(db, id, req.accountId);
       if (instance.state === "terminated") throw errors.invalidInstanceState(`${id} is terminated already`);
       const stamp = now();
       // No agent has started it: nothing runs, so it ends here.
@@ -216,7 +215,7 @@ export function instanceRoutes(app: FastifyInstance, store: Store, screenshots: 
     nextState?: string,
   ) {
     await store.db.transaction().execute(async (db) => {
-      const instance = await owned(db, "instances", id, accountId, errors.unknownInstance);
+      const instance = await ownedInstance(db, id, accountId);
       if (!allowedFrom.includes(instance.state)) {
         throw errors.invalidInstanceState(
           `${id} is ${instance.state}: ${action} needs it ${allowedFrom.join(" or ")}`,

@@ -2,6 +2,8 @@
 // closes it, and the page behind cannot be clicked.
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { api } from "../api/client.js";
+import { Alert } from "./alert.js";
 
 export function Modal(props: {
   title: string;
@@ -49,11 +51,7 @@ export function Confirm(props: {
   return (
     <Modal title={props.title} onClose={props.onClose}>
       <p>{props.message}</p>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       <footer>
         <button type="button" onClick={props.onClose}>
           Cancel
@@ -77,5 +75,28 @@ export function Confirm(props: {
         </button>
       </footer>
     </Modal>
+  );
+}
+
+/** Deleting a row of a list: asks, says what follows, calls the API, then reads the list again. */
+export function ConfirmDelete(props: {
+  id: string;
+  /** The API path that deletes it, e.g. /ssh_key_pairs/ssh-xxxx. */
+  path: string;
+  consequence: string;
+  onDeleted: () => Promise<void>;
+  onClose: () => void;
+}) {
+  return (
+    <Confirm
+      title={`Delete ${props.id}?`}
+      message={props.consequence}
+      action="Delete"
+      onConfirm={async () => {
+        await api("DELETE", props.path);
+        await props.onDeleted();
+      }}
+      onClose={props.onClose}
+    />
   );
 }

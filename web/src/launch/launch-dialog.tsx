@@ -6,6 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiProblem, api } from "../api/client.js";
 import type { Image, Instance, InstanceSpec, SecurityGroup, SshKeyPair } from "../api/types.js";
+import { Alert } from "../components/alert.js";
 import { Modal } from "../components/modal.js";
 import { useList } from "../state/resource.js";
 import {
@@ -241,11 +242,7 @@ export function LaunchDialog(props: { onClose: () => void; onLaunched: (id: stri
           />
           <FieldError for="user_data" errors={errors} />
         </label>
-        {general && (
-          <p class="error" role="alert">
-            {general}
-          </p>
-        )}
+        <Alert message={general} />
         <footer>
           {blocker && (
             <span class="blocker" id="launch-blocker">

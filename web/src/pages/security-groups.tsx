@@ -6,7 +6,8 @@ import { useState } from "preact/hooks";
 import { checkRuleLines } from "../../../src/model/security-group-rules.js";
 import { api } from "../api/client.js";
 import type { SecurityGroup } from "../api/types.js";
-import { Confirm, Modal } from "../components/modal.js";
+import { Alert } from "../components/alert.js";
+import { ConfirmDelete, Modal } from "../components/modal.js";
 import { rdpRule } from "../launch/launch-rules.js";
 import { useList } from "../state/resource.js";
 
@@ -56,11 +57,7 @@ function RuleEditor(props: { group: SecurityGroup | null; onDone: () => void }) 
             </li>
           ))}
         </ul>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <Alert message={error} />
         <footer>
           <button type="button" onClick={props.onDone}>
             Cancel
@@ -127,14 +124,11 @@ export function SecurityGroupsPage() {
         />
       )}
       {deleting && (
-        <Confirm
-          title={`Delete ${deleting.id}?`}
-          message="Instances in it keep their rules until they stop."
-          action="Delete"
-          onConfirm={async () => {
-            await api("DELETE", `/security_groups/${deleting.id}`);
-            await groups.reload();
-          }}
+        <ConfirmDelete
+          id={deleting.id}
+          path={`/security_groups/${deleting.id}`}
+          consequence="Instances in it keep their rules until they stop."
+          onDeleted={groups.reload}
           onClose={() => setDeleting(null)}
         />
       )}

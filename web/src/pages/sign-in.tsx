@@ -4,6 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { uuidProblem } from "../../../src/model/uuid.js";
 import type { Session } from "../api/session.js";
+import { Alert } from "../components/alert.js";
 
 interface Settings {
   tokens_required: boolean;
@@ -34,11 +35,7 @@ export function SignIn(props: { refused: string | null; onSignIn: (s: Session) =
       }}
     >
       <h1>wakame-ts</h1>
-      {props.refused && (
-        <p class="error" role="alert">
-          {props.refused}
-        </p>
-      )}
+      <Alert message={props.refused} />
       {settings.tokens_required && (
         <label>
           API token

@@ -4,19 +4,11 @@
 import { useState } from "preact/hooks";
 import { api } from "../api/client.js";
 import type { SshKeyPair } from "../api/types.js";
-import { Confirm, Modal } from "../components/modal.js";
+import { saveTextFile } from "../components/download.js";
+import { ConfirmDelete, Modal } from "../components/modal.js";
 import { generateRsaKeyPair } from "../keys/generate.js";
 import { keyProblemForWindows } from "../launch/launch-rules.js";
 import { useList } from "../state/resource.js";
-
-function saveFile(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: "application/x-pem-file" }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 function AddKey(props: { onDone: () => void }) {
   const [name, setName] = useState("");
@@ -42,7 +34,9 @@ function AddKey(props: { onDone: () => void }) {
           <button
             type="button"
             class="primary"
-            onClick={() => saveFile(`${name || generated.id}.pem`, generated.privatePem)}
+            onClick={() =>
+              saveTextFile(`${name || generated.id}.pem`, generated.privatePem, "application/x-pem-file")
+            }
           >
             Download private key
           </button>
@@ -170,14 +164,11 @@ export function SshKeysPage() {
         />
       )}
       {deleting && (
-        <Confirm
-          title={`Delete ${deleting.id}?`}
-          message="Instances launched with it keep running; new ones cannot use it."
-          action="Delete"
-          onConfirm={async () => {
-            await api("DELETE", `/ssh_key_pairs/${deleting.id}`);
-            await keys.reload();
-          }}
+        <ConfirmDelete
+          id={deleting.id}
+          path={`/ssh_key_pairs/${deleting.id}`}
+          consequence="Instances launched with it keep running; new ones cannot use it."
+          onDeleted={keys.reload}
           onClose={() => setDeleting(null)}
         />
       )}

@@ -6,6 +6,8 @@ import { useEffect, useState } from "preact/hooks";
 import { wrongKeyMessage } from "../../../src/model/password-messages.js";
 import { api } from "../api/client.js";
 import { type Instance, rdpEndpoint } from "../api/types.js";
+import { Alert } from "../components/alert.js";
+import { saveTextFile } from "../components/download.js";
 import { duration, localTime } from "../components/format.js";
 import { Confirm } from "../components/modal.js";
 import { passwords } from "../state/passwords.js";
@@ -16,15 +18,6 @@ export interface FirstBoot {
   /** When the instance began its first boot (its first initializing), if it has. */
   since: string | null;
   usualSeconds: number | null;
-}
-
-function download(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: "application/x-rdp" }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 export function PasswordPanel(props: { instance: Instance; firstBoot: FirstBoot }) {
@@ -122,7 +115,13 @@ export function PasswordPanel(props: { instance: Instance; firstBoot: FirstBoot 
                 <button
                   type="button"
                   class="small"
-                  onClick={() => download(`${i.id}.rdp`, rdpFile(rdp.host, rdp.port, "Administrator"))}
+                  onClick={() =>
+                    saveTextFile(
+                      `${i.id}.rdp`,
+                      rdpFile(rdp.host, rdp.port, "Administrator"),
+                      "application/x-rdp",
+                    )
+                  }
                 >
                   Download .rdp
                 </button>
@@ -191,11 +190,7 @@ export function PasswordPanel(props: { instance: Instance; firstBoot: FirstBoot 
           />
         </label>
       )}
-      {problem && (
-        <p class="error" role="alert">
-          {problem}
-        </p>
-      )}
+      <Alert message={problem} />
       <button type="submit" class="primary" disabled={keyText === null || (needsPassphrase && !passphrase)}>
         Decrypt password
       </button>
