@@ -97,6 +97,51 @@ describe("the Instances page, live", { skip: withoutChromium }, () => {
   });
 });
 
+describe("the other pages", { skip: withoutChromium }, () => {
+  test("security groups: each line checked as typed with the API's own message; images with sizes; hosts with their use", async () => {
+    const api = await startApi("sqlite");
+    const browser = await launchBrowser();
+    try {
+      const { page, errors } = await recordedPage(browser);
+      await page.goto(`${api.origin}/#/security-groups`);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "New group" }).click();
+      const dialog = page.getByRole("dialog");
+      const rules = dialog.getByLabel(/^Rules/);
+      const bad = "tcp:3389,3389,ip4:0.0.0.0\ntcp:22,2,ip4:10.0.0.0/8\nudp:53,53,ip4:300.1.1.1";
+      await rules.fill(bad);
+      const said = await dialog.locator("#rule-problems li").allInnerTexts();
+      const apiSays = await api.req("POST", "/security_groups", { json: { rule: bad } });
+      assert.equal(apiSays.status, 400);
+      assert.equal(said.length, 2, said.join("; "));
+      assert.equal(said[0], apiSays.body.message, "the first problem in the API's words");
+      assert.match(said[1]!, /^rule line 3 'udp:53,53,ip4:300.1.1.1': '300.1.1.1' is not an IPv4 address/);
+      const save = dialog.getByRole("button", { name: "Save" });
+      assert.ok(await save.isDisabled());
+      // What only the store knows comes back from the save.
+      await rules.fill("tcp:22,22,sg-nosuch1");
+      assert.ok(await save.isEnabled());
+      await save.click();
+      assert.match(await dialog.getByRole("alert").innerText(), /sg-nosuch1/);
+      await rules.fill("tcp:3389,3389,ip4:0.0.0.0");
+      await dialog.getByLabel("Name").fill("rdp");
+      await save.click();
+      await page.getByRole("row").filter({ hasText: "rdp" }).waitFor();
+
+      await page.getByRole("link", { name: "Images" }).click();
+      const image = page.getByRole("row").filter({ hasText: "wmi-windows2008r2" });
+      assert.match(await image.innerText(), /windows\s+virtio\s+raw\s+30 GiB\s+2\.8 GiB/);
+      await page.getByRole("link", { name: "Hosts" }).click();
+      const host = page.getByRole("row").filter({ hasText: "hn-demo1" });
+      assert.match(await host.innerText(), /0 of 100 \(0%\)[\s\S]*0 MiB of 10 GiB \(0%\)[\s\S]*enabled/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await api.close();
+    }
+  });
+});
+
 describe("signing in where dcmgr wants tokens", { skip: withoutChromium }, () => {
   test("the page asks for a token; an unknown one is refused with the API's message; a good one shows the account's instances", async () => {
     const api = await startApi("sqlite", { requireTokens: true });
