@@ -7,6 +7,7 @@
 // and tunnels live as long as their sockets.
 import { randomBytes } from "node:crypto";
 import type { Duplex } from "node:stream";
+import { createWebSocketStream, type WebSocket } from "ws";
 
 interface Ticket {
   instanceId: string;
@@ -15,6 +16,8 @@ interface Ticket {
 
 interface Waiting {
   instanceId: string;
+  socket: WebSocket;
+  /** The page's bytes, kept from the start: nothing it sends before the agent comes is lost. */
   browser: Duplex;
   timer: NodeJS.Timeout;
 }
@@ -46,18 +49,22 @@ export class ConsoleDesk {
     return t !== undefined && t.instanceId === instanceId && t.expiresAt > Date.now();
   }
 
-  /** Holds the browser's end until the agent joins it; `onTimeout` if the agent does not come. */
-  wait(instanceId: string, browser: Duplex, onTimeout: () => void): void {
+  /** Holds the page's socket until the agent joins it; `onTimeout` if the agent does not come. */
+  wait(instanceId: string, socket: WebSocket, onTimeout: () => void): void {
     const tunnel = randomBytes(16).toString("hex");
     const timer = setTimeout(() => {
       this.waiting.delete(tunnel);
       onTimeout();
     }, this.agentMs);
-    this.waiting.set(tunnel, { instanceId, browser, timer });
-    browser.once("close", () => {
+    const browser = createWebSocketStream(socket);
+    // A page gone while it waits ends the wait, and nothing else (its stream is never read until joined,
+    // so the socket's own close tells, not the stream's).
+    browser.on("error", () => browser.destroy());
+    socket.once("close", () => {
       clearTimeout(timer);
       this.waiting.delete(tunnel);
     });
+    this.waiting.set(tunnel, { instanceId, socket, browser, timer });
   }
 
   /** The tunnels of this instance that wait for its agent. */
@@ -65,18 +72,20 @@ export class ConsoleDesk {
     return [...this.waiting].filter(([, w]) => w.instanceId === instanceId).map(([t]) => t);
   }
 
-  /** Joins the agent's end to the waiting browser; false when no such tunnel waits. */
-  join(instanceId: string, tunnel: string, agent: Duplex): boolean {
+  /** Joins the agent's socket to the waiting page's; false when no such tunnel waits. */
+  join(instanceId: string, tunnel: string, agentSocket: WebSocket): boolean {
     const w = this.waiting.get(tunnel);
     if (!w || w.instanceId !== instanceId) return false;
     clearTimeout(w.timer);
     this.waiting.delete(tunnel);
+    const agent = createWebSocketStream(agentSocket);
     w.browser.pipe(agent).pipe(w.browser);
     const end = () => {
-      w.browser.destroy();
-      agent.destroy();
+      w.socket.terminate();
+      agentSocket.terminate();
     };
-    for (const side of [w.browser, agent]) side.once("close", end).once("error", end);
+    for (const side of [w.browser, agent]) side.on("error", end);
+    for (const socket of [w.socket, agentSocket]) socket.once("close", end);
     return true;
   }
 }

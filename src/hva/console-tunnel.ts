@@ -12,20 +12,25 @@ export interface VncAddress {
 /** Joins the VM's VNC server to the tunnel; resolves once both ends have closed. */
 export async function runConsoleTunnel(vnc: VncAddress, tunnel: Duplex): Promise<void> {
   const server = connect(vnc.port, vnc.host);
-  await new Promise<void>((resolve, reject) => {
-    server.once("connect", resolve);
-    server.once("error", reject);
-  }).catch((err: Error) => {
-    tunnel.destroy();
-    throw new Error(`cannot reach the VM's VNC server at ${vnc.host}:${vnc.port}: ${err.message}`);
-  });
-  await new Promise<void>((resolve) => {
-    const end = () => {
+  let failure: Error | null = null;
+  let connected = false;
+  const ended = new Promise<void>((resolve) => {
+    const end = (err?: Error) => {
+      failure ??= err ?? null;
       server.destroy();
       tunnel.destroy();
       resolve();
     };
-    for (const side of [server, tunnel]) side.once("close", end).once("error", end);
+    // Either end failing or closing ends both; errors are handled here, never thrown at the agent.
+    for (const side of [server, tunnel]) side.on("error", end).once("close", () => end());
+  });
+  server.once("connect", () => {
+    connected = true;
     server.pipe(tunnel).pipe(server);
   });
+  await ended;
+  if (!connected)
+    throw new Error(
+      `cannot reach the VM's VNC server at ${vnc.host}:${vnc.port}: ${(failure as Error | null)?.message ?? "it closed"}`,
+    );
 }

@@ -204,6 +204,22 @@ for (const backend of backends) {
       const agentClosed = closeOf(agent);
       page.close();
       await agentClosed;
+
+      // A page that vanishes while it waits (its connection cut, no close frame) ends the wait and nothing else.
+      const second = await api.req("POST", `/instances/${id}/console`);
+      const vanishing = new WebSocket(`${api.origin.replace("http", "ws")}${second.body.socket}`);
+      await new Promise((r) => vanishing.once("open", r));
+      vanishing.terminate();
+      for (let i = 0; i < 50; i++) {
+        const w = (await api.agent(agentToken, "GET", "/instances")).body.find(
+          (x: { id: string }) => x.id === id,
+        );
+        if (w.console_tunnels.length === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const after = await api.agent(agentToken, "GET", "/instances");
+      assert.deepEqual(after.body.find((w: { id: string }) => w.id === id).console_tunnels, []);
+      assert.equal((await api.req("GET", `/instances/${id}`)).status, 200, "dcmgr still serves");
     });
   });
 }

@@ -301,6 +301,17 @@ describe("the web GUI", { skip: withoutChromium }, () => {
     await page.getByRole("button", { name: "Close console" }).click();
   });
 
+  test("forget password: confirmed, dcmgr no longer has it, and the page says so", async () => {
+    const { page } = user;
+    await page.getByRole("button", { name: "Forget password" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Forget password" }).click();
+    await page.getByText("No password is stored for this instance").waitFor();
+    const asked = await fetch(`${origin}/api/12.03/instances/${instanceId}/password`, {
+      headers: { "X-VDC-Account-ID": "a-shpoolxx" },
+    });
+    assert.equal(asked.status, 404);
+  });
+
   test("no request, header, URL or WebSocket frame the pages sent carried a private key or its passphrase", () => {
     assert.ok(user.requests.length > 20, `${user.requests.length} requests recorded`);
     const sent = [

@@ -4,7 +4,6 @@
 // reports what it is; it needs nothing else to reach the store.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
-import { createWebSocketStream } from "ws";
 import { enumField, type Field, FieldError, intField, listField, textField } from "../../model/fields.js";
 import { instanceStates } from "../../model/instance-state.js";
 import { prefixToNetmask } from "../../model/ipv4.js";
@@ -357,7 +356,7 @@ function agentConsoleRoute(app: FastifyInstance, store: Store, consoles: Console
           .where("id", "=", req.params.id!)
           .where("host_node_id", "=", req.hostNodeId)
           .executeTakeFirst();
-        if (!placedHere || !consoles.join(req.params.id!, req.params.tunnel!, createWebSocketStream(socket)))
+        if (!placedHere || !consoles.join(req.params.id!, req.params.tunnel!, socket))
           socket.close(4404, "no browser waits on this tunnel any more");
       },
     );

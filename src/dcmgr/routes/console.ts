@@ -4,7 +4,6 @@
 // /instances/:id/console/socket?ticket=... with it (a browser's WebSocket
 // cannot send the account header or a token) and speaks RFB through it.
 import type { FastifyInstance } from "fastify";
-import { createWebSocketStream } from "ws";
 import { textField } from "../../model/fields.js";
 import { noConsoleReason } from "../../model/instance-state.js";
 import type { Store } from "../../store/store.js";
@@ -65,7 +64,7 @@ export function consoleSocketRoute(app: FastifyInstance, store: Store, desk: Con
         socket.close(consoleClose.noConsole, noConsole.slice(0, 120));
         return;
       }
-      desk.wait(id, createWebSocketStream(socket), () =>
+      desk.wait(id, socket, () =>
         socket.close(consoleClose.noAgent, "the host agent did not open the console: is its hva running?"),
       );
     },

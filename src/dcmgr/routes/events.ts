@@ -42,9 +42,13 @@ export function eventRoutes(app: FastifyInstance, store: Store, feed: EventFeed)
       connection: "keep-alive",
       "x-accel-buffering": "no",
     });
+    // Nothing is written once the stream has ended (a stopping dcmgr ends it before the page's close arrives).
+    const write = (text: string) => {
+      if (!out.writableEnded && !out.destroyed) out.write(text);
+    };
     const send = (event: string, id: number | null, data: unknown) =>
-      out.write(`${id === null ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    out.write("retry: 1000\n\n");
+      write(`${id === null ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    write("retry: 1000\n\n");
     // A resume point the store never reached (another store, or one restored from backup): start afresh.
     const fresh = resumeFrom === undefined || resumeFrom > newest;
     if (resumeFrom !== undefined && resumeFrom > newest) send("reset", null, { newest });
@@ -65,7 +69,7 @@ export function eventRoutes(app: FastifyInstance, store: Store, feed: EventFeed)
       for (const { view, id } of ordered) send("instance", id, view);
     };
     const unsubscribe = feed.subscribe(req.accountId, fresh ? newest : resumeFrom, deliver);
-    const keepAlive = setInterval(() => out.write(": keep-alive\n\n"), keepAliveMs);
+    const keepAlive = setInterval(() => write(": keep-alive\n\n"), keepAliveMs);
     streams.add(out);
     req.raw.once("close", () => {
       streams.delete(out);
