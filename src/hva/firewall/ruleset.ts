@@ -1,0 +1,165 @@
+// A host's firewall as nftables text, decided without I/O: what the host's
+// vifs are and what their security groups allow in, rendered as two tables
+// of our own that one `nft -f` replaces atomically (apply.ts runs it).
+//
+// - `bridge wakame_guard`, stateless: every frame a guest sends is checked
+//   at the bridge port it enters by (its tap): Ethernet source its MAC,
+//   ARP sender its MAC and address, IPv4 source its address (0.0.0.0 only
+//   for a DHCP request), no DHCP server replies, nothing but ARP and IPv4.
+// - `inet wakame_filter`, stateful (this kernel has no bridge conntrack, so
+//   bridged IPv4 comes here through br_netfilter, which apply.ts turns on
+//   for our bridges only): traffic to a vif's address is dropped unless it
+//   answers the guest's own connections, comes from a member of one of the
+//   vif's groups, or a rule of one of them lets it in (tcp/udp port ranges,
+//   ICMP type and code, from a CIDR or from a group's members, as a set).
+//   Anti-spoofing above is what makes a vif's address stand for its tap.
+//
+// Everything else on the host (other tables, other traffic) is left alone:
+// both base chains accept what is not ours.
+import { ipv4Problem } from "../../model/ipv4.js";
+import { uuidProblem } from "../../model/uuid.js";
+
+export interface FirewallRule {
+  protocol: "tcp" | "udp" | "icmp";
+  /** Ports for tcp/udp; ICMP type and code for icmp (-1: any). */
+  from_port: number;
+  to_port: number;
+  source_cidr: string | null;
+  source_group_id: string | null;
+}
+
+export interface FirewallGroup {
+  id: string;
+  rules: readonly FirewallRule[];
+  /** Its members' addresses now, on every host. */
+  members: readonly string[];
+}
+
+export interface FirewallVif {
+  /** The vif's uuid: its chains are named from it. */
+  id: string;
+  /** The host interface the vif's frames enter the bridge by. */
+  tap: string;
+  mac: string;
+  ipv4: string;
+  groups: readonly string[];
+}
+
+export interface HostFirewall {
+  vifs: readonly FirewallVif[];
+  /** The vifs' groups and every group their rules name as a source. */
+  groups: readonly FirewallGroup[];
+}
+
+export const guardTable = "wakame_guard";
+export const filterTable = "wakame_filter";
+
+/** Input that cannot be rendered safely (it would be nft syntax of its own, or mean something else). */
+export class FirewallInputError extends Error {}
+
+const body = (id: string) => id.slice(id.indexOf("-") + 1);
+const setName = (groupId: string) => `sg_${body(groupId)}`;
+
+function check(h: HostFirewall): void {
+  const bad = (what: string) => {
+    throw new FirewallInputError(what);
+  };
+  const groups = new Set(h.groups.map((g) => g.id));
+  for (const g of h.groups) {
+    if (uuidProblem("securityGroup", g.id)) bad(`group ${g.id}: ${uuidProblem("securityGroup", g.id)}`);
+    for (const m of g.members) if (ipv4Problem(m)) bad(`group ${g.id}: member address ${m} is not IPv4`);
+    for (const r of g.rules) {
+      if (r.source_group_id !== null && !groups.has(r.source_group_id))
+        bad(`group ${g.id}: its rule names ${r.source_group_id}, which is not given`);
+      if (r.source_cidr !== null) {
+        const [address, prefix] = r.source_cidr.split("/");
+        if (ipv4Problem(address ?? "") || !/^\d{1,2}$/.test(prefix ?? "") || Number(prefix) > 32)
+          bad(`group ${g.id}: source ${r.source_cidr} is not an IPv4 CIDR`);
+      }
+      const range = r.protocol === "icmp" ? [-1, 255] : [1, 65535];
+      for (const n of [r.from_port, r.to_port])
+        if (!Number.isInteger(n) || n < range[0]! || n > range[1]!) bad(`group ${g.id}: ${r.protocol} ${n} is out of range`);
+    }
+  }
+  for (const v of h.vifs) {
+    if (uuidProblem("vif", v.id)) bad(`vif ${v.id}: ${uuidProblem("vif", v.id)}`);
+    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(v.tap)) bad(`vif ${v.id}: interface name '${v.tap}'`);
+    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(v.mac)) bad(`vif ${v.id}: MAC '${v.mac}'`);
+    if (ipv4Problem(v.ipv4)) bad(`vif ${v.id}: address '${v.ipv4}'`);
+    for (const g of v.groups) if (!groups.has(g)) bad(`vif ${v.id}: its group ${g} is not given`);
+  }
+}
+
+/** One rule as an nft match, or null when it can match nothing. */
+function ruleMatch(r: FirewallRule): string {
+  const source =
+    r.source_group_id !== null
+      ? `ip saddr @${setName(r.source_group_id)} `
+      : r.source_cidr === null || r.source_cidr === "0.0.0.0/0"
+        ? ""
+        : `ip saddr ${r.source_cidr} `;
+  if (r.protocol === "icmp") {
+    const type = r.from_port === -1 ? "ip protocol icmp" : `icmp type ${r.from_port}`;
+    const code = r.from_port !== -1 && r.to_port !== -1 ? ` icmp code ${r.to_port}` : "";
+    return `${source}${type}${code} accept`;
+  }
+  const ports = r.from_port === r.to_port ? `${r.from_port}` : `${r.from_port}-${r.to_port}`;
+  return `${source}${r.protocol} dport ${ports} accept`;
+}
+
+export function renderRuleset(h: HostFirewall): string {
+  check(h);
+  const vifs = [...h.vifs].sort((a, b) => a.id.localeCompare(b.id));
+  const groups = new Map(h.groups.map((g) => [g.id, g]));
+  const out: string[] = [];
+  const line = (depth: number, text: string) => out.push(`${"  ".repeat(depth)}${text}`);
+
+  // Declared then deleted: the script replaces our tables whether they exist or not, in one transaction.
+  for (const t of [`bridge ${guardTable}`, `inet ${filterTable}`]) out.push(`table ${t}`, `delete table ${t}`);
+
+  line(0, `table bridge ${guardTable} {`);
+  line(1, "chain prerouting {");
+  line(2, "type filter hook prerouting priority -300; policy accept;");
+  for (const v of vifs) line(2, `iifname "${v.tap}" jump from_${body(v.id)}`);
+  line(1, "}");
+  for (const v of vifs) {
+    line(1, `chain from_${body(v.id)} {`);
+    line(2, `ether saddr != ${v.mac} drop`);
+    line(2, `arp saddr ether != ${v.mac} drop`);
+    line(2, `arp saddr ip != ${v.ipv4} drop`);
+    line(2, "ether type arp accept");
+    line(2, "ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept");
+    line(2, `ip saddr != ${v.ipv4} drop`);
+    line(2, "udp sport 67 drop");
+    line(2, "ether type ip accept");
+    line(2, "drop");
+    line(1, "}");
+  }
+  line(0, "}");
+
+  line(0, `table inet ${filterTable} {`);
+  for (const g of [...groups.values()].sort((a, b) => a.id.localeCompare(b.id))) {
+    const members = [...new Set(g.members)].sort();
+    line(1, `set ${setName(g.id)} {`);
+    line(2, "type ipv4_addr;");
+    if (members.length) line(2, `elements = { ${members.join(", ")} }`);
+    line(1, "}");
+  }
+  line(1, "chain forward {");
+  line(2, "type filter hook forward priority 0; policy accept;");
+  for (const v of vifs) line(2, `ip daddr ${v.ipv4} jump to_${body(v.id)}`);
+  line(1, "}");
+  for (const v of vifs) {
+    line(1, `chain to_${body(v.id)} {`);
+    line(2, "ct state established,related accept");
+    line(2, "ct state invalid drop");
+    const own = [...new Set(v.groups)].sort();
+    for (const g of own) line(2, `ip saddr @${setName(g)} accept`);
+    const matches = new Set(own.flatMap((g) => groups.get(g)!.rules.map(ruleMatch)));
+    for (const m of matches) line(2, m);
+    line(2, "drop");
+    line(1, "}");
+  }
+  line(0, "}");
+  return `${out.join("\n")}\n`;
+}
