@@ -78,7 +78,8 @@ function check(h: HostFirewall): void {
       }
       const range = r.protocol === "icmp" ? [-1, 255] : [1, 65535];
       for (const n of [r.from_port, r.to_port])
-        if (!Number.isInteger(n) || n < range[0]! || n > range[1]!) bad(`group ${g.id}: ${r.protocol} ${n} is out of range`);
+        if (!Number.isInteger(n) || n < range[0]! || n > range[1]!)
+          bad(`group ${g.id}: ${r.protocol} ${n} is out of range`);
     }
   }
   for (const v of h.vifs) {
@@ -115,7 +116,8 @@ export function renderRuleset(h: HostFirewall): string {
   const line = (depth: number, text: string) => out.push(`${"  ".repeat(depth)}${text}`);
 
   // Declared then deleted: the script replaces our tables whether they exist or not, in one transaction.
-  for (const t of [`bridge ${guardTable}`, `inet ${filterTable}`]) out.push(`table ${t}`, `delete table ${t}`);
+  for (const t of [`bridge ${guardTable}`, `inet ${filterTable}`])
+    out.push(`table ${t}`, `delete table ${t}`);
 
   line(0, `table bridge ${guardTable} {`);
   line(1, "chain prerouting {");
