@@ -31,6 +31,12 @@ export interface Segment {
   listen(ns: string, port: number): Promise<void>;
   /** Whether a TCP connection from `ns` to host:port is answered within `ms`. */
   connects(ns: string, host: string, port: number, ms?: number): Promise<boolean>;
+  /** A connection kept open: `echoes()` says whether a line sent on it comes back within `ms`. */
+  hold(
+    ns: string,
+    host: string,
+    port: number,
+  ): Promise<{ echoes(ms?: number): Promise<boolean>; close(): void }>;
   remove(): void;
 }
 
@@ -98,6 +104,33 @@ export function makeSegment(prefix: string, count: number): Segment {
         ]);
         child.on("exit", (code) => done(code === 0));
       });
+    },
+    async hold(ns, to, port) {
+      const child = spawn("ip", ["netns", "exec", ns, process.execPath, probe, "hold", to, String(port)], {
+        stdio: ["pipe", "pipe", "inherit"],
+      });
+      listeners.push(child);
+      let said = "";
+      child.stdout!.setEncoding("utf8").on("data", (d) => {
+        said += d;
+      });
+      const heard = async (text: string, ms: number) => {
+        for (const end = Date.now() + ms; Date.now() < end; ) {
+          if (said.includes(text)) return true;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return false;
+      };
+      if (!(await heard("hi\n", 3000))) throw new Error(`no answer from ${to}:${port} to hold`);
+      let n = 0;
+      return {
+        async echoes(ms = 1500) {
+          const line = `ping ${++n}`;
+          child.stdin!.write(`${line}\n`);
+          return heard(`${line}\n`, ms);
+        },
+        close: () => child.kill(),
+      };
     },
     remove() {
       for (const l of listeners) l.kill();

@@ -1,11 +1,26 @@
 // TCP inside a network namespace, for test/helpers/netns.ts:
 //   tcp-probe.mjs listen PORT              answers every connection with "hi", prints "ready"
 //   tcp-probe.mjs connect HOST PORT MS     exit 0 when answered within MS, else 1
+//   tcp-probe.mjs hold HOST PORT           one connection kept open: each line on stdin is sent,
+//                                          each line the server says is printed ("closed" when it ends)
 import net from "node:net";
 
 const [mode, a, b, c] = process.argv.slice(2);
 if (mode === "listen") {
-  net.createServer((s) => s.end("hi\n")).listen(Number(a), "0.0.0.0", () => console.log("ready"));
+  // "hi" to a probe that only connects; an echo of every line to one that holds its connection.
+  net
+    .createServer((s) => {
+      s.write("hi\n");
+      s.pipe(s);
+    })
+    .listen(Number(a), "0.0.0.0", () => console.log("ready"));
+} else if (mode === "hold") {
+  const socket = net.connect(Number(b), a);
+  socket.setEncoding("utf8");
+  socket.on("data", (d) => process.stdout.write(d));
+  socket.on("close", () => console.log("closed"));
+  socket.on("error", () => {});
+  process.stdin.on("data", (d) => socket.write(d));
 } else {
   const socket = net.connect(Number(b), a);
   setTimeout(() => process.exit(1), Number(c));

@@ -7,8 +7,13 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { applyRuleset, listRuleset } from "../../src/hva/firewall/apply.js";
-import { type FirewallGroup, type HostFirewall, renderRuleset } from "../../src/hva/firewall/ruleset.js";
+import { applyRuleset, forgetConnections, listRuleset } from "../../src/hva/firewall/apply.js";
+import {
+  type FirewallGroup,
+  type HostFirewall,
+  narrowedAddresses,
+  renderRuleset,
+} from "../../src/hva/firewall/ruleset.js";
 import { makeSegment, type Segment, withoutNetns } from "../helpers/netns.js";
 
 const rdp = {
@@ -23,19 +28,19 @@ describe("the host firewall in network namespaces", { skip: withoutNetns }, () =
   let net: Segment;
   let app: Segment["guests"][number];
   let web: Segment["guests"][number];
-  let state: (appRules: FirewallGroup["rules"]) => HostFirewall;
+  let state: (appRules: FirewallGroup["rules"], webRules?: FirewallGroup["rules"]) => HostFirewall;
 
   before(async () => {
     net = makeSegment("wkfw", 2);
     [app, web] = net.guests as [Segment["guests"][number], Segment["guests"][number]];
-    state = (appRules) => ({
+    state = (appRules, webRules = [rdp]) => ({
       vifs: [
         { id: "vif-app00001", tap: app.tap, mac: app.mac, ipv4: app.ipv4, groups: ["sg-app"] },
         { id: "vif-web00002", tap: web.tap, mac: web.mac, ipv4: web.ipv4, groups: ["sg-web"] },
       ],
       groups: [
         { id: "sg-app", rules: appRules, members: [app.ipv4] },
-        { id: "sg-web", rules: [rdp], members: [web.ipv4] },
+        { id: "sg-web", rules: webRules, members: [web.ipv4] },
       ],
     });
     // Someone else's table, which nothing of ours may touch.
@@ -56,6 +61,7 @@ describe("the host firewall in network namespaces", { skip: withoutNetns }, () =
     );
     for (const port of [3389, 5432]) await net.listen(app.ns, port);
     await net.listen(web.ns, 3389);
+    await net.listen(web.ns, 8080);
     await net.listen(net.outside, 8080);
   });
   after(() => net?.remove());
@@ -126,5 +132,28 @@ describe("the host firewall in network namespaces", { skip: withoutNetns }, () =
       /nft refused/,
     );
     assert.match(await listRuleset({ netns: net.host }), /chain to_app00001/);
+  });
+
+  test("a removed rule ends the open connections it allowed; one a remaining rule allows goes on", async () => {
+    const http = { ...rdp, from_port: 8080, to_port: 8080 };
+    const before = state([], [rdp, http]);
+    await applyRuleset(renderRuleset(before), { netns: net.host });
+    const desktop = await net.hold(net.outside, web.ipv4, 3389);
+    const site = await net.hold(net.outside, web.ipv4, 8080);
+    try {
+      assert.equal(await desktop.echoes(), true);
+      assert.equal(await site.echoes(), true);
+      const after = state([], [http]);
+      assert.deepEqual(narrowedAddresses(before, after), [web.ipv4]);
+      await applyRuleset(renderRuleset(after), { netns: net.host });
+      await forgetConnections(narrowedAddresses(before, after), { netns: net.host });
+      assert.equal(await desktop.echoes(), false, "the connection the removed rule allowed is cut");
+      assert.equal(await site.echoes(), true, "the one still allowed goes on");
+      // Nothing to forget is no error.
+      await forgetConnections(["10.0.2.199"], { netns: net.host });
+    } finally {
+      desktop.close();
+      site.close();
+    }
   });
 });

@@ -7,7 +7,12 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { FirewallInputError, type HostFirewall, renderRuleset } from "../../src/hva/firewall/ruleset.js";
+import {
+  FirewallInputError,
+  type HostFirewall,
+  narrowedAddresses,
+  renderRuleset,
+} from "../../src/hva/firewall/ruleset.js";
 import { repoRoot } from "../helpers/paths.js";
 
 const golden = join(repoRoot, "test/fixtures/nft");
@@ -162,4 +167,41 @@ test("input that would be nft syntax of its own or mean something else is refuse
       (e: Error) => e instanceof FirewallInputError && message.test(e.message),
       name,
     );
+});
+
+test("narrowed: the vifs a new state lets in less, whose connections are to be forgotten", () => {
+  const tricky = cases.tricky!;
+  const withGroup = (
+    id: string,
+    change: (g: HostFirewall["groups"][number]) => HostFirewall["groups"][number],
+  ) => ({
+    ...tricky,
+    groups: tricky.groups.map((g) => (g.id === id ? change(g) : g)),
+  });
+  const narrowing: [string, HostFirewall, string[]][] = [
+    ["unchanged", tricky, []],
+    [
+      "a rule of sg-web gone: its one member here",
+      withGroup("sg-web", (g) => ({ ...g, rules: g.rules.slice(1) })),
+      ["10.0.2.102"],
+    ],
+    [
+      "a rule added to sg-web",
+      withGroup("sg-web", (g) => ({ ...g, rules: [...g.rules, { ...rdp, from_port: 22, to_port: 22 }] })),
+      [],
+    ],
+    // sg-web is app's source for 5432 and web's own group: both let in less.
+    [
+      "sg-web lost a member",
+      withGroup("sg-web", (g) => ({ ...g, members: ["10.0.2.102"] })),
+      ["10.0.2.101", "10.0.2.102"],
+    ],
+    [
+      "sg-web gained a member",
+      withGroup("sg-web", (g) => ({ ...g, members: [...g.members, "10.0.2.200"] })),
+      [],
+    ],
+    ["a vif gone: nothing of it to forget", { ...tricky, vifs: tricky.vifs.slice(1) }, []],
+  ];
+  for (const [name, after, want] of narrowing) assert.deepEqual(narrowedAddresses(tricky, after), want, name);
 });

@@ -91,11 +91,11 @@ function check(h: HostFirewall): void {
   }
 }
 
-/** One rule as an nft match, or null when it can match nothing. */
-function ruleMatch(r: FirewallRule): string {
+/** One rule as an nft match; `group` writes a group source (a set's name, or its members spelt out). */
+function ruleMatch(r: FirewallRule, group: (id: string) => string = (id) => `@${setName(id)}`): string {
   const source =
     r.source_group_id !== null
-      ? `ip saddr @${setName(r.source_group_id)} `
+      ? `ip saddr ${group(r.source_group_id)} `
       : r.source_cidr === null || r.source_cidr === "0.0.0.0/0"
         ? ""
         : `ip saddr ${r.source_cidr} `;
@@ -157,11 +157,50 @@ export function renderRuleset(h: HostFirewall): string {
     line(2, "ct state invalid drop");
     const own = [...new Set(v.groups)].sort();
     for (const g of own) line(2, `ip saddr @${setName(g)} accept`);
-    const matches = new Set(own.flatMap((g) => groups.get(g)!.rules.map(ruleMatch)));
+    const matches = new Set(own.flatMap((g) => groups.get(g)!.rules.map((r) => ruleMatch(r))));
     for (const m of matches) line(2, m);
     line(2, "drop");
     line(1, "}");
   }
   line(0, "}");
   return `${out.join("\n")}\n`;
+}
+
+/** What may come in to each vif, one entry per source address of a group: two states compare by it. */
+function allowances(h: HostFirewall): Map<string, Set<string>> {
+  const groups = new Map(h.groups.map((g) => [g.id, g]));
+  const members = (id: string) => [...new Set(groups.get(id)?.members ?? [])];
+  const entries = (r: FirewallRule) =>
+    r.source_group_id === null
+      ? [ruleMatch(r)]
+      : members(r.source_group_id).map((m) => ruleMatch(r, () => m));
+  return new Map(
+    h.vifs.map((v) => [
+      v.ipv4,
+      new Set(
+        v.groups.flatMap((g) => [
+          ...members(g).map((m) => `ip saddr ${m} accept`),
+          ...(groups.get(g)?.rules ?? []).flatMap(entries),
+        ]),
+      ),
+    ]),
+  );
+}
+
+/**
+ * The addresses of the vifs that `after` lets in less than `before` did: a
+ * rule gone, or a source group that lost a member. Their connections are
+ * forgotten (apply.ts), so that one the new rules no longer allow ends; one
+ * they still allow is taken up again by conntrack on its next packet.
+ */
+export function narrowedAddresses(before: HostFirewall, after: HostFirewall): string[] {
+  const was = allowances(before);
+  const now = allowances(after);
+  return [...was]
+    .filter(([address, allowed]) => {
+      const still = now.get(address);
+      return still !== undefined && [...allowed].some((a) => !still.has(a));
+    })
+    .map(([address]) => address)
+    .sort();
 }
