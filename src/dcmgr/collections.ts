@@ -1,5 +1,7 @@
 // Lists in the original's envelope: `[{"total", "start", "limit", "results"}]`,
-// paged by `start` and `limit`.
+// paged by `start` and `limit` in SQL (a count and one page of rows), so a
+// list costs the same with 100,000 rows as with 100.
+import { type SelectQueryBuilder, sql } from "kysely";
 import { intField } from "../model/fields.js";
 
 export const pageShape = {
@@ -7,6 +9,18 @@ export const pageShape = {
   limit: { field: intField({ max: 1000 }), desc: "how many results at most", default: 250 },
 };
 
-export function page<T>(all: readonly T[], start: number, limit: number) {
-  return [{ total: all.length, start, limit, results: all.slice(start, start + limit) }];
+/** One page of the query's rows (it carries its filters and its order), made into records by `records`. */
+export async function pageOf<DB, TB extends keyof DB, O, R>(
+  q: SelectQueryBuilder<DB, TB, O>,
+  start: number,
+  limit: number,
+  records: (rows: O[]) => R[] | Promise<R[]>,
+) {
+  const counted = await q
+    .clearSelect()
+    .clearOrderBy()
+    .select(sql<number>`count(*)`.as("n"))
+    .executeTakeFirstOrThrow();
+  const rows = await q.offset(start).limit(limit).execute();
+  return [{ total: Number((counted as { n: number }).n), start, limit, results: await records(rows) }];
 }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import { backupObjectRecord } from "../../store/records.js";
 import type { Store } from "../../store/store.js";
-import { page, pageShape } from "../collections.js";
+import { pageOf, pageShape } from "../collections.js";
 import { errors } from "../errors.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
 import { idParams, owned } from "./common.js";
@@ -10,14 +10,13 @@ import { idParams, owned } from "./common.js";
 export function backupObjectRoutes(app: FastifyInstance, store: Store): void {
   const api = app.withTypeProvider<ShapeTypeProvider>();
   api.get("/backup_objects", { schema: { querystring: pageShape } }, async (req) => {
-    const rows = await store.db
+    const q = store.db
       .selectFrom("backup_objects")
       .selectAll()
       .where("account_id", "=", req.accountId)
       .orderBy("created_at")
-      .orderBy("id")
-      .execute();
-    return page(rows.map(backupObjectRecord), req.query.start!, req.query.limit!);
+      .orderBy("id");
+    return pageOf(q, req.query.start!, req.query.limit!, (rows) => rows.map(backupObjectRecord));
   });
   api.get("/backup_objects/:id", { schema: { params: idParams("backupObject") } }, async (req) =>
     backupObjectRecord(

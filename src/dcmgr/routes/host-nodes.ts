@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { textField } from "../../model/fields.js";
 import { hostNodeRecord, instanceSpecRecord } from "../../store/records.js";
 import type { Store } from "../../store/store.js";
-import { page, pageShape } from "../collections.js";
+import { pageOf, pageShape } from "../collections.js";
 import { errors } from "../errors.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
 import { idParams } from "./common.js";
@@ -11,13 +11,8 @@ import { idParams } from "./common.js";
 export function hostNodeRoutes(app: FastifyInstance, store: Store): void {
   const api = app.withTypeProvider<ShapeTypeProvider>();
   api.get("/host_nodes", { schema: { querystring: pageShape } }, async (req) => {
-    const rows = await store.db
-      .selectFrom("host_nodes")
-      .selectAll()
-      .orderBy("created_at")
-      .orderBy("id")
-      .execute();
-    return page(rows.map(hostNodeRecord), req.query.start!, req.query.limit!);
+    const q = store.db.selectFrom("host_nodes").selectAll().orderBy("created_at").orderBy("id");
+    return pageOf(q, req.query.start!, req.query.limit!, (rows) => rows.map(hostNodeRecord));
   });
   api.get("/host_nodes/:id", { schema: { params: idParams("hostNode") } }, async (req) => {
     const row = await store.db
@@ -30,8 +25,8 @@ export function hostNodeRoutes(app: FastifyInstance, store: Store): void {
   });
 
   api.get("/instance_specs", { schema: { querystring: pageShape } }, async (req) => {
-    const rows = await store.db.selectFrom("instance_specs").selectAll().orderBy("name").execute();
-    return page(rows.map(instanceSpecRecord), req.query.start!, req.query.limit!);
+    const q = store.db.selectFrom("instance_specs").selectAll().orderBy("name");
+    return pageOf(q, req.query.start!, req.query.limit!, (rows) => rows.map(instanceSpecRecord));
   });
   const specParams = { id: { field: textField({ max: 64 }), desc: "spec name", required: true } };
   api.get("/instance_specs/:id", { schema: { params: specParams } }, async (req) => {

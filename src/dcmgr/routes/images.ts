@@ -6,7 +6,7 @@ import { osTypes, serviceTypes } from "../../model/vocabulary.js";
 import { imageRecord } from "../../store/records.js";
 import type { ImagesTable } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
-import { page, pageShape } from "../collections.js";
+import { pageOf, pageShape } from "../collections.js";
 import { errors } from "../errors.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
 import { idParams } from "./common.js";
@@ -44,8 +44,7 @@ export function imageRoutes(app: FastifyInstance, store: Store): void {
     let q = visible(req.accountId);
     if (req.query.service_type) q = q.where("service_type", "=", req.query.service_type);
     if (req.query.os_type) q = q.where("os_type", "=", req.query.os_type);
-    const rows = await q.orderBy("created_at").orderBy("id").execute();
-    return page(await withSizes(rows), req.query.start!, req.query.limit!);
+    return pageOf(q.orderBy("created_at").orderBy("id"), req.query.start!, req.query.limit!, withSizes);
   });
 
   api.get("/images/:id", { schema: { params: idParams("image") } }, async (req) => {

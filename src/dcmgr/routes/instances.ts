@@ -13,7 +13,7 @@ import {
 import { actionAllowedFrom, instanceStates, noConsoleReason } from "../../model/instance-state.js";
 import { hypervisors, serviceTypes } from "../../model/vocabulary.js";
 import type { Store } from "../../store/store.js";
-import { page, pageShape } from "../collections.js";
+import { pageOf, pageShape } from "../collections.js";
 import { errors } from "../errors.js";
 import { changeInstance } from "../instance-change.js";
 import { recordInstanceEvents } from "../instance-events.js";
@@ -118,9 +118,9 @@ export function instanceRoutes(app: FastifyInstance, store: Store, screenshots: 
     if (req.query.state === "alive") q = q.where("state", "!=", "terminated");
     else if (req.query.state) q = q.where("state", "=", req.query.state);
     if (req.query.service_type) q = q.where("service_type", "=", req.query.service_type);
-    const rows = await q.orderBy("created_at").orderBy("id").execute();
-    const [envelope] = page(rows, req.query.start!, req.query.limit!);
-    return [{ ...envelope!, results: await instanceViews(store.db, envelope!.results) }];
+    return pageOf(q.orderBy("created_at").orderBy("id"), req.query.start!, req.query.limit!, (rows) =>
+      instanceViews(store.db, rows),
+    );
   });
 
   api.get("/instances/:id", { schema: { params } }, (req) => view(req.params.id!, req.accountId));

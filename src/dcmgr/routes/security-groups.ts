@@ -11,7 +11,7 @@ import { securityGroupInUse } from "../../store/in-use.js";
 import { securityGroupRecord } from "../../store/records.js";
 import type { Database } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
-import { page, pageShape } from "../collections.js";
+import { pageOf, pageShape } from "../collections.js";
 import { errors } from "../errors.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
 import { displayFields, idParams, now, owned } from "./common.js";
@@ -70,8 +70,9 @@ export function securityGroupRoutes(app: FastifyInstance, store: Store): void {
     async (req) => {
       let q = store.db.selectFrom("security_groups").selectAll().where("account_id", "=", req.accountId);
       if (req.query.service_type) q = q.where("service_type", "=", req.query.service_type);
-      const rows = await q.orderBy("created_at").orderBy("id").execute();
-      return page(rows.map(securityGroupRecord), req.query.start!, req.query.limit!);
+      return pageOf(q.orderBy("created_at").orderBy("id"), req.query.start!, req.query.limit!, (rows) =>
+        rows.map(securityGroupRecord),
+      );
     },
   );
 

@@ -8,7 +8,7 @@ import { parseSshPublicKey, rsaPublicKeyToOpenSsh, SshKeyError } from "../../mod
 import { freshUuid } from "../../store/fresh-uuid.js";
 import { sshKeyPairRecord } from "../../store/records.js";
 import type { Store } from "../../store/store.js";
-import { page, pageShape } from "../collections.js";
+import { pageOf, pageShape } from "../collections.js";
 import { errors } from "../errors.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
 import { displayFields, idParams, now, owned } from "./common.js";
@@ -27,14 +27,13 @@ export function sshKeyPairRoutes(app: FastifyInstance, store: Store): void {
   const params = idParams("sshKeyPair");
 
   api.get("/ssh_key_pairs", { schema: { querystring: pageShape } }, async (req) => {
-    const rows = await store.db
+    const q = store.db
       .selectFrom("ssh_key_pairs")
       .selectAll()
       .where("account_id", "=", req.accountId)
       .orderBy("created_at")
-      .orderBy("id")
-      .execute();
-    return page(rows.map(sshKeyPairRecord), req.query.start!, req.query.limit!);
+      .orderBy("id");
+    return pageOf(q, req.query.start!, req.query.limit!, (rows) => rows.map(sshKeyPairRecord));
   });
 
   api.get("/ssh_key_pairs/:id", { schema: { params } }, async (req) =>
