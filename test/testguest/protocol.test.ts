@@ -29,8 +29,24 @@ before(async () => {
   guest = await ensureTestGuest();
 });
 
-/** Boots the instance's disk and metadata drive; resolves with QMP once it answers. */
-async function boot(name: string, disk: string, metadata: string, hostPort: number) {
+/**
+ * Boots the instance's disk and metadata drive; resolves with QMP once it
+ * answers, and the host port its 3389 is forwarded to. A port taken by
+ * another process between our probe and QEMU's bind makes QEMU exit at once:
+ * then another port is tried.
+ */
+async function boot(name: string, disk: string, metadata: string) {
+  for (let attempt = 1; ; attempt++) {
+    const hostPort = await freePort();
+    try {
+      return { ...(await bootOn(name, disk, metadata, hostPort)), port: hostPort };
+    } catch (err) {
+      if (attempt === 3 || !/host forwarding/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function bootOn(name: string, disk: string, metadata: string, hostPort: number) {
   const qmpSocket = join(dir, `${name}.qmp`);
   const mac = "52:54:00:12:34:56";
   const args = qemuArgs({
@@ -59,10 +75,20 @@ async function boot(name: string, disk: string, metadata: string, hostPort: numb
     vnc: false,
     rtcBase: "localtime",
   });
-  const qemu = spawn("qemu-system-x86_64", args, { stdio: "ignore" });
+  rmSync(qmpSocket, { force: true });
+  const qemu = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "ignore", "pipe"] });
   running.push(qemu);
+  let stderr = "";
+  qemu.stderr!.on("data", (d) => {
+    stderr += d;
+  });
   for (let i = 0; i < 100 && !existsSync(qmpSocket); i++) await new Promise((r) => setTimeout(r, 50));
-  return { qemu, qmp: await QmpClient.connect(qmpSocket), serial: join(dir, `${name}.serial.log`) };
+  try {
+    return { qemu, qmp: await QmpClient.connect(qmpSocket), serial: join(dir, `${name}.serial.log`) };
+  } catch (err) {
+    await new Promise((r) => (qemu.exitCode === null ? qemu.once("exit", r) : r(null)));
+    throw new Error(`${(err as Error).message}; QEMU said: ${stderr.trim()}`);
+  }
 }
 
 test("first boot makes the password, encrypts it for the key and powers off; later boots check it", async () => {
@@ -74,7 +100,7 @@ test("first boot makes the password, encrypts it for the key and powers off; lat
   const content = firstBootMetadata(readFileSync(`${key}.pub`, "utf8"));
   await writeMetadataDrive(metadata, content);
 
-  const first = await boot("first", disk, metadata, await freePort());
+  const first = await boot("first", disk, metadata);
   const shutdown = await first.qmp.waitForEvent("SHUTDOWN", 180_000);
   assert.deepEqual(shutdown.data, { guest: true, reason: "guest-shutdown" });
   first.qemu.kill();
@@ -94,8 +120,8 @@ test("first boot makes the password, encrypts it for the key and powers off; lat
   assert.match(password, /[a-z]/);
   assert.match(password, /[0-9]/);
 
-  const port = await freePort();
-  const second = await boot("second", disk, metadata, port);
+  const second = await boot("second", disk, metadata);
+  const port = second.port;
   assert.equal(await loginCheck(port, password, 120_000), "OK\n");
   assert.equal(await loginCheck(port, `${password}x`, 10_000), "DENIED\n");
   const serial = readFileSync(second.serial, "utf8");
