@@ -113,7 +113,7 @@ try {
   const events: { at: number; line: string }[] = [];
   const agent = await startHostAgent({
     nodeId: "hva.local",
-    dcmgr: `http://127.0.0.1:${port}`,
+    dcmgr: [`http://127.0.0.1:${port}`],
     token: await localAgentToken(env),
     home,
     accelerator: "tcg",

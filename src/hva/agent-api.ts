@@ -70,16 +70,55 @@ export interface Taken {
   revision: number;
 }
 
+/** Answers that mean this dcmgr cannot serve now (a proxy in front of a stopped one): another may. */
+const unavailable = new Set([502, 503, 504]);
+
 export class AgentApi {
+  /** The index in `bases` of the dcmgr that answered last: calls go there first. */
+  private current = 0;
+
   constructor(
-    private readonly base: string,
+    private readonly bases: readonly string[],
     private readonly token: string,
-  ) {}
+    private readonly onFailover: (from: string, to: string) => void = () => {},
+  ) {
+    if (bases.length === 0) throw new Error("the agent needs at least one dcmgr URL");
+  }
+
+  private get base(): string {
+    return this.bases[this.current]!;
+  }
+
+  /**
+   * One request, to the current dcmgr, and to the next ones in turn while a
+   * dcmgr cannot be reached or is unavailable: any dcmgr serves any host, so
+   * a request goes through as long as one of them does.
+   */
+  private async send(init: RequestInit & { path: string }): Promise<Response> {
+    let failure: Error | null = null;
+    for (let tried = 0; tried < this.bases.length; tried++) {
+      try {
+        const res = await fetch(`${this.base}/api/agent/v1${init.path}`, init);
+        if (!unavailable.has(res.status) || tried === this.bases.length - 1) return res;
+        failure = new Error(`${this.base} answered ${res.status}`);
+      } catch (err) {
+        failure = err as Error;
+      }
+      if (this.bases.length > 1) {
+        const from = this.base;
+        this.current = (this.current + 1) % this.bases.length;
+        this.onFailover(from, this.base);
+      }
+    }
+    const cause = (failure as Error & { cause?: { code?: string } }).cause?.code ?? failure!.message;
+    throw new Error(`no dcmgr answers (${this.bases.join(", ")}): ${cause}`);
+  }
 
   /** A Buffer body goes as image/png (screenshots), anything else as JSON. */
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const png = Buffer.isBuffer(body);
-    const res = await fetch(`${this.base}/api/agent/v1${path}`, {
+    const res = await this.send({
+      path,
       method,
       headers: {
         Authorization: `Bearer ${this.token}`,

@@ -11,8 +11,8 @@ import { UserModeNetwork } from "./network/user-mode.js";
 
 export interface HostAgentOptions {
   nodeId: string;
-  /** dcmgr's root URL, http://127.0.0.1:9001 */
-  dcmgr: string;
+  /** dcmgr's root URLs, http://127.0.0.1:9001: the agent fails over between them in order. */
+  dcmgr: readonly string[];
   /** The host node's token (vdc-manage token add --host-node-id ...). */
   token: string;
   /** $WAKAME_HOME: instance files and the image cache go under it. */
@@ -35,9 +35,11 @@ export interface HostAgent {
 export class AgentStartError extends Error {}
 
 export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
-  const api = new AgentApi(o.dcmgr, o.token);
+  const api = new AgentApi(o.dcmgr, o.token, (from, to) =>
+    o.log(`dcmgr at ${from} does not answer: using ${to}`),
+  );
   const me = await api.heartbeat().catch((err: Error) => {
-    throw new AgentStartError(`dcmgr at ${o.dcmgr} refused or did not answer: ${err.message}`);
+    throw new AgentStartError(`dcmgr at ${o.dcmgr.join(", ")} refused or did not answer: ${err.message}`);
   });
   if (me.node_id !== o.nodeId) {
     throw new AgentStartError(

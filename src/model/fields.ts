@@ -155,6 +155,20 @@ export const baseUriField: Field<string> = {
 };
 
 /** A web server's root, such as dcmgr's: http(s)://host:port, without a trailing slash. */
+/** Several http(s) URLs, comma-separated: the API servers a host agent may use, in order. */
+export const httpUrlListField: Field<string[]> = {
+  type: "url,...",
+  allowed: "http(s)://host:port[,http(s)://host:port...]",
+  parse(raw) {
+    const urls = text(raw, "one or more URLs")
+      .split(",")
+      .map((u) => u.trim())
+      .filter(Boolean);
+    if (urls.length === 0) throw new FieldError("give at least one URL: http://127.0.0.1:9001");
+    return [...new Set(urls.map((u) => httpUrlField.parse(u)))];
+  },
+};
+
 export const httpUrlField: Field<string> = {
   type: "url",
   allowed: "http(s)://host:port",

@@ -108,7 +108,7 @@ before(async () => {
 
   agentHome = tempDir("stale-agent");
   mkdirSync(join(agentHome, "instances"));
-  held = new HeldAgentApi(api.origin, await api.token("host_node", "hn-demo1"));
+  held = new HeldAgentApi([api.origin], await api.token("host_node", "hn-demo1"));
   agent = new Agent({
     api: held,
     home: agentHome,

@@ -2,7 +2,7 @@
 // leaves its VMs running when it stops; the next hva adopts them.
 import { readFile } from "node:fs/promises";
 import { untilStopped } from "../../dcmgr/serve.js";
-import { httpUrlField, textField } from "../../model/fields.js";
+import { httpUrlListField, textField } from "../../model/fields.js";
 import { wakameHome } from "../../store/config.js";
 import { agentOptions, startAgentFromOptions } from "../agent-options.js";
 import { command } from "../command.js";
@@ -22,7 +22,11 @@ const hva = command({
       desc: "this host's node id, as in 'vdc-manage host add NODE_ID'",
       required: true,
     },
-    dcmgr: { field: httpUrlField, desc: "dcmgr's address", default: "http://127.0.0.1:9001" },
+    dcmgr: {
+      field: httpUrlListField,
+      desc: "dcmgr's address; several, comma-separated, to fail over between API servers",
+      default: ["http://127.0.0.1:9001"],
+    },
     token_file: { field: textField({ max: 4096 }), desc: "a file holding the host node's token" },
     config: { field: textField({ max: 4096 }), desc: "a file of options, one 'name = value' per line" },
     ...agentOptions,

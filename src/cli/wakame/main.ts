@@ -41,7 +41,7 @@ const up = command({
                 : host;
         const agent = await startAgentFromOptions(o, {
           nodeId: localHost.nodeId,
-          dcmgr: `http://${reachable}:${port}`,
+          dcmgr: [`http://${reachable}:${port}`],
           token: await localAgentToken(process.env),
           home,
           log,
