@@ -3,54 +3,23 @@
 // 50 concurrent connections, autocannon in this process. Goals (issue 3):
 // GET >= 2000 req/s, POST >= 300 req/s, p99 < 50 ms.
 // Run: npm run bench:api [-- --seconds 10]
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import autocannon from "autocannon";
+import { benchHeaders, registerBenchCloud, startDcmgr } from "./bench-cloud.js";
 
 const seconds = Number(process.argv[process.argv.indexOf("--seconds") + 1]) || 10;
-const root = resolve(import.meta.dirname, "../..");
 const home = mkdtempSync(join(tmpdir(), "wakame-bench-"));
 const env: NodeJS.ProcessEnv = { ...process.env, WAKAME_HOME: home };
 delete env.DATABASE_URL;
-const port = 19000 + Math.floor(Math.random() * 1000);
-const base = `http://127.0.0.1:${port}/api/12.03`;
-const headers = { "X-VDC-Account-ID": "a-shpoolxx", "Content-Type": "application/x-www-form-urlencoded" };
+const headers = benchHeaders;
 
-const vdc = (...args: string[]) =>
-  execFileSync(process.execPath, [join(root, "bin/vdc-manage.js"), ...args], { env })
-    .toString()
-    .trim();
-vdc(
-  "host",
-  "add",
-  "hva.bench",
-  "--uuid=hn-bench",
-  "--cpu-cores=1000000",
-  "--memory-size=1000000000",
-  "--force",
-);
-vdc(
-  "backupobject",
-  "add",
-  "--uuid=bo-bench",
-  "--storage-id=bkst-local",
-  "--object-key=x.raw",
-  "--size=1048576",
-  "--checksum=d41d8cd98f00b204e9800998ecf8427e",
-);
-vdc("image", "add", "local", "bo-bench", "--uuid=wmi-bench", "--display-name=bench", "--is-public");
-vdc("image", "modify", "wmi-bench", "--os-type=windows");
-// A network large enough for every launch of the run.
-vdc("network", "add", "--uuid=nw-bench", "--ipv4-network=10.128.0.0", "--prefix=12");
-
-const server = spawn(process.execPath, [join(root, "bin/dcmgr.js"), "--listen", `127.0.0.1:${port}`], {
-  env,
-  stdio: "ignore",
-});
+registerBenchCloud(env);
+const server = await startDcmgr(env);
+const base = server.base;
 try {
-  await waitFor(`${base}/instance_specs.json`);
   const keyFile = join(home, "key");
   execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", keyFile]);
   const key = await post("/ssh_key_pairs.json", {
@@ -94,7 +63,7 @@ try {
     );
   }
 } finally {
-  server.kill("SIGTERM");
+  server.stop();
   rmSync(home, { recursive: true, force: true });
 }
 
@@ -155,16 +124,4 @@ async function post(path: string, form: Record<string, string>) {
   });
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   return res.json() as Promise<{ id: string }>;
-}
-
-async function waitFor(url: string) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url, { headers })).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`dcmgr did not start at ${url}`);
 }
