@@ -11,7 +11,13 @@ import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { changeInstance } from "../../src/dcmgr/instance-change.js";
 import { startApi, type TestApi } from "../helpers/api.js";
-import { launchBrowser, type RecordedPage, recordedPage, withoutChromium } from "../helpers/browser.js";
+import {
+  eventually,
+  launchBrowser,
+  type RecordedPage,
+  recordedPage,
+  withoutChromium,
+} from "../helpers/browser.js";
 import { tempDir } from "../helpers/paths.js";
 
 const keys = tempDir("gui-live");
@@ -117,10 +123,10 @@ describe("the other pages", { skip: withoutChromium }, () => {
       assert.equal(said[0], apiSays.body.message, "the first problem in the API's words");
       assert.match(said[1]!, /^rule line 3 'udp:53,53,ip4:300.1.1.1': '300.1.1.1' is not an IPv4 address/);
       const save = dialog.getByRole("button", { name: "Save" });
-      assert.ok(await save.isDisabled());
+      assert.ok(await eventually(() => save.isDisabled()));
       // What only the store knows comes back from the save.
       await rules.fill("tcp:22,22,sg-nosuch1");
-      assert.ok(await save.isEnabled());
+      assert.ok(await eventually(() => save.isEnabled()));
       await save.click();
       assert.match(await dialog.getByRole("alert").innerText(), /sg-nosuch1/);
       await rules.fill("tcp:3389,3389,ip4:0.0.0.0");

@@ -16,7 +16,13 @@ import { decodePng } from "../../src/image/png.js";
 import { passwordRules } from "../../src/model/guest-protocol.js";
 import { readPrivateKey } from "../../src/model/ssh-private-key.js";
 import { loginCheck } from "../../src/testguest/client.js";
-import { launchBrowser, type RecordedPage, recordedPage, withoutChromium } from "../helpers/browser.js";
+import {
+  eventually,
+  launchBrowser,
+  type RecordedPage,
+  recordedPage,
+  withoutChromium,
+} from "../helpers/browser.js";
 import { freePort } from "../helpers/net.js";
 import { tempDir } from "../helpers/paths.js";
 import { startUp, upEnv } from "../helpers/wakame-up.js";
@@ -122,15 +128,31 @@ describe("the web GUI", { skip: withoutChromium }, () => {
     await page.getByRole("button", { name: "Launch Instance" }).click();
     const dialog = page.getByRole("dialog", { name: "Launch Instance" });
     await dialog.getByLabel("Image").selectOption("wmi-testwin");
-    assert.equal(await dialog.getByLabel("Instance spec").inputValue(), "kvm.xlarge");
+    // The specs arrive with the dialog's own reads: wait for the proposal rather than read it at once.
+    const proposed = await page
+      .waitForFunction(
+        () =>
+          (document.querySelector("select[name=instance_spec_name]") as HTMLSelectElement | null)?.value ===
+          "kvm.xlarge",
+        null,
+        { timeout: 10_000 },
+      )
+      .then(
+        () => true,
+        () => false,
+      );
+    assert.ok(
+      proposed,
+      `kvm.xlarge proposed, not '${await dialog.getByLabel("Instance spec").inputValue()}'`,
+    );
     const launch = dialog.getByRole("button", { name: "Launch", exact: true });
-    assert.ok(await launch.isDisabled(), "no key: disabled");
+    assert.ok(await eventually(() => launch.isDisabled()), "no key: disabled");
     assert.match(await dialog.locator("#launch-blocker").innerText(), /need an RSA ssh key/);
     const keySelect = dialog.getByLabel(/^SSH key/);
     const edOption = keySelect.locator("option", { hasText: "ed-key" });
     assert.match(await edOption.innerText(), /unusable for Windows/);
     await keySelect.selectOption({ label: await edOption.innerText() });
-    assert.ok(await launch.isDisabled(), "ed25519: disabled");
+    assert.ok(await eventually(() => launch.isDisabled()), "ed25519: disabled");
     assert.match(
       await dialog.locator("#launch-blocker").innerText(),
       /ed25519 keys cannot encrypt the Windows password/,
@@ -138,10 +160,10 @@ describe("the web GUI", { skip: withoutChromium }, () => {
     await keySelect.selectOption({
       label: await keySelect.locator("option", { hasText: "rsa-key" }).innerText(),
     });
-    assert.ok(await launch.isEnabled());
+    assert.ok(await eventually(() => launch.isEnabled()));
 
     await dialog.getByLabel("Hostname").fill("a-name-of-17-chars");
-    assert.ok(await launch.isDisabled(), "a hostname over 15 characters");
+    assert.ok(await eventually(() => launch.isDisabled()), "a hostname over 15 characters");
     assert.match(await dialog.locator("#launch-blocker").innerText(), /at most 15 characters/);
     await dialog.getByLabel("Hostname").fill("win-gui-1");
 

@@ -57,3 +57,12 @@ export async function recordedPage(browser: Browser): Promise<RecordedPage> {
   page.on("pageerror", (e) => recorded.errors.push(e.message));
   return recorded;
 }
+
+/** Whether `check` comes true within `ms`: a page re-renders a moment after an input, and later still under load. */
+export async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
+  for (const end = Date.now() + ms; ; ) {
+    if (await check()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
