@@ -7,7 +7,7 @@
 // and tunnels live as long as their sockets.
 import { randomBytes } from "node:crypto";
 import type { Duplex } from "node:stream";
-import { createWebSocketStream, type WebSocket } from "ws";
+import type { WebSocket } from "ws";
 
 interface Ticket {
   instanceId: string;
@@ -49,17 +49,19 @@ export class ConsoleDesk {
     return t !== undefined && t.instanceId === instanceId && t.expiresAt > Date.now();
   }
 
-  /** Holds the page's socket until the agent joins it; `onTimeout` if the agent does not come. */
-  wait(instanceId: string, socket: WebSocket, onTimeout: () => void): void {
+  /**
+   * Holds the page's socket until the agent joins it; `onTimeout` if the
+   * agent does not come. `browser` is the socket's stream, made by the caller
+   * before it awaited anything, so that no message is lost meanwhile.
+   */
+  wait(instanceId: string, socket: WebSocket, browser: Duplex, onTimeout: () => void): void {
     const tunnel = randomBytes(16).toString("hex");
     const timer = setTimeout(() => {
       this.waiting.delete(tunnel);
       onTimeout();
     }, this.agentMs);
-    const browser = createWebSocketStream(socket);
     // A page gone while it waits ends the wait, and nothing else (its stream is never read until joined,
     // so the socket's own close tells, not the stream's).
-    browser.on("error", () => browser.destroy());
     socket.once("close", () => {
       clearTimeout(timer);
       this.waiting.delete(tunnel);
@@ -72,13 +74,12 @@ export class ConsoleDesk {
     return [...this.waiting].filter(([, w]) => w.instanceId === instanceId).map(([t]) => t);
   }
 
-  /** Joins the agent's socket to the waiting page's; false when no such tunnel waits. */
-  join(instanceId: string, tunnel: string, agentSocket: WebSocket): boolean {
+  /** Joins the agent's socket (and its stream, made as `wait`'s is) to the waiting page's; false when no such tunnel waits. */
+  join(instanceId: string, tunnel: string, agentSocket: WebSocket, agent: Duplex): boolean {
     const w = this.waiting.get(tunnel);
     if (!w || w.instanceId !== instanceId) return false;
     clearTimeout(w.timer);
     this.waiting.delete(tunnel);
-    const agent = createWebSocketStream(agentSocket);
     w.browser.pipe(agent).pipe(w.browser);
     const end = () => {
       w.socket.terminate();

@@ -157,7 +157,10 @@ for (const backend of backends) {
       assert.equal((await api.req("GET", `/instances/${id}/history`, { account: "a-other" })).status, 404);
     });
 
-    test("console: a ticket only while the VM runs, used once; the agent's tunnel joins the page's socket byte for byte", async () => {
+    // A lost message shows as a wait that never ends: bounded, so it fails instead.
+    test("console: a ticket only while the VM runs, used once; the agent's tunnel joins the page's socket byte for byte", {
+      timeout: 60_000,
+    }, async () => {
       const id = await launch();
       const early = await api.req("POST", `/instances/${id}/console`);
       assert.equal(early.status, 409);

@@ -4,6 +4,7 @@
 // reports what it is; it needs nothing else to reach the store.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
+import { createWebSocketStream } from "ws";
 import { enumField, type Field, FieldError, intField, listField, textField } from "../../model/fields.js";
 import { instanceStates } from "../../model/instance-state.js";
 import { prefixToNetmask } from "../../model/ipv4.js";
@@ -350,13 +351,16 @@ function agentConsoleRoute(app: FastifyInstance, store: Store, consoles: Console
       "/instances/:id/console/:tunnel",
       { websocket: true, schema: { params: tunnelParams } },
       async (socket, req) => {
+        // At once, before anything is awaited: the VM's VNC greeting may come in the first instant.
+        const stream = createWebSocketStream(socket);
+        stream.on("error", () => stream.destroy());
         const placedHere = await store.db
           .selectFrom("instances")
           .select("id")
           .where("id", "=", req.params.id!)
           .where("host_node_id", "=", req.hostNodeId)
           .executeTakeFirst();
-        if (!placedHere || !consoles.join(req.params.id!, req.params.tunnel!, socket))
+        if (!placedHere || !consoles.join(req.params.id!, req.params.tunnel!, socket, stream))
           socket.close(4404, "no browser waits on this tunnel any more");
       },
     );

@@ -4,6 +4,7 @@
 // /instances/:id/console/socket?ticket=... with it (a browser's WebSocket
 // cannot send the account header or a token) and speaks RFB through it.
 import type { FastifyInstance } from "fastify";
+import { createWebSocketStream } from "ws";
 import { textField } from "../../model/fields.js";
 import { noConsoleReason } from "../../model/instance-state.js";
 import type { Store } from "../../store/store.js";
@@ -45,6 +46,9 @@ export function consoleSocketRoute(app: FastifyInstance, store: Store, desk: Con
     "/instances/:id/console/socket",
     { websocket: true, schema: { params: idParams("instance"), querystring: socketShape } },
     async (socket, req) => {
+      // At once, before anything is awaited: a message that comes before a listener does is lost.
+      const stream = createWebSocketStream(socket);
+      stream.on("error", () => stream.destroy());
       const id = req.params.id!;
       if (!desk.redeem(req.query.ticket!, id)) {
         socket.close(
@@ -64,7 +68,7 @@ export function consoleSocketRoute(app: FastifyInstance, store: Store, desk: Con
         socket.close(consoleClose.noConsole, noConsole.slice(0, 120));
         return;
       }
-      desk.wait(id, socket, () =>
+      desk.wait(id, socket, stream, () =>
         socket.close(consoleClose.noAgent, "the host agent did not open the console: is its hva running?"),
       );
     },
