@@ -55,6 +55,8 @@ export class ConsoleDesk {
    * before it awaited anything, so that no message is lost meanwhile.
    */
   wait(instanceId: string, socket: WebSocket, browser: Duplex, onTimeout: () => void): void {
+    // Gone already while the caller looked the instance up: there is nobody to wait for.
+    if (socket.readyState !== socket.OPEN) return;
     const tunnel = randomBytes(16).toString("hex");
     const timer = setTimeout(() => {
       this.waiting.delete(tunnel);

@@ -2,7 +2,7 @@
 // the image builder find their QEMUs after a restart.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { livePid } from "../../src/qemu/launch.js";
@@ -45,10 +45,20 @@ test("a process whose main thread has ended while its other threads (and its ope
   // As QEMU after a SIGKILL: the main thread is a zombie before the vCPU threads are gone.
   const vm = spawn("python3", [
     "-c",
-    "import threading, time, ctypes\nthreading.Thread(target=time.sleep, args=(1.5,)).start()\nctypes.CDLL(None).pthread_exit(None)",
+    "import threading, time, ctypes\nthreading.Thread(target=time.sleep, args=(4,)).start()\nctypes.CDLL(None).pthread_exit(None)",
   ]);
   const exited = new Promise((r) => vm.once("exit", r));
-  await new Promise((r) => setTimeout(r, 500));
+  // Until the main thread has ended (the process shows as a zombie while its other thread sleeps on):
+  // a fixed wait was too short for a python start on a loaded machine.
+  const mainEnded = () => {
+    try {
+      return readFileSync(`/proc/${vm.pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") ?? false;
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 300 && !mainEnded(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(mainEnded(), "the main thread ended first");
   assert.equal(await naming(vm.pid!), vm.pid, "its last thread still runs");
   await exited;
   assert.equal(await naming(vm.pid!), undefined);
