@@ -1,7 +1,7 @@
 // Browser consoles travel like screenshots (screenshots.ts): dcmgr never
 // connects to a host. A user's page gets a ticket for an instance it owns,
 // opens its WebSocket with it, and waits here; the instance's agent sees the
-// tunnel in its next poll of GET /instances, connects the VM's loopback VNC
+// tunnel in its next read of GET /state, connects the VM's loopback VNC
 // server to a WebSocket of its own to dcmgr (with its host token), and the
 // two sockets are joined byte for byte. In memory, as tickets live seconds
 // and tunnels live as long as their sockets.
@@ -27,6 +27,8 @@ export class ConsoleDesk {
   private readonly waiting = new Map<string, Waiting>();
 
   constructor(
+    /** Called when a tunnel starts waiting: the host's long-poll must answer. */
+    private readonly onWaiting: () => void,
     /** How long a ticket may wait before its WebSocket opens. */
     private readonly ticketMs = 30_000,
     /** How long a browser waits for the agent to open its end. */
@@ -69,6 +71,7 @@ export class ConsoleDesk {
       this.waiting.delete(tunnel);
     });
     this.waiting.set(tunnel, { instanceId, socket, browser, timer });
+    this.onWaiting();
   }
 
   /** The tunnels of this instance that wait for its agent. */

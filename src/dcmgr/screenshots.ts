@@ -1,7 +1,7 @@
 // Console screenshots travel from the host agent to the user through dcmgr,
 // because agents only ever call dcmgr (never the other way round): a user's
 // request waits here; the instance's agent sees it in its next poll of
-// GET /instances, takes the picture with QMP `screendump` and delivers it.
+// GET /state, takes the picture with QMP `screendump` and delivers it.
 // In memory, as the requests are only seconds long; with several dcmgr
 // processes this becomes a table or a PostgreSQL NOTIFY.
 
@@ -9,6 +9,9 @@ type Waiter = (png: Buffer) => void;
 
 export class ScreenshotDesk {
   private readonly waiting = new Map<string, Waiter[]>();
+
+  /** `onRequest`: a user starts waiting, so the host's long-poll must answer. */
+  constructor(private readonly onRequest: () => void) {}
 
   /** Whether a user waits for a screenshot of this instance. */
   requested(instanceId: string): boolean {
@@ -29,6 +32,7 @@ export class ScreenshotDesk {
         resolve(null);
       }, timeoutMs);
       this.waiting.set(instanceId, [...(this.waiting.get(instanceId) ?? []), waiter]);
+      this.onRequest();
     });
   }
 

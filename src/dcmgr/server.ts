@@ -41,8 +41,8 @@ export async function buildServer(store: Store, options: ServerOptions): Promise
   });
   installPlumbing(app);
   await app.register(fastifyWebsocket, { options: { maxPayload: 1 << 20 } });
-  const screenshots = new ScreenshotDesk();
-  const consoles = new ConsoleDesk();
+  const screenshots = new ScreenshotDesk(() => store.wakeups.poke());
+  const consoles = new ConsoleDesk(() => store.wakeups.poke());
   const feed = new EventFeed(store.db, {}, (err) => app.log.error({ err }, "event feed failed"));
   app.addHook("onClose", () => feed.stop());
   await app.register(

@@ -39,19 +39,59 @@ export interface WantedInstance {
   vifs: {
     id: string;
     index: number;
+    network_id: string;
     mac_address: string;
     ipv4_address: string | null;
     netmask: string;
     gateway: string | null;
     dns: string | null;
   }[];
-  security_group_rules: {
-    protocol: string;
-    from_port: number;
-    to_port: number;
-    source_cidr: string | null;
-    source_group_id: string | null;
-  }[];
+  security_group_ids: string[];
+  security_group_rules: SecurityGroupRule[];
+}
+
+export interface SecurityGroupRule {
+  protocol: string;
+  from_port: number;
+  to_port: number;
+  source_cidr: string | null;
+  source_group_id: string | null;
+}
+
+/** A network of this host's interfaces, with what a bridged host needs of it. */
+export interface HostNetwork {
+  id: string;
+  ipv4_network: string;
+  prefix: number;
+  ipv4_gw: string | null;
+  dns_server: string | null;
+  dhcp_server: string | null;
+  uplink: string | null;
+  nat: boolean;
+}
+
+/** A group that matters to this host's firewall: its rules, and its members' addresses on every host. */
+export interface HostSecurityGroup {
+  id: string;
+  rules: SecurityGroupRule[];
+  members: string[];
+}
+
+/** GET /state: everything the agent makes its host from, and the revision that names it. */
+export interface HostState {
+  revision: string;
+  instances: WantedInstance[];
+  networks: HostNetwork[];
+  security_groups: HostSecurityGroup[];
+}
+
+export interface StateRead {
+  /** The revision the agent has: dcmgr answers when the host's state is another, or when `wait` ends. */
+  since?: string;
+  /** Seconds dcmgr may wait for a change; 0 or none: at once. */
+  wait?: number;
+  /** Ends the wait early (the agent stopping). */
+  signal?: AbortSignal;
 }
 
 export interface StateReport {
@@ -102,6 +142,8 @@ export class AgentApi {
         if (!unavailable.has(res.status) || tried === this.bases.length - 1) return res;
         failure = new Error(`${this.base} answered ${res.status}`);
       } catch (err) {
+        // Ended by the agent itself: no other dcmgr is tried.
+        if (init.signal?.aborted) throw err;
         failure = err as Error;
       }
       if (this.bases.length > 1) {
@@ -115,11 +157,12 @@ export class AgentApi {
   }
 
   /** A Buffer body goes as image/png (screenshots), anything else as JSON. */
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     const png = Buffer.isBuffer(body);
     const res = await this.send({
       path,
       method,
+      signal,
       headers: {
         Authorization: `Bearer ${this.token}`,
         ...(body !== undefined && { "Content-Type": png ? "image/png" : "application/json" }),
@@ -135,8 +178,13 @@ export class AgentApi {
   heartbeat() {
     return this.call<{ host_node_id: string; node_id: string }>("POST", "/heartbeat");
   }
-  instances() {
-    return this.call<WantedInstance[]>("GET", "/instances");
+  /** The host's whole state; with `since` and `wait`, a long-poll that answers when it changes. */
+  hostState(read: StateRead = {}) {
+    const query = new URLSearchParams();
+    if (read.since) query.set("since", read.since);
+    if (read.wait) query.set("wait", String(read.wait));
+    const path = query.size ? `/state?${query}` : "/state";
+    return this.call<HostState>("GET", path, undefined, read.signal);
   }
   /** Reports the state reached from `revision`, the instance's revision the agent acted on. */
   report(id: string, revision: number, report: StateReport) {

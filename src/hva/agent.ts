@@ -16,14 +16,20 @@ import { passwordRules } from "../model/guest-protocol.js";
 import { qemuArgs } from "../qemu/command.js";
 import { livePid, startDetachedQemu, stopQemu } from "../qemu/launch.js";
 import { QmpClient } from "../qemu/qmp.js";
-import { type AgentApi, OutdatedView, type StateReport, type WantedInstance } from "./agent-api.js";
+import {
+  type AgentApi,
+  OutdatedView,
+  type StateRead,
+  type StateReport,
+  type WantedInstance,
+} from "./agent-api.js";
 import { runConsoleTunnel } from "./console-tunnel.js";
 import { collectPassword } from "./first-boot.js";
 import { ImageCache } from "./image-cache.js";
 import { createInstanceDisk, type InstanceDisk } from "./instance-disk.js";
 import { writeMetadataDrive } from "./metadata-drive.js";
 import type { InstanceNetwork, NetworkPlan } from "./network/instance-network.js";
-import { type Action, nextAction, type Observed, type Timeouts } from "./reconcile.js";
+import { type Action, nextAction, type Observed, recheckAt, type Timeouts } from "./reconcile.js";
 
 export interface AgentOptions {
   api: AgentApi;
@@ -55,8 +61,11 @@ export class Agent {
   private readonly consoles = new Map<string, Promise<QmpClient>>();
   /** The browser console tunnels open now, by tunnel id. */
   private readonly tunnels = new Set<string>();
-  private wake: (() => void) | null = null;
+  /** The naps under way: a stopped VM ends them. */
+  private readonly nappers = new Set<() => void>();
   private wokenEarly = false;
+  /** Per instance, when it must be looked at again though nothing changes (reconcile.ts recheckAt). */
+  private readonly rechecks = new Map<string, number>();
 
   constructor(private readonly o: AgentOptions) {
     this.cache = new ImageCache(join(o.home, "image-cache"), o.log);
@@ -66,28 +75,45 @@ export class Agent {
     return join(this.o.home, "instances", id);
   }
 
-  /** One pass over every instance of this host, and over local leftovers dcmgr no longer lists. */
-  async tick(now = Date.now()): Promise<void> {
+  /**
+   * One pass over every instance of this host, and over local leftovers dcmgr
+   * no longer lists, from a read of the host's state (`read`: a long-poll);
+   * the revision it read.
+   */
+  async tick(read: StateRead = {}, now?: number): Promise<string> {
     const began = ++this.events;
     this.reading.add(began);
     let wanted: WantedInstance[];
     let dirs: string[];
+    let revision: string;
     try {
-      wanted = await this.o.api.instances();
+      const state = await this.o.api.hostState(read);
+      wanted = state.instances;
+      revision = state.revision;
       dirs = await readdir(join(this.o.home, "instances")).catch(() => []);
+      // Before the instances: a VM starts only on a bridge, behind a firewall, already there.
+      await this.o.network.sync(state);
     } finally {
       this.reading.delete(began);
     }
+    const at = now ?? Date.now();
     // An instance acted on since this read began is shown as it was before: the next read decides for it.
     const current = (id: string) => !this.busy.has(id) && (this.lastActed.get(id) ?? 0) < began;
     const listed = new Set(wanted.map((w) => w.id));
     const leftovers = dirs.filter((id) => !listed.has(id) && current(id));
     const steps = wanted.filter((w) => current(w.id));
     this.forgetOldActions();
+    for (const id of this.rechecks.keys()) if (!listed.has(id)) this.rechecks.delete(id);
     await Promise.all([
-      ...steps.map((w) => this.step(w, now)),
+      ...steps.map((w) => this.step(w, at)),
       ...leftovers.map((id) => this.removeLeftover(id)),
     ]);
+    return revision;
+  }
+
+  /** The soonest time an instance must be looked at again though nothing changes; null: none. */
+  nextRecheck(): number | null {
+    return this.rechecks.size ? Math.min(...this.rechecks.values()) : null;
   }
 
   /** An action that ended before every read under way began can make no read stale any more. */
@@ -100,25 +126,34 @@ export class Agent {
     this.lastActed.set(id, ++this.events);
   }
 
-  /** Waits `ms`, or less when a VM stops (its QMP connection ends). */
-  nap(ms: number): Promise<void> {
+  /**
+   * Waits `ms`, or less: until `until` settles, or a VM stops (its QMP
+   * connection ends); true in that last case, when a pass is due at once.
+   */
+  nap(ms: number, until?: Promise<unknown>): Promise<boolean> {
     if (this.wokenEarly) {
       this.wokenEarly = false;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.wake?.(), ms);
-      this.wake = () => {
+      const done = (woken: boolean) => {
         clearTimeout(timer);
-        this.wake = null;
-        resolve();
+        this.nappers.delete(wake);
+        resolve(woken);
       };
+      const wake = () => done(true);
+      const timer = setTimeout(() => done(false), ms);
+      this.nappers.add(wake);
+      until?.then(
+        () => done(false),
+        () => done(false),
+      );
     });
   }
 
   private wakeUp(): void {
-    if (this.wake) this.wake();
-    else this.wokenEarly = true;
+    if (this.nappers.size === 0) this.wokenEarly = true;
+    for (const wake of [...this.nappers]) wake();
   }
 
   /**
@@ -126,7 +161,7 @@ export class Agent {
    * reports each halted: the all-in-one cloud's Ctrl-C.
    */
   async powerOffAll(graceMs: number): Promise<void> {
-    const wanted = await this.o.api.instances();
+    const wanted = (await this.o.api.hostState()).instances;
     await Promise.all(
       wanted.map(async (w) => {
         if (!(await this.processAlive(w.id))) return;
@@ -165,7 +200,12 @@ export class Agent {
           await this.console(w.id).catch(() => {});
         }
         const action = nextAction(view, seen, now, this.o.timeouts);
-        if (action.kind === "wait") break;
+        if (action.kind === "wait") {
+          const at = recheckAt(view, seen, this.o.timeouts);
+          if (at === null) this.rechecks.delete(w.id);
+          else this.rechecks.set(w.id, at);
+          break;
+        }
         this.o.log(`${w.id}: ${w.state} -> ${describe(action)}`);
         acting = true;
         await this.act(view, action);
@@ -179,6 +219,7 @@ export class Agent {
         this.wakeUp();
       } else if (err instanceof StillRunning) {
         this.o.log(`${w.id}: ${err.message}`);
+        this.rechecks.set(w.id, Date.now() + 1000);
       } else {
         this.o.log(`${w.id}: ${(err as Error).message}`);
         await this.report(view, { state: "halted", error: (err as Error).message }).catch(() => {});
@@ -254,6 +295,7 @@ export class Agent {
         return this.report(w, { state: "halted", error: a.error, done_action: a.done });
       case "destroy":
         await this.stop(w.id);
+        await this.detachNetwork(w.id);
         await rm(d, { recursive: true, force: true });
         return this.report(w, { state: "terminated" });
       case "report":
@@ -302,11 +344,19 @@ export class Agent {
     return JSON.parse(await readFile(join(this.dir(id), "network.json"), "utf8")) as NetworkPlan;
   }
 
+  /** Undoes the host side of the instance's NICs, if it got as far as having a plan. */
+  private async detachNetwork(id: string): Promise<void> {
+    const plan = await this.networkPlan(id).catch(() => null);
+    if (plan) await this.o.network.detach(plan);
+  }
+
   private async start(w: WantedInstance): Promise<void> {
     const d = this.dir(w.id);
     const disk = JSON.parse(await readFile(join(d, "disk.json"), "utf8")) as InstanceDisk;
     const bus = w.image.features.virtio === true ? "virtio" : "ide";
     await rm(join(d, "powerdown-asked-at"), { force: true });
+    const plan = await this.networkPlan(w.id);
+    await this.o.network.attach(w, plan);
     const args = qemuArgs({
       name: w.id,
       cpuCores: w.cpu_cores,
@@ -316,7 +366,7 @@ export class Agent {
         { file: disk.file, format: disk.format, bus },
         { file: join(d, "metadata.img"), format: "raw", bus },
       ],
-      nics: this.o.network.nics(w, await this.networkPlan(w.id)),
+      nics: this.o.network.nics(w, plan),
       qmpSocket: join(d, "qmp.sock"),
       serialLog: join(d, "serial.log"),
       vnc: true,
@@ -395,6 +445,7 @@ export class Agent {
     this.busy.add(id);
     try {
       await this.stop(id);
+      await this.detachNetwork(id);
       await rm(this.dir(id), { recursive: true, force: true });
       this.o.log(`${id}: removed, dcmgr no longer lists it`);
     } catch (err) {

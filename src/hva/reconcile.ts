@@ -108,3 +108,17 @@ export function nextAction(want: Wanted, seen: Observed, now: number, t: Timeout
       return { kind: "wait" };
   }
 }
+
+/**
+ * When the agent must look at an instance again though nothing else changes:
+ * the end of its first boot's time or of its power-off's grace. null: not
+ * before dcmgr or its VM tells of a change (the agent's long-poll, QMP).
+ */
+export function recheckAt(want: Wanted, seen: Observed, t: Timeouts): number | null {
+  if (!seen.running) return null;
+  if (want.state === "initializing" && seen.firstBootPending && seen.startedAt !== null)
+    return seen.startedAt + t.firstBootMs + 1;
+  if (want.state === "halting" && seen.powerdownAskedAt !== null)
+    return seen.powerdownAskedAt + t.powerdownMs + 1;
+  return null;
+}

@@ -143,6 +143,12 @@ export interface NetworksTable {
   network_mode: string;
   service_type: string;
   description: string | null;
+  /** How bridged hosts share the segment: null (each host alone), "interface", "vlan:ID", "vxlan:VNI". */
+  uplink: string | null;
+  /** The address each bridged host's DHCP server answers from, outside the lease range; null: no DHCP. */
+  dhcp_server: string | null;
+  /** 1: the gateway host masquerades the network out. */
+  nat: Generated<number>;
   created_at: string;
   updated_at: string;
 }

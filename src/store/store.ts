@@ -9,17 +9,21 @@ import { describeStore, type StoreConfig } from "./config.js";
 import { migrationsFor } from "./migrations/index.js";
 import type { Database } from "./schema.js";
 import type { SeedSettings } from "./seed.js";
+import { listenOnPostgres, WakeupHub, type Wakeups, wakeOnWrites } from "./wakeups.js";
 
 export interface Store {
   readonly db: Kysely<Database>;
   readonly kind: StoreConfig["kind"];
   /** "SQLite /path" or "PostgreSQL host/db", for messages. */
   readonly description: string;
+  /** Wakes the host agents' long-polls when a host's state may have changed. */
+  readonly wakeups: Wakeups;
   close(): Promise<void>;
 }
 
 interface Connection {
   db: Kysely<Database>;
+  wakeups: WakeupHub;
   /** Runs the migrations so that a second process opening the store at the same time waits, then finds them done. */
   exclusively(migrate: () => Promise<void>): Promise<void>;
 }
@@ -43,7 +47,11 @@ async function connect(config: StoreConfig): Promise<Connection> {
       process.stderr.write(`store: a PostgreSQL connection was lost: ${err.message}\n`),
     );
     // Kysely migrates PostgreSQL in one transaction under an advisory lock.
-    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), exclusively: (m) => m() };
+    return {
+      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      wakeups: new WakeupHub(listenOnPostgres(config.url, (line) => process.stderr.write(`${line}\n`))),
+      exclusively: (m) => m(),
+    };
   }
   const { default: openSqlite } = await import("better-sqlite3");
   mkdirSync(dirname(config.file), { recursive: true });
@@ -54,8 +62,13 @@ async function connect(config: StoreConfig): Promise<Connection> {
   // With WAL, NORMAL syncs at checkpoints instead of at every commit: the
   // database stays consistent after a crash; a power cut may lose the last commits.
   sqlite.pragma("synchronous = NORMAL");
+  const wakeups = new WakeupHub();
   return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
+    db: new Kysely<Database>({
+      dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+      plugins: [wakeOnWrites(wakeups)],
+    }),
+    wakeups,
     // Kysely takes no lock on SQLite and runs each statement alone; one IMMEDIATE
     // transaction around all of them gives both the lock and all-or-nothing.
     async exclusively(migrate) {
@@ -99,7 +112,7 @@ function withStatementCache(sqlite: SQLite.Database) {
 }
 
 export async function openStore(config: StoreConfig, seed: SeedSettings): Promise<Store> {
-  const { db, exclusively } = await connect(config);
+  const { db, wakeups, exclusively } = await connect(config);
   try {
     const migrator = new Migrator({ db, provider: migrationsFor(seed) });
     // Most opens find the schema current: they skip the lock, so processes never queue for it.
@@ -109,7 +122,16 @@ export async function openStore(config: StoreConfig, seed: SeedSettings): Promis
     await db.destroy();
     throw new Error(`cannot open the store (${describeStore(config)}): ${(err as Error).message}`);
   }
-  return { db, kind: config.kind, description: describeStore(config), close: () => db.destroy() };
+  return {
+    db,
+    kind: config.kind,
+    description: describeStore(config),
+    wakeups,
+    async close() {
+      await wakeups.close();
+      await db.destroy();
+    },
+  };
 }
 
 async function migrate(migrator: Migrator): Promise<void> {

@@ -52,7 +52,7 @@ async function userRequest(method: string, path: string, form: Record<string, st
  * A pass whose read of dcmgr is made now, before `meanwhile` (the user's
  * request and the agent's pass that acts on it), and answered after it.
  */
-async function staleReadAcross(meanwhile: () => Promise<void>): Promise<void> {
+async function staleReadAcross(meanwhile: () => Promise<unknown>): Promise<void> {
   const read = held.holdNextRead();
   const late = agent.tick();
   await read.reached;
@@ -132,7 +132,7 @@ describe("an agent's view from before its last action is not acted on", { concur
     await agent.tick();
     await expectInstance(id, "initializing", null, 1);
     const timedOut = Date.now() + timeouts.firstBootMs + 10_000;
-    await staleReadAcross(() => agent.tick(timedOut));
+    await staleReadAcross(() => agent.tick({}, timedOut));
     const timeoutError = /first boot did not finish within 1800 s \(password_generation_timeout\)/;
     await expectInstance(id, "halted", timeoutError, 0);
     await laterPasses();
@@ -213,13 +213,13 @@ describe("dcmgr refuses a report made from an outdated view", { concurrency: fal
     assert.equal((await shown(id)).state, "halting");
     await laterPasses();
     await expectInstance(id, "halted", null, 0);
-    const listed = (await held.instances()).find((w) => w.id === id);
+    const listed = (await held.hostState()).instances.find((w) => w.id === id);
     assert.equal(listed?.requested_action, null);
   });
 
   test("a stop of the agent's loop waits for a pass whose read is under way: nothing acts after it", async () => {
     const read = held.holdNextRead();
-    const loop = startLoop(agent, held, (line) => log.push(line), 50);
+    const loop = startLoop(agent, held, (line) => log.push(line), { intervalMs: 50 });
     await read.reached;
     let stopped = false;
     const stopping = loop.stop().then(() => {

@@ -3,7 +3,7 @@
 // interleavings a loaded host produces by chance (a read made before an
 // action answered after it; a user's request landing between the agent's
 // decision and its report).
-import { AgentApi, type StateReport, type WantedInstance } from "../../src/hva/agent-api.js";
+import { AgentApi, type HostState, type StateRead, type StateReport } from "../../src/hva/agent-api.js";
 
 export interface Hold {
   /** Resolves once the held call has reached the point where it waits. */
@@ -28,7 +28,7 @@ export class HeldAgentApi extends AgentApi {
   private heldRead: ReturnType<typeof hold> | null = null;
   private heldReport: ReturnType<typeof hold> | null = null;
 
-  /** The next GET /instances is made at once; its answer reaches the agent only on release. */
+  /** The next GET /state is made at once; its answer reaches the agent only on release. */
   holdNextRead(): Hold {
     this.heldRead = hold();
     return this.heldRead;
@@ -40,10 +40,10 @@ export class HeldAgentApi extends AgentApi {
     return this.heldReport;
   }
 
-  override async instances(): Promise<WantedInstance[]> {
+  override async hostState(read: StateRead = {}): Promise<HostState> {
     const held = this.heldRead;
     this.heldRead = null;
-    const answer = await super.instances();
+    const answer = await super.hostState(read);
     if (held) {
       held.arrive();
       await held.gate;

@@ -37,7 +37,7 @@ test("the agent fails over to the next dcmgr when one stops, and says so once", 
   );
   assert.equal((await agent.heartbeat()).host_node_id, "hn-demo1");
   assert.deepEqual(switched, [`${down} -> ${api.origin}`], "past the one that never answered");
-  assert.ok(Array.isArray(await agent.instances()));
+  assert.ok(Array.isArray((await agent.hostState()).instances));
   assert.equal(switched.length, 1, "it stays with the one that answers");
 
   await api.app.close();

@@ -1,6 +1,7 @@
 // `vdc-manage network`: an IPv4 network and the range its addresses are leased from.
-import { enumField, intField, ipv4Field, textField, uuidField } from "../../model/fields.js";
+import { enumField, flagField, intField, ipv4Field, textField, uuidField } from "../../model/fields.js";
 import { inNetwork, ipv4ToNumber, networkAddress, numberToIpv4 } from "../../model/ipv4.js";
+import { uplinkField } from "../../model/network-uplink.js";
 import { defaultAccountId, networkModes, serviceTypes } from "../../model/vocabulary.js";
 import { networkInUse } from "../../store/in-use.js";
 import { networkRecord } from "../../store/records.js";
@@ -26,6 +27,15 @@ const networkOptions = {
   account_id: { field: uuidField("account"), desc: "The account ID to own this" },
   network_mode: { field: enumField(networkModes), desc: "Network mode" },
   service_type: { field: enumField(serviceTypes), desc: "Service type of the network" },
+  uplink: {
+    field: uplinkField,
+    desc: "How bridged hosts share the segment, on each host's --uplink-device (default: none)",
+  },
+  dhcp_server: {
+    field: ipv4Field,
+    desc: "Address each bridged host's DHCP server answers from, outside the range (default: no DHCP)",
+  },
+  nat: { field: flagField, desc: "The gateway host masquerades the network out (--nat false: not)" },
 };
 
 interface Addressing {
@@ -34,6 +44,7 @@ interface Addressing {
   ipv4_gw: string | null;
   range_begin: string;
   range_end: string;
+  dhcp_server: string | null;
 }
 
 /** The network address normalized (as the original did) and every address checked against it. */
@@ -43,6 +54,7 @@ function checkAddressing(a: {
   ipv4_gw?: string | null;
   range_begin?: string;
   range_end?: string;
+  dhcp_server?: string | null;
 }): Addressing {
   const net = networkAddress(a.ipv4_network, a.prefix);
   const first = ipv4ToNumber(net) + 1;
@@ -63,12 +75,24 @@ function checkAddressing(a: {
   if (ipv4ToNumber(begin) > ipv4ToNumber(end)) {
     throw new UserError(`--range-begin ${begin} comes after --range-end ${end}: swap them`);
   }
+  if (a.dhcp_server) {
+    within("dhcp-server", a.dhcp_server);
+    const n = ipv4ToNumber(a.dhcp_server);
+    // Every host answers from it, so it must never be leased, nor be the gateway.
+    if (n >= ipv4ToNumber(begin) && n <= ipv4ToNumber(end))
+      throw new UserError(
+        `--dhcp-server ${a.dhcp_server} is inside the range ${begin}-${end}: take an address outside it, or narrow the range`,
+      );
+    if (a.dhcp_server === a.ipv4_gw)
+      throw new UserError(`--dhcp-server ${a.dhcp_server} is the gateway: take another address`);
+  }
   return {
     ipv4_network: net,
     prefix: a.prefix,
     ipv4_gw: a.ipv4_gw ?? null,
     range_begin: begin,
     range_end: end,
+    dhcp_server: a.dhcp_server ?? null,
   };
 }
 
@@ -97,6 +121,8 @@ const add = command({
         network_mode: o.network_mode!,
         service_type: o.service_type!,
         description: o.description ?? null,
+        uplink: o.uplink ?? null,
+        nat: o.nat ? 1 : 0,
       };
     });
   },
@@ -116,9 +142,12 @@ const modify = command({
         ipv4_gw: o.ipv4_gw ?? current.ipv4_gw,
         range_begin: o.range_begin ?? current.range_begin,
         range_end: o.range_end ?? current.range_end,
+        dhcp_server: o.dhcp_server ?? current.dhcp_server,
       });
       const {
         dns,
+        nat,
+        dhcp_server: _d,
         ipv4_network: _n,
         prefix: _p,
         ipv4_gw: _g,
@@ -126,7 +155,7 @@ const modify = command({
         range_end: _e,
         ...columns
       } = o;
-      return { ...addressing, ...columns, dns_server: dns };
+      return { ...addressing, ...columns, dns_server: dns, ...(nat !== undefined && { nat: nat ? 1 : 0 }) };
     });
   },
 });
@@ -155,6 +184,9 @@ const show = showCommand({
     ["Gateway address", r.ipv4_gw],
     ["DNS Server", r.dns_server],
     ["Address range", `${r.range_begin} - ${r.range_end}`],
+    ["Uplink", r.uplink ?? "none"],
+    ["DHCP server", r.dhcp_server],
+    ["NAT", r.nat ? "yes" : "no"],
     ["Description", r.description],
     ["Create", r.created_at],
     ["Update", r.updated_at],

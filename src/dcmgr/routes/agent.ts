@@ -7,13 +7,13 @@ import type { Kysely } from "kysely";
 import { createWebSocketStream } from "ws";
 import { enumField, type Field, FieldError, intField, listField, textField } from "../../model/fields.js";
 import { instanceStates } from "../../model/instance-state.js";
-import { prefixToNetmask } from "../../model/ipv4.js";
 import type { PortForward } from "../../model/port-forward.js";
 import type { Database } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
 import { bearerToken, tokenSubject } from "../caller.js";
 import type { ConsoleDesk } from "../console-desk.js";
 import { errors } from "../errors.js";
+import { type HostDesks, readHostState } from "../host-state.js";
 import { changeInstance, type InstanceChange } from "../instance-change.js";
 import { releaseResources } from "../launch.js";
 import { deletionTime, type PasswordPolicy } from "../passwords.js";
@@ -66,6 +66,14 @@ const stateReport = {
   /** The power action the agent has carried out, so that it is asked no more. */
   done_action: { field: textField({ max: 32 }), desc: "the requested action now carried out" },
   port_forwards: { field: listField(portForwardsField, { max: 4 }), desc: "per vif, in device order" },
+};
+
+const hostStateQuery = {
+  since: {
+    field: textField({ max: 64, pattern: /^[0-9a-f]+$/, patternWords: "hex digits" }),
+    desc: "the revision the agent has: the answer waits until the host's state is another",
+  },
+  wait: { field: intField({ min: 0, max: 60 }), desc: "seconds to wait for a change (default 0: at once)" },
 };
 
 /** The largest console screenshot an agent may deliver (a 1920x1200 desktop as PNG is well under it). */
@@ -138,118 +146,45 @@ export function agentRoutes(app: FastifyInstance, store: Store, desks: AgentDesk
     return { host_node_id: req.hostNodeId, node_id: host.node_id };
   });
 
-  /** Everything the agent needs to make each instance on its host what it should be. */
-  api.get("/instances", async (req) => {
-    const rows = await store.db
-      .selectFrom("instances")
-      .innerJoin("images", "images.id", "instances.image_id")
-      .innerJoin("backup_objects", "backup_objects.id", "images.backup_object_id")
-      .innerJoin("backup_storages", "backup_storages.id", "backup_objects.backup_storage_id")
-      .select([
-        "instances.id",
-        "instances.state",
-        "instances.requested_action",
-        "instances.cpu_cores",
-        "instances.memory_size",
-        "instances.os_type",
-        "instances.hostname",
-        "instances.ssh_public_key",
-        "instances.user_data",
-        "instances.encrypted_password",
-        "instances.error",
-        "instances.revision",
-        "images.id as image_id",
-        "images.file_format",
-        "images.features",
-        "images.is_cacheable",
-        "backup_objects.id as backup_object_id",
-        "backup_objects.object_key",
-        "backup_objects.container_format",
-        "backup_objects.size",
-        "backup_objects.allocation_size",
-        "backup_objects.checksum",
-        "backup_storages.base_uri",
-      ])
-      .where("instances.host_node_id", "=", req.hostNodeId)
-      .where("instances.state", "!=", "terminated")
-      .orderBy("instances.created_at")
-      .execute();
-    const ids = rows.map((r) => r.id);
-    const vifs = ids.length
-      ? await store.db
-          .selectFrom("instance_vifs")
-          .innerJoin("networks", "networks.id", "instance_vifs.network_id")
-          .leftJoin("network_leases", "network_leases.vif_id", "instance_vifs.id")
-          .select([
-            "instance_vifs.id",
-            "instance_vifs.instance_id",
-            "instance_vifs.device_index",
-            "instance_vifs.mac_address",
-            "network_leases.ipv4_address",
-            "networks.prefix",
-            "networks.ipv4_gw",
-            "networks.dns_server",
-          ])
-          .where("instance_vifs.instance_id", "in", ids)
-          .orderBy("instance_vifs.device_index")
-          .execute()
-      : [];
-    const rules = ids.length
-      ? await store.db
-          .selectFrom("instance_security_groups")
-          .innerJoin(
-            "security_group_rules",
-            "security_group_rules.security_group_id",
-            "instance_security_groups.security_group_id",
-          )
-          .select(["instance_id", "protocol", "from_port", "to_port", "source_cidr", "source_group_id"])
-          .where("instance_id", "in", ids)
-          .execute()
-      : [];
-    return rows.map((r) => ({
-      id: r.id,
-      revision: r.revision,
-      state: r.state,
-      requested_action: r.requested_action,
-      cpu_cores: r.cpu_cores,
-      memory_size: r.memory_size,
-      os_type: r.os_type,
-      hostname: r.hostname,
-      ssh_public_key: r.ssh_public_key,
-      user_data: r.user_data,
-      password_stored: r.encrypted_password !== null,
-      error: r.error,
-      screenshot_requested: screenshots.requested(r.id),
-      console_tunnels: consoles.requested(r.id),
-      image: {
-        id: r.image_id,
-        file_format: r.file_format,
-        features: JSON.parse(r.features) as Record<string, boolean>,
-        is_cacheable: r.is_cacheable === 1,
-        backup_object: {
-          id: r.backup_object_id,
-          uri: new URL(r.object_key, r.base_uri).href,
-          container_format: r.container_format,
-          size: r.size,
-          allocation_size: r.allocation_size,
-          checksum: r.checksum,
-        },
-      },
-      vifs: vifs
-        .filter((v) => v.instance_id === r.id)
-        .map((v) => ({
-          id: v.id,
-          index: v.device_index,
-          mac_address: v.mac_address,
-          ipv4_address: v.ipv4_address,
-          netmask: prefixToNetmask(v.prefix),
-          gateway: v.ipv4_gw,
-          dns: v.dns_server,
-        })),
-      security_group_rules: rules
-        .filter((x) => x.instance_id === r.id)
-        .map(({ instance_id: _i, ...rule }) => rule),
-    }));
+  const hostDesks: HostDesks = {
+    screenshotRequested: (id) => screenshots.requested(id),
+    consoleTunnels: (id) => consoles.requested(id),
+  };
+
+  /** Every instance on the agent's host, as GET /state has them. */
+  api.get("/instances", async (req) => (await readHostState(store.db, req.hostNodeId, hostDesks)).instances);
+
+  // A stopping dcmgr answers its long-polls at once instead of holding its close for their wait.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+    store.wakeups.poke();
+  });
+
+  /**
+   * Everything the agent needs to make its host what it should be. With
+   * `since`, the answer waits (up to `wait` seconds) until the host's state
+   * is no longer that revision; it is read again at each wake-up of the store.
+   */
+  api.get("/state", { schema: { querystring: hostStateQuery } }, async (req, reply) => {
+    const deadline = Date.now() + (req.query.wait ?? 0) * 1000;
+    const gone = new Promise<void>((resolve) => reply.raw.once("close", () => resolve()));
+    for (;;) {
+      // Subscribed before the read: a change committed while it runs still wakes this wait.
+      const wake = store.wakeups.next();
+      const state = await readHostState(store.db, req.hostNodeId, hostDesks);
+      const left = deadline - Date.now();
+      if (state.revision !== req.query.since || left <= 0 || closing || reply.raw.destroyed) {
+        wake.cancel();
+        // Or the server's close would wait for this keep-alive connection to time out.
+        if (closing) reply.header("connection", "close");
+        return state;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([wake.woken, gone, new Promise((r) => (timer = setTimeout(r, left)))]);
+      clearTimeout(timer);
+      wake.cancel();
+    }
   });
 
   api.put("/instances/:id/state", { schema: { params, body: stateReport } }, async (req) => {

@@ -1,16 +1,24 @@
-// How an instance is wired to the network, behind one interface: the agent
-// asks for a plan when it prepares the instance (kept in the instance's
-// directory, so a restarted agent reuses it), for QEMU's NICs when it starts
-// it, and for the forwards users see. User-mode networking is the one today;
-// bridged networking with nftables will be a second implementation.
+// How instances are wired to the network, behind one interface: each pass
+// hands it the host's whole state first (for what the host shares: bridges,
+// DHCP, the firewall); the agent asks for a plan when it prepares an
+// instance (kept in the instance's directory, so a restarted agent reuses
+// it), has its host side made before QEMU starts, asks for QEMU's NICs, and
+// has the host side undone once the instance is gone. User-mode networking
+// needs nothing on the host; bridged networking (bridged.ts) needs root.
 import type { PortForward } from "../../model/port-forward.js";
 import type { NicSpec } from "../../qemu/command.js";
-import type { WantedInstance } from "../agent-api.js";
+import type { HostState, WantedInstance } from "../agent-api.js";
 
 /** What a network decided for one instance; JSON, stored with the instance. */
-export type NetworkPlan = { kind: string; vifs: { port_forwards: PortForward[] }[] };
+export type NetworkPlan = { kind: string; vifs: { port_forwards: PortForward[]; tap?: string }[] };
 
 export interface InstanceNetwork {
+  /** Brings what the host shares up to date with `state`; every pass, before the instances' own steps. */
+  sync(state: HostState): Promise<void>;
   plan(w: WantedInstance): Promise<NetworkPlan>;
+  /** Makes the host side of the instance's NICs, before its QEMU starts. */
+  attach(w: WantedInstance, plan: NetworkPlan): Promise<void>;
   nics(w: WantedInstance, plan: NetworkPlan): NicSpec[];
+  /** Undoes `attach`, once the instance's QEMU has ended for good. */
+  detach(plan: NetworkPlan): Promise<void>;
 }

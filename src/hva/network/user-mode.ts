@@ -6,7 +6,7 @@ import { netmaskToPrefix, networkAddress } from "../../model/ipv4.js";
 import { forwardedPorts } from "../../model/port-forward.js";
 import type { NicSpec } from "../../qemu/command.js";
 import { freeHostPort } from "../../qemu/host-port.js";
-import type { WantedInstance } from "../agent-api.js";
+import type { HostState, WantedInstance } from "../agent-api.js";
 import type { InstanceNetwork, NetworkPlan } from "./instance-network.js";
 
 /** Where QEMU's user-mode network puts the guest when the pool gave it no address. */
@@ -15,6 +15,11 @@ const defaultGuestAddress = "10.0.2.15";
 export class UserModeNetwork implements InstanceNetwork {
   /** `forwardAddress`: where forwarded ports listen on the host (127.0.0.1, or 0.0.0.0 for everyone). */
   constructor(private readonly forwardAddress: string) {}
+
+  /** Nothing on the host is shared: each QEMU holds its own network. */
+  async sync(_state: HostState): Promise<void> {}
+  async attach(): Promise<void> {}
+  async detach(): Promise<void> {}
 
   async plan(w: WantedInstance): Promise<NetworkPlan> {
     const vifs = [];

@@ -7,6 +7,8 @@ import * as initial from "./0001-initial.js";
 import * as api from "./0003-api.js";
 import * as instanceRevision from "./0004-instance-revision.js";
 import * as instanceEvents from "./0005-instance-events.js";
+import * as networkSettings from "./0006-network-settings.js";
+import * as hostWakeups from "./0007-host-wakeups.js";
 
 export function migrationsFor(seed: SeedSettings): MigrationProvider {
   return {
@@ -17,6 +19,8 @@ export function migrationsFor(seed: SeedSettings): MigrationProvider {
       "0003-api": api,
       "0004-instance-revision": instanceRevision,
       "0005-instance-events": instanceEvents,
+      "0006-network-settings": networkSettings,
+      "0007-host-wakeups": hostWakeups,
     }),
   };
 }
