@@ -117,7 +117,7 @@ try {
     token: await localAgentToken(env),
     home,
     accelerator: "tcg",
-    forwardAddress: "127.0.0.1",
+    network: { kind: "user", forwardAddress: "127.0.0.1" },
     firstBootTimeoutMs: 600_000,
     powerdownTimeoutMs: 30_000,
     log: (line) => events.push({ at: performance.now(), line }),

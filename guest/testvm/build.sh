@@ -31,12 +31,12 @@ initramfs_modules "$root" "kernel/lib/modules/$kver" \
 initramfs_binary "$root" /usr/bin/openssl
 
 cp "$here/init" "$root/init"
-cp "$here/logincheck" "$root/bin/logincheck"
+cp "$here/logincheck" "$here/reach" "$here/dhcp-report" "$root/bin/"
 cp "$protocol" "$root/etc/protocol.sh"
 printf '#!/bin/sh\nsync; umount /disk 2>/dev/null; poweroff -f\n' > "$root/etc/acpi/PWRF/00000080"
 # The host agent's accelerator probe boots the kernel with rdinit=/bin/accel-probe.
 printf '#!/bin/sh\necho wakame-accel-probe-ok\npoweroff -f\n' > "$root/bin/accel-probe"
-chmod +x "$root/init" "$root/bin/logincheck" "$root/etc/acpi/PWRF/00000080" "$root/bin/accel-probe"
+chmod +x "$root/init" "$root/bin/logincheck" "$root/bin/reach" "$root/bin/dhcp-report" "$root/etc/acpi/PWRF/00000080" "$root/bin/accel-probe"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) > initrd.gz
 cp "kernel/boot/vmlinuz-$kver" vmlinuz
 

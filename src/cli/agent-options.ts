@@ -1,7 +1,7 @@
 // The host agent's options, the same for `hva` and `wakame up`.
 
 import { AgentStartError, type HostAgent, type HostAgentOptions, startHostAgent } from "../hva/start.js";
-import { enumField, intField, ipv4Field } from "../model/fields.js";
+import { enumField, flagField, intField, ipv4Field, textField } from "../model/fields.js";
 import { type AcceleratorSetting, acceleratorSettings } from "../qemu/accelerator.js";
 import { UserError } from "./errors.js";
 
@@ -10,6 +10,20 @@ export const agentOptions = {
     field: enumField(acceleratorSettings),
     desc: "auto: KVM when a probe guest really boots under it, else TCG (slower, always works)",
     default: "auto" as AcceleratorSetting,
+  },
+  network: {
+    field: enumField(["user", "bridge"] as const),
+    desc: "user: QEMU's own network, reached by forwarded ports; bridge: taps on bridges, nftables security groups, DHCP (root)",
+    default: "user" as "user" | "bridge",
+  },
+  uplink_device: {
+    field: textField({ max: 15, pattern: /^[A-Za-z0-9_.-]+$/, patternWords: "an interface name" }),
+    desc: "with --network bridge: the host's device networks' uplinks join (itself, a VLAN or a VXLAN on it)",
+  },
+  gateway: {
+    field: flagField,
+    desc: "with --network bridge: this host holds its networks' gateway address and masquerades those with nat",
+    default: false,
   },
   forward_address: {
     field: ipv4Field,
@@ -28,17 +42,30 @@ export const agentOptions = {
   },
 };
 
-type AgentOptionValues = { [K in keyof typeof agentOptions]?: (typeof agentOptions)[K]["default"] };
+type AgentOptionValues = {
+  [K in keyof typeof agentOptions]?: (typeof agentOptions)[K] extends { default: infer D }
+    ? D
+    : ReturnType<(typeof agentOptions)[K]["field"]["parse"]>;
+};
 
 /** Starts a host agent with these options, its start-up refusals as the command's. */
 export function startAgentFromOptions(
   o: AgentOptionValues,
   where: Pick<HostAgentOptions, "nodeId" | "dcmgr" | "token" | "home" | "log">,
 ): Promise<HostAgent> {
+  if (o.network !== "bridge" && (o.uplink_device || o.gateway))
+    throw new UserError("--uplink-device and --gateway are for bridged networking: add --network bridge");
+  if (o.network === "bridge" && process.getuid?.() !== 0)
+    throw new UserError(
+      "--network bridge makes bridges, taps and nftables rules, which needs root: run hva as root, or use --network user",
+    );
   return startHostAgent({
     ...where,
     accelerator: o.accelerator!,
-    forwardAddress: o.forward_address!,
+    network:
+      o.network === "bridge"
+        ? { kind: "bridge", uplinkDevice: o.uplink_device ?? null, gateway: o.gateway! }
+        : { kind: "user", forwardAddress: o.forward_address! },
     firstBootTimeoutMs: o.password_generation_timeout! * 1000,
     powerdownTimeoutMs: o.powerdown_timeout! * 1000,
   }).catch((err: Error) => {

@@ -1,5 +1,5 @@
 // A host's whole state as its agent reads it: every instance placed there,
-// the networks their interfaces are on, and what the host's firewall needs
+// the networks their interfaces are on (and those with an uplink), and what the host's firewall needs
 // (the instances' groups, their rules, and the current addresses of every
 // member of those groups and of the groups the rules name, wherever those
 // members run). Its revision is a digest of all of it, so a host's state
@@ -108,15 +108,16 @@ export async function readHostState(db: Kysely<Database>, hostNodeId: string, de
         .orderBy("network_leases.ipv4_address")
         .execute()
     : [];
-  const networkIds = [...new Set(vifs.map((v) => v.network_id))].sort();
-  const networks = networkIds.length
-    ? await db
-        .selectFrom("networks")
-        .select(["id", "ipv4_network", "prefix", "ipv4_gw", "dns_server", "dhcp_server", "uplink", "nat"])
-        .where("id", "in", networkIds)
-        .orderBy("id")
-        .execute()
-    : [];
+  // A network with an uplink is a segment every bridged host joins (its gateway host may run none of its instances).
+  const networkIds = [...new Set(vifs.map((v) => v.network_id))];
+  const networks = await db
+    .selectFrom("networks")
+    .select(["id", "ipv4_network", "prefix", "ipv4_gw", "dns_server", "dhcp_server", "uplink", "nat"])
+    .where((eb) =>
+      eb.or([eb("uplink", "is not", null), ...(networkIds.length ? [eb("id", "in", networkIds)] : [])]),
+    )
+    .orderBy("id")
+    .execute();
 
   const instances = rows.map((r) => ({
     id: r.id,

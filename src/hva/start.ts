@@ -7,6 +7,7 @@ import { ensureTestGuest } from "../testguest/build.js";
 import { Agent } from "./agent.js";
 import { AgentApi } from "./agent-api.js";
 import { type AgentLoop, startLoop } from "./loop.js";
+import { BridgedNetwork } from "./network/bridged.js";
 import { UserModeNetwork } from "./network/user-mode.js";
 
 export interface HostAgentOptions {
@@ -18,7 +19,9 @@ export interface HostAgentOptions {
   /** $WAKAME_HOME: instance files and the image cache go under it. */
   home: string;
   accelerator: AcceleratorSetting;
-  forwardAddress: string;
+  network:
+    | { kind: "user"; forwardAddress: string }
+    | { kind: "bridge"; uplinkDevice: string | null; gateway: boolean };
   firstBootTimeoutMs: number;
   powerdownTimeoutMs: number;
   log: (line: string) => void;
@@ -57,7 +60,10 @@ export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
     home: o.home,
     accel,
     timeouts: { firstBootMs: o.firstBootTimeoutMs, powerdownMs: o.powerdownTimeoutMs },
-    network: new UserModeNetwork(o.forwardAddress),
+    network:
+      o.network.kind === "user"
+        ? new UserModeNetwork(o.network.forwardAddress)
+        : new BridgedNetwork({ ...o.network, dir: join(o.home, "networks"), log: o.log }),
     log: o.log,
   });
   const loop: AgentLoop = startLoop(agent, api, o.log);

@@ -12,7 +12,13 @@ export interface DiskSpec {
 export interface NicSpec {
   mac: string;
   model: "virtio" | "e1000";
-  backend: UserModeBackend;
+  backend: UserModeBackend | TapBackend;
+}
+
+/** A tap the host made on a bridge (bridged networking): QEMU opens it and runs no script. */
+export interface TapBackend {
+  kind: "tap";
+  ifname: string;
 }
 
 /** QEMU user-mode network: the guest's network, and the forwards from host ports to it. */
@@ -99,6 +105,11 @@ export function qemuArgs(vm: VmSpec): string[] {
   if (vm.floppy) args.push("-drive", `file=${escapeOption(vm.floppy)},format=raw,if=floppy,index=0`);
   vm.nics.forEach((n, i) => {
     const b = n.backend;
+    const device = `${n.model === "virtio" ? "virtio-net-pci" : "e1000"},netdev=net${i},mac=${n.mac}`;
+    if (b.kind === "tap") {
+      args.push("-netdev", `tap,id=net${i},ifname=${b.ifname},script=no,downscript=no`, "-device", device);
+      return;
+    }
     const forwards = b.forwards.map(
       (f) => `,hostfwd=${f.protocol}:${f.host_address}:${f.host_port}-${b.guestAddress}:${f.guest_port}`,
     );
@@ -107,7 +118,7 @@ export function qemuArgs(vm: VmSpec): string[] {
       "-netdev",
       `user,id=net${i},net=${b.network.cidr},host=${b.network.gateway}${dns}${forwards.join("")}`,
     );
-    args.push("-device", `${n.model === "virtio" ? "virtio-net-pci" : "e1000"},netdev=net${i},mac=${n.mac}`);
+    args.push("-device", device);
   });
   return args;
 }

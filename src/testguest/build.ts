@@ -70,7 +70,9 @@ export async function cachedBuild(
 export async function ensureTestGuest(log: (line: string) => void = () => {}): Promise<TestGuest> {
   const root = packageRoot();
   const sources = [
-    ...["build.sh", "init", "logincheck"].map((f) => join(root, "guest", "testvm", f)),
+    ...["build.sh", "init", "logincheck", "reach", "dhcp-report"].map((f) =>
+      join(root, "guest", "testvm", f),
+    ),
     join(root, "guest", "lib", "initramfs.sh"),
   ];
   const hash = createHash("sha256");

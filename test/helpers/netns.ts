@@ -138,3 +138,66 @@ export function makeSegment(prefix: string, count: number): Segment {
     },
   };
 }
+
+/** Sends `line` to host:port from inside `ns`: the first thing it answers within `ms`, or null. */
+export function askFrom(
+  ns: string,
+  host: string,
+  port: number,
+  line: string,
+  ms = 2000,
+): Promise<string | null> {
+  return new Promise((done) => {
+    const child = spawn("ip", [
+      "netns",
+      "exec",
+      ns,
+      process.execPath,
+      probe,
+      "ask",
+      host,
+      String(port),
+      line,
+      String(ms),
+    ]);
+    let said = "";
+    child.stdout.setEncoding("utf8").on("data", (d) => {
+      said += d;
+    });
+    child.on("exit", (code) => done(code === 0 ? said.trim() : null));
+  });
+}
+
+/** A TCP connection from `ns` kept open: `ask` sends a line on it and waits `ms` for an answer. */
+export async function holdFrom(ns: string, host: string, port: number) {
+  const child = spawn("ip", ["netns", "exec", ns, process.execPath, probe, "hold", host, String(port)], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  let said = "";
+  child.stdout!.setEncoding("utf8").on("data", (d) => {
+    said += d;
+  });
+  const heard = async (from: number, ms: number) => {
+    for (const end = Date.now() + ms; Date.now() < end; ) {
+      const news = said.slice(from).replace(/^connected\n/, "");
+      if (news.trim()) return news.trim();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return null;
+  };
+  for (const end = Date.now() + 5000; !said.startsWith("connected"); ) {
+    if (Date.now() > end || said.includes("closed")) {
+      child.kill();
+      throw new Error(`no connection to ${host}:${port} from ${ns}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    async ask(line: string, ms = 2000): Promise<string | null> {
+      const from = said.length;
+      child.stdin!.write(`${line}\n`);
+      return heard(from, ms);
+    },
+    close: () => child.kill(),
+  };
+}

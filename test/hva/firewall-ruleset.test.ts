@@ -108,9 +108,25 @@ const cases: Record<string, HostFirewall> = {
       { id: "sg-nobody", rules: [], members: [] },
     ],
   },
+  // A bridged network's gateway host: its DHCP server address kept off both
+  // uplinks (every host answers from it), and the network masqueraded out.
+  "gateway-host": {
+    vifs: [
+      {
+        id: "vif-aaaa0001",
+        tap: "tap-aaaa0001",
+        mac: "52:54:00:12:34:56",
+        ipv4: "10.0.2.100",
+        groups: ["sg-rdp"],
+      },
+    ],
+    groups: [{ id: "sg-rdp", rules: [rdp], members: ["10.0.2.100"] }],
+    hostLocal: { uplinks: ["up0", "vx-demo1"], addresses: ["10.0.2.253"] },
+    masquerade: ["10.0.2.0/24"],
+  },
 };
 
-test("the ruleset: golden files for an empty host, one Windows vif and the tricky rules", () => {
+test("the ruleset: golden files for an empty host, one Windows vif, the tricky rules and a gateway host", () => {
   for (const [name, state] of Object.entries(cases)) {
     const file = join(golden, `${name}.nft`);
     const text = renderRuleset(state);
@@ -154,6 +170,12 @@ test("input that would be nft syntax of its own or mean something else is refuse
       { ...base, groups: [{ ...group, rules: [{ ...rdp, source_cidr: "10.0.0.0/33" }] }] },
       /not an IPv4 CIDR/,
     ],
+    [
+      "an uplink name with a space",
+      { ...base, hostLocal: { uplinks: ["eth 0"], addresses: ["10.0.2.9"] } },
+      /uplink/,
+    ],
+    ["a masqueraded network that is not a CIDR", { ...base, masquerade: ["10.0.2.0"] }, /masquerade/],
     [
       "a port out of range",
       { ...base, groups: [{ ...group, rules: [{ ...rdp, to_port: 70000 }] }] },

@@ -14,8 +14,12 @@
 //   ICMP type and code, from a CIDR or from a group's members, as a set).
 //   Anti-spoofing above is what makes a vif's address stand for its tap.
 //
+// - `bridge wakame_guard` also keeps each host's own DHCP server address off
+//   the uplinks (every host of a segment answers from the same one).
+// - `ip wakame_nat` masquerades the networks this host is the gateway of.
+//
 // Everything else on the host (other tables, other traffic) is left alone:
-// both base chains accept what is not ours.
+// every base chain accepts what is not ours.
 import { ipv4Problem } from "../../model/ipv4.js";
 import { uuidProblem } from "../../model/uuid.js";
 
@@ -49,16 +53,31 @@ export interface HostFirewall {
   vifs: readonly FirewallVif[];
   /** The vifs' groups and every group their rules name as a source. */
   groups: readonly FirewallGroup[];
+  /**
+   * Addresses every host of a segment holds for itself (its DHCP server's),
+   * kept off the uplinks that join the hosts: each guest reaches its own host's.
+   */
+  hostLocal?: { uplinks: readonly string[]; addresses: readonly string[] };
+  /** Networks this host masquerades out (their gateway, with nat): all but traffic within the network. */
+  masquerade?: readonly string[];
 }
 
 export const guardTable = "wakame_guard";
 export const filterTable = "wakame_filter";
+export const natTable = "wakame_nat";
 
 /** Input that cannot be rendered safely (it would be nft syntax of its own, or mean something else). */
 export class FirewallInputError extends Error {}
 
 const body = (id: string) => id.slice(id.indexOf("-") + 1);
 const setName = (groupId: string) => `sg_${body(groupId)}`;
+
+const interfaceName = /^[A-Za-z0-9_.-]{1,15}$/;
+
+function cidr(text: string): boolean {
+  const [address, prefix] = text.split("/");
+  return !ipv4Problem(address ?? "") && /^\d{1,2}$/.test(prefix ?? "") && Number(prefix) <= 32;
+}
 
 function check(h: HostFirewall): void {
   const bad = (what: string) => {
@@ -71,20 +90,20 @@ function check(h: HostFirewall): void {
     for (const r of g.rules) {
       if (r.source_group_id !== null && !groups.has(r.source_group_id))
         bad(`group ${g.id}: its rule names ${r.source_group_id}, which is not given`);
-      if (r.source_cidr !== null) {
-        const [address, prefix] = r.source_cidr.split("/");
-        if (ipv4Problem(address ?? "") || !/^\d{1,2}$/.test(prefix ?? "") || Number(prefix) > 32)
-          bad(`group ${g.id}: source ${r.source_cidr} is not an IPv4 CIDR`);
-      }
+      if (r.source_cidr !== null && !cidr(r.source_cidr))
+        bad(`group ${g.id}: source ${r.source_cidr} is not an IPv4 CIDR`);
       const range = r.protocol === "icmp" ? [-1, 255] : [1, 65535];
       for (const n of [r.from_port, r.to_port])
         if (!Number.isInteger(n) || n < range[0]! || n > range[1]!)
           bad(`group ${g.id}: ${r.protocol} ${n} is out of range`);
     }
   }
+  for (const c of h.masquerade ?? []) if (!cidr(c)) bad(`masquerade: '${c}' is not an IPv4 CIDR`);
+  for (const a of h.hostLocal?.addresses ?? []) if (ipv4Problem(a)) bad(`host-local address '${a}'`);
+  for (const u of h.hostLocal?.uplinks ?? []) if (!interfaceName.test(u)) bad(`uplink interface name '${u}'`);
   for (const v of h.vifs) {
     if (uuidProblem("vif", v.id)) bad(`vif ${v.id}: ${uuidProblem("vif", v.id)}`);
-    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(v.tap)) bad(`vif ${v.id}: interface name '${v.tap}'`);
+    if (!interfaceName.test(v.tap)) bad(`vif ${v.id}: interface name '${v.tap}'`);
     if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(v.mac)) bad(`vif ${v.id}: MAC '${v.mac}'`);
     if (ipv4Problem(v.ipv4)) bad(`vif ${v.id}: address '${v.ipv4}'`);
     for (const g of v.groups) if (!groups.has(g)) bad(`vif ${v.id}: its group ${g} is not given`);
@@ -116,14 +135,38 @@ export function renderRuleset(h: HostFirewall): string {
   const line = (depth: number, text: string) => out.push(`${"  ".repeat(depth)}${text}`);
 
   // Declared then deleted: the script replaces our tables whether they exist or not, in one transaction.
-  for (const t of [`bridge ${guardTable}`, `inet ${filterTable}`])
+  for (const t of [`bridge ${guardTable}`, `inet ${filterTable}`, `ip ${natTable}`])
     out.push(`table ${t}`, `delete table ${t}`);
 
+  const local = h.hostLocal?.uplinks.length && h.hostLocal.addresses.length ? h.hostLocal : null;
+  const uplinks =
+    local &&
+    `{ ${[...local.uplinks]
+      .sort()
+      .map((u) => `"${u}"`)
+      .join(", ")} }`;
+  const addresses = local && `{ ${[...new Set(local.addresses)].sort().join(", ")} }`;
   line(0, `table bridge ${guardTable} {`);
   line(1, "chain prerouting {");
   line(2, "type filter hook prerouting priority -300; policy accept;");
+  if (local) {
+    line(2, `iifname ${uplinks} arp daddr ip ${addresses} drop`);
+    line(2, `iifname ${uplinks} ip daddr ${addresses} drop`);
+  }
   for (const v of vifs) line(2, `iifname "${v.tap}" jump from_${body(v.id)}`);
   line(1, "}");
+  if (local) {
+    // Guests' ARP for the address flood the bridge; the host's own answers and DHCP replies come from it.
+    line(1, "chain forward {");
+    line(2, "type filter hook forward priority -300; policy accept;");
+    line(2, `oifname ${uplinks} arp daddr ip ${addresses} drop`);
+    line(1, "}");
+    line(1, "chain output {");
+    line(2, "type filter hook output priority -300; policy accept;");
+    line(2, `oifname ${uplinks} arp saddr ip ${addresses} drop`);
+    line(2, `oifname ${uplinks} ip saddr ${addresses} drop`);
+    line(1, "}");
+  }
   for (const v of vifs) {
     line(1, `chain from_${body(v.id)} {`);
     line(2, `ether saddr != ${v.mac} drop`);
@@ -163,6 +206,16 @@ export function renderRuleset(h: HostFirewall): string {
     line(1, "}");
   }
   line(0, "}");
+
+  const masquerade = [...new Set(h.masquerade ?? [])].sort();
+  if (masquerade.length) {
+    line(0, `table ip ${natTable} {`);
+    line(1, "chain postrouting {");
+    line(2, "type nat hook postrouting priority srcnat; policy accept;");
+    for (const c of masquerade) line(2, `ip saddr ${c} ip daddr != ${c} masquerade`);
+    line(1, "}");
+    line(0, "}");
+  }
   return `${out.join("\n")}\n`;
 }
 

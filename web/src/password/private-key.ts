@@ -54,16 +54,30 @@ export function keyNeedsPassphrase(text: string): boolean {
 const hex = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
 const buf = (b: Uint8Array) => b.slice().buffer as ArrayBuffer;
 
-async function aesCbc(key: Uint8Array, iv: Uint8Array, data: Uint8Array, passphraseWrong: boolean) {
-  const k = await crypto.subtle.importKey("raw", buf(key), "AES-CBC", false, ["decrypt"]);
+/** Whether `plain` is one DER SEQUENCE and nothing else, as a decrypted key is. */
+function oneSequence(plain: Uint8Array): boolean {
   try {
-    return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-CBC", iv: buf(iv) }, k, buf(data)));
+    const nodes = children(plain);
+    return nodes.length === 1 && nodes[0]!.tag === 0x30;
+  } catch {
+    return false;
+  }
+}
+
+/** The key decrypted with the key derived from the passphrase; a wrong passphrase is told as such. */
+async function aesCbc(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+  const k = await crypto.subtle.importKey("raw", buf(key), "AES-CBC", false, ["decrypt"]);
+  const wrong = new PassphraseError("the key's passphrase is wrong");
+  let plain: Uint8Array;
+  try {
+    plain = new Uint8Array(await crypto.subtle.decrypt({ name: "AES-CBC", iv: buf(iv) }, k, buf(data)));
   } catch {
     // Bad padding after decryption: the key derived from the passphrase is not the one used.
-    throw passphraseWrong
-      ? new PassphraseError("the key's passphrase is wrong")
-      : new PrivateKeyError("the key file is damaged");
+    throw wrong;
   }
+  // The padding of a wrong key's output is valid about once in 256 tries: what it leaves is no key.
+  if (!oneSequence(plain)) throw wrong;
+  return plain;
 }
 
 /** OpenSSL's traditional encryption: key = MD5 chain over passphrase and the IV's first 8 bytes (EVP_BytesToKey). */
@@ -83,7 +97,7 @@ async function decryptTraditional(pem: Pem, passphrase: string): Promise<Uint8Ar
     block = md5(Uint8Array.from([...block, ...pass, ...iv.subarray(0, 8)]));
     key = Uint8Array.from([...key, ...block]);
   }
-  return aesCbc(key.subarray(0, keyLength), iv, pem.der, true);
+  return aesCbc(key.subarray(0, keyLength), iv, pem.der);
 }
 
 const hashes: Record<string, string> = {
@@ -128,7 +142,7 @@ async function decryptPkcs8(der: Uint8Array, passphrase: string): Promise<Uint8A
         keyLength * 8,
       ),
     );
-    return aesCbc(key, iv!.body, encrypted!.body, true);
+    return aesCbc(key, iv!.body, encrypted!.body);
   } catch (err) {
     if (err instanceof PrivateKeyError) throw err;
     throw new PrivateKeyError("the encrypted key does not parse: copy the whole file");
