@@ -308,6 +308,26 @@ const cases: Case[] = [
     exit: 1,
   },
   { args: [...netAdd, "--uuid=nw-demo1"], message: /--uuid: network 'nw-demo1' exists already/, exit: 1 },
+  {
+    args: [...netAdd, "--uplink=vlan:5000"],
+    message: /--uplink: 'vlan:5000' is not an uplink: use none, interface, vlan:ID \(1-4094\) or vxlan:VNI/,
+    exit: 1,
+  },
+  {
+    args: [...netAdd, "--range-end=10.1.0.250", "--dhcp-server=10.1.0.9"],
+    message: /--dhcp-server 10.1.0.9 is inside the range 10.1.0.1-10.1.0.250: take an address outside it/,
+    exit: 1,
+  },
+  {
+    args: [...netAdd, "--range-end=10.1.0.250", "--ipv4-gw=10.1.0.254", "--dhcp-server=10.1.0.254"],
+    message: /--dhcp-server 10.1.0.254 is the gateway: take another address/,
+    exit: 1,
+  },
+  {
+    args: ["network", "modify", "nw-demo1", "--dhcp-server=10.0.2.120"],
+    message: /inside the range/,
+    exit: 1,
+  },
   // key pairs, security groups
   {
     args: ["keypair", "show", "ssh-nothere"],

@@ -167,6 +167,17 @@ for (const backend of backends) {
         [nw.range_begin, nw.range_end, nw.display_name],
         ["192.168.7.100", "192.168.7.254", "lab"],
       );
+      assert.deepEqual(
+        [nw.uplink, nw.dhcp_server, nw.nat],
+        [null, null, 0],
+        "a bridged host's settings: none",
+      );
+      await ok("network", "modify", id, "--uplink=vxlan:42", "--dhcp-server=192.168.7.99", "--nat");
+      nw = await json("network", "show", id);
+      assert.deepEqual([nw.uplink, nw.dhcp_server, nw.nat], ["vxlan:42", "192.168.7.99", 1]);
+      await ok("network", "modify", id, "--uplink=none", "--nat=false");
+      nw = await json("network", "show", id);
+      assert.deepEqual([nw.uplink, nw.dhcp_server, nw.nat], [null, "192.168.7.99", 0]);
       await ok("network", "del", id);
       assert.deepEqual(
         (await json("network", "show")).map((n: { id: string }) => n.id),

@@ -301,4 +301,23 @@ describe("bridged instances on three hosts behind their security groups", {
     assert.notEqual(took, null, "B's address is in A's allowed set");
     assert.equal(await fromOutside(a.address), null, "and the outside, not in B's group, stays out");
   });
+
+  test("one dcmgr stopped while a launch and its state reports flow: the other carries them, nothing is lost", async () => {
+    const c = await launchOn("h1", groupA);
+    await stop(dcmgrs[0]!.child);
+    mussel = musselWith({ ...env, DCMGR_PORT: String(dcmgrs[1]!.port) });
+    const running = await until(c, (i) => i.state === "running");
+    assert.equal(running.error, null);
+    assert.equal(
+      (JSON.parse(await mussel("instance", "show", c)) as { password_ready: boolean }).password_ready,
+      true,
+    );
+    assert.match(agents.get("h1")!.log.join(""), /does not answer: using http:\/\/10\.254\.7\.1:\d+/);
+    // C joined A's group through the second dcmgr: A's host lets its new member in (members reach each other).
+    const took = await within(
+      5000,
+      async () => (await fromGuest(addressOf(running), a.address)) === "reached: DENIED",
+    );
+    assert.notEqual(took, null, "C reaches A's 3389 as a member of A's group");
+  });
 });

@@ -24,12 +24,20 @@ export function upEnv(home: string, port: number): NodeJS.ProcessEnv {
   return env;
 }
 
-export function startUp(env: NodeJS.ProcessEnv, port: number) {
-  const up = spawn(
+/** `wakame up` on `port`; `netns`: inside that network namespace, `extra`: more options. */
+export function startUp(env: NodeJS.ProcessEnv, port: number, o: { netns?: string; extra?: string[] } = {}) {
+  const argv = [
     process.execPath,
-    [resolve(repoRoot, "bin/wakame.js"), "up", "--listen", `127.0.0.1:${port}`, "--accelerator", "tcg"],
-    { env },
-  );
+    resolve(repoRoot, "bin/wakame.js"),
+    "up",
+    "--listen",
+    `127.0.0.1:${port}`,
+    "--accelerator",
+    "tcg",
+    ...(o.extra ?? []),
+  ];
+  const [cmd, ...args] = o.netns ? ["ip", "netns", "exec", o.netns, ...argv] : argv;
+  const up = spawn(cmd!, args, { env });
   const output = { out: "", err: "" };
   up.stdout.on("data", (d) => {
     output.out += d;

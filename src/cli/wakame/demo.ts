@@ -7,6 +7,7 @@ import { mkdir, statfs, writeFile } from "node:fs/promises";
 import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import { installScript } from "../../imagebuild/install-script.js";
+import { defaultNetwork } from "../../model/vocabulary.js";
 import { packageRoot } from "../../package-root.js";
 import { packageTestGuest } from "../../testguest/package.js";
 
@@ -126,4 +127,19 @@ export async function localAgentToken(env: NodeJS.ProcessEnv): Promise<string> {
       `--description=${tokenDescription}`,
     )
   ).trim();
+}
+
+/** Where the bridged demo network's DHCP server answers from: outside its lease range. */
+const demoDhcpServer = "10.0.2.253";
+
+/**
+ * The demo network made ready for bridged networking with this machine as
+ * its only host and its gateway: a DHCP server and NAT, no uplink. Settings
+ * an operator gave it already are kept.
+ */
+export async function bridgeDemoNetwork(env: NodeJS.ProcessEnv): Promise<{ cidr: string; gateway: string }> {
+  const network = (await exists(env, "network", defaultNetwork.id))!;
+  if (!network.dhcp_server)
+    await vdcManage(env, "network", "modify", defaultNetwork.id, `--dhcp-server=${demoDhcpServer}`, "--nat");
+  return { cidr: `${network.ipv4_network}/${network.prefix}`, gateway: String(network.ipv4_gw) };
 }

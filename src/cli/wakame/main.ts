@@ -3,14 +3,27 @@
 // with its host agent running in-process, and the Linux test guest
 // registered as the demo image wmi-testwin. Ctrl-C powers the VMs off and
 // stops everything.
+
+import { execFileSync } from "node:child_process";
 import { untilStopped } from "../../dcmgr/serve.js";
+import { bridgeName } from "../../hva/network/bridge-plan.js";
+import { inNetwork, networkAddress } from "../../model/ipv4.js";
+import { defaultNetwork } from "../../model/vocabulary.js";
 import { imagesDir, wakameHome } from "../../store/config.js";
 import { agentOptions, startAgentFromOptions } from "../agent-options.js";
 import { apiOptions, serveFromOptions } from "../api-options.js";
 import { type CommandGroup, command } from "../command.js";
 import { runProgram } from "../dispatch.js";
+import { UserError } from "../errors.js";
 import { openStoreFromEnv } from "../store-context.js";
-import { demoImageId, localAgentToken, localHost, registerDemoImage, registerLocalHost } from "./demo.js";
+import {
+  bridgeDemoNetwork,
+  demoImageId,
+  localAgentToken,
+  localHost,
+  registerDemoImage,
+  registerLocalHost,
+} from "./demo.js";
 
 /** How long guests get to power off on Ctrl-C before they are stopped. */
 const shutdownGraceMs = 15_000;
@@ -39,14 +52,17 @@ const up = command({
               : host.includes(":")
                 ? `[${host}]`
                 : host;
-        const agent = await startAgentFromOptions(o, {
+        const bridged = o.network === "bridge";
+        if (bridged) refuseRouteClash((await bridgeDemoNetwork(process.env)).cidr);
+        // Bridged, this machine is the demo network's only host, and so its gateway.
+        const agent = await startAgentFromOptions(bridged ? { ...o, gateway: true } : o, {
           nodeId: localHost.nodeId,
           dcmgr: [`http://${reachable}:${port}`],
           token: await localAgentToken(process.env),
           home,
           log,
         });
-        process.stdout.write(welcome(store.description, api.url, host, port, agent.accel));
+        process.stdout.write(welcome(store.description, api.url, host, port, agent.accel, bridged));
         await untilStopped();
         log("stopping: powering the VMs off");
         await agent.stop();
@@ -61,7 +77,37 @@ const up = command({
   },
 });
 
-function welcome(storeDescription: string, url: string, host: string, port: number, accel: string): string {
+/**
+ * A bridged demo network routed here already by another interface (this
+ * machine inside a VM on the same addresses, say) would be cut off or cut
+ * this machine off: refused, with how to choose other addresses.
+ */
+function refuseRouteClash(cidr: string): void {
+  const [net, prefix] = [cidr.split("/")[0]!, Number(cidr.split("/")[1])];
+  const routes = JSON.parse(execFileSync("ip", ["-j", "-4", "route", "show"], { encoding: "utf8" })) as {
+    dst: string;
+    dev: string;
+  }[];
+  const ours = bridgeName(defaultNetwork.id);
+  for (const r of routes) {
+    if (r.dst === "default" || r.dev === ours) continue;
+    const [address, bits] = [r.dst.split("/")[0]!, Number(r.dst.split("/")[1] ?? 32)];
+    const overlap = inNetwork(address, net, prefix) || inNetwork(net, networkAddress(address, bits), bits);
+    if (overlap)
+      throw new UserError(
+        `the demo network ${cidr} is routed on this machine already (${r.dst} dev ${r.dev}): give it other addresses with 'vdc-manage network modify ${defaultNetwork.id} --ipv4-network ... --ipv4-gw ... --range-begin ... --range-end ... --dhcp-server ...', or use --network user`,
+      );
+  }
+}
+
+function welcome(
+  storeDescription: string,
+  url: string,
+  host: string,
+  port: number,
+  accel: string,
+  bridged: boolean,
+): string {
   const env = host === "127.0.0.1" && port === 9001 ? "" : `DCMGR_HOST=${host} DCMGR_PORT=${port} `;
   return [
     `wakame-ts is up: store ${storeDescription}`,
@@ -78,7 +124,9 @@ function welcome(storeDescription: string, url: string, host: string, port: numb
     "      --ssh-key-id ssh-XXXXXXXX --security-groups sg-XXXXXXXX",
     `  ${env}mussel instance show i-XXXXXXXX      # initializing, then running`,
     `  ${env}mussel instance decrypt_password i-XXXXXXXX demo-key`,
-    "The instance's port 3389 is forwarded to the host port its vif's port_forwards show. Ctrl-C stops.",
+    bridged
+      ? `The instance is reached at its own address (vif[0].ipv4.address), as far as its groups allow: this machine is the demo network's gateway on ${bridgeName(defaultNetwork.id)}. Ctrl-C stops.`
+      : "The instance's port 3389 is forwarded to the host port its vif's port_forwards show. Ctrl-C stops.",
     "",
   ].join("\n");
 }

@@ -12,6 +12,8 @@
 //   answers the guest's own connections, comes from a member of one of the
 //   vif's groups, or a rule of one of them lets it in (tcp/udp port ranges,
 //   ICMP type and code, from a CIDR or from a group's members, as a set).
+//   The host's own traffic to a vif's address (output) is held to the same
+//   chain, but for its DHCP server's answers.
 //   Anti-spoofing above is what makes a vif's address stand for its tap.
 //
 // - `bridge wakame_guard` also keeps each host's own DHCP server address off
@@ -192,6 +194,13 @@ export function renderRuleset(h: HostFirewall): string {
   }
   line(1, "chain forward {");
   line(2, "type filter hook forward priority 0; policy accept;");
+  for (const v of vifs) line(2, `ip daddr ${v.ipv4} jump to_${body(v.id)}`);
+  line(1, "}");
+  // The host's own connections to a guest (a client on the gateway host) are held to the same rules;
+  // its DHCP server's answers are not.
+  line(1, "chain output {");
+  line(2, "type filter hook output priority 0; policy accept;");
+  if (vifs.length) line(2, "udp sport 67 udp dport 68 accept");
   for (const v of vifs) line(2, `ip daddr ${v.ipv4} jump to_${body(v.id)}`);
   line(1, "}");
   for (const v of vifs) {

@@ -1,0 +1,98 @@
+// `wakame up --network bridge` (issue 12): this machine is the demo
+// network's only host and its gateway, so a client on it reaches each
+// instance at its own address, with no port forward, as far as the
+// instance's groups allow. Run inside a network namespace of its own, as a
+// fresh machine would be, so that the test machine's own network is left alone.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { after, before, test } from "node:test";
+import { run } from "../helpers/cli.js";
+import { freePort } from "../helpers/net.js";
+import { askFrom, withoutNetns } from "../helpers/netns.js";
+import { repoRoot, tempDir } from "../helpers/paths.js";
+import { startUp, upEnv } from "../helpers/wakame-up.js";
+
+const skip = withoutNetns || (!existsSync("/usr/sbin/dnsmasq") && "needs dnsmasq (dnsmasq-base)");
+const ns = "wkup";
+const home = tempDir("up-bridge");
+const key = join(home, "key");
+let env: NodeJS.ProcessEnv;
+let cloud: ReturnType<typeof startUp>;
+
+/** mussel as a user on this machine runs it: here, inside the machine's namespace. */
+async function mussel(...args: string[]) {
+  const r = await run(
+    "ip",
+    ["netns", "exec", ns, process.execPath, resolve(repoRoot, "bin/mussel.js"), ...args],
+    env,
+  );
+  assert.equal(r.code, 0, `mussel ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+before(async () => {
+  if (skip) return;
+  if (existsSync(`/run/netns/${ns}`)) execFileSync("ip", ["netns", "del", ns]);
+  execFileSync("ip", ["netns", "add", ns]);
+  execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
+  const port = await freePort();
+  env = upEnv(home, port);
+  cloud = startUp(env, port, { netns: ns, extra: ["--network", "bridge"] });
+  await cloud.ready();
+  execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "", "-f", key]);
+});
+
+after(async () => {
+  if (skip) return;
+  await cloud?.stop();
+  execFileSync("ip", ["netns", "del", ns]);
+  rmSync(home, { recursive: true, force: true });
+});
+
+test("the instance answers at its own address from this machine, as far as its group allows", {
+  skip,
+}, async () => {
+  assert.match(cloud.output.out, /reached at its own address/);
+  const keyId = JSON.parse(await mussel("ssh_key_pair", "create", "--public-key", `${key}.pub`)).id;
+  const group = JSON.parse(
+    await mussel("security_group", "create", "--rule", "tcp:3389,3389,ip4:0.0.0.0"),
+  ).id;
+  const id = JSON.parse(
+    await mussel(
+      "instance",
+      "create",
+      "--image-id",
+      "wmi-testwin",
+      "--instance-spec-name",
+      "kvm.small",
+      "--ssh-key-id",
+      keyId,
+      "--security-groups",
+      group,
+    ),
+  ).id;
+  let shown: {
+    state: string;
+    error: string | null;
+    vif: { ipv4: { address: string }; port_forwards: unknown[] }[];
+  };
+  for (const end = Date.now() + 240_000; ; ) {
+    shown = JSON.parse(await mussel("instance", "show", id));
+    if (shown.state === "running") break;
+    assert.ok(Date.now() < end, `${id}: ${shown.state} (${shown.error})\n${cloud.output.err}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.deepEqual(shown.vif[0]!.port_forwards, [], "no port forward: the address itself is reached");
+  const address = shown.vif[0]!.ipv4.address;
+  const password = (await mussel("instance", "decrypt_password", id, key)).trim();
+  // Running is reported as the second boot starts: the login check listens a few seconds later.
+  let answer: string | null = null;
+  for (const end = Date.now() + 60_000; answer === null && Date.now() < end; )
+    answer = await askFrom(ns, address, 3389, `Administrator ${password}`, 1000);
+  assert.equal(answer, "OK");
+  await mussel("security_group", "update", group, "--rule", "tcp:22,22,ip4:0.0.0.0");
+  for (let i = 0; i < 40 && (await askFrom(ns, address, 3389, "Administrator -", 300)) !== null; i++);
+  assert.equal(await askFrom(ns, address, 3389, "Administrator -", 1000), null, "3389 closed with its rule");
+});
