@@ -87,12 +87,12 @@ try {
   const withRules = async () => {
     for (const [i, h] of net.hosts.entries()) await applyRuleset(renderRuleset(firewall(i)), { netns: h.ns });
   };
-  const withoutRules = () => {
-    for (const h of net.hosts)
-      for (const t of [`bridge ${guardTable}`, `inet ${filterTable}`, `ip ${natTable}`])
-        execFileSync("ip", ["netns", "exec", h.ns, "nft", "delete", "table", ...t.split(" ")], {
-          stdio: "ignore",
-        });
+  // Declared, then deleted: our tables are gone, whichever existed.
+  const noTables = [`bridge ${guardTable}`, `inet ${filterTable}`, `ip ${natTable}`]
+    .map((t) => `table ${t}\ndelete table ${t}\n`)
+    .join("");
+  const withoutRules = async () => {
+    for (const h of net.hosts) await applyRuleset(noTables, { netns: h.ns });
   };
 
   const sink = spawn("ip", ["netns", "exec", guests[0]!.ns, process.execPath, probe, "sink", "5201"]);
@@ -124,7 +124,7 @@ try {
   for (let r = 0; r < 3; r++) {
     await withRules();
     runs["our bridges and rules"]!.push(await once());
-    withoutRules();
+    await withoutRules();
     runs["same path, our tables removed"]!.push(await once());
   }
   sink.kill();

@@ -1,5 +1,6 @@
 // A host's whole state as its agent reads it: every instance placed there,
-// the networks their interfaces are on (and those with an uplink), and what the host's firewall needs
+// the networks their interfaces are on (and those with an uplink), the
+// screenshots and consoles users wait for (0008-desks), and what the host's firewall needs
 // (the instances' groups, their rules, and the current addresses of every
 // member of those groups and of the groups the rules name, wherever those
 // members run). Its revision is a digest of all of it, so a host's state
@@ -10,13 +11,10 @@ import type { Kysely } from "kysely";
 import { prefixToNetmask } from "../model/ipv4.js";
 import type { Database } from "../store/schema.js";
 
-/** What only dcmgr's memory knows of an instance (consoles and screenshots waiting for the agent). */
-export interface HostDesks {
-  screenshotRequested(instanceId: string): boolean;
-  consoleTunnels(instanceId: string): string[];
-}
+/** A console tunnel older than this has no page waiting on it any more (console-desk.ts waits 15 s). */
+const tunnelLifeMs = 20_000;
 
-export async function readHostState(db: Kysely<Database>, hostNodeId: string, desks: HostDesks) {
+export async function readHostState(db: Kysely<Database>, hostNodeId: string) {
   const rows = await db
     .selectFrom("instances")
     .innerJoin("images", "images.id", "instances.image_id")
@@ -83,6 +81,24 @@ export async function readHostState(db: Kysely<Database>, hostNodeId: string, de
         .orderBy("security_group_id")
         .execute()
     : [];
+  const screenshots = ids.length
+    ? await db
+        .selectFrom("screenshot_requests")
+        .select("instance_id")
+        .distinct()
+        .where("instance_id", "in", ids)
+        .where("png", "is", null)
+        .execute()
+    : [];
+  const tunnels = ids.length
+    ? await db
+        .selectFrom("console_tunnels")
+        .select(["id", "instance_id", "dcmgr_url"])
+        .where("instance_id", "in", ids)
+        .where("created_at", ">", new Date(Date.now() - tunnelLifeMs).toISOString())
+        .orderBy("id")
+        .execute()
+    : [];
   const ownGroups = [...new Set(memberships.map((m) => m.security_group_id))].sort();
   const rules = ownGroups.length
     ? await db
@@ -132,8 +148,10 @@ export async function readHostState(db: Kysely<Database>, hostNodeId: string, de
     user_data: r.user_data,
     password_stored: r.encrypted_password !== null,
     error: r.error,
-    screenshot_requested: desks.screenshotRequested(r.id),
-    console_tunnels: desks.consoleTunnels(r.id),
+    screenshot_requested: screenshots.some((x) => x.instance_id === r.id),
+    console_tunnels: tunnels
+      .filter((t) => t.instance_id === r.id)
+      .map((t) => ({ id: t.id, dcmgr: t.dcmgr_url })),
     image: {
       id: r.image_id,
       file_format: r.file_format,

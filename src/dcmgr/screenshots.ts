@@ -1,46 +1,59 @@
 // Console screenshots travel from the host agent to the user through dcmgr,
 // because agents only ever call dcmgr (never the other way round): a user's
-// request waits here; the instance's agent sees it in its next poll of
-// GET /state, takes the picture with QMP `screendump` and delivers it.
-// In memory, as the requests are only seconds long; with several dcmgr
-// processes this becomes a table or a PostgreSQL NOTIFY.
+// request is a row of screenshot_requests; the instance's agent sees it in
+// its host's state (GET /state, woken at once), takes the picture with QMP
+// `screendump` and delivers it to whichever dcmgr it reads; the dcmgr the
+// user waits on finds it in the row. In the store, so that any dcmgr serves
+// any of the three.
+import { randomBytes } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { Database } from "../store/schema.js";
 
-type Waiter = (png: Buffer) => void;
+/** Requests older than this have nobody waiting any more (a dcmgr stopped mid-wait): removed. */
+const forgottenAfterMs = 120_000;
 
 export class ScreenshotDesk {
-  private readonly waiting = new Map<string, Waiter[]>();
-
-  /** `onRequest`: a user starts waiting, so the host's long-poll must answer. */
-  constructor(private readonly onRequest: () => void) {}
-
-  /** Whether a user waits for a screenshot of this instance. */
-  requested(instanceId: string): boolean {
-    return this.waiting.has(instanceId);
-  }
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly pollMs = 100,
+  ) {}
 
   /** The next screenshot the agent delivers for the instance, or null after `timeoutMs`. */
-  request(instanceId: string, timeoutMs: number): Promise<Buffer | null> {
-    return new Promise((resolve) => {
-      const waiter: Waiter = (png) => {
-        clearTimeout(timer);
-        resolve(png);
-      };
-      const timer = setTimeout(() => {
-        const rest = (this.waiting.get(instanceId) ?? []).filter((w) => w !== waiter);
-        if (rest.length) this.waiting.set(instanceId, rest);
-        else this.waiting.delete(instanceId);
-        resolve(null);
-      }, timeoutMs);
-      this.waiting.set(instanceId, [...(this.waiting.get(instanceId) ?? []), waiter]);
-      this.onRequest();
-    });
+  async request(instanceId: string, timeoutMs: number): Promise<Buffer | null> {
+    const id = randomBytes(12).toString("hex");
+    const now = Date.now();
+    await this.db
+      .deleteFrom("screenshot_requests")
+      .where("requested_at", "<", new Date(now - forgottenAfterMs).toISOString())
+      .execute();
+    await this.db
+      .insertInto("screenshot_requests")
+      .values({ id, instance_id: instanceId, requested_at: new Date(now).toISOString(), png: null })
+      .execute();
+    try {
+      for (const end = now + timeoutMs; Date.now() < end; ) {
+        const row = await this.db
+          .selectFrom("screenshot_requests")
+          .select("png")
+          .where("id", "=", id)
+          .executeTakeFirst();
+        if (row?.png) return Buffer.from(row.png, "base64");
+        await new Promise((r) => setTimeout(r, this.pollMs));
+      }
+      return null;
+    } finally {
+      await this.db.deleteFrom("screenshot_requests").where("id", "=", id).execute();
+    }
   }
 
-  /** Hands the picture to everyone waiting; false when nobody was. */
-  deliver(instanceId: string, png: Buffer): boolean {
-    const waiters = this.waiting.get(instanceId);
-    this.waiting.delete(instanceId);
-    for (const w of waiters ?? []) w(png);
-    return waiters !== undefined;
+  /** Hands the picture to everyone waiting for one of this instance; false when nobody was. */
+  async deliver(instanceId: string, png: Buffer): Promise<boolean> {
+    const r = await this.db
+      .updateTable("screenshot_requests")
+      .set({ png: png.toString("base64") })
+      .where("instance_id", "=", instanceId)
+      .where("png", "is", null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 }

@@ -18,10 +18,13 @@ export interface RunningApi {
 }
 
 export async function serveApi(store: Store, o: ServeOptions): Promise<RunningApi> {
+  const host = o.listen.host.includes(":") ? `[${o.listen.host}]` : o.listen.host;
+  const wildcard = o.listen.host === "0.0.0.0" || o.listen.host === "::";
   const app = await buildServer(store, {
     requireTokens: !isLoopback(o.listen.host),
     passwords: { deleteAfterMinutes: o.deletePasswordAfterMinutes },
     logger: o.logger,
+    ...(!wildcard && { agentUrl: `http://${host}:${o.listen.port}` }),
   });
   // Passwords past their time are forgotten even when nobody asks for them.
   const sweep = setInterval(() => {
@@ -40,7 +43,6 @@ export async function serveApi(store: Store, o: ServeOptions): Promise<RunningAp
     await stop();
     throw new Error(`cannot listen on ${o.listen.host}:${o.listen.port}: ${(err as Error).message}`);
   }
-  const host = o.listen.host.includes(":") ? `[${o.listen.host}]` : o.listen.host;
   return { url: `http://${host}:${o.listen.port}/api/12.03`, stop };
 }
 

@@ -26,6 +26,12 @@ export interface ServerOptions {
   requireTokens: boolean;
   passwords: PasswordPolicy;
   logger?: boolean;
+  /**
+   * How agents reach this dcmgr (http://HOST:PORT, as in their --dcmgr): a
+   * browser console waiting here asks its agent to connect there. None: the
+   * agent connects to the dcmgr it reads (one dcmgr, or a wildcard listen).
+   */
+  agentUrl?: string;
 }
 
 export const userApiPrefix = "/api/12.03";
@@ -41,8 +47,8 @@ export async function buildServer(store: Store, options: ServerOptions): Promise
   });
   installPlumbing(app);
   await app.register(fastifyWebsocket, { options: { maxPayload: 1 << 20 } });
-  const screenshots = new ScreenshotDesk(() => store.wakeups.poke());
-  const consoles = new ConsoleDesk(() => store.wakeups.poke());
+  const screenshots = new ScreenshotDesk(store.db);
+  const consoles = new ConsoleDesk(store.db, { agentUrl: options.agentUrl ?? null });
   const feed = new EventFeed(store.db, {}, (err) => app.log.error({ err }, "event feed failed"));
   app.addHook("onClose", () => feed.stop());
   await app.register(

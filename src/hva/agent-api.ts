@@ -20,8 +20,8 @@ export interface WantedInstance {
   error: string | null;
   /** A user waits for a console screenshot. */
   screenshot_requested: boolean;
-  /** Browser consoles waiting for this agent to connect the VM's VNC server to them. */
-  console_tunnels: string[];
+  /** Browser consoles waiting for this agent to connect the VM's VNC server to them, and the dcmgr each waits at (null: any). */
+  console_tunnels: { id: string; dcmgr: string | null }[];
   image: {
     id: string;
     file_format: "raw" | "qcow2";
@@ -199,9 +199,21 @@ export class AgentApi {
   deliverScreenshot(id: string, png: Buffer) {
     return this.call("PUT", `/instances/${id}/screenshot`, png);
   }
-  /** The agent's end of a console tunnel dcmgr asked for, once its WebSocket is open. */
-  openConsoleTunnel(id: string, tunnel: string): Promise<Duplex> {
-    const url = `${this.base.replace(/^http/, "ws")}/api/agent/v1/instances/${id}/console/${tunnel}`;
+  /**
+   * The agent's end of a console tunnel dcmgr asked for, once its WebSocket
+   * is open, at the dcmgr holding the page's socket: one of this agent's own
+   * dcmgr URLs (the host token goes to no other), or the current one.
+   */
+  openConsoleTunnel(id: string, tunnel: { id: string; dcmgr: string | null }): Promise<Duplex> {
+    const base =
+      tunnel.dcmgr === null ? this.base : this.bases.find((b) => b.replace(/\/+$/, "") === tunnel.dcmgr);
+    if (!base)
+      return Promise.reject(
+        new Error(
+          `the console waits at ${tunnel.dcmgr}, which is not one of this agent's --dcmgr URLs: add it`,
+        ),
+      );
+    const url = `${base.replace(/^http/, "ws")}/api/agent/v1/instances/${id}/console/${tunnel.id}`;
     const socket = new WebSocket(url, { headers: { Authorization: `Bearer ${this.token}` } });
     return new Promise((resolve, reject) => {
       socket.once("open", () => resolve(createWebSocketStream(socket)));

@@ -417,9 +417,9 @@ export class Agent {
   }
 
   /** Connects a browser console to the VM's VNC server, in the background: it lasts as long as the page keeps it. */
-  private openTunnel(id: string, tunnel: string): void {
-    if (this.tunnels.has(tunnel)) return;
-    this.tunnels.add(tunnel);
+  private openTunnel(id: string, tunnel: { id: string; dcmgr: string | null }): void {
+    if (this.tunnels.has(tunnel.id)) return;
+    this.tunnels.add(tunnel.id);
     const run = async () => {
       if (!(await this.processAlive(id))) throw new Error("its VM does not run");
       const vnc = await (await this.console(id)).execute<{ host: string; service: string }>("query-vnc");
@@ -430,7 +430,7 @@ export class Agent {
     };
     run()
       .catch((err: Error) => this.o.log(`${id}: cannot open the console: ${err.message}`))
-      .finally(() => this.tunnels.delete(tunnel));
+      .finally(() => this.tunnels.delete(tunnel.id));
   }
 
   /** Stops the instance's QEMU at once, if it runs: nothing is reported of it before the process has ended. */

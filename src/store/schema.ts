@@ -230,6 +230,29 @@ export interface InstanceEventsTable {
   at: string;
 }
 
+/** A user waiting for a console screenshot (0008-desks); `png` (base64) once the agent delivered it. */
+export interface ScreenshotRequestsTable {
+  id: string;
+  instance_id: string;
+  requested_at: string;
+  png: string | null;
+}
+
+/** A one-time console ticket, by the SHA-256 of its text. */
+export interface ConsoleTicketsTable {
+  ticket_hash: string;
+  instance_id: string;
+  expires_at: string;
+}
+
+/** A browser console waiting for its agent, and the dcmgr (agent URL) holding its socket. */
+export interface ConsoleTunnelsTable {
+  id: string;
+  instance_id: string;
+  dcmgr_url: string | null;
+  created_at: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   node_states: NodeStatesTable;
@@ -248,6 +271,9 @@ export interface Database {
   network_leases: NetworkLeasesTable;
   api_tokens: ApiTokensTable;
   instance_events: InstanceEventsTable;
+  screenshot_requests: ScreenshotRequestsTable;
+  console_tickets: ConsoleTicketsTable;
+  console_tunnels: ConsoleTunnelsTable;
 }
 
 export type TableName = keyof Database;
@@ -271,6 +297,9 @@ export const tableNames: readonly TableName[] = [
   "network_leases",
   "api_tokens",
   "instance_events",
+  "screenshot_requests",
+  "console_tickets",
+  "console_tunnels",
 ];
 
 /** The tables whose rows are named by a resource uuid in their `id` column. */

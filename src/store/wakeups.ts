@@ -30,6 +30,8 @@ export const hostStateTables = [
   "security_groups",
   "security_group_rules",
   "networks",
+  "screenshot_requests",
+  "console_tunnels",
 ] as const;
 
 export const wakeupChannel = "wakame_host_state";

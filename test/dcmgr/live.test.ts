@@ -7,8 +7,11 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { WebSocket } from "ws";
+import { buildServer } from "../../src/dcmgr/server.js";
+import { AgentApi, type HostState } from "../../src/hva/agent-api.js";
 import { type ServerEvent, SseParser } from "../../web/src/api/sse-parser.js";
 import { addAccount, startApi, type TestApi } from "../helpers/api.js";
+import { freePort } from "../helpers/net.js";
 import { tempDir } from "../helpers/paths.js";
 import { backends } from "../helpers/stores.js";
 
@@ -180,10 +183,15 @@ for (const backend of backends) {
 
       const page = new WebSocket(url);
       await new Promise((r) => page.once("open", r));
-      const listed = await api.agent(agentToken, "GET", "/instances");
-      const tunnels = listed.body.find((w: { id: string }) => w.id === id).console_tunnels as string[];
+      let tunnels: { id: string; dcmgr: string | null }[] = [];
+      for (let i = 0; i < 250 && tunnels.length === 0; i++) {
+        const listed = await api.agent(agentToken, "GET", "/instances");
+        tunnels = listed.body.find((w: { id: string }) => w.id === id).console_tunnels;
+        if (tunnels.length === 0) await new Promise((r) => setTimeout(r, 20));
+      }
       assert.equal(tunnels.length, 1);
-      const agentUrl = `${api.origin.replace("http", "ws")}/api/agent/v1/instances/${id}/console/${tunnels[0]}`;
+      assert.equal(tunnels[0]!.dcmgr, null, "a dcmgr without an agent URL: the agent's current one");
+      const agentUrl = `${api.origin.replace("http", "ws")}/api/agent/v1/instances/${id}/console/${tunnels[0]!.id}`;
       const stranger = new WebSocket(agentUrl);
       const strangerAnswer = new Promise<number>((done) =>
         stranger.once("unexpected-response", (_req, res) => done(res.statusCode!)),
@@ -224,6 +232,75 @@ for (const backend of backends) {
       const after = await api.agent(agentToken, "GET", "/instances");
       assert.deepEqual(after.body.find((w: { id: string }) => w.id === id).console_tunnels, []);
       assert.equal((await api.req("GET", `/instances/${id}`)).status, 200, "dcmgr still serves");
+    });
+
+    test("any dcmgr serves any part: a screenshot asked of one is delivered through another; a ticket from one opens a console at another, whose agent URL the tunnel names", {
+      timeout: 60_000,
+    }, async () => {
+      const port = await freePort();
+      const otherUrl = `http://127.0.0.1:${port}`;
+      const otherStore = await api.t.open();
+      const other = await buildServer(otherStore, {
+        requireTokens: false,
+        passwords: { deleteAfterMinutes: 0 },
+        agentUrl: otherUrl,
+      });
+      await other.listen({ host: "127.0.0.1", port });
+      try {
+        const id = await launch();
+        await api.report(agentToken, id, "state", { state: "running" });
+        const asked = fetch(`${api.origin}/api/12.03/instances/${id}/screenshot.png`, {
+          headers: { "X-VDC-Account-ID": "a-shpoolxx" },
+        });
+        const stateAt = async (origin: string) =>
+          (
+            (await (
+              await fetch(`${origin}/api/agent/v1/state`, {
+                headers: { Authorization: `Bearer ${agentToken}` },
+              })
+            ).json()) as HostState
+          ).instances.find((w) => w.id === id)!;
+        for (let i = 0; i < 250 && !(await stateAt(otherUrl)).screenshot_requested; i++)
+          await new Promise((r) => setTimeout(r, 20));
+        assert.equal(
+          (await stateAt(otherUrl)).screenshot_requested,
+          true,
+          "the other dcmgr's agents see the request",
+        );
+        const png = Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), Buffer.from("across")]);
+        const delivered = await fetch(`${otherUrl}/api/agent/v1/instances/${id}/screenshot`, {
+          method: "PUT",
+          headers: { Authorization: `Bearer ${agentToken}`, "Content-Type": "image/png" },
+          body: new Uint8Array(png),
+        });
+        assert.equal(delivered.status, 200);
+        assert.deepEqual(Buffer.from(await (await asked).arrayBuffer()), png);
+
+        const ticket = await api.req("POST", `/instances/${id}/console`);
+        const page = new WebSocket(`${otherUrl.replace("http", "ws")}${ticket.body.socket}`);
+        await new Promise((r) => page.once("open", r));
+        let tunnel: { id: string; dcmgr: string | null } | undefined;
+        for (let i = 0; i < 250 && !tunnel; i++) {
+          tunnel = (await stateAt(api.origin)).console_tunnels[0];
+          if (!tunnel) await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal(tunnel?.dcmgr, otherUrl, "the tunnel names the dcmgr that holds the page's socket");
+        const agentApi = new AgentApi([api.origin, otherUrl], agentToken);
+        const agentEnd = await agentApi.openConsoleTunnel(id, tunnel!);
+        const fromAgent = new Promise<Buffer>((r) => page.once("message", (d) => r(d as Buffer)));
+        agentEnd.write(Buffer.from("RFB 003.008\n"));
+        assert.equal((await fromAgent).toString(), "RFB 003.008\n");
+        await assert.rejects(
+          new AgentApi([api.origin], agentToken).openConsoleTunnel(id, tunnel!),
+          /not one of this agent's --dcmgr URLs/,
+          "the host token goes to no dcmgr the agent was not given",
+        );
+        page.close();
+        agentEnd.destroy();
+      } finally {
+        await other.close();
+        await otherStore.close();
+      }
     });
   });
 }

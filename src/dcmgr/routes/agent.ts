@@ -13,7 +13,7 @@ import type { Store } from "../../store/store.js";
 import { bearerToken, tokenSubject } from "../caller.js";
 import type { ConsoleDesk } from "../console-desk.js";
 import { errors } from "../errors.js";
-import { type HostDesks, readHostState } from "../host-state.js";
+import { readHostState } from "../host-state.js";
 import { changeInstance, type InstanceChange } from "../instance-change.js";
 import { releaseResources } from "../launch.js";
 import { deletionTime, type PasswordPolicy } from "../passwords.js";
@@ -146,13 +146,8 @@ export function agentRoutes(app: FastifyInstance, store: Store, desks: AgentDesk
     return { host_node_id: req.hostNodeId, node_id: host.node_id };
   });
 
-  const hostDesks: HostDesks = {
-    screenshotRequested: (id) => screenshots.requested(id),
-    consoleTunnels: (id) => consoles.requested(id),
-  };
-
   /** Every instance on the agent's host, as GET /state has them. */
-  api.get("/instances", async (req) => (await readHostState(store.db, req.hostNodeId, hostDesks)).instances);
+  api.get("/instances", async (req) => (await readHostState(store.db, req.hostNodeId)).instances);
 
   // A stopping dcmgr answers its long-polls at once instead of holding its close for their wait.
   let closing = false;
@@ -172,7 +167,7 @@ export function agentRoutes(app: FastifyInstance, store: Store, desks: AgentDesk
     for (;;) {
       // Subscribed before the read: a change committed while it runs still wakes this wait.
       const wake = store.wakeups.next();
-      const state = await readHostState(store.db, req.hostNodeId, hostDesks);
+      const state = await readHostState(store.db, req.hostNodeId);
       const left = deadline - Date.now();
       if (state.revision !== req.query.since || left <= 0 || closing || reply.raw.destroyed) {
         wake.cancel();
@@ -265,7 +260,7 @@ export function agentRoutes(app: FastifyInstance, store: Store, desks: AgentDesk
     await placed(store.db, req, req.params.id!);
     if (!Buffer.isBuffer(req.body))
       throw errors.unsupportedMediaType("send the screenshot as Content-Type: image/png");
-    return { id: req.params.id, delivered: screenshots.deliver(req.params.id!, req.body) };
+    return { id: req.params.id, delivered: await screenshots.deliver(req.params.id!, req.body) };
   });
 }
 

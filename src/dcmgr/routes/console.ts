@@ -22,7 +22,7 @@ export function consoleTicketRoute(app: FastifyInstance, store: Store, desk: Con
     const instance = await ownedInstance(store.db, req.params.id!, req.accountId);
     const noConsole = noConsoleReason(instance.id, instance.state);
     if (noConsole) throw errors.invalidInstanceState(noConsole);
-    const { ticket, expiresInS } = desk.issue(instance.id);
+    const { ticket, expiresInS } = await desk.issue(instance.id);
     return {
       id: instance.id,
       ticket,
@@ -50,7 +50,7 @@ export function consoleSocketRoute(app: FastifyInstance, store: Store, desk: Con
       const stream = createWebSocketStream(socket);
       stream.on("error", () => stream.destroy());
       const id = req.params.id!;
-      if (!desk.redeem(req.query.ticket!, id)) {
+      if (!(await desk.redeem(req.query.ticket!, id))) {
         socket.close(
           consoleClose.refused,
           "the console ticket is unknown, used or expired: open the console again",
@@ -68,7 +68,7 @@ export function consoleSocketRoute(app: FastifyInstance, store: Store, desk: Con
         socket.close(consoleClose.noConsole, noConsole.slice(0, 120));
         return;
       }
-      desk.wait(id, socket, stream, () =>
+      await desk.wait(id, socket, stream, () =>
         socket.close(consoleClose.noAgent, "the host agent did not open the console: is its hva running?"),
       );
     },

@@ -9,6 +9,7 @@ import * as instanceRevision from "./0004-instance-revision.js";
 import * as instanceEvents from "./0005-instance-events.js";
 import * as networkSettings from "./0006-network-settings.js";
 import * as hostWakeups from "./0007-host-wakeups.js";
+import * as desks from "./0008-desks.js";
 
 export function migrationsFor(seed: SeedSettings): MigrationProvider {
   return {
@@ -21,6 +22,7 @@ export function migrationsFor(seed: SeedSettings): MigrationProvider {
       "0005-instance-events": instanceEvents,
       "0006-network-settings": networkSettings,
       "0007-host-wakeups": hostWakeups,
+      "0008-desks": desks,
     }),
   };
 }
