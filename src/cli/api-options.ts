@@ -14,7 +14,12 @@ export const apiOptions = {
   },
 };
 
-type ApiOptionValues = { listen?: ListenAddress; delete_password_after_minutes?: number };
+type ApiOptionValues = {
+  listen?: ListenAddress;
+  delete_password_after_minutes?: number;
+  /** How agents reach this dcmgr, when not at its listen address (serve.ts). */
+  agentUrl?: string;
+};
 
 /** Serves the API over `store` with these options; a port that cannot be had is the command's refusal. */
 export function serveFromOptions(store: Store, o: ApiOptionValues, logger: boolean): Promise<RunningApi> {
@@ -22,6 +27,7 @@ export function serveFromOptions(store: Store, o: ApiOptionValues, logger: boole
     listen: o.listen!,
     deletePasswordAfterMinutes: o.delete_password_after_minutes!,
     logger,
+    agentUrl: o.agentUrl,
   }).catch((err: Error) => {
     throw new UserError(err.message);
   });

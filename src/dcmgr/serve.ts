@@ -9,6 +9,8 @@ export interface ServeOptions {
   listen: ListenAddress;
   deletePasswordAfterMinutes: number;
   logger: boolean;
+  /** How agents reach this dcmgr; default: its listen address, if not a wildcard. */
+  agentUrl?: string;
 }
 
 export interface RunningApi {
@@ -24,7 +26,7 @@ export async function serveApi(store: Store, o: ServeOptions): Promise<RunningAp
     requireTokens: !isLoopback(o.listen.host),
     passwords: { deleteAfterMinutes: o.deletePasswordAfterMinutes },
     logger: o.logger,
-    ...(!wildcard && { agentUrl: `http://${host}:${o.listen.port}` }),
+    agentUrl: o.agentUrl ?? (wildcard ? undefined : `http://${host}:${o.listen.port}`),
   });
   // Passwords past their time are forgotten even when nobody asks for them.
   const sweep = setInterval(() => {

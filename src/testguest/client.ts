@@ -8,11 +8,16 @@ import { type MetadataContent, passwordRules } from "../model/guest-protocol.js"
  * Retried while nothing answers (the guest is booting, or its listener is
  * between two connections).
  */
-export async function loginCheck(port: number, password: string, deadlineMs = 120_000): Promise<string> {
+export async function loginCheck(
+  port: number,
+  password: string,
+  deadlineMs = 120_000,
+  host = "127.0.0.1",
+): Promise<string> {
   const end = Date.now() + deadlineMs;
   while (Date.now() < end) {
     const answer = await new Promise<string>((done) => {
-      const c = connect(port, "127.0.0.1", () => c.write(`Administrator ${password}\n`));
+      const c = connect(port, host, () => c.write(`Administrator ${password}\n`));
       c.setTimeout(5000, () => c.destroy());
       let out = "";
       c.on("data", (d) => {

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type HostNamespaces, makeHostNamespaces } from "../../src/cli/wakame/host-namespaces.js";
+import { stopDhcpServers } from "../../src/hva/network/dhcp-server.js";
 import { installScript } from "../../src/imagebuild/install-script.js";
 import { packageTestGuest } from "../../src/testguest/package.js";
 import { run, vdcManage } from "../helpers/cli.js";
@@ -221,11 +222,7 @@ after(async () => {
     const dir = join(hostHome(host), "instances");
     for (const id of existsSync(dir) ? readdirSync(dir) : [])
       for (const pid of qemuPids(join(dir, id))) process.kill(pid, "SIGKILL");
-    const nets = join(hostHome(host), "networks");
-    for (const n of existsSync(nets) ? readdirSync(nets) : []) {
-      const pid = Number(readFileSync(join(nets, n, "dnsmasq.pid"), "utf8").trim() || 0);
-      if (pid) process.kill(pid, "SIGTERM");
-    }
+    await stopDhcpServers(join(hostHome(host), "networks"));
   }
   net?.remove();
   await t?.dispose();

@@ -36,14 +36,14 @@ function vdcManageCommand(): string[] {
   return [process.execPath, join(packageRoot(), "bin", "vdc-manage.js")];
 }
 
-async function vdcManage(env: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
+export async function vdcManage(env: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
   const [node, script] = vdcManageCommand();
   const r = await runCommand(node!, [script!, ...args], env);
   if (r.code !== 0) throw new Error(`vdc-manage ${args.join(" ")}: ${r.stderr.trim()}`);
   return r.stdout;
 }
 
-async function exists(
+export async function exists(
   env: NodeJS.ProcessEnv,
   what: string,
   uuid: string,
@@ -142,4 +142,22 @@ export async function bridgeDemoNetwork(env: NodeJS.ProcessEnv): Promise<{ cidr:
   if (!network.dhcp_server)
     await vdcManage(env, "network", "modify", defaultNetwork.id, `--dhcp-server=${demoDhcpServer}`, "--nat");
   return { cidr: `${network.ipv4_network}/${network.prefix}`, gateway: String(network.ipv4_gw) };
+}
+
+/**
+ * New instances go to these of wakame up's own hosts (hn-local, or the
+ * namespaced hosts hn-h1...) and to no other of them: none is placed where
+ * no agent runs this time. Hosts an operator added are left alone.
+ */
+export async function scheduleOn(env: NodeJS.ProcessEnv, uuids: readonly string[]): Promise<void> {
+  const hosts = JSON.parse(await vdcManage(env, "host", "show", "--json")) as {
+    id: string;
+    scheduling_enabled: boolean | number;
+  }[];
+  for (const h of hosts) {
+    if (h.id !== localHost.uuid && !/^hn-h\d+$/.test(h.id)) continue;
+    const wanted = uuids.includes(h.id);
+    if (Boolean(h.scheduling_enabled) !== wanted)
+      await vdcManage(env, "host", "modify", h.id, `--scheduling-enabled=${wanted}`);
+  }
 }

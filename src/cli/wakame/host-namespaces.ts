@@ -4,8 +4,9 @@
 // switch. Each host also has `mg0` on a management bridge in this machine's
 // own namespace, where dcmgr listens for the agents. An optional "outside"
 // namespace is cabled to the first host (the gateway) by `out0`, as a
-// client beyond the cloud's router. An hva runs in each host namespace
-// (`ip netns exec`) and starts its VMs there. Needs root.
+// client beyond the cloud's router; or this machine itself is cabled to the
+// switch (`${prefix}-seg`), as the segment's gateway. An hva runs in each
+// host namespace (`ip netns exec`) and starts its VMs there. Needs root.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
@@ -37,6 +38,8 @@ export interface HostNamespaceOptions {
   managementNet: string;
   /** An outside namespace, cabled to the first host, routing these CIDRs through it. */
   outside?: { routes: string[] };
+  /** This machine itself on the switch, with this address (address/prefix): the segment's gateway. */
+  machineOnSwitch?: string;
 }
 
 const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -55,12 +58,15 @@ export function makeHostNamespaces(o: HostNamespaceOptions): HostNamespaces {
   }));
   const outsideNs = `${o.prefix}-out`;
   const namespaces = [switchNs, ...hosts.map((h) => h.ns), ...(o.outside ? [outsideNs] : [])];
+  const machinePort = `${o.prefix}-seg`;
   const remove = () => {
     for (const ns of namespaces) if (existsSync(`/run/netns/${ns}`)) ip("netns", "del", ns);
-    try {
-      ip("link", "del", mgmt);
-    } catch {
-      // Not there: nothing to remove.
+    for (const link of [mgmt, machinePort]) {
+      try {
+        ip("link", "del", link);
+      } catch {
+        // Not there: nothing to remove.
+      }
     }
   };
   remove();
@@ -82,6 +88,12 @@ export function makeHostNamespaces(o: HostNamespaceOptions): HostNamespaces {
       ip("-n", h.ns, "link", "set", "mg0", "up");
       ip("-n", h.ns, "link", "set", "lo", "up");
     });
+    if (o.machineOnSwitch) {
+      ip("link", "add", machinePort, "type", "veth", "peer", "name", "pm", "netns", switchNs);
+      ip("-n", switchNs, "link", "set", "pm", "master", "sw0", "up");
+      ip("addr", "add", o.machineOnSwitch, "dev", machinePort);
+      ip("link", "set", machinePort, "up");
+    }
     let outside: HostNamespaces["outside"] = null;
     if (o.outside) {
       const first = hosts[0]!;

@@ -5,8 +5,11 @@
 // stops everything.
 
 import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import { untilStopped } from "../../dcmgr/serve.js";
 import { bridgeName } from "../../hva/network/bridge-plan.js";
+import { stopDhcpServers } from "../../hva/network/dhcp-server.js";
+import { intField } from "../../model/fields.js";
 import { inNetwork, networkAddress } from "../../model/ipv4.js";
 import { defaultNetwork } from "../../model/vocabulary.js";
 import { imagesDir, wakameHome } from "../../store/config.js";
@@ -23,7 +26,9 @@ import {
   localHost,
   registerDemoImage,
   registerLocalHost,
+  scheduleOn,
 } from "./demo.js";
+import { machineOnSwitchPort, managementUrl, startSeveralHosts } from "./several-hosts.js";
 
 /** How long guests get to power off on Ctrl-C before they are stopped. */
 const shutdownGraceMs = 15_000;
@@ -33,40 +38,72 @@ const up = command({
   summary:
     "Start the all-in-one cloud: the API, this machine as host node hn-local with its agent, and the demo image wmi-testwin; Ctrl-C stops it, VMs included",
   args: [],
-  options: { ...apiOptions, ...agentOptions },
+  options: {
+    ...apiOptions,
+    ...agentOptions,
+    hosts: {
+      field: intField({ min: 1, max: 8 }),
+      desc: "with --network bridge: this many hosts, each a network namespace with its own hva (root)",
+    },
+  },
   async run(_ctx: undefined, _args, o) {
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} wakame: ${line}\n`);
+    const bridged = o.network === "bridge";
+    if (o.hosts !== undefined && !bridged)
+      throw new UserError(
+        "--hosts needs --network bridge: the hosts are network namespaces joined by bridges",
+      );
     const store = await openStoreFromEnv();
     try {
-      const api = await serveFromOptions(store, o, false);
+      const { host, port } = o.listen!;
+      const reachable =
+        host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host;
+      // With --hosts, consoles wait for agents that reach dcmgr on the management bridge.
+      const api = await serveFromOptions(
+        store,
+        { ...o, ...(o.hosts && { agentUrl: managementUrl(port) }) },
+        false,
+      );
       try {
         const home = wakameHome();
         await registerLocalHost(process.env, home);
         await registerDemoImage(process.env, imagesDir(), log);
-        const { host, port } = o.listen!;
-        const reachable =
-          host === "0.0.0.0"
-            ? "127.0.0.1"
-            : host === "::"
-              ? "[::1]"
-              : host.includes(":")
-                ? `[${host}]`
-                : host;
-        const bridged = o.network === "bridge";
-        if (bridged) refuseRouteClash((await bridgeDemoNetwork(process.env)).cidr);
-        // Bridged, this machine is the demo network's only host, and so its gateway.
-        const agent = await startAgentFromOptions(bridged ? { ...o, gateway: true } : o, {
-          nodeId: localHost.nodeId,
-          dcmgr: [`http://${reachable}:${port}`],
-          token: await localAgentToken(process.env),
-          home,
-          log,
-        });
-        process.stdout.write(welcome(store.description, api.url, host, port, agent.accel, bridged));
-        await untilStopped();
-        log("stopping: powering the VMs off");
-        await agent.stop();
-        await agent.agent.powerOffAll(shutdownGraceMs);
+        if (o.hosts !== undefined) {
+          refuseRouteClash(`${defaultNetwork.ipv4_network}/${defaultNetwork.prefix}`);
+          const several = await startSeveralHosts({
+            count: o.hosts,
+            home,
+            target: { host: reachable, port },
+            accelerator: o.accelerator!,
+            env: process.env,
+            log,
+          });
+          process.stdout.write(
+            welcome(store.description, api.url, host, port, several.hosts.join(", "), true),
+          );
+          await untilStopped();
+          log("stopping: powering the VMs off");
+          await several.stop(store.db, shutdownGraceMs);
+        } else {
+          await scheduleOn(process.env, [localHost.uuid]);
+          if (bridged) refuseRouteClash((await bridgeDemoNetwork(process.env)).cidr);
+          // Bridged, this machine is the demo network's only host, and so its gateway.
+          const agent = await startAgentFromOptions(bridged ? { ...o, gateway: true } : o, {
+            nodeId: localHost.nodeId,
+            dcmgr: [`http://${reachable}:${port}`],
+            token: await localAgentToken(process.env),
+            home,
+            log,
+          });
+          const hostLine = `${localHost.uuid} (${localHost.nodeId}), VMs on ${agent.accel}`;
+          process.stdout.write(welcome(store.description, api.url, host, port, hostLine, bridged));
+          await untilStopped();
+          log("stopping: powering the VMs off");
+          await agent.stop();
+          await agent.agent.powerOffAll(shutdownGraceMs);
+          // Ctrl-C stops everything: the DHCP servers an hva would leave for the next one too.
+          await stopDhcpServers(join(home, "networks"));
+        }
       } finally {
         await api.stop();
       }
@@ -90,7 +127,7 @@ function refuseRouteClash(cidr: string): void {
   }[];
   const ours = bridgeName(defaultNetwork.id);
   for (const r of routes) {
-    if (r.dst === "default" || r.dev === ours) continue;
+    if (r.dst === "default" || r.dev === ours || r.dev === machineOnSwitchPort) continue;
     const [address, bits] = [r.dst.split("/")[0]!, Number(r.dst.split("/")[1] ?? 32)];
     const overlap = inNetwork(address, net, prefix) || inNetwork(net, networkAddress(address, bits), bits);
     if (overlap)
@@ -105,7 +142,7 @@ function welcome(
   url: string,
   host: string,
   port: number,
-  accel: string,
+  hostLine: string,
   bridged: boolean,
 ): string {
   const env = host === "127.0.0.1" && port === 9001 ? "" : `DCMGR_HOST=${host} DCMGR_PORT=${port} `;
@@ -113,7 +150,7 @@ function welcome(
     `wakame-ts is up: store ${storeDescription}`,
     `  web GUI:    ${url.replace(/\/api\/12\.03$/, "/")}`,
     `  API:        ${url}`,
-    `  host node:  ${localHost.uuid} (${localHost.nodeId}), VMs on ${accel}`,
+    `  host nodes: ${hostLine}`,
     `  demo image: ${demoImageId} (the Linux test guest, registered as a Windows image)`,
     "",
     "Launch a Windows-style instance and read its password, in another shell:",

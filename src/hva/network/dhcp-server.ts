@@ -4,7 +4,7 @@
 // restarted agent keeps it; a change of entries restarts it (a guest asking
 // in that instant asks again, as DHCP clients do).
 import { spawn } from "node:child_process";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { livePid } from "../../qemu/launch.js";
 import { type BridgePlan, dnsmasqArgs } from "./bridge-plan.js";
@@ -55,4 +55,9 @@ export async function stopDhcpServer(dir: string): Promise<void> {
   }
   await rm(f.pid, { force: true });
   await rm(f.args, { force: true });
+}
+
+/** Stops the DHCP servers of every network under `networksDir` (a host's $WAKAME_HOME/networks) that runs. */
+export async function stopDhcpServers(networksDir: string): Promise<void> {
+  for (const id of await readdir(networksDir).catch(() => [])) await stopDhcpServer(join(networksDir, id));
 }
