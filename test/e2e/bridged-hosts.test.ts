@@ -16,7 +16,7 @@ import { stopDhcpServers } from "../../src/hva/network/dhcp-server.js";
 import { installScript } from "../../src/imagebuild/install-script.js";
 import { packageTestGuest } from "../../src/testguest/package.js";
 import { run, vdcManage } from "../helpers/cli.js";
-import { type Mussel, musselWith } from "../helpers/mussel.js";
+import { launchTestwin, type Mussel, musselWith } from "../helpers/mussel.js";
 import { freePort } from "../helpers/net.js";
 import { askFrom, holdFrom, withoutNetns } from "../helpers/netns.js";
 import { commandsOnPath, repoRoot, tempDir } from "../helpers/paths.js";
@@ -139,25 +139,8 @@ const b = { id: "", address: "" };
 let groupA = "";
 let groupB = "";
 
-async function launchOn(host: string, groupId: string) {
-  const launched = JSON.parse(
-    await mussel(
-      "instance",
-      "create",
-      "--image-id",
-      "wmi-testwin",
-      "--instance-spec-name",
-      "kvm.small",
-      "--ssh-key-id",
-      key,
-      "--security-groups",
-      groupId,
-      "--host-node-id",
-      `hn-${host}`,
-    ),
-  ) as { id: string };
-  return launched.id;
-}
+const launchOn = (host: string, groupId: string) =>
+  launchTestwin(mussel, key, groupId, "--host-node-id", `hn-${host}`);
 
 const addressOf = (i: Instance) => i.vif[0]?.ipv4?.address ?? "";
 

@@ -9,6 +9,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { run } from "../helpers/cli.js";
+import { launchTestwin } from "../helpers/mussel.js";
 import { freePort } from "../helpers/net.js";
 import { askFrom, withoutNetns } from "../helpers/netns.js";
 import { repoRoot, tempDir } from "../helpers/paths.js";
@@ -59,20 +60,7 @@ test("the instance answers at its own address from this machine, as far as its g
   const group = JSON.parse(
     await mussel("security_group", "create", "--rule", "tcp:3389,3389,ip4:0.0.0.0"),
   ).id;
-  const id = JSON.parse(
-    await mussel(
-      "instance",
-      "create",
-      "--image-id",
-      "wmi-testwin",
-      "--instance-spec-name",
-      "kvm.small",
-      "--ssh-key-id",
-      keyId,
-      "--security-groups",
-      group,
-    ),
-  ).id;
+  const id = await launchTestwin(mussel, keyId, group);
   let shown: {
     state: string;
     error: string | null;

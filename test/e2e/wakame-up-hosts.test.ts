@@ -11,7 +11,7 @@ import { after, before, test } from "node:test";
 import { storeConfig } from "../../src/store/config.js";
 import { openStore } from "../../src/store/store.js";
 import { loginCheck } from "../../src/testguest/client.js";
-import { musselWith } from "../helpers/mussel.js";
+import { launchTestwin, musselWith } from "../helpers/mussel.js";
 import { freePort } from "../helpers/net.js";
 import { withoutNetns } from "../helpers/netns.js";
 import { tempDir } from "../helpers/paths.js";
@@ -47,22 +47,7 @@ test("two instances run on the two namespaced hosts and answer here at their own
   const group = JSON.parse(
     await mussel("security_group", "create", "--rule", "tcp:3389,3389,ip4:0.0.0.0"),
   ).id;
-  const launch = async () =>
-    JSON.parse(
-      await mussel(
-        "instance",
-        "create",
-        "--image-id",
-        "wmi-testwin",
-        "--instance-spec-name",
-        "kvm.small",
-        "--ssh-key-id",
-        keyId,
-        "--security-groups",
-        group,
-      ),
-    ).id as string;
-  const ids = [await launch(), await launch()];
+  const ids = [await launchTestwin(mussel, keyId, group), await launchTestwin(mussel, keyId, group)];
   const shown = [];
   for (const id of ids) {
     for (const end = Date.now() + 240_000; ; ) {

@@ -16,8 +16,13 @@ export function musselWith(env: NodeJS.ProcessEnv): Mussel {
   };
 }
 
-/** Launches the demo image as the README shows; the answer is a pending instance. */
-export async function launchTestwin(mussel: Mussel, sshKeyId: string, group: string): Promise<string> {
+/** Launches the demo image as the README shows (`extra`: more options); the answer is a pending instance. */
+export async function launchTestwin(
+  mussel: Mussel,
+  sshKeyId: string,
+  group: string,
+  ...extra: string[]
+): Promise<string> {
   const launched = JSON.parse(
     await mussel(
       "instance",
@@ -30,6 +35,7 @@ export async function launchTestwin(mussel: Mussel, sshKeyId: string, group: str
       sshKeyId,
       "--security-groups",
       group,
+      ...extra,
     ),
   ) as { id: string; state: string };
   assert.equal(launched.state, "pending");

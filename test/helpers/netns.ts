@@ -2,7 +2,7 @@
 // with a bridge, "guests" joined to it by veth pairs whose host ends stand
 // for the vifs' taps, and an "outside" namespace routed through the host.
 // TCP is probed with Node inside the namespaces.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, type SpawnOptions, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "./paths.js";
@@ -41,6 +41,10 @@ export interface Segment {
 }
 
 const probe = join(repoRoot, "test/helpers/tcp-probe.mjs");
+
+/** tcp-probe.mjs with `args`, run inside namespace `ns`. */
+const probeIn = (ns: string, args: string[], options: SpawnOptions = {}) =>
+  spawn("ip", ["netns", "exec", ns, process.execPath, probe, ...args], options);
 
 /** A host namespace with bridge br0 (10.0.2.1/24, the guests' gateway), `count` guests, and an outside at 10.9.0.2. */
 export function makeSegment(prefix: string, count: number): Segment {
@@ -83,7 +87,7 @@ export function makeSegment(prefix: string, count: number): Segment {
     outside,
     guests,
     listen(ns, port) {
-      const child = spawn("ip", ["netns", "exec", ns, process.execPath, probe, "listen", String(port)], {
+      const child = probeIn(ns, ["listen", String(port)], {
         stdio: ["ignore", "pipe", "inherit"],
       });
       listeners.push(child);
@@ -91,22 +95,12 @@ export function makeSegment(prefix: string, count: number): Segment {
     },
     connects(ns, to, port, ms = 1500) {
       return new Promise((done) => {
-        const child = spawn("ip", [
-          "netns",
-          "exec",
-          ns,
-          process.execPath,
-          probe,
-          "connect",
-          to,
-          String(port),
-          String(ms),
-        ]);
+        const child = probeIn(ns, ["connect", to, String(port), String(ms)]);
         child.on("exit", (code) => done(code === 0));
       });
     },
     async hold(ns, to, port) {
-      const child = spawn("ip", ["netns", "exec", ns, process.execPath, probe, "hold", to, String(port)], {
+      const child = probeIn(ns, ["hold", to, String(port)], {
         stdio: ["pipe", "pipe", "inherit"],
       });
       listeners.push(child);
@@ -148,20 +142,9 @@ export function askFrom(
   ms = 2000,
 ): Promise<string | null> {
   return new Promise((done) => {
-    const child = spawn("ip", [
-      "netns",
-      "exec",
-      ns,
-      process.execPath,
-      probe,
-      "ask",
-      host,
-      String(port),
-      line,
-      String(ms),
-    ]);
+    const child = probeIn(ns, ["ask", host, String(port), line, String(ms)]);
     let said = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => {
+    child.stdout!.setEncoding("utf8").on("data", (d) => {
       said += d;
     });
     child.on("exit", (code) => done(code === 0 ? said.trim() : null));
@@ -170,7 +153,7 @@ export function askFrom(
 
 /** A TCP connection from `ns` kept open: `ask` sends a line on it and waits `ms` for an answer. */
 export async function holdFrom(ns: string, host: string, port: number) {
-  const child = spawn("ip", ["netns", "exec", ns, process.execPath, probe, "hold", host, String(port)], {
+  const child = probeIn(ns, ["hold", host, String(port)], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   let said = "";
