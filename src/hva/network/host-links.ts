@@ -50,24 +50,32 @@ export async function setAddresses(bridge: string, wanted: readonly string[]): P
 /** The uplink made (a VLAN or VXLAN on the host's device, or the device itself) and joined to the bridge. */
 export async function attachUplink(bridge: string, u: UplinkLink): Promise<void> {
   if (u.kind !== "device" && !(await linkExists(u.name))) {
-    if (u.kind === "vlan")
-      await ip(["link", "add", "link", u.parent, "name", u.name, "type", "vlan", "id", `${u.id}`]);
-    else
-      await ip([
-        "link",
-        "add",
-        u.name,
-        "type",
-        "vxlan",
-        "id",
-        `${u.vni}`,
-        "group",
-        u.group,
-        "dev",
-        u.parent,
-        "dstport",
-        "4789",
-      ]);
+    const args =
+      u.kind === "vlan"
+        ? ["link", "add", "link", u.parent, "name", u.name, "type", "vlan", "id", `${u.id}`]
+        : [
+            "link",
+            "add",
+            u.name,
+            "type",
+            "vxlan",
+            "id",
+            `${u.vni}`,
+            "group",
+            u.group,
+            "dev",
+            u.parent,
+            "dstport",
+            "4789",
+          ];
+    await ip(args).catch((err: Error) => {
+      // The kernel lacks the module (8021q, vxlan) and nobody loaded it.
+      if (/Unknown device type/.test(err.message))
+        throw new Error(
+          `this host's kernel cannot make ${u.kind} devices (modprobe ${u.kind === "vlan" ? "8021q" : "vxlan"}): ${err.message}`,
+        );
+      throw err;
+    });
   }
   await ip(["link", "set", u.name, "master", bridge, "up"]);
 }
