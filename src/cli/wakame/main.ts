@@ -78,9 +78,8 @@ const up = command({
             env: process.env,
             log,
           });
-          process.stdout.write(
-            welcome(store.description, api.url, host, port, several.hosts.join(", "), true),
-          );
+          const hostLine = `host nodes: ${several.hosts.join(", ")}, each a network namespace with its hva`;
+          process.stdout.write(welcome(store.description, api.url, host, port, hostLine, true));
           await untilStopped();
           log("stopping: powering the VMs off");
           await several.stop(store.db, shutdownGraceMs);
@@ -95,7 +94,7 @@ const up = command({
             home,
             log,
           });
-          const hostLine = `${localHost.uuid} (${localHost.nodeId}), VMs on ${agent.accel}`;
+          const hostLine = `host node:  ${localHost.uuid} (${localHost.nodeId}), VMs on ${agent.accel}`;
           process.stdout.write(welcome(store.description, api.url, host, port, hostLine, bridged));
           await untilStopped();
           log("stopping: powering the VMs off");
@@ -150,7 +149,7 @@ function welcome(
     `wakame-ts is up: store ${storeDescription}`,
     `  web GUI:    ${url.replace(/\/api\/12\.03$/, "/")}`,
     `  API:        ${url}`,
-    `  host nodes: ${hostLine}`,
+    `  ${hostLine}`,
     `  demo image: ${demoImageId} (the Linux test guest, registered as a Windows image)`,
     "",
     "Launch a Windows-style instance and read its password, in another shell:",
