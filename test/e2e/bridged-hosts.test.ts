@@ -128,9 +128,9 @@ const setRules = (id: string, rule: string) => mussel("security_group", "update"
 const fromOutside = (address: string, ms = 1500) =>
   askFrom(net.outside!.ns, address, 3389, "Administrator -", ms);
 
-/** What guest `from` reaches at address:3389, asked through its probe on 7777 (from outside). */
-async function fromGuest(from: string, address: string): Promise<string | null> {
-  return askFrom(net.outside!.ns, from, 7777, `${address} 3389`, 6000);
+/** What guest `from` reaches at address:3389 (from `spoofed` if given), asked through its probe on 7777 (from outside). */
+async function fromGuest(from: string, address: string, spoofed = ""): Promise<string | null> {
+  return askFrom(net.outside!.ns, from, 7777, `${address} 3389 ${spoofed}`.trim(), 6000);
 }
 
 let key = "";
@@ -282,6 +282,16 @@ describe("bridged instances on three hosts behind their security groups", {
     assert.equal(await fromOutside(a.address), null, "and the outside, not in B's group, stays out");
   });
 
+  test("a guest that takes an address not its own gets nothing through", async () => {
+    // A lets B's group in; B sending from another address of the segment is dropped at B's own tap.
+    assert.equal(await fromGuest(b.address, a.address, "10.0.2.240"), "unreached");
+    assert.equal(
+      await fromGuest(b.address, a.address),
+      "reached: DENIED",
+      "from its own address it still gets in",
+    );
+  });
+
   test("one dcmgr stopped while a launch and its state reports flow: the other carries them, nothing is lost", async () => {
     const c = await launchOn("h1", groupA);
     await stop(dcmgrs[0]!.child);
@@ -294,8 +304,9 @@ describe("bridged instances on three hosts behind their security groups", {
     );
     assert.match(agents.get("h1")!.log.join(""), /does not answer: using http:\/\/10\.254\.7\.1:\d+/);
     // C joined A's group through the second dcmgr: A's host lets its new member in (members reach each other).
+    // Running is reported as C's second boot starts; its probe listens a few seconds later.
     const took = await within(
-      5000,
+      60_000,
       async () => (await fromGuest(addressOf(running), a.address)) === "reached: DENIED",
     );
     assert.notEqual(took, null, "C reaches A's 3389 as a member of A's group");
