@@ -72,7 +72,8 @@ describe("uplinks between two hosts' bridges", { skip: withoutNetns, concurrency
   before(() => {
     net = makeHostNamespaces({ prefix: "wku", count: 2, managementNet: "10.254.8" });
     // The hosts' underlay addresses: a VXLAN is sent from and to them (an agent never sets them).
-    net.hosts.forEach((h, k) => ip("-n", h.ns, "addr", "add", `10.253.0.${11 + k}/24`, "dev", "up0"));
+    for (const [k, h] of net.hosts.entries())
+      ip("-n", h.ns, "addr", "add", `10.253.0.${11 + k}/24`, "dev", "up0");
   });
   after(() => {
     for (const l of listeners) l.kill();
