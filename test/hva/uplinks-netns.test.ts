@@ -96,9 +96,11 @@ describe("uplinks between two hosts' bridges", { skip: withoutNetns, concurrency
   ];
   /** Each case starts from bare hosts: no bridge, no uplink device, no guests. */
   const reset = () => {
+    // A listener left in a guest's namespace would keep it, and its veth pair, alive.
+    for (const l of listeners.splice(0)) l.kill("SIGKILL");
     for (const g of guests) if (existsSync(`/run/netns/${g}`)) ip("netns", "del", g);
     for (const h of net.hosts)
-      for (const link of ["ul-test", "br-test"]) {
+      for (const link of ["ul-test", "br-test", ...guests.map((g) => `v-${g}`)]) {
         try {
           ip("-n", h.ns, "link", "del", link);
         } catch {

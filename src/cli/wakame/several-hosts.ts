@@ -143,27 +143,30 @@ export async function startSeveralHosts(o: SeveralHostsOptions): Promise<Several
   return {
     hosts: hostIds,
     async stop(db, graceMs) {
-      const running = await db
-        .selectFrom("instances")
-        .select(["id", "account_id"])
-        .where("host_node_id", "in", hostIds)
-        .where("state", "in", ["running", "initializing"])
-        .execute();
-      for (const i of running)
-        await fetch(`http://${o.target.host}:${port}/api/12.03/instances/${i.id}/poweroff`, {
-          method: "PUT",
-          headers: { "X-VDC-Account-ID": i.account_id },
-        }).catch(() => {});
-      for (const end = Date.now() + graceMs; Date.now() < end; ) {
-        const left = await db
+      // As a user would: asked to power off, then forced when the grace is up, as hn-local's agent does.
+      const live = () =>
+        db
           .selectFrom("instances")
-          .select("id")
+          .select(["id", "account_id"])
           .where("host_node_id", "in", hostIds)
           .where("state", "in", ["running", "initializing", "halting"])
           .execute();
-        if (left.length === 0) break;
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      const powerOff = async (force: boolean) => {
+        for (const i of await live())
+          await fetch(`http://${o.target.host}:${port}/api/12.03/instances/${i.id}/poweroff`, {
+            method: "PUT",
+            headers: { "X-VDC-Account-ID": i.account_id, "Content-Type": "application/json" },
+            body: JSON.stringify({ force }),
+          }).catch(() => {});
+      };
+      const until = async (ms: number) => {
+        for (const end = Date.now() + ms; Date.now() < end && (await live()).length > 0; )
+          await new Promise((r) => setTimeout(r, 250));
+      };
+      await powerOff(false);
+      await until(graceMs);
+      await powerOff(true);
+      await until(15_000);
       await Promise.all(
         children.map(
           (c) =>
