@@ -89,6 +89,8 @@ export function listenOnPostgres(url: string, log: (line: string) => void) {
       const { default: pg } = await import("pg");
       while (!stopped) {
         const c = new pg.Client({ connectionString: url });
+        // Set before connecting: a stop that comes while this one connects ends it too.
+        client = c;
         const lost = new Promise<void>((resolve) => {
           c.on("error", () => resolve());
           c.on("end", () => resolve());
@@ -97,14 +99,16 @@ export function listenOnPostgres(url: string, log: (line: string) => void) {
           await c.connect();
           c.on("notification", () => hub.poke());
           await c.query(`LISTEN ${wakeupChannel}`);
-          client = c;
-          hub.poke();
-          await lost;
+          if (!stopped) {
+            hub.poke();
+            await lost;
+          }
         } catch (err) {
           if (!stopped) log(`store: cannot LISTEN for host wake-ups: ${(err as Error).message}`);
         }
         client = null;
-        await c.end().catch(() => {});
+        // Not awaited: pg never settles end() of a connection ended while it was connecting.
+        c.end().catch(() => {});
         if (!stopped) await new Promise((r) => setTimeout(r, 1000));
       }
     };
@@ -112,8 +116,9 @@ export function listenOnPostgres(url: string, log: (line: string) => void) {
     return {
       async stop() {
         stopped = true;
-        await client?.end().catch(() => {});
-        await running;
+        client?.end().catch(() => {});
+        // The loop ends once its connection does; a connection that never answers holds no one up.
+        await Promise.race([running, new Promise((r) => setTimeout(r, 2000).unref())]);
       },
     };
   };

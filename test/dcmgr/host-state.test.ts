@@ -10,7 +10,7 @@ import { after, describe, test } from "node:test";
 import type { HostState } from "../../src/hva/agent-api.js";
 import { addHostNode, startApi, type TestApi } from "../helpers/api.js";
 import { tempDir } from "../helpers/paths.js";
-import { backends } from "../helpers/stores.js";
+import { backends, freshStore } from "../helpers/stores.js";
 
 const keys = tempDir("host-state-keys");
 after(() => rmSync(keys, { recursive: true, force: true }));
@@ -160,6 +160,24 @@ for (const backend of backends) {
         assert.match(badWait.text, /wait/);
       } finally {
         await api.close();
+      }
+    });
+
+    test("a store closed while its wake-ups are starting closes at once", async () => {
+      const t = await freshStore(backend);
+      try {
+        for (let i = 0; i < 20; i++) {
+          const store = await t.open();
+          const wait = store.wakeups.next();
+          // Closed at some moment of the LISTEN connection's start: before it, while it connects, after.
+          await new Promise((r) => setTimeout(r, i * 2));
+          const began = Date.now();
+          await store.close();
+          await wait.woken;
+          assert.ok(Date.now() - began < 3000, `closed in ${Date.now() - began} ms (LISTEN starting)`);
+        }
+      } finally {
+        await t.dispose();
       }
     });
 
