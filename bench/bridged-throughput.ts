@@ -62,6 +62,7 @@ const groups = [
   { id: "sg-b", rules: [], members: ["10.0.2.102"] },
 ];
 
+let sink: ReturnType<typeof spawn> | undefined;
 try {
   for (const [i, g] of guests.entries()) {
     const host = net.hosts[i]!.ns;
@@ -95,10 +96,10 @@ try {
     for (const h of net.hosts) await applyRuleset(noTables, { netns: h.ns });
   };
 
-  const sink = spawn("ip", ["netns", "exec", guests[0]!.ns, process.execPath, probe, "sink", "5201"]);
-  sink.stdout.setEncoding("utf8");
+  sink = spawn("ip", ["netns", "exec", guests[0]!.ns, process.execPath, probe, "sink", "5201"]);
+  sink.stdout!.setEncoding("utf8");
   let said = "";
-  sink.stdout.on("data", (d) => {
+  sink.stdout!.on("data", (d) => {
     said += d;
   });
   while (!said.includes("ready")) await new Promise((r) => setTimeout(r, 20));
@@ -127,7 +128,6 @@ try {
     await withoutRules();
     runs["same path, our tables removed"]!.push(await once());
   }
-  sink.kill();
   console.log(`one TCP stream B -> A across two hosts (namespaces), 5 s a run; ${cpus().length} cores`);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const [name, xs] of Object.entries(runs))
@@ -139,6 +139,7 @@ try {
     `the ruleset's cost: ${(((bare! - ours!) / bare!) * 100).toFixed(1)}% (ours/bare ${(ours! / bare!).toFixed(3)})`,
   );
 } finally {
+  sink?.kill();
   for (const g of guests) if (existsSync(`/run/netns/${g.ns}`)) ip("netns", "del", g.ns);
   net.remove();
 }
