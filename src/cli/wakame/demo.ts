@@ -130,7 +130,7 @@ export async function localAgentToken(env: NodeJS.ProcessEnv): Promise<string> {
 }
 
 /** Where the bridged demo network's DHCP server answers from: outside its lease range. */
-const demoDhcpServer = "10.0.2.253";
+export const demoDhcpServer = "10.0.2.253";
 
 /**
  * The demo network made ready for bridged networking with this machine as

@@ -19,14 +19,13 @@ import { packageRoot } from "../../package-root.js";
 import type { AcceleratorSetting } from "../../qemu/accelerator.js";
 import { stopQemu } from "../../qemu/launch.js";
 import type { Database } from "../../store/schema.js";
-import { exists, scheduleOn, vdcManage } from "./demo.js";
+import { demoDhcpServer, exists, scheduleOn, vdcManage } from "./demo.js";
 import { makeHostNamespaces } from "./host-namespaces.js";
 
 const hostIdsOf = (count: number) => Array.from({ length: count }, (_, i) => `hn-h${i + 1}`);
 
 const prefix = "wk";
 const managementNet = "10.254.0";
-const demoDhcpServer = "10.0.2.253";
 
 /** Where the agents reach dcmgr: this machine's address on the management bridge. */
 export const managementUrl = (port: number) => `http://${managementNet}.1:${port}`;
