@@ -1,2 +1,5 @@
 #!/usr/bin/env node
-import "../dist/bin/auto-windows-image-build/main.js";
+import { checkNode } from "./check-node.js";
+
+checkNode("auto-windows-image-build");
+await import("../dist/bin/auto-windows-image-build/main.js");

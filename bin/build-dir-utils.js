@@ -1,2 +1,5 @@
 #!/usr/bin/env node
-import "../dist/bin/build-dir-utils/main.js";
+import { checkNode } from "./check-node.js";
+
+checkNode("build-dir-utils");
+await import("../dist/bin/build-dir-utils/main.js");

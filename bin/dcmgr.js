@@ -1,2 +1,5 @@
 #!/usr/bin/env node
-import "../dist/bin/dcmgr/main.js";
+import { checkNode } from "./check-node.js";
+
+checkNode("dcmgr");
+await import("../dist/bin/dcmgr/main.js");

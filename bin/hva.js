@@ -1,2 +1,5 @@
 #!/usr/bin/env node
-import "../dist/bin/hva/main.js";
+import { checkNode } from "./check-node.js";
+
+checkNode("hva");
+await import("../dist/bin/hva/main.js");

@@ -1,2 +1,5 @@
 #!/usr/bin/env node
-import "../dist/bin/mussel/main.js";
+import { checkNode } from "./check-node.js";
+
+checkNode("mussel");
+await import("../dist/bin/mussel/main.js");

@@ -1,2 +1,5 @@
 #!/usr/bin/env node
-import "../dist/bin/needle/main.js";
+import { checkNode } from "./check-node.js";
+
+checkNode("needle");
+await import("../dist/bin/needle/main.js");

@@ -1,2 +1,5 @@
 #!/usr/bin/env node
-import "../dist/bin/vdc-manage/main.js";
+import { checkNode } from "./check-node.js";
+
+checkNode("vdc-manage");
+await import("../dist/bin/vdc-manage/main.js");

@@ -1,2 +1,5 @@
 #!/usr/bin/env node
-import "../dist/bin/wakame/main.js";
+import { checkNode } from "./check-node.js";
+
+checkNode("wakame");
+await import("../dist/bin/wakame/main.js");

@@ -1,5 +1,6 @@
 // The host agent's options, the same for `hva` and `wakame up`.
 
+import { missingForBridged } from "../hva/capabilities.js";
 import { AgentStartError, type HostAgent, type HostAgentOptions, startHostAgent } from "../hva/start.js";
 import { enumField, flagField, intField, ipv4Field, textField } from "../model/fields.js";
 import { type AcceleratorSetting, acceleratorSettings } from "../qemu/accelerator.js";
@@ -55,9 +56,10 @@ export function startAgentFromOptions(
 ): Promise<HostAgent> {
   if (o.network !== "bridge" && (o.uplink_device || o.gateway))
     throw new UserError("--uplink-device and --gateway are for bridged networking: add --network bridge");
-  if (o.network === "bridge" && process.getuid?.() !== 0)
+  const missing = o.network === "bridge" ? missingForBridged() : [];
+  if (missing.length > 0)
     throw new UserError(
-      "--network bridge makes bridges, taps and nftables rules, which needs root: run hva as root, or use --network user",
+      `--network bridge makes bridges, taps, nftables rules and DHCP servers, which needs ${missing.join(", ")}: run hva as root or as wakame-vdc-hva.service (AmbientCapabilities), or use --network user`,
     );
   return startHostAgent({
     ...where,

@@ -1,9 +1,8 @@
-// The API server's options, the same for `dcmgr` and `wakame up`.
-import { type RunningApi, serveApi } from "../dcmgr/serve.js";
+// The API server's options, the same for `dcmgr` and `wakame up` (declared
+// apart from serve-api.ts, so that vdc-manage can check dcmgr.conf without
+// loading the server).
 import { intField } from "../model/fields.js";
-import { type ListenAddress, listenField } from "../model/listen.js";
-import type { Store } from "../store/store.js";
-import { UserError } from "./errors.js";
+import { listenField } from "../model/listen.js";
 
 export const apiOptions = {
   listen: { field: listenField, desc: "address to listen on", default: { host: "127.0.0.1", port: 9001 } },
@@ -13,22 +12,3 @@ export const apiOptions = {
     default: 0,
   },
 };
-
-type ApiOptionValues = {
-  listen?: ListenAddress;
-  delete_password_after_minutes?: number;
-  /** How agents reach this dcmgr, when not at its listen address (serve.ts). */
-  agentUrl?: string;
-};
-
-/** Serves the API over `store` with these options; a port that cannot be had is the command's refusal. */
-export function serveFromOptions(store: Store, o: ApiOptionValues, logger: boolean): Promise<RunningApi> {
-  return serveApi(store, {
-    listen: o.listen!,
-    deletePasswordAfterMinutes: o.delete_password_after_minutes!,
-    logger,
-    agentUrl: o.agentUrl,
-  }).catch((err: Error) => {
-    throw new UserError(err.message);
-  });
-}

@@ -47,11 +47,3 @@ export async function serveApi(store: Store, o: ServeOptions): Promise<RunningAp
   }
   return { url: `http://${host}:${o.listen.port}/api/12.03`, stop };
 }
-
-/** Resolves on the first SIGINT or SIGTERM. */
-export function untilStopped(): Promise<string> {
-  return new Promise((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-  });
-}

@@ -1,7 +1,7 @@
 // Opens the store: one query layer (Kysely) over SQLite or PostgreSQL, with
 // the schema brought up to date and a fresh store seeded, on every open.
 
-import { mkdirSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import type SQLite from "better-sqlite3";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
@@ -55,7 +55,15 @@ async function connect(config: StoreConfig): Promise<Connection> {
   }
   const { default: openSqlite } = await import("better-sqlite3");
   mkdirSync(dirname(config.file), { recursive: true });
+  const fresh = !existsSync(config.file);
   const sqlite = new openSqlite(config.file);
+  // root's vdc-manage may be first to open an installed cloud's database: the
+  // file goes to the owner of its directory (the service's user), so that
+  // dcmgr can write it; SQLite gives its -wal and -shm files the same owner.
+  if (fresh && process.getuid?.() === 0) {
+    const dir = statSync(dirname(config.file));
+    chownSync(config.file, dir.uid, dir.gid);
+  }
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 10000");

@@ -1,19 +1,22 @@
-// dcmgr: the API server.
-import { untilStopped } from "../../dcmgr/serve.js";
-import { apiOptions, serveFromOptions } from "../api-options.js";
+// dcmgr: the API server. As a service it reads /etc/wakame-vdc/dcmgr.conf
+// (--config), whose names are its options.
 import { command } from "../command.js";
+import { withConfigFile } from "../config-file.js";
 import { runProgram } from "../dispatch.js";
-import { openStoreFromEnv } from "../store-context.js";
+import { serveFromOptions } from "../serve-api.js";
+import { openStoreWith } from "../store-context.js";
+import { untilStopped } from "../until-stopped.js";
+import { dcmgrConfigFile, dcmgrOptions } from "./options.js";
 
 const serve = command({
   name: "dcmgr",
   summary:
-    "The wakame-ts API server (v12.03 API under /api/12.03). State: WAKAME_HOME, or DATABASE_URL for PostgreSQL.\n" +
+    "The wakame-ts API server (v12.03 API under /api/12.03). State: --home (WAKAME_HOME), or --database-url (DATABASE_URL) for PostgreSQL.\n" +
     "Listening beyond loopback, user requests need an API token (vdc-manage token add).",
   args: [],
-  options: apiOptions,
+  options: dcmgrOptions,
   async run(_ctx: undefined, _args, o) {
-    const store = await openStoreFromEnv();
+    const store = await openStoreWith(o);
     try {
       const api = await serveFromOptions(store, o, true);
       process.stderr.write(`dcmgr: ${store.description}; API at ${api.url}\n`);
@@ -26,6 +29,11 @@ const serve = command({
 });
 
 process.exitCode = await runProgram(
-  { root: serve, openContext: async () => undefined, closeContext: async () => {} },
+  {
+    root: serve,
+    openContext: async () => undefined,
+    closeContext: async () => {},
+    expandArgs: (argv) => withConfigFile(argv, dcmgrConfigFile),
+  },
   process.argv.slice(2),
 );

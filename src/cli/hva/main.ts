@@ -1,14 +1,15 @@
 // hva: the host agent, one per KVM host. It runs until Ctrl-C or SIGTERM and
 // leaves its VMs running when it stops; the next hva adopts them.
 import { readFile } from "node:fs/promises";
-import { untilStopped } from "../../dcmgr/serve.js";
 import { httpUrlListField, textField } from "../../model/fields.js";
 import { wakameHome } from "../../store/config.js";
 import { agentOptions, startAgentFromOptions } from "../agent-options.js";
 import { command } from "../command.js";
+import { withConfigFile } from "../config-file.js";
 import { runProgram } from "../dispatch.js";
 import { UserError } from "../errors.js";
-import { withConfigFile } from "./config-file.js";
+import { storeOptions, withStoreSettings } from "../store-options.js";
+import { untilStopped } from "../until-stopped.js";
 
 const hva = command({
   name: "hva",
@@ -29,6 +30,10 @@ const hva = command({
     },
     token_file: { field: textField({ max: 4096 }), desc: "a file holding the host node's token" },
     config: { field: textField({ max: 4096 }), desc: "a file of options, one 'name = value' per line" },
+    home: {
+      ...storeOptions.home,
+      desc: "the directory for this host's instances and image cache (WAKAME_HOME, else ./var)",
+    },
     ...agentOptions,
   },
   async run(_ctx: undefined, _args, o) {
@@ -49,7 +54,7 @@ const hva = command({
       nodeId: o.node_id!,
       dcmgr: o.dcmgr!,
       token,
-      home: wakameHome(),
+      home: wakameHome(withStoreSettings({ home: o.home })),
       log,
     });
     await untilStopped();
@@ -63,7 +68,12 @@ process.exitCode = await runProgram(
     root: hva,
     openContext: async () => undefined,
     closeContext: async () => {},
-    expandArgs: (argv) => withConfigFile(argv, Object.keys(hva.options)),
+    expandArgs: (argv) =>
+      withConfigFile(argv, {
+        known: Object.keys(hva.options),
+        path: "/etc/wakame-vdc/hva.conf",
+        example: "node-id = hva.demo1",
+      }),
   },
   process.argv.slice(2),
 );

@@ -6,7 +6,6 @@
 
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { untilStopped } from "../../dcmgr/serve.js";
 import { bridgeName } from "../../hva/network/bridge-plan.js";
 import { stopDhcpServers } from "../../hva/network/dhcp-server.js";
 import { intField } from "../../model/fields.js";
@@ -14,11 +13,13 @@ import { inNetwork, networkAddress } from "../../model/ipv4.js";
 import { defaultNetwork } from "../../model/vocabulary.js";
 import { imagesDir, wakameHome } from "../../store/config.js";
 import { agentOptions, startAgentFromOptions } from "../agent-options.js";
-import { apiOptions, serveFromOptions } from "../api-options.js";
+import { apiOptions } from "../api-options.js";
 import { type CommandGroup, command } from "../command.js";
 import { runProgram } from "../dispatch.js";
 import { UserError } from "../errors.js";
+import { serveFromOptions } from "../serve-api.js";
 import { openStoreFromEnv } from "../store-context.js";
+import { untilStopped } from "../until-stopped.js";
 import {
   bridgeDemoNetwork,
   demoImageId,

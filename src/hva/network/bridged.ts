@@ -5,7 +5,7 @@
 // security groups let them: the host's nftables ruleset (ruleset.ts) is
 // brought up to date on every pass, in one transaction, and a VM starts only
 // once its vif is in the ruleset in force. Needs root (or CAP_NET_ADMIN).
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { NicSpec } from "../../qemu/command.js";
 import type { HostState, WantedInstance } from "../agent-api.js";
@@ -65,7 +65,7 @@ export class BridgedNetwork implements InstanceNetwork {
     const links = JSON.stringify(plans.map(({ dhcpHosts: _h, ...links }) => links));
     if (links !== this.linksFrom) {
       for (const p of plans) await this.makeLinks(p);
-      if (this.o.gateway) await writeFile("/proc/sys/net/ipv4/ip_forward", "1");
+      if (this.o.gateway) await enableForwarding();
       this.linksFrom = links;
     }
     await this.syncDhcp(plans);
@@ -121,4 +121,18 @@ export class BridgedNetwork implements InstanceNetwork {
   async detach(plan: NetworkPlan): Promise<void> {
     for (const v of plan.vifs) if (v.tap) await removeLink(v.tap);
   }
+}
+
+const ipForward = "/proc/sys/net/ipv4/ip_forward";
+
+/** A gateway routes its networks to the uplink; hva as a service's user can check that, not turn it on. */
+async function enableForwarding(): Promise<void> {
+  if ((await readFile(ipForward, "utf8")).trim() === "1") return;
+  await writeFile(ipForward, "1").catch((err: NodeJS.ErrnoException) => {
+    throw err.code === "EACCES"
+      ? new Error(
+          "this gateway host needs IPv4 forwarding, which hva cannot turn on as its service's user: run 'sysctl -w net.ipv4.ip_forward=1' and keep it in /etc/sysctl.d/",
+        )
+      : err;
+  });
 }

@@ -4,7 +4,8 @@
 // instance (kept in the instance's directory, so a restarted agent reuses
 // it), has its host side made before QEMU starts, asks for QEMU's NICs, and
 // has the host side undone once the instance is gone. User-mode networking
-// needs nothing on the host; bridged networking (bridged.ts) needs root.
+// needs nothing on the host; bridged networking (bridged.ts) needs root or
+// the capabilities of capabilities.ts.
 import type { PortForward } from "../../model/port-forward.js";
 import type { NicSpec } from "../../qemu/command.js";
 import type { HostState, WantedInstance } from "../agent-api.js";
