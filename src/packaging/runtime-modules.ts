@@ -70,12 +70,12 @@ export function shippedModuleFile(path: string, clis: ReadonlySet<string>): bool
   const base = parts.at(-1)!;
   if (/^(licen[cs]e|copying|notice)/i.test(base)) return true;
   if (clis.has(path)) return false;
-  if (
-    parts.some((p) =>
-      /^(test|tests|__tests__|\.github|docs?|examples?|benchmarks?|integration|scripts|\.bin)$/.test(p),
-    )
-  )
-    return false;
+  // Folders of docs, tests and tooling, at the top of a module only: deeper
+  // down a `doc/` can be code (yaml's dist/doc/).
+  const last = parts.lastIndexOf("node_modules");
+  const top = parts[last + 1 + (parts[last + 1]?.startsWith("@") ? 2 : 1)];
+  const tooling = /^(test|tests|__tests__|\.github|docs?|examples?|benchmarks?|integration|scripts|\.bin)$/;
+  if (top !== undefined && tooling.test(top)) return false;
   if (
     /\.(md|markdown|html|sh|ts|mts|cts|map|tsbuildinfo|gyp|gypi|cc|c|h|hpp|o|a|mk)$|^(\.|Makefile$|tsconfig)/.test(
       base,

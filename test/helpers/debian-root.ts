@@ -1,0 +1,75 @@
+// A throwaway Debian 12 root for installing the project's packages, as a
+// fresh machine would: debootstrap's minbase, kept as a tarball in the guest
+// cache (guestCacheRoot) so that later runs unpack it in seconds; Node.js 20
+// as the Debian package this machine has (dpkg-repack), since Debian 12's
+// own nodejs is 18. Commands run chrooted in a mount namespace of their own
+// (unshare -m), with /proc and /dev inside it, so no mount outlives them.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { guestCacheRoot } from "../../src/testguest/build.js";
+
+const cache = () => join(guestCacheRoot(), "debian-root");
+
+/** A fresh copy of the cached minbase root in `dir` (made once with debootstrap). */
+export function debianRoot(dir: string): void {
+  mkdirSync(cache(), { recursive: true });
+  const tarball = join(cache(), "bookworm-minbase.tar");
+  if (!existsSync(tarball)) {
+    const work = join(cache(), "work");
+    rmSync(work, { recursive: true, force: true });
+    execFileSync("debootstrap", ["--variant=minbase", "bookworm", work, "http://deb.debian.org/debian"], {
+      stdio: "ignore",
+    });
+    execFileSync("cp", ["/etc/apt/sources.list.d/debian.sources", join(work, "etc/apt/sources.list.d/")]);
+    rmSync(join(work, "etc/apt/sources.list"), { force: true });
+    execFileSync("tar", ["-cf", `${tarball}.tmp`, "-C", work, "."]);
+    renameSync(`${tarball}.tmp`, tarball);
+    rmSync(work, { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true });
+  execFileSync("tar", ["-xf", tarball, "-C", dir]);
+  execFileSync("cp", ["/etc/resolv.conf", join(dir, "etc/resolv.conf")]);
+}
+
+/** This machine's nodejs package, remade by dpkg-repack (cached by its version). */
+export function nodePackage(): string {
+  const version = execFileSync("dpkg-query", ["-W", "-f=${Version}", "nodejs"], { encoding: "utf8" });
+  const dir = join(cache(), `nodejs-${version}`);
+  const found = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith(".deb")) : undefined;
+  if (found) return join(dir, found);
+  const work = `${dir}.work`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  execFileSync("dpkg-repack", ["nodejs"], { cwd: work, stdio: "ignore" });
+  renameSync(work, dir);
+  return join(dir, readdirSync(dir).find((f) => f.endsWith(".deb"))!);
+}
+
+export interface RootResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `command` run in the root as root, through sh, with apt quiet and non-interactive. */
+export function inRoot(root: string, command: string): RootResult {
+  const r = spawnSync(
+    "unshare",
+    [
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      'mount -t proc proc "$0/proc" && mount --rbind /dev "$0/dev" && exec chroot "$0" sh -c "$1"',
+      root,
+      command,
+    ],
+    {
+      encoding: "utf8",
+      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", DEBIAN_FRONTEND: "noninteractive", LANG: "C" },
+    },
+  );
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
