@@ -99,8 +99,10 @@ async function buildOne(p: DebianPackage, o: BuildOptions): Promise<string> {
 
     const files = await walk(stage);
     for (const f of files) if (!f.link) await chmod(to(f.path), executable(f.path) ? 0o755 : 0o644);
-    for (const d of await walkDirs(stage)) await chmod(d, 0o755);
-    const size = files.reduce((n, f) => n + Math.ceil(f.size / 1024), 0) + (await walkDirs(stage)).length;
+    const dirs = await walkDirs(stage);
+    for (const d of dirs) await chmod(d, 0o755);
+    // Installed-Size as dpkg-gencontrol counts it: each file's KiB, rounded up, and one per folder.
+    const size = files.reduce((n, f) => n + Math.ceil(f.size / 1024), 0) + dirs.length;
     await mkdir(to("DEBIAN"));
     await writeFile(to("DEBIAN/control"), controlFile(p, o.version, size));
     if (p.conffiles.length > 0) await writeFile(to("DEBIAN/conffiles"), conffilesFile(p));
