@@ -3,7 +3,7 @@
 // start theirs here.
 import { join } from "node:path";
 import { type AcceleratorSetting, hostAccelerator } from "../qemu/accelerator.js";
-import { ensureTestGuest } from "../testguest/build.js";
+import { probeGuest } from "../testguest/build.js";
 import { Agent } from "./agent.js";
 import { AgentApi } from "./agent-api.js";
 import { type AgentLoop, startLoop } from "./loop.js";
@@ -49,8 +49,10 @@ export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
       `the token is for host node ${me.host_node_id} (node id ${me.node_id}), not for node id ${o.nodeId}: use that host's token or --node-id ${me.node_id}`,
     );
   }
-  const { accel, why } = await hostAccelerator(o.accelerator, join(o.home, "kvm-probe.json"), () =>
-    ensureTestGuest(o.log),
+  const { accel, why } = await hostAccelerator(
+    o.accelerator,
+    join(o.home, "kvm-probe.json"),
+    probeGuest(o.log),
   ).catch((err: Error) => {
     throw new AgentStartError(err.message);
   });

@@ -10,7 +10,7 @@ import { hostAccelerator } from "../qemu/accelerator.js";
 import { qemuArgs } from "../qemu/command.js";
 import { livePid, startDetachedQemu, stopQemu } from "../qemu/launch.js";
 import { withQmp } from "../qemu/qmp.js";
-import { ensureTestGuest, testGuestCacheDir } from "../testguest/build.js";
+import { probeGuest, testGuestCacheDir } from "../testguest/build.js";
 import type { BuildDriver } from "./driver.js";
 import { makeFloppy } from "./floppy.js";
 import { mbrPartitions } from "./mbr.js";
@@ -50,7 +50,7 @@ export function hostDriver(): BuildDriver {
     deleteMetadataFile,
     async accelerator(setting) {
       const cache = join(dirname(testGuestCacheDir()), "kvm-probe.json");
-      return (await hostAccelerator(setting, cache, () => ensureTestGuest())).accel;
+      return (await hostAccelerator(setting, cache, probeGuest())).accel;
     },
     async startVm(vm, files) {
       const args = qemuArgs(vm);

@@ -1,6 +1,9 @@
 // Which accelerator VMs run on. `auto` takes KVM only when a probe shows it
 // really boots a Linux kernel: /dev/kvm can exist and still hang a guest
 // (nested KVM on some clouds), and then TCG, slower, is the one that works.
+// The probe boots the test guest's kernel, which a checkout builds; the
+// installed packages carry no kernel, so there `auto` takes a usable /dev/kvm
+// unprobed, as a real KVM host has, and says how to choose TCG instead.
 import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
@@ -72,7 +75,11 @@ export function kernelBoots(
  */
 export async function chooseAccelerator(
   setting: AcceleratorSetting,
-  probe: { deviceUsable: () => Promise<boolean>; boots: () => Promise<boolean> },
+  probe: {
+    deviceUsable: () => Promise<boolean>;
+    /** null: there is no probe guest to boot (an installed package). */
+    boots: () => Promise<boolean | null>;
+  },
 ): Promise<{ accel: Accelerator; why: string }> {
   if (setting === "tcg") return { accel: "tcg", why: "configured" };
   const device = await probe.deviceUsable();
@@ -82,7 +89,13 @@ export async function chooseAccelerator(
     return { accel: "kvm", why: "configured" };
   }
   if (!device) return { accel: "tcg", why: "/dev/kvm is missing or not usable" };
-  if (await probe.boots()) return { accel: "kvm", why: "a probe guest booted under KVM" };
+  const boots = await probe.boots();
+  if (boots === null)
+    return {
+      accel: "kvm",
+      why: "/dev/kvm is usable (not probed: this install has no probe guest; set accelerator = tcg if guests hang)",
+    };
+  if (boots) return { accel: "kvm", why: "a probe guest booted under KVM" };
   return { accel: "tcg", why: "/dev/kvm exists but a probe guest did not boot under it (nested KVM?)" };
 }
 
@@ -112,16 +125,17 @@ const kvmProbeMs = 20_000;
 /**
  * The accelerator for `setting` on this machine: KVM is probed by booting
  * `guest` (the test guest's kernel), once per machine boot, the answer kept
- * in `cacheFile`.
+ * in `cacheFile`; null where this install has no probe guest.
  */
 export function hostAccelerator(
   setting: AcceleratorSetting,
   cacheFile: string,
-  guest: () => Promise<{ kernel: string; initrd: string }>,
+  guest: (() => Promise<{ kernel: string; initrd: string }>) | null,
 ): Promise<{ accel: Accelerator; why: string }> {
   return chooseAccelerator(setting, {
     deviceUsable: kvmDeviceUsable,
-    boots: () =>
+    boots: async () =>
+      guest &&
       probeOncePerBoot(cacheFile, async () => {
         const g = await guest();
         return kernelBoots("kvm", g.kernel, g.initrd, kvmProbeMs);

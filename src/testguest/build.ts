@@ -66,6 +66,14 @@ export async function cachedBuild(
   return dir;
 }
 
+/**
+ * The test guest as the KVM probe's guest, where this install can build it:
+ * a checkout can, the installed packages (no guest/testvm) cannot.
+ */
+export function probeGuest(log: (line: string) => void = () => {}): (() => Promise<TestGuest>) | null {
+  return existsSync(join(packageRoot(), "guest", "testvm", "build.sh")) ? () => ensureTestGuest(log) : null;
+}
+
 /** The built guest, building it first if the cache has none for today's sources. */
 export async function ensureTestGuest(log: (line: string) => void = () => {}): Promise<TestGuest> {
   const root = packageRoot();

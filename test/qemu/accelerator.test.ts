@@ -11,7 +11,7 @@ import {
 import { ensureTestGuest } from "../../src/testguest/build.js";
 import { tempDir } from "../helpers/paths.js";
 
-const probe = (deviceUsable: boolean, boots: boolean) => ({
+const probe = (deviceUsable: boolean, boots: boolean | null) => ({
   deviceUsable: async () => deviceUsable,
   boots: async () => boots,
 });
@@ -24,6 +24,12 @@ test("auto takes KVM only when the device is there and a guest really boots unde
   assert.equal((await chooseAccelerator("auto", probe(true, false))).accel, "tcg");
   assert.match((await chooseAccelerator("auto", probe(true, false))).why, /did not boot under it/);
   assert.equal((await chooseAccelerator("auto", probe(false, true))).accel, "tcg");
+  // An installed package has no probe guest: a usable device is taken, and the log says how to refuse it.
+  assert.deepEqual(await chooseAccelerator("auto", probe(true, null)), {
+    accel: "kvm",
+    why: "/dev/kvm is usable (not probed: this install has no probe guest; set accelerator = tcg if guests hang)",
+  });
+  assert.equal((await chooseAccelerator("auto", probe(false, null))).accel, "tcg");
   assert.equal((await chooseAccelerator("tcg", probe(true, true))).accel, "tcg");
   assert.equal((await chooseAccelerator("kvm", probe(true, false))).accel, "kvm");
   await assert.rejects(
