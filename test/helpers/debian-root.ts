@@ -1,24 +1,44 @@
 // A throwaway Debian 12 root for installing the project's packages, as a
-// fresh machine would: debootstrap's minbase, kept as a tarball in the guest
-// cache (guestCacheRoot) so that later runs unpack it in seconds; Node.js 20
-// as the Debian package this machine has (dpkg-repack), since Debian 12's
-// own nodejs is 18. Commands run chrooted in a mount namespace of their own
-// (unshare -m), with /proc and /dev inside it, so no mount outlives them.
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+// fresh machine would: debootstrap's minbase with systemd (for
+// systemd-analyze and the units' enabling; nothing runs it as init), kept as
+// a tarball in the guest cache (guestCacheRoot) so that later runs unpack it
+// in seconds; Node.js 20 as the Debian package this machine has
+// (dpkg-repack), since Debian 12's own nodejs is 18. Commands run chrooted in
+// a mount namespace of their own (unshare -m), with /proc and /dev inside it,
+// so no mount outlives them.
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+} from "node:fs";
 import { join } from "node:path";
 import { guestCacheRoot } from "../../src/testguest/build.js";
 
 const cache = () => join(guestCacheRoot(), "debian-root");
 
+/** The Debian mirror this machine's apt uses (its first URIs line). */
+function mirror(): string {
+  const sources = readFileSync("/etc/apt/sources.list.d/debian.sources", "utf8");
+  const uri = /^URIs:\s*(\S+)/m.exec(sources)?.[1];
+  if (!uri)
+    throw new Error("/etc/apt/sources.list.d/debian.sources names no URIs: where is Debian's mirror?");
+  return uri;
+}
+
 /** A fresh copy of the cached minbase root in `dir` (made once with debootstrap). */
 export function debianRoot(dir: string): void {
   mkdirSync(cache(), { recursive: true });
-  const tarball = join(cache(), "bookworm-minbase.tar");
+  const tarball = join(cache(), "bookworm-minbase-systemd.tar");
   if (!existsSync(tarball)) {
     const work = join(cache(), "work");
     rmSync(work, { recursive: true, force: true });
-    execFileSync("debootstrap", ["--variant=minbase", "bookworm", work, "http://deb.debian.org/debian"], {
+    execFileSync("debootstrap", ["--variant=minbase", "--include=systemd", "bookworm", work, mirror()], {
       stdio: "ignore",
     });
     execFileSync("cp", ["/etc/apt/sources.list.d/debian.sources", join(work, "etc/apt/sources.list.d/")]);
@@ -52,24 +72,44 @@ export interface RootResult {
   stderr: string;
 }
 
+/** `sh -c command` chrooted into `root` in a mount namespace of its own, with /proc and /dev. */
+function chrootArgs(root: string, command: string): string[] {
+  return [
+    "--mount",
+    "--propagation",
+    "private",
+    "sh",
+    "-c",
+    'mount -t proc proc "$0/proc" && mount --rbind /dev "$0/dev" && exec chroot "$0" sh -c "$1"',
+    root,
+    command,
+  ];
+}
+
+const rootEnv = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", DEBIAN_FRONTEND: "noninteractive", LANG: "C" };
+
 /** `command` run in the root as root, through sh, with apt quiet and non-interactive. */
 export function inRoot(root: string, command: string): RootResult {
-  const r = spawnSync(
-    "unshare",
-    [
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      'mount -t proc proc "$0/proc" && mount --rbind /dev "$0/dev" && exec chroot "$0" sh -c "$1"',
-      root,
-      command,
-    ],
-    {
-      encoding: "utf8",
-      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", DEBIAN_FRONTEND: "noninteractive", LANG: "C" },
-    },
-  );
+  const r = spawnSync("unshare", chrootArgs(root, command), { encoding: "utf8", env: rootEnv });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * `command` started in the root, left running (a service): its pid is the
+ * command's own when `command` execs it, as the units' ExecStart lines run.
+ */
+export function startInRoot(root: string, command: string): ChildProcess {
+  return spawn("unshare", chrootArgs(root, command), { env: rootEnv, stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** Every process whose root directory is `root` (chrooted there), killed with SIGKILL. */
+export function killAllInRoot(root: string): void {
+  const real = realpathSync(root);
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/root`) === real) process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // Gone meanwhile.
+    }
+  }
 }

@@ -1,13 +1,23 @@
 // The packages installed as an operator installs them: `apt-get install
-// ./*.deb` into a throwaway Debian 12 root, then the commands, the
-// configuration and its rights, and remove and purge.
+// ./*.deb` into a throwaway Debian 12 root, then the commands, the units, the
+// configuration and its rights; dcmgr and hva run from their units' ExecStart
+// lines as systemd would run them, the test guest launched through them and
+// its password decrypted by the installed mussel; an upgrade that the running
+// VM survives; remove and purge; and the launcher's word on Node.js 18.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { type ChildProcess, execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { installScript } from "../../src/imagebuild/install-script.js";
 import { buildDebianPackages } from "../../src/packaging/build-deb.js";
-import { debianRoot, inRoot, nodePackage } from "../helpers/debian-root.js";
+import { loginCheck } from "../../src/testguest/client.js";
+import { packageTestGuest } from "../../src/testguest/package.js";
+import { debianRoot, inRoot, killAllInRoot, nodePackage, startInRoot } from "../helpers/debian-root.js";
+import { freePort } from "../helpers/net.js";
 import { repoRoot, tempDir } from "../helpers/paths.js";
+import { execStartCommand, type UnitService, unitService } from "../helpers/systemd-unit.js";
+import { qemuPids } from "../helpers/vms.js";
 
 const root = tempDir("debian-root");
 const ok = (command: string) => {
@@ -15,11 +25,64 @@ const ok = (command: string) => {
   assert.equal(r.code, 0, `${command}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const names = [
+  "wakame-vdc-dcmgr",
+  "wakame-vdc-hva-kvm",
+  "wakame-vdc-client-mussel",
+  "wakame-vdc-image-builder",
+];
+const units = ["wakame-vdc-dcmgr.service", "wakame-vdc-hva.service"];
 
 const skip = process.getuid?.() !== 0 ? "needs root (debootstrap, unshare, chroot)" : false;
 
+/** A service of the root, started as its unit's ExecStart= runs. */
+interface Running {
+  unit: UnitService;
+  process: ChildProcess;
+  output: () => string;
+}
+
+function startService(unitName: string): Running {
+  const unit = unitService(readFileSync(join(root, "lib/systemd/system", unitName), "utf8"));
+  const child = startInRoot(root, execStartCommand(unit, "/var/lib/wakame-vdc"));
+  let output = "";
+  child.stdout!.on("data", (d) => {
+    output += d;
+  });
+  child.stderr!.on("data", (d) => {
+    output += d;
+  });
+  return { unit, process: child, output: () => output };
+}
+
+/** Waits until the service has said `said`; its death or a minute's silence fails the test. */
+async function waitFor(s: Running, said: RegExp): Promise<void> {
+  for (let i = 0; !said.test(s.output()); i++) {
+    assert.ok(i < 600 && s.process.exitCode === null, `${s.unit.execStart}: no ${said} in:\n${s.output()}`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Stops a service as `systemctl stop` does here: SIGTERM to its main process,
+ * which is all of hva's KillMode=process (its VMs stay), and all of dcmgr.
+ */
+async function stopService(s: Running): Promise<void> {
+  if (s.process.exitCode !== null) return;
+  const exited = new Promise((r) => s.process.once("exit", r));
+  s.process.kill("SIGTERM");
+  await exited;
+}
+
+/** The `/proc/PID/status` line `name` of a process. */
+const status = (pid: number, name: string) =>
+  new RegExp(`^${name}:\\s*(.*)$`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+
 describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () => {
   let debs: string[] = [];
+  let port = 0;
+  const services: Running[] = [];
   before(async () => {
     if (skip) return;
     debianRoot(root);
@@ -32,9 +95,15 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
     });
     copyFileSync(nodePackage(), join(root, "debs", "nodejs.deb"));
     ok("apt-get update -qq");
+    port = await freePort();
   });
-  after(() => rmSync(root, { recursive: true, force: true }));
-  const local = (name: string) => `./debs/${basename(debs.find((d) => d.includes(`/${name}_`))!)}`;
+  after(async () => {
+    for (const s of services) await stopService(s).catch(() => {});
+    killAllInRoot(root);
+    rmSync(root, { recursive: true, force: true });
+  });
+  const local = (name: string, dir = "debs") =>
+    `./${dir}/${basename(debs.find((d) => d.includes(`/${name}_`))!)}`;
 
   test("Debian's own Node.js 18 does not satisfy them, and apt says why", () => {
     const r = inRoot(
@@ -46,22 +115,40 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
   });
 
   test("with Node.js 20, apt installs all four and their Debian dependencies", () => {
-    const names = [
-      "wakame-vdc-dcmgr",
-      "wakame-vdc-hva-kvm",
-      "wakame-vdc-client-mussel",
-      "wakame-vdc-image-builder",
-    ];
     ok(
-      `cd / && apt-get install -y -q --no-install-recommends ./debs/nodejs.deb ${names.map(local).join(" ")}`,
+      `cd / && apt-get install -y -q --no-install-recommends ./debs/nodejs.deb ${names.map((n) => local(n)).join(" ")}`,
     );
     for (const n of names) assert.match(ok(`dpkg-query -W -f='\${Status}' ${n}`), /install ok installed/);
     assert.match(ok("dpkg-query -W -f='${Status}' qemu-system-x86 dnsmasq-base nftables"), /installed/);
   });
 
+  test("the units pass systemd-analyze verify and are enabled for boot", () => {
+    const r = inRoot(
+      root,
+      `systemd-analyze verify ${units.map((u) => `/lib/systemd/system/${u}`).join(" ")}`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stderr
+        .split("\n")
+        .filter((l) => /wakame/.test(l))
+        .join("\n"),
+      "",
+      "no word on our units",
+    );
+    for (const u of units)
+      assert.equal(
+        ok(`readlink /etc/systemd/system/multi-user.target.wants/${u}`),
+        `/lib/systemd/system/${u}\n`,
+      );
+  });
+
   test("the commands run, vdc-manage on the service's database, which stays the service's user's", () => {
     assert.match(
-      ok("vdc-manage host add hva.demo1 --uuid hn-demo1 --force && vdc-manage host show"),
+      ok(
+        "vdc-manage host add hva.demo1 --uuid hn-demo1 --display-name 'demo HVA 1' --cpu-cores 100 --memory-size 10240 " +
+          "--hypervisor kvm --arch x86_64 --disk-space 102400 --force && vdc-manage host show",
+      ),
       /hva\.demo1/,
     );
     assert.equal(
@@ -79,16 +166,141 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
     );
   });
 
+  let instance = "";
+  let password = "";
+  let qemu = 0;
+  test("dcmgr and hva run from their units as wakame-vdc; mussel launches the test guest and decrypts its password", async () => {
+    // The operator's steps of docs/install.md, on one machine: the listen
+    // port is one free here, and this machine's KVM hangs guests (tcg).
+    ok(
+      `sed -i 's/^listen = .*/listen = 127.0.0.1:${port}/' /etc/wakame-vdc/dcmgr.conf && ` +
+        `sed -i 's|^dcmgr = .*|dcmgr = http://127.0.0.1:${port}|; s/^# node-id = .*/node-id = hva.demo1/; s/^accelerator = .*/accelerator = tcg/' /etc/wakame-vdc/hva.conf && ` +
+        `sed -i 's/^DCMGR_PORT=.*/DCMGR_PORT=${port}/' /etc/wakame-vdc/musselrc && ` +
+        "vdc-manage token add --host-node-id hn-demo1 > /root/hva.demo1.token && " +
+        "install -m 0640 -g wakame-vdc /root/hva.demo1.token /etc/wakame-vdc/hva.token",
+    );
+    const images = join(root, "var/lib/wakame-vdc/images");
+    const values = await packageTestGuest(images, () => {});
+    writeFileSync(
+      join(images, `${values.objectKey}.install.sh`),
+      installScript({ name: "testwin", ...values }),
+    );
+    ok(`cd /var/lib/wakame-vdc/images && bash ${values.objectKey}.install.sh`);
+
+    const dcmgr = startService("wakame-vdc-dcmgr.service");
+    services.push(dcmgr);
+    await waitFor(dcmgr, /API at /);
+    const hva = startService("wakame-vdc-hva.service");
+    services.push(hva);
+    // Each pid is the service's own once it speaks: the exec chain to it ran as root.
+    await waitFor(hva, /VMs run on tcg: configured/);
+    for (const s of [dcmgr, hva]) {
+      assert.equal(status(s.process.pid!, "Uid")!.split(/\s+/)[0], ok("id -u wakame-vdc").trim());
+      const amb = s.unit.ambientCapabilities.length ? "0000000000003400" : "0000000000000000";
+      assert.equal(status(s.process.pid!, "CapAmb"), amb, `${s.unit.execStart}'s ambient capabilities`);
+    }
+
+    const mussel = (args: string) => ok(`DCMGR_RESPONSE_FORMAT=json mussel ${args}`);
+    execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-m", "PEM", "-N", "", "-f", join(root, "root/demo-key")]);
+    const key = JSON.parse(mussel("ssh_key_pair create --public-key /root/demo-key.pub")).id;
+    const group = JSON.parse(mussel("security_group create --rule tcp:3389,3389,ip4:0.0.0.0")).id;
+    instance = JSON.parse(
+      mussel(
+        `instance create --image-id wmi-testwin --instance-spec-name kvm.small --ssh-key-id ${key} --security-groups ${group}`,
+      ),
+    ).id;
+    let shown: { state: string; vif: { port_forwards: { host_port: number }[] }[] };
+    for (let i = 0; ; i++) {
+      shown = JSON.parse(mussel(`instance show ${instance}`));
+      if (shown.state === "running") break;
+      assert.ok(i < 600 && hva.process.exitCode === null, `still ${shown.state}:\n${hva.output()}`);
+      await sleep(500);
+    }
+    password = ok(`mussel instance decrypt_password ${instance} /root/demo-key`).trim();
+    assert.equal(await loginCheck(shown.vif[0]!.port_forwards[0]!.host_port, password), "OK\n");
+    const pids = qemuPids(`/var/lib/wakame-vdc/instances/${instance}`);
+    assert.equal(pids.length, 1, "one QEMU for the instance");
+    qemu = pids[0]!;
+    assert.equal(status(qemu, "Uid")!.split(/\s+/)[0], ok("id -u wakame-vdc").trim(), "QEMU as wakame-vdc");
+  });
+
+  test("an upgrade with the VM running: the services stopped as their units stop them, 0.1.0+git1 installed, the new hva adopts the same QEMU", async () => {
+    mkdirSync(join(root, "debs-next"));
+    const next = await buildDebianPackages({
+      root: repoRoot,
+      out: join(root, "debs-next"),
+      version: "0.1.0+git1",
+      log: () => {},
+    });
+    const [dcmgr, hva] = services as [Running, Running];
+    assert.equal(hva.unit.killMode, "process", "hva's unit leaves its VMs running");
+    await stopService(hva);
+    await stopService(dcmgr);
+    assert.deepEqual(
+      qemuPids(`/var/lib/wakame-vdc/instances/${instance}`),
+      [qemu],
+      "the VM outlives its agent",
+    );
+
+    ok(
+      `cd / && apt-get install -y -q --no-install-recommends ${next.map((d) => `./debs-next/${basename(d)}`).join(" ")}`,
+    );
+    for (const n of names) assert.equal(ok(`dpkg-query -W -f='\${Version}' ${n}`), "0.1.0+git1");
+    assert.match(
+      ok("cat /etc/wakame-vdc/dcmgr.conf"),
+      new RegExp(`^listen = 127.0.0.1:${port}$`, "m"),
+      "the operator's edit kept",
+    );
+
+    const dcmgr2 = startService("wakame-vdc-dcmgr.service");
+    services.push(dcmgr2);
+    await waitFor(dcmgr2, /API at /);
+    const hva2 = startService("wakame-vdc-hva.service");
+    services.push(hva2);
+    await waitFor(hva2, new RegExp(`${instance}: QEMU found running, adopted`));
+    const shown = JSON.parse(ok(`DCMGR_RESPONSE_FORMAT=json mussel instance show ${instance}`));
+    assert.equal(shown.state, "running");
+    assert.equal(await loginCheck(shown.vif[0].port_forwards[0].host_port, password), "OK\n");
+    assert.deepEqual(qemuPids(`/var/lib/wakame-vdc/instances/${instance}`), [qemu], "the same QEMU");
+
+    ok(`mussel instance destroy ${instance}`);
+    for (let i = 0; qemuPids(`/var/lib/wakame-vdc/instances/${instance}`).length > 0; i++) {
+      assert.ok(i < 600, `${instance}'s QEMU still runs:\n${hva2.output()}`);
+      await sleep(200);
+    }
+    await stopService(hva2);
+    await stopService(dcmgr2);
+  });
+
   test("remove keeps configuration and state; purge deletes them", () => {
     ok(
       "echo '# changed' >> /etc/wakame-vdc/dcmgr.conf && apt-get remove -y -q wakame-vdc-dcmgr wakame-vdc-hva-kvm",
     );
     assert.match(
       ok("tail -1 /etc/wakame-vdc/dcmgr.conf; ls /etc/wakame-vdc /var/lib/wakame-vdc"),
-      /^# changed\n[\s\S]*hva\.conf[\s\S]*wakame\.sqlite3/,
+      /^# changed\n[\s\S]*hva\.conf[\s\S]*hva\.token[\s\S]*wakame\.sqlite3/,
     );
     ok("apt-get purge -y -q wakame-vdc-dcmgr wakame-vdc-hva-kvm");
     assert.equal(ok("ls /etc/wakame-vdc; ls -d /var/lib/wakame-vdc 2>/dev/null || true"), "musselrc\n");
     assert.equal(ok("dpkg-statoverride --list | grep -c wakame-vdc || true"), "0\n");
+  });
+
+  test("run by Debian's Node.js 18 (forced in), a command says what it needs and stops", () => {
+    // Debian 12's own nodejs, over the packages' dependency, as a careless
+    // downgrade would leave it: its libraries from apt, its packages forced in.
+    ok(
+      "mkdir /tmp/node18 && cd /tmp/node18 && v=$(apt-cache policy libnode108 | sed -n 's/ *Candidate: //p') && " +
+        "apt-get install -y -q --no-install-recommends $(apt-cache depends libnode108 | sed -n 's/ *Depends: \\(lib.*\\)/\\1/p') && " +
+        "apt-get download nodejs=$v libnode108=$v node-acorn node-cjs-module-lexer node-undici && " +
+        // nodejs first: NodeSource's provides nodejs-legacy, which libnode108 refuses.
+        "dpkg -i --force-depends --force-downgrade nodejs_*.deb && dpkg -i --force-depends ./*.deb",
+    );
+    const r = inRoot(root, "mussel --help");
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^mussel: needs Node\.js 20 or newer, and \/usr\/bin\/node(js)? is v18\.[\d.]+: install nodejs 20 or newer/,
+    );
+    assert.equal(r.stdout, "");
   });
 });
