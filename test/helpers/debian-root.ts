@@ -72,9 +72,13 @@ export interface RootResult {
   stderr: string;
 }
 
-/** `sh -c command` chrooted into `root` in a mount namespace of its own, with /proc and /dev. */
-function chrootArgs(root: string, command: string): string[] {
-  return [
+/**
+ * `sh -c command` chrooted into `root` in a mount namespace of its own, with
+ * /proc and /dev, and in network namespace `netns` when one is named.
+ */
+function chrooted(root: string, command: string, netns?: string): [string, string[]] {
+  const args = [
+    "unshare",
     "--mount",
     "--propagation",
     "private",
@@ -84,13 +88,15 @@ function chrootArgs(root: string, command: string): string[] {
     root,
     command,
   ];
+  return netns ? ["ip", ["netns", "exec", netns, ...args]] : [args[0]!, args.slice(1)];
 }
 
 const rootEnv = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", DEBIAN_FRONTEND: "noninteractive", LANG: "C" };
 
 /** `command` run in the root as root, through sh, with apt quiet and non-interactive. */
-export function inRoot(root: string, command: string): RootResult {
-  const r = spawnSync("unshare", chrootArgs(root, command), { encoding: "utf8", env: rootEnv });
+export function inRoot(root: string, command: string, netns?: string): RootResult {
+  const [file, args] = chrooted(root, command, netns);
+  const r = spawnSync(file, args, { encoding: "utf8", env: rootEnv });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -98,8 +104,9 @@ export function inRoot(root: string, command: string): RootResult {
  * `command` started in the root, left running (a service): its pid is the
  * command's own when `command` execs it, as the units' ExecStart lines run.
  */
-export function startInRoot(root: string, command: string): ChildProcess {
-  return spawn("unshare", chrootArgs(root, command), { env: rootEnv, stdio: ["ignore", "pipe", "pipe"] });
+export function startInRoot(root: string, command: string, netns?: string): ChildProcess {
+  const [file, args] = chrooted(root, command, netns);
+  return spawn(file, args, { env: rootEnv, stdio: ["ignore", "pipe", "pipe"] });
 }
 
 /** Every process whose root directory is `root` (chrooted there), killed with SIGKILL. */
