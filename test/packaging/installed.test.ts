@@ -91,6 +91,8 @@ async function stopService(s: Running): Promise<void> {
 /** The `/proc/PID/status` line `name` of a process. */
 const status = (pid: number, name: string) =>
   new RegExp(`^${name}:\\s*(.*)$`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+/** The user a process runs as (its real uid), by name in the root. */
+const userOf = (pid: number) => ok(`id -nu ${status(pid, "Uid")!.split(/\s+/)[0]}`).trim();
 
 describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () => {
   let debs: string[] = [];
@@ -117,8 +119,7 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
     if (existsSync(`/run/netns/${netns}`)) execFileSync("ip", ["netns", "del", netns]);
     rmSync(root, { recursive: true, force: true });
   });
-  const local = (name: string, dir = "debs") =>
-    `./${dir}/${basename(debs.find((d) => d.includes(`/${name}_`))!)}`;
+  const local = (name: string) => `./debs/${basename(debs.find((d) => d.includes(`/${name}_`))!)}`;
 
   test("Debian's own Node.js 18 does not satisfy them, and apt says why", () => {
     const r = inRoot(
@@ -247,7 +248,7 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
 
     const { dcmgr, hva } = await startServices();
     for (const s of [dcmgr, hva]) {
-      assert.equal(status(s.process.pid!, "Uid")!.split(/\s+/)[0], ok("id -u wakame-vdc").trim());
+      assert.equal(userOf(s.process.pid!), "wakame-vdc", s.unit.execStart);
       const amb = s.unit.ambientCapabilities.length ? "0000000000003400" : "0000000000000000";
       assert.equal(status(s.process.pid!, "CapAmb"), amb, `${s.unit.execStart}'s ambient capabilities`);
     }
@@ -263,7 +264,7 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
     const pids = qemuPids(`/var/lib/wakame-vdc/instances/${instance}`);
     assert.equal(pids.length, 1, "one QEMU for the instance");
     qemu = pids[0]!;
-    assert.equal(status(qemu, "Uid")!.split(/\s+/)[0], ok("id -u wakame-vdc").trim(), "QEMU as wakame-vdc");
+    assert.equal(userOf(qemu), "wakame-vdc", "QEMU's user");
   });
 
   test("an upgrade with the VM running: the services stopped as their units stop them, 0.1.0+git1 installed, the new hva adopts the same QEMU", async () => {
@@ -337,11 +338,7 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
     for (let i = 0; opened === null && i < 20; i++) opened = await probe();
     assert.equal(opened, "reached: DENIED");
     const dnsmasq = Number(ok("cat /var/lib/wakame-vdc/networks/*/dnsmasq.pid"));
-    assert.equal(
-      status(dnsmasq, "Uid")!.split(/\s+/)[0],
-      ok("id -u wakame-vdc").trim(),
-      "dnsmasq as wakame-vdc",
-    );
+    assert.equal(userOf(dnsmasq), "wakame-vdc", "dnsmasq's user");
 
     await destroy(guest.id, hva, netns);
     await stopService(hva);
