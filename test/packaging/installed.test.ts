@@ -97,7 +97,8 @@ const userOf = (pid: number) => ok(`id -nu ${status(pid, "Uid")!.split(/\s+/)[0]
 describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () => {
   let debs: string[] = [];
   let port = 0;
-  const netns = `wkpkg-${process.pid}`;
+  /** The bridged host's network namespace. */
+  const bridgedHost = `wkpkg-${process.pid}`;
   const services: Running[] = [];
   before(async () => {
     if (skip) return;
@@ -116,7 +117,7 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
   after(async () => {
     for (const s of services) await stopService(s).catch(() => {});
     killAllInRoot(root);
-    if (existsSync(`/run/netns/${netns}`)) execFileSync("ip", ["netns", "del", netns]);
+    if (existsSync(`/run/netns/${bridgedHost}`)) execFileSync("ip", ["netns", "del", bridgedHost]);
     rmSync(root, { recursive: true, force: true });
   });
   const local = (name: string) => `./debs/${basename(debs.find((d) => d.includes(`/${name}_`))!)}`;
@@ -310,29 +311,35 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
   test("bridged networking as the service's user: with its unit's capabilities alone, hva makes the bridge, the tap, the ruleset and the DHCP server", async () => {
     // A host of its own: a network namespace, forwarding on as docs/install.md
     // has the operator of a gateway host do; the network gets a DHCP server.
-    execFileSync("ip", ["netns", "add", netns]);
-    execFileSync("ip", ["-n", netns, "link", "set", "lo", "up"]);
-    execFileSync("ip", ["netns", "exec", netns, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+    execFileSync("ip", ["netns", "add", bridgedHost]);
+    execFileSync("ip", ["-n", bridgedHost, "link", "set", "lo", "up"]);
+    execFileSync("ip", ["netns", "exec", bridgedHost, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
     ok(
       "sed -i 's/^network = .*/network = bridge/; s/^# gateway = .*/gateway = true/' /etc/wakame-vdc/hva.conf && " +
         "vdc-manage network modify nw-demo1 --dhcp-server=10.0.2.253",
     );
-    const { dcmgr, hva } = await startServices(netns);
-    const guest = await launchTestGuest(hva, netns);
+    const { dcmgr, hva } = await startServices(bridgedHost);
+    const guest = await launchTestGuest(hva, bridgedHost);
     const address = guest.vif[0]!.ipv4!.address;
     let answer: string | null = null;
     for (let i = 0; answer === null && i < 60; i++) {
-      answer = await askFrom(netns, address, 3389, `Administrator ${guest.password}`, 2000);
+      answer = await askFrom(bridgedHost, address, 3389, `Administrator ${guest.password}`, 2000);
       if (answer === null) await sleep(500);
     }
-    assert.equal(answer, "OK", `the guest at ${address}, by DHCP on the bridge:\n${hva.output()}`);
+    assert.equal(answer, "OK", `the guest at ${address}, on the bridge:\n${hva.output()}`);
+    // The guest reports on its console what DHCP offered it (dhcp-report).
+    const serial = join(root, "var/lib/wakame-vdc/instances", guest.id, "serial.log");
+    for (let i = 0; !readFileSync(serial, "utf8").includes(`dhcp eth0 ${address}`); i++) {
+      assert.ok(i < 300, `no DHCP offer of ${address} in ${serial}`);
+      await sleep(100);
+    }
     // The guest's probe on 7777 (it asks its own login check): closed until a
     // rule opens it, which the service's hva brings into the ruleset in force.
-    const probe = () => askFrom(netns, address, 7777, "127.0.0.1 3389", 3000);
+    const probe = () => askFrom(bridgedHost, address, 7777, "127.0.0.1 3389", 3000);
     assert.equal(await probe(), null, "its group has no rule for 7777");
     ok(
       `mussel security_group update ${group} --rule "$(printf 'tcp:3389,3389,ip4:0.0.0.0\\ntcp:7777,7777,ip4:0.0.0.0')"`,
-      netns,
+      bridgedHost,
     );
     let opened: string | null = null;
     for (let i = 0; opened === null && i < 20; i++) opened = await probe();
@@ -340,7 +347,7 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
     const dnsmasq = Number(ok("cat /var/lib/wakame-vdc/networks/*/dnsmasq.pid"));
     assert.equal(userOf(dnsmasq), "wakame-vdc", "dnsmasq's user");
 
-    await destroy(guest.id, hva, netns);
+    await destroy(guest.id, hva, bridgedHost);
     await stopService(hva);
     await stopService(dcmgr);
     process.kill(dnsmasq, "SIGTERM");
