@@ -26,6 +26,9 @@ const ok = (command: string, netns?: string) => {
   assert.equal(r.code, 0, `${command}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 };
+/** The installed mussel's answer, read as JSON (in network namespace `netns` if named). */
+const mussel = (args: string, netns?: string) =>
+  JSON.parse(ok(`DCMGR_RESPONSE_FORMAT=json mussel ${args}`, netns));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const names = [
   "wakame-vdc-dcmgr",
@@ -197,14 +200,12 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
 
   /** The test guest launched with the installed mussel (in `netns` if named), once running, and its decrypted password. */
   async function launchTestGuest(hva: Running, netns?: string): Promise<Shown & { password: string }> {
-    const mussel = (args: string) => ok(`DCMGR_RESPONSE_FORMAT=json mussel ${args}`, netns);
-    const { id } = JSON.parse(
-      mussel(
-        `instance create --image-id wmi-testwin --instance-spec-name kvm.small --ssh-key-id ${key} --security-groups ${group}`,
-      ),
+    const { id } = mussel(
+      `instance create --image-id wmi-testwin --instance-spec-name kvm.small --ssh-key-id ${key} --security-groups ${group}`,
+      netns,
     );
     for (let i = 0; ; i++) {
-      const shown: Shown = JSON.parse(mussel(`instance show ${id}`));
+      const shown: Shown = mussel(`instance show ${id}`, netns);
       if (shown.state === "running")
         return {
           ...shown,
@@ -254,10 +255,9 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
       assert.equal(status(s.process.pid!, "CapAmb"), amb, `${s.unit.execStart}'s ambient capabilities`);
     }
 
-    const mussel = (args: string) => ok(`DCMGR_RESPONSE_FORMAT=json mussel ${args}`);
     execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-m", "PEM", "-N", "", "-f", join(root, "root/demo-key")]);
-    key = JSON.parse(mussel("ssh_key_pair create --public-key /root/demo-key.pub")).id;
-    group = JSON.parse(mussel("security_group create --rule tcp:3389,3389,ip4:0.0.0.0")).id;
+    key = mussel("ssh_key_pair create --public-key /root/demo-key.pub").id;
+    group = mussel("security_group create --rule tcp:3389,3389,ip4:0.0.0.0").id;
     const launched = await launchTestGuest(hva);
     instance = launched.id;
     password = launched.password;
@@ -298,9 +298,9 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
 
     const again = await startServices();
     await waitFor(again.hva, new RegExp(`${instance}: QEMU found running, adopted`));
-    const shown = JSON.parse(ok(`DCMGR_RESPONSE_FORMAT=json mussel instance show ${instance}`));
+    const shown: Shown = mussel(`instance show ${instance}`);
     assert.equal(shown.state, "running");
-    assert.equal(await loginCheck(shown.vif[0].port_forwards[0].host_port, password), "OK\n");
+    assert.equal(await loginCheck(shown.vif[0]!.port_forwards![0]!.host_port, password), "OK\n");
     assert.deepEqual(qemuPids(`/var/lib/wakame-vdc/instances/${instance}`), [qemu], "the same QEMU");
 
     await destroy(instance, again.hva);
