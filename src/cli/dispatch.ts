@@ -1,5 +1,6 @@
 // Finds the command a command line names, prints help, runs it, and turns
 // every refusal into one line on stderr with a non-zero exit status.
+import { escapeControlCharacters } from "../model/control-characters.js";
 import { type Command, type CommandGroup, isGroup, type OptionSpecs } from "./command.js";
 import { UsageError, UserError } from "./errors.js";
 import { argWord, optionWord, parseLine } from "./parse.js";
@@ -29,12 +30,15 @@ export async function runProgram<C>(program: Program<C>, argv: readonly string[]
     await dispatch(program, program.expandArgs ? await program.expandArgs(argv) : argv);
     return 0;
   } catch (err) {
+    // A message may quote a server's words or a value given: it prints as text.
     if (err instanceof UserError) {
-      process.stderr.write(`${name}: ${err.message}\n`);
+      process.stderr.write(`${name}: ${escapeControlCharacters(err.message, "\n")}\n`);
       return err.exitCode;
     }
     // Not a refusal of the user's input: say what failed, still on one line.
-    process.stderr.write(`${name}: internal error: ${(err as Error).message ?? String(err)}\n`);
+    process.stderr.write(
+      `${name}: internal error: ${escapeControlCharacters((err as Error).message ?? String(err), "\n")}\n`,
+    );
     if (process.env.WAKAME_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
     return 70;
   }

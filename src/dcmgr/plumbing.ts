@@ -4,6 +4,7 @@
 
 import type { IncomingMessage } from "node:http";
 import type { FastifyInstance, FastifyRequest, FastifyTypeProvider } from "fastify";
+import { escapeJsonControls } from "../model/control-characters.js";
 import { toRubyYaml } from "../model/ruby-yaml.js";
 import { parseShape, type Shape, ShapeError, type ShapeValues } from "../model/shape.js";
 import { ApiError, errors } from "./errors.js";
@@ -78,9 +79,11 @@ export function installPlumbing(app: FastifyInstance): void {
   });
 
   app.addHook("onSend", async (req, reply, payload) => {
-    if (requestFormat(req) !== "yml" || typeof payload !== "string") return payload;
+    if (typeof payload !== "string") return payload;
     const type = String(reply.getHeader("content-type") ?? "");
     if (!type.startsWith("application/json")) return payload;
+    // Tenants' text stays text: no control character reaches a client raw.
+    if (requestFormat(req) !== "yml") return escapeJsonControls(payload);
     reply.header("content-type", "text/yaml; charset=utf-8");
     return toRubyYaml(forYaml(JSON.parse(payload)));
   });

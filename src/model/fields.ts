@@ -2,6 +2,7 @@
 // that decides whether a raw value is acceptable and the words that explain
 // what is. Pure: the CLI and the API both build their validation from these.
 
+import { controlCharacterIn, controlName } from "./control-characters.js";
 import { ipv4Problem } from "./ipv4.js";
 import { type ResourceKind, uuidProblem } from "./uuid.js";
 
@@ -32,8 +33,14 @@ function describeJson(raw: unknown): string {
   return typeof raw === "object" ? "an object" : `${typeof raw} ${JSON.stringify(raw)}`;
 }
 
+/**
+ * Text up to `max` characters, matching `pattern` if given. Control
+ * characters are refused (text someone else will read must stay text),
+ * but for those `lines` allows: tab, carriage return and newline, in text
+ * made of lines (security group rules, user data, a key file).
+ */
 export function textField(
-  opts: { max?: number; pattern?: RegExp; patternWords?: string } = {},
+  opts: { max?: number; pattern?: RegExp; patternWords?: string; lines?: boolean } = {},
 ): Field<string> {
   const max = opts.max ?? 255;
   return {
@@ -43,6 +50,11 @@ export function textField(
       const value = text(raw, opts.patternWords ?? `text up to ${max} characters`);
       if (value.length > max)
         throw new FieldError(`is ${value.length} characters long; at most ${max} are allowed`);
+      const control = controlCharacterIn(value, opts.lines ? "\t\r\n" : "");
+      if (control !== null)
+        throw new FieldError(
+          `holds the control character ${controlName(control)}: give ${opts.lines ? "lines of text" : "text on one line"} without control characters`,
+        );
       if (opts.pattern && !opts.pattern.test(value)) {
         throw new FieldError(`'${value}' is not valid: use ${opts.patternWords}`);
       }

@@ -2,6 +2,8 @@
 // key a line, so that shell clients can `grep ":address:" | awk '{print $2}'`;
 // base64 blobs as `|` literal blocks wrapped at 60 columns. Pure.
 
+import { controlCharacterIn, safeJson } from "./control-characters.js";
+
 /** Keys whose string values are base64 blobs, emitted as literal blocks. */
 const blobKeys = new Set(["encrypted_password"]);
 
@@ -51,12 +53,13 @@ function scalar(v: unknown): string {
   if (v === null || v === undefined) return "";
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   const s = String(v);
-  return plainIsSafe(s) ? s : JSON.stringify(s);
+  // A JSON string is a YAML double-quoted one: every control character escaped.
+  return plainIsSafe(s) ? s : safeJson(s);
 }
 
 /** Whether a string reads back as the same string when written without quotes. */
 function plainIsSafe(s: string): boolean {
-  if (s === "" || s !== s.trim()) return false;
+  if (s === "" || s !== s.trim() || controlCharacterIn(s) !== null) return false;
   if (/^[-?:,[\]{}#&*!|>'"%@`~]/.test(s)) return false;
   if (/[\n\t]|: | #|:$/.test(s)) return false;
   if (/^(true|false|yes|no|on|off|null|~|y|n)$/i.test(s)) return false;

@@ -47,6 +47,37 @@ for (const backend of backends) {
       assert.deepEqual(await json("host", "show"), []);
     });
 
+    test("a display name with escape sequences, stored before names were checked, is shown escaped and refused again", async () => {
+      const id = (await ok("host", "add", "hva.esc", "--force")).trim();
+      const hostile = "h\u001b[2J\u001b]0;pwned\u0007\u009b";
+      const store = await t.open();
+      try {
+        await store.db
+          .updateTable("host_nodes")
+          .set({ display_name: hostile })
+          .where("id", "=", id)
+          .execute();
+      } finally {
+        await store.close();
+      }
+      const raw = (text: string) =>
+        [...text].find((c) => c !== "\n" && (c < " " || (c >= "\u007f" && c <= "\u009f")));
+      for (const args of [
+        ["host", "show"],
+        ["host", "show", id],
+        ["host", "show", id, "--json"],
+      ]) {
+        const out = await ok(...args);
+        assert.equal(raw(out), undefined, `vdc-manage ${args.join(" ")} prints no raw control character`);
+      }
+      assert.match(await ok("host", "show", id), /h\\x1b\[2J\\x1b\]0;pwned\\x07\\x9b/);
+      assert.equal((await json("host", "show", id)).display_name, hostile, "--json reads back the same text");
+      const refused = await vdcManage(["host", "modify", id, `--display-name=${hostile}`], t.env);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /--display-name: holds the control character \\x1b/);
+      await ok("host", "del", id);
+    });
+
     test("host add without --force works once the node's agent has reported in", async () => {
       const store = await t.open();
       try {

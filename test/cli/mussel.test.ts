@@ -6,6 +6,7 @@ import { createPublicKey } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { parse as parseYaml } from "yaml";
 import { encryptPassword } from "../../src/model/password-crypto.js";
 import { readPrivateKey } from "../../src/model/ssh-private-key.js";
 import { startApi, type TestApi } from "../helpers/api.js";
@@ -99,6 +100,34 @@ describe("mussel", () => {
     });
     return { id, keyId };
   }
+
+  test("a name with escape sequences, stored before names were checked, prints as text: YAML, --json and the terminal", async () => {
+    const key = keygen("hostile-name");
+    const id = (await ok("ssh_key_pair", "create", "--public-key", `${key}.pub`)).match(/^:id: (\S+)$/m)![1]!;
+    const hostile = "k\u001b[2J\u001b]0;pwned\u0007\u009b";
+    await api.store.db
+      .updateTable("ssh_key_pairs")
+      .set({ display_name: hostile })
+      .where("id", "=", id)
+      .execute();
+    const raw = (text: string) =>
+      [...text].find((c) => c !== "\n" && (c < " " || (c >= "\u007f" && c <= "\u009f")));
+    const yml = await ok("ssh_key_pair", "show", id);
+    assert.equal(raw(yml), undefined, "no raw control character in the YAML");
+    assert.equal(
+      (parseYaml(yml) as Record<string, string>)[":display_name"],
+      hostile,
+      "the same text, read back",
+    );
+    const json = await ok("ssh_key_pair", "show", id, "--json");
+    assert.equal(raw(json), undefined, "no raw control character in the JSON");
+    assert.equal(JSON.parse(json).display_name, hostile);
+    // And the name cannot be given again: the API refuses it.
+    const refused = await mussel(["ssh_key_pair", "update", id, "--display-name", hostile]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /--display-name: holds the control character \\x1b/);
+    assert.equal(raw(refused.stderr.replace(/\n/g, "")), undefined, "the error message prints as text too");
+  });
 
   test("the rc file finds the server; YAML by default, --json on request", async () => {
     const yml = await ok("instance_spec", "index");

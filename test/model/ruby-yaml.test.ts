@@ -48,3 +48,21 @@ test("every value reads back the same through a YAML parser", () => {
         : v;
   assert.deepEqual(normalize(back), normalize(expected));
 });
+
+test("control characters a tenant put in a name are escaped: valid YAML, no raw escape sequence, the same text back", () => {
+  const hostile = {
+    display_name: "web\u001b[2J\u001b]0;pwned\u0007",
+    description: "csi\u009b2J del\u007f nul\u0000",
+  };
+  const text = toRubyYaml(hostile);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    assert.ok(
+      code === 10 || (code >= 0x20 && code !== 0x7f && !(code >= 0x80 && code <= 0x9f)),
+      `raw ${code}`,
+    );
+  }
+  const back = parse(text, { strict: true }) as Record<string, string>;
+  assert.equal(back[":display_name"], hostile.display_name);
+  assert.equal(back[":description"], hostile.description);
+});

@@ -1,6 +1,7 @@
 // mussel: the user's CLI for the API, with the original's words:
 // `mussel RESOURCE COMMAND [UUID] [--options]`.
 import { existsSync, readFileSync } from "node:fs";
+import { escapeControlCharacters, safeJson } from "../../model/control-characters.js";
 import { textField } from "../../model/fields.js";
 import type { Shape } from "../../model/shape.js";
 import { arg, type Command, type CommandGroup, command } from "../command.js";
@@ -12,7 +13,7 @@ import { decryptInstancePassword } from "./decrypt.js";
 
 type Ctx = MusselConfig;
 
-const text = (desc: string) => ({ field: textField({ max: 65536 }), desc });
+const text = (desc: string) => ({ field: textField({ max: 65536, lines: true }), desc });
 /** Values the original read from a file when given a file's path (its `strfile` parameters). */
 const fileOrText = (desc: string) => text(`${desc} (text, or a file to read it from)`);
 const list = (desc: string) => text(`${desc} (separated by spaces or commas)`);
@@ -50,8 +51,11 @@ async function print(
   q?: Params,
 ) {
   const answer = await call(ctx, method, path, { params: p, query: q, format: json ? "json" : ctx.format });
+  // Whatever the server sent, no control character reaches the terminal raw.
   process.stdout.write(
-    json ? `${JSON.stringify(JSON.parse(answer.body), null, 2)}\n` : answer.body.replace(/\n?$/, "\n"),
+    json
+      ? `${safeJson(JSON.parse(answer.body), 2)}\n`
+      : escapeControlCharacters(answer.body.replace(/\n?$/, "\n"), "\n"),
   );
 }
 

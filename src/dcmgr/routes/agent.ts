@@ -62,7 +62,10 @@ const revisionField = {
 const stateReport = {
   revision: revisionField,
   state: { field: enumField(instanceStates), desc: "the state the instance is in", required: true },
-  error: { field: textField({ max: 4096 }), desc: 'why it failed (sets status error); "" clears it' },
+  error: {
+    field: textField({ max: 4096, lines: true }),
+    desc: 'why it failed (sets status error); "" clears it',
+  },
   /** The power action the agent has carried out, so that it is asked no more. */
   done_action: { field: textField({ max: 32 }), desc: "the requested action now carried out" },
   port_forwards: { field: listField(portForwardsField, { max: 4 }), desc: "per vif, in device order" },
@@ -225,7 +228,12 @@ export function agentRoutes(app: FastifyInstance, store: Store, desks: AgentDesk
   const passwordShape = {
     revision: revisionField,
     encrypted_password: {
-      field: textField({ max: 4096, pattern: /^[A-Za-z0-9+/=\s]+$/, patternWords: "base64 text" }),
+      field: textField({
+        max: 4096,
+        pattern: /^[A-Za-z0-9+/=\s]+$/,
+        patternWords: "base64 text",
+        lines: true,
+      }),
       desc: "the guest's pw.enc, base64",
       required: true,
     },

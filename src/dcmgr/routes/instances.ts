@@ -88,7 +88,10 @@ const launchShape = {
     desc: "host name",
   },
   display_name: { field: textField(), desc: "display name" },
-  user_data: { field: textField({ max: 16384 }), desc: "user data for the guest (16 KiB at most)" },
+  user_data: {
+    field: textField({ max: 16384, lines: true }),
+    desc: "user data for the guest (16 KiB at most)",
+  },
   host_node_id: { field: uuidField("hostNode"), desc: "place on this host node" },
   service_type: { field: enumField(serviceTypes), desc: "service type" },
   ha_enabled: { field: flagField, desc: "accepted for compatibility; ignored" },

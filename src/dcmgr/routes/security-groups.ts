@@ -18,7 +18,7 @@ import { displayFields, idParams, now, owned } from "./common.js";
 
 const groupFields = {
   ...displayFields,
-  rule: { field: textField({ max: 16384 }), desc: "rules, one a line: PROTO:FROM,TO,SOURCE" },
+  rule: { field: textField({ max: 16384, lines: true }), desc: "rules, one a line: PROTO:FROM,TO,SOURCE" },
   service_type: { field: enumField(serviceTypes), desc: "service type" },
 };
 

@@ -15,7 +15,7 @@ import { displayFields, idParams, now, owned } from "./common.js";
 
 const createShape = {
   ...displayFields,
-  public_key: { field: textField({ max: 16384 }), desc: "OpenSSH public key, one line" },
+  public_key: { field: textField({ max: 16384, lines: true }), desc: "OpenSSH public key, one line" },
   download_once: {
     field: flagField,
     desc: "accepted for compatibility: a generated private key is always returned once",
