@@ -58,7 +58,9 @@ class FirewallOnly implements InstanceNetwork {
   async plan() {
     return { kind: "bench", vifs: [] };
   }
-  async attach() {}
+  async attach() {
+    return [];
+  }
   nics() {
     return [];
   }

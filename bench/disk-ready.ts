@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ImageCache } from "../src/hva/image-cache.js";
 import { createInstanceDisk } from "../src/hva/instance-disk.js";
@@ -55,7 +55,8 @@ try {
   const cache = new ImageCache(join(dir, "cache"));
   const bo = {
     id: "bo-bench",
-    uri: pathToFileURL(packed).href,
+    storage_uri: pathToFileURL(`${dirname(packed)}/`).href,
+    object_key: basename(packed),
     container_format: "tgz" as const,
     checksum,
     allocation_size: statSync(packed).size,

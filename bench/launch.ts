@@ -46,7 +46,8 @@ try {
   const cache = new ImageCache(join(home, "hand-cache"));
   const base = await cache.get({
     id: "bo-testwin",
-    uri: `file://${join(imagesDir(env), packaged.objectKey)}`,
+    storage_uri: `file://${imagesDir(env)}/`,
+    object_key: packaged.objectKey,
     container_format: "tgz",
     checksum: packaged.checksum,
     allocation_size: packaged.allocationSize,
@@ -81,7 +82,6 @@ try {
       ],
       qmpSocket: join(dir, "qmp.sock"),
       serialLog: join(dir, "serial.log"),
-      vnc: false,
       rtcBase: "localtime",
     });
     const t0 = performance.now();
@@ -117,7 +117,7 @@ try {
     token: await localAgentToken(env),
     home,
     accelerator: "tcg",
-    network: { kind: "user", forwardAddress: "127.0.0.1" },
+    network: { kind: "user", forwardAddress: "127.0.0.1", guestUser: "wakame-vdc-guest" },
     firstBootTimeoutMs: 600_000,
     powerdownTimeoutMs: 30_000,
     log: (line) => events.push({ at: performance.now(), line }),

@@ -17,6 +17,13 @@ echo "setup: installing Debian packages: ${packages[*]}"
 "${sudo[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 
+# User-mode guests' network stack (passt) runs as this user, whose connections
+# to this host the host agent's nftables wall refuses (docs/networking.md).
+if ! getent passwd wakame-vdc-guest >/dev/null; then
+  echo "setup: adding the system user wakame-vdc-guest, for the guests' network stacks"
+  "${sudo[@]}" useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin wakame-vdc-guest
+fi
+
 # PowerShell 7 runs the Windows guest scripts in the test suite; it comes from
 # NuGet as a .NET tool, into a project-local folder. Where dotnet exists, a
 # failed install fails the set-up, so no suite is skipped silently.

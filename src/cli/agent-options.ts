@@ -14,7 +14,7 @@ export const agentOptions = {
   },
   network: {
     field: enumField(["user", "bridge"] as const),
-    desc: "user: QEMU's own network, reached by forwarded ports; bridge: taps on bridges, nftables security groups, DHCP (root)",
+    desc: "user: a NAT of the guest's own, walled off from this host, reached by forwarded ports; bridge: taps on bridges, nftables security groups, DHCP (root)",
     default: "user" as "user" | "bridge",
   },
   uplink_device: {
@@ -30,6 +30,15 @@ export const agentOptions = {
     field: ipv4Field,
     desc: "where ports forwarded to instances listen (0.0.0.0: on every address of this host)",
     default: "127.0.0.1",
+  },
+  guest_user: {
+    field: textField({
+      max: 64,
+      pattern: /^[a-z_][a-z0-9_-]*\$?$|^\d+:\d+$/,
+      patternWords: "a user name or UID:GID",
+    }),
+    desc: "user-mode guests' network stack (passt) runs as this user, whose connections to this host are refused",
+    default: "wakame-vdc-guest",
   },
   password_generation_timeout: {
     field: intField({ min: 1 }),
@@ -67,7 +76,7 @@ export function startAgentFromOptions(
     network:
       o.network === "bridge"
         ? { kind: "bridge", uplinkDevice: o.uplink_device ?? null, gateway: o.gateway! }
-        : { kind: "user", forwardAddress: o.forward_address! },
+        : { kind: "user", forwardAddress: o.forward_address!, guestUser: o.guest_user! },
     firstBootTimeoutMs: o.password_generation_timeout! * 1000,
     powerdownTimeoutMs: o.powerdown_timeout! * 1000,
   }).catch((err: Error) => {

@@ -159,7 +159,8 @@ export async function readHostState(db: Kysely<Database>, hostNodeId: string) {
       is_cacheable: r.is_cacheable === 1,
       backup_object: {
         id: r.backup_object_id,
-        uri: new URL(r.object_key, r.base_uri).href,
+        storage_uri: r.base_uri,
+        object_key: r.object_key,
         container_format: r.container_format,
         size: r.size,
         allocation_size: r.allocation_size,

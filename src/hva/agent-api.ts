@@ -29,7 +29,9 @@ export interface WantedInstance {
     is_cacheable: boolean;
     backup_object: {
       id: string;
-      uri: string;
+      /** The backup storage's base URI and the object's key in it: the agent makes the URI (model/object-key.ts). */
+      storage_uri: string;
+      object_key: string;
       container_format: "tgz" | "gz" | "tar" | "none";
       size: number;
       allocation_size: number;

@@ -13,6 +13,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { passwordRules } from "../model/guest-protocol.js";
+import { uuidProblem } from "../model/uuid.js";
 import { qemuArgs } from "../qemu/command.js";
 import { livePid, startDetachedQemu, stopQemu } from "../qemu/launch.js";
 import { QmpClient } from "../qemu/qmp.js";
@@ -40,6 +41,9 @@ export interface AgentOptions {
   network: InstanceNetwork;
   log: (line: string) => void;
 }
+
+/** The VM's VNC console, in its directory: only the agent's user reaches it. */
+const vncSocket = "vnc.sock";
 
 /** Actions that change only this host's files: the next one can follow at once, without a report in between. */
 const localActions = new Set<Action["kind"]>(["prepare", "collect-password"]);
@@ -71,7 +75,10 @@ export class Agent {
     this.cache = new ImageCache(join(o.home, "image-cache"), o.log);
   }
 
+  /** An instance's directory; an id that is no instance uuid never becomes a path. */
   private dir(id: string) {
+    const problem = uuidProblem("instance", id);
+    if (problem) throw new Error(`instance id ${JSON.stringify(id)} ${problem}`);
     return join(this.o.home, "instances", id);
   }
 
@@ -88,9 +95,17 @@ export class Agent {
     let revision: string;
     try {
       const state = await this.o.api.hostState(read);
-      wanted = state.instances;
+      // dcmgr's answer is trusted only as far as it must be: an id that is no uuid is no instance here.
+      wanted = state.instances.filter((w) => {
+        const problem = uuidProblem("instance", w.id);
+        if (problem)
+          this.o.log(`ignoring an instance dcmgr lists: its id ${JSON.stringify(w.id)} ${problem}`);
+        return !problem;
+      });
       revision = state.revision;
-      dirs = await readdir(join(this.o.home, "instances")).catch(() => []);
+      dirs = (await readdir(join(this.o.home, "instances")).catch(() => [])).filter(
+        (id) => !uuidProblem("instance", id),
+      );
       // Before the instances: a VM starts only on a bridge, behind a firewall, already there.
       await this.o.network.sync(state);
     } finally {
@@ -356,7 +371,7 @@ export class Agent {
     const bus = w.image.features.virtio === true ? "virtio" : "ide";
     await rm(join(d, "powerdown-asked-at"), { force: true });
     const plan = await this.networkPlan(w.id);
-    await this.o.network.attach(w, plan);
+    const sockets = await this.o.network.attach(w, plan);
     const args = qemuArgs({
       name: w.id,
       cpuCores: w.cpu_cores,
@@ -369,20 +384,19 @@ export class Agent {
       nics: this.o.network.nics(w, plan),
       qmpSocket: join(d, "qmp.sock"),
       serialLog: join(d, "serial.log"),
-      vnc: true,
+      vnc: { socket: join(d, vncSocket) },
       rtcBase: w.os_type === "windows" ? "localtime" : "utc",
       pidFile: join(d, "qemu.pid"),
     });
     // Detached: an agent that stops or restarts leaves its VMs running.
-    await startDetachedQemu(args, {
-      qmpSocket: join(d, "qmp.sock"),
-      pidFile: join(d, "qemu.pid"),
-      log: join(d, "qemu.log"),
-    });
+    await startDetachedQemu(
+      args,
+      { qmpSocket: join(d, "qmp.sock"), pidFile: join(d, "qemu.pid"), log: join(d, "qemu.log") },
+      sockets,
+    );
     await writeFile(join(d, "started-at"), String(Date.now()));
-    const qmp = await this.console(w.id);
-    const vnc = await qmp.execute<{ host?: string; service?: string }>("query-vnc");
-    this.o.log(`${w.id}: QEMU started (${this.o.accel}), console vnc://${vnc.host}:${vnc.service}`);
+    await this.console(w.id);
+    this.o.log(`${w.id}: QEMU started (${this.o.accel}), console on ${join(d, vncSocket)}`);
   }
 
   /**
@@ -422,10 +436,9 @@ export class Agent {
     this.tunnels.add(tunnel.id);
     const run = async () => {
       if (!(await this.processAlive(id))) throw new Error("its VM does not run");
-      const vnc = await (await this.console(id)).execute<{ host: string; service: string }>("query-vnc");
       const socket = await this.o.api.openConsoleTunnel(id, tunnel);
       this.o.log(`${id}: console opened in a browser`);
-      await runConsoleTunnel({ host: vnc.host, port: Number(vnc.service) }, socket);
+      await runConsoleTunnel(join(this.dir(id), vncSocket), socket);
       this.o.log(`${id}: console closed`);
     };
     run()

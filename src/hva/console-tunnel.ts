@@ -1,17 +1,12 @@
-// A browser console, the host's end: the VM's VNC server stays on this host's
-// loopback, and its bytes go through a WebSocket this agent opens to dcmgr
+// A browser console, the host's end: the VM's VNC server is on a unix socket
+// only the agent's user reaches, and its bytes go through a WebSocket this agent opens to dcmgr
 // (console-desk.ts on the other side), for as long as either end stays open.
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
 
-export interface VncAddress {
-  host: string;
-  port: number;
-}
-
-/** Joins the VM's VNC server to the tunnel; resolves once both ends have closed. */
-export async function runConsoleTunnel(vnc: VncAddress, tunnel: Duplex): Promise<void> {
-  const server = connect(vnc.port, vnc.host);
+/** Joins the VM's VNC server (its unix socket) to the tunnel; resolves once both ends have closed. */
+export async function runConsoleTunnel(vncSocket: string, tunnel: Duplex): Promise<void> {
+  const server = connect(vncSocket);
   let failure: Error | null = null;
   let connected = false;
   const ended = new Promise<void>((resolve) => {
@@ -31,6 +26,6 @@ export async function runConsoleTunnel(vnc: VncAddress, tunnel: Duplex): Promise
   await ended;
   if (!connected)
     throw new Error(
-      `cannot reach the VM's VNC server at ${vnc.host}:${vnc.port}: ${(failure as Error | null)?.message ?? "it closed"}`,
+      `cannot reach the VM's VNC server at ${vncSocket}: ${(failure as Error | null)?.message ?? "it closed"}`,
     );
 }

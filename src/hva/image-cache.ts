@@ -12,11 +12,13 @@ import { type Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { createGunzip } from "node:zlib";
+import { objectUri } from "../model/object-key.js";
 
 export interface BackupObjectSource {
   id: string;
-  /** file:///... or http(s)://... */
-  uri: string;
+  /** The storage's file:///... or http(s)://... base, and the object's path in it. */
+  storage_uri: string;
+  object_key: string;
   container_format: "tgz" | "gz" | "tar" | "none";
   checksum: string;
   /** Size of the stored (packed) object, for progress; 0 when unknown. */
@@ -70,7 +72,9 @@ export class ImageCache {
           done(null, chunk);
         },
       });
-      await pipeline([await openSource(bo.uri), meter, ...unpackStages(bo.container_format, work)]);
+      // dcmgr's word is not enough: a key that leads out of its storage is refused here.
+      const uri = objectUri(bo.storage_uri, bo.object_key);
+      await pipeline([await openSource(uri), meter, ...unpackStages(bo.container_format, work)]);
       const sum = md5.digest("hex");
       if (sum !== bo.checksum) {
         throw new ChecksumMismatch(

@@ -6,8 +6,11 @@ import { type AcceleratorSetting, hostAccelerator } from "../qemu/accelerator.js
 import { probeGuest } from "../testguest/build.js";
 import { Agent } from "./agent.js";
 import { AgentApi } from "./agent-api.js";
+import { missingForWall } from "./capabilities.js";
 import { type AgentLoop, startLoop } from "./loop.js";
 import { BridgedNetwork } from "./network/bridged.js";
+import { type GuestUser, wallProblem } from "./network/guest-wall.js";
+import { passtInstalled, resolveGuestUser } from "./network/passt.js";
 import { UserModeNetwork } from "./network/user-mode.js";
 
 export interface HostAgentOptions {
@@ -20,7 +23,7 @@ export interface HostAgentOptions {
   home: string;
   accelerator: AcceleratorSetting;
   network:
-    | { kind: "user"; forwardAddress: string }
+    | { kind: "user"; forwardAddress: string; guestUser: string }
     | { kind: "bridge"; uplinkDevice: string | null; gateway: boolean };
   firstBootTimeoutMs: number;
   powerdownTimeoutMs: number;
@@ -64,10 +67,34 @@ export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
     timeouts: { firstBootMs: o.firstBootTimeoutMs, powerdownMs: o.powerdownTimeoutMs },
     network:
       o.network.kind === "user"
-        ? new UserModeNetwork(o.network.forwardAddress)
+        ? await userModeNetwork(o.network, o.home, o.log)
         : new BridgedNetwork({ ...o.network, dir: join(o.home, "networks"), log: o.log }),
     log: o.log,
   });
   const loop: AgentLoop = startLoop(agent, api, o.log);
   return { agent, hostNodeId: me.host_node_id, accel, stop: () => loop.stop() };
+}
+
+/** User-mode networking, walled in with passt where this host can, else restricted to the forwards. */
+async function userModeNetwork(
+  o: { forwardAddress: string; guestUser: string },
+  home: string,
+  log: (line: string) => void,
+): Promise<UserModeNetwork> {
+  const user = await resolveGuestUser(o.guestUser);
+  const problem = wallProblem({
+    passtInstalled: passtInstalled(),
+    user,
+    missingCapabilities: missingForWall(),
+  });
+  if (problem)
+    log(
+      `user-mode guests are restricted: they reach nothing, only their forwarded ports reach them (to give them the outside world: ${problem})`,
+    );
+  else log(`user-mode guests are walled off from this host: their network runs as ${o.guestUser}`);
+  return new UserModeNetwork({
+    forwardAddress: o.forwardAddress,
+    guestUser: problem ? null : (user as GuestUser),
+    instancesDir: join(home, "instances"),
+  });
 }

@@ -11,6 +11,7 @@ import { BuildDir, BuildDirError } from "./build-dir.js";
 import { windowsVersions } from "./build-settings.js";
 import { installParamsDir } from "./install-params.js";
 import { screenshotsDir, stepScreenshot } from "./step-screenshots.js";
+import { vncPasswordFile } from "./steps/3-boot-with-install-iso-and-floppy.js";
 import { gen0Password } from "./steps/1001-first-boot-test.js";
 import { buildVmFiles, type StepContext, type Surroundings, stepContext } from "./steps/context.js";
 import { buildSteps, firstTestStep, type Step } from "./steps.js";
@@ -248,7 +249,9 @@ async function status(dir: BuildDir, steps: Step[], out: Out, around: Surroundin
   const pid = await around.driver.vmPid(buildVmFiles(dir.path));
   out(`label:     ${await dir.value("LABEL")} (image ${await dir.value("WINIMG")})`);
   out(`next step: ${next}`);
-  out(`VM:        ${pid ? `running, pid ${pid}, VNC ${await dir.value("kvm.vnc")}` : "not running"}`);
+  out(
+    `VM:        ${pid ? `running, pid ${pid}, VNC ${await dir.value("kvm.vnc")} (password in ${vncPasswordFile})` : "not running"}`,
+  );
   const shot = lastScreenshot(dir);
   if (shot) out(`last screenshot: ${shot}`);
   if (existsSync(dir.file(reportFile))) out(`report:    ${dir.file(reportFile)}`);

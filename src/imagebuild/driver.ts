@@ -50,5 +50,7 @@ export interface BuildDriver {
   stopVm(files: DetachedFiles, signal: NodeJS.Signals): Promise<boolean>;
   /** The VNC address the VM listens on (host:port). */
   vncAddress(files: DetachedFiles): Promise<string>;
+  /** Sets the password of the VM's VNC console, which refuses everyone until then. */
+  setVncPassword(files: DetachedFiles, password: string): Promise<void>;
   screendump(files: DetachedFiles, png: string): Promise<void>;
 }

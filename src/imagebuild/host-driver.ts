@@ -63,6 +63,10 @@ export function hostDriver(): BuildDriver {
         const vnc = await q.execute<{ host?: string; service?: string }>("query-vnc");
         return `${vnc.host}:${vnc.service}`;
       }),
+    setVncPassword: (files, password) =>
+      withQmp(files.qmpSocket, (q) => q.execute("set_password", { protocol: "vnc", password })).then(
+        () => {},
+      ),
     screendump: (files, png) =>
       withQmp(files.qmpSocket, (q) => q.execute("screendump", { filename: png, format: "png" })),
   };

@@ -61,12 +61,12 @@ export function buildSteps(extraInstallers: readonly string[] = []): Step[] {
     ),
     auto(
       "3-boot-with-install-iso-and-floppy",
-      "Do -do-next to create the blank image and boot the installer (VNC address in kvm.vnc).",
+      "Do -do-next to create the blank image and boot the installer (VNC address in kvm.vnc, its password in kvm.vnc-password).",
       bootWithInstallIsoAndFloppy,
     ),
     manual(
       "4-M-wait-for-ctrl-alt-delete-screen",
-      "Watch the console over VNC (address in kvm.vnc) until the Ctrl+Alt+Del screen shows, then -done.",
+      "Watch the console over VNC (address in kvm.vnc, password in kvm.vnc-password) until the Ctrl+Alt+Del screen shows, then -done.",
     ),
     auto(
       "5-record-logs-at-ctrl-alt-delete-screen",

@@ -49,6 +49,7 @@ export function maintainerScript(template: string, p: DebianPackage, s: ServiceS
     UNIT: s.unit,
     CONF: s.privateConf,
     GROUPS: s.groups.join(" "),
+    SYSTEM_USERS: s.systemUsers.join(" "),
     STATE_DIRS: s.stateDirs.map((f) => `${stateDir}/${f}`).join(" "),
     PURGED: [
       ...[...s.stateDirs, ...s.stateFiles].map((f) => `${stateDir}/${f}`),

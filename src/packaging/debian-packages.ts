@@ -38,6 +38,8 @@ export interface ServiceSettings {
   readonly secrets: readonly string[];
   /** Supplementary groups of the service's user, where the system has them. */
   readonly groups: readonly string[];
+  /** More system users the service starts processes as (each with its own group), made on install. */
+  readonly systemUsers: readonly string[];
 }
 
 export const nodeDependency = "nodejs (>= 20)";
@@ -62,6 +64,7 @@ export const debianPackages: readonly DebianPackage[] = [
       stateFiles: ["wakame.sqlite3", "wakame.sqlite3-wal", "wakame.sqlite3-shm"],
       secrets: [],
       groups: [],
+      systemUsers: [],
     },
     docs: ["docs/install.md", "docs/api.md", "docs/vdc-manage.md", "docs/web-gui.md"],
     summary: "Wakame-vdc API server (dcmgr), web GUI and vdc-manage",
@@ -82,6 +85,7 @@ export const debianPackages: readonly DebianPackage[] = [
       "qemu-system-x86",
       "qemu-utils",
       "mtools",
+      "passt",
       "iproute2",
       "nftables",
       "conntrack",
@@ -98,13 +102,16 @@ export const debianPackages: readonly DebianPackage[] = [
       stateFiles: ["kvm-probe.json"],
       secrets: ["hva.token"],
       groups: ["kvm"],
+      // User-mode guests' network stacks (passt) run as it, walled off from the host.
+      systemUsers: ["wakame-vdc-guest"],
     },
     docs: ["docs/install.md", "docs/hva.md", "docs/networking.md"],
     summary: "Wakame-vdc host agent (hva) for KVM",
     description:
       "Runs the instances dcmgr places on this host as QEMU/KVM virtual machines:\n" +
       "their disks and metadata drives, the first-boot Administrator password,\n" +
-      "user-mode or bridged networking with nftables security groups and DHCP.\n" +
+      "user-mode networking walled off from the host (passt), or bridged\n" +
+      "networking with nftables security groups and DHCP.\n" +
       "Runs as wakame-vdc-hva.service from /etc/wakame-vdc/hva.conf; stopping\n" +
       "it leaves the virtual machines running, and it adopts them when it starts.",
   },

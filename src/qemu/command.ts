@@ -12,7 +12,16 @@ export interface DiskSpec {
 export interface NicSpec {
   mac: string;
   model: "virtio" | "e1000";
-  backend: UserModeBackend | TapBackend;
+  backend: UserModeBackend | TapBackend | StreamBackend;
+}
+
+/**
+ * A network stack outside QEMU (passt, the walled user-mode network) joined
+ * by a connected socket QEMU inherits at file descriptor `fd`.
+ */
+export interface StreamBackend {
+  kind: "stream";
+  fd: number;
 }
 
 /** A tap the host made on a bridge (bridged networking): QEMU opens it and runs no script. */
@@ -21,7 +30,10 @@ export interface TapBackend {
   ifname: string;
 }
 
-/** QEMU user-mode network: the guest's network, and the forwards from host ports to it. */
+/**
+ * QEMU's own user-mode network, restricted: the guest reaches nothing, not
+ * even the outside; only the forwards from host ports reach it.
+ */
 export interface UserModeBackend {
   kind: "user";
   network: { cidr: string; gateway: string; dns: string | null };
@@ -39,8 +51,8 @@ export interface VmSpec {
   nics: readonly NicSpec[];
   qmpSocket: string;
   serialLog: string;
-  /** A VNC console on 127.0.0.1, at the first free display (QMP query-vnc tells which). */
-  vnc: boolean;
+  /** The VNC console, never open to all (QMP query-vnc tells where it is). */
+  vnc?: VncConsole;
   /** The clock's start: utc, localtime (Windows keeps the hardware clock in local time), or a date. */
   rtcBase: string;
   pidFile?: string;
@@ -51,6 +63,14 @@ export interface VmSpec {
   /** Boot from the first CD-ROM instead of the first disk. */
   bootFromCdrom?: boolean;
 }
+
+/**
+ * A VNC console on a unix socket (the host agent's instances: only their
+ * owner's processes reach it), or on 127.0.0.1 at the first free display,
+ * refusing everyone until a password is set over QMP (the image builder's VM,
+ * for a person's VNC viewer); `password: false` only for the RFB tests.
+ */
+export type VncConsole = { socket: string } | { loopback: true; password: boolean };
 
 export function qemuArgs(vm: VmSpec): string[] {
   const args = [
@@ -80,7 +100,7 @@ export function qemuArgs(vm: VmSpec): string[] {
     "-display",
     "none",
   ];
-  if (vm.vnc) args.push("-vnc", "127.0.0.1:0,to=99");
+  if (vm.vnc) args.push("-vnc", vncOption(vm.vnc));
   if (vm.pidFile) args.push("-pidfile", vm.pidFile);
   vm.disks.forEach((d, i) => {
     args.push(
@@ -110,17 +130,26 @@ export function qemuArgs(vm: VmSpec): string[] {
       args.push("-netdev", `tap,id=net${i},ifname=${b.ifname},script=no,downscript=no`, "-device", device);
       return;
     }
+    if (b.kind === "stream") {
+      args.push("-netdev", `stream,id=net${i},server=off,addr.type=fd,addr.str=${b.fd}`, "-device", device);
+      return;
+    }
     const forwards = b.forwards.map(
       (f) => `,hostfwd=${f.protocol}:${f.host_address}:${f.host_port}-${b.guestAddress}:${f.guest_port}`,
     );
     const dns = b.network.dns ? `,dns=${b.network.dns}` : "";
     args.push(
       "-netdev",
-      `user,id=net${i},net=${b.network.cidr},host=${b.network.gateway}${dns}${forwards.join("")}`,
+      `user,id=net${i},restrict=on,net=${b.network.cidr},host=${b.network.gateway}${dns}${forwards.join("")}`,
     );
     args.push("-device", device);
   });
   return args;
+}
+
+function vncOption(vnc: VncConsole): string {
+  if ("socket" in vnc) return `unix:${escapeOption(vnc.socket)}`;
+  return `127.0.0.1:0,to=99${vnc.password ? ",password=on" : ""}`;
 }
 
 /** QEMU option values double their commas. */

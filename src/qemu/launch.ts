@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export interface DetachedFiles {
@@ -65,16 +65,24 @@ function accepts(socket: string): Promise<boolean> {
 
 /**
  * Starts `qemu-system-x86_64 args` detached and waits until its pid file is
- * there and its QMP socket takes connections. `args` must name the same socket and pid file.
+ * there and its QMP socket takes connections. `args` must name the same socket and pid file;
+ * QEMU inherits `sockets` as fds 3, 4, ... (its NICs' stream backends).
  * A QEMU that exits at once is reported with its last line of output.
  */
-export async function startDetachedQemu(args: readonly string[], files: DetachedFiles): Promise<number> {
+export async function startDetachedQemu(
+  args: readonly string[],
+  files: DetachedFiles,
+  sockets: readonly Socket[] = [],
+): Promise<number> {
   await rm(files.qmpSocket, { force: true });
   await rm(files.pidFile, { force: true });
-  const log = openSync(files.log, "w");
+  const log = openSync(files.log, "w", 0o600);
   let exited = false;
   try {
-    const child = spawn("qemu-system-x86_64", args, { detached: true, stdio: ["ignore", log, log] });
+    const child = spawn("qemu-system-x86_64", args, {
+      detached: true,
+      stdio: ["ignore", log, log, ...sockets],
+    });
     child.on("exit", () => {
       exited = true;
     });
@@ -84,6 +92,8 @@ export async function startDetachedQemu(args: readonly string[], files: Detached
     child.unref();
   } finally {
     closeSync(log);
+    // QEMU holds its own copies now.
+    for (const s of sockets) s.destroy();
   }
   for (let i = 0; i < 400 && !exited; i++) {
     const pid = existsSync(files.qmpSocket) ? await livePid(files.pidFile, files.qmpSocket) : undefined;

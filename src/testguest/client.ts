@@ -8,16 +8,21 @@ import { type MetadataContent, passwordRules } from "../model/guest-protocol.js"
  * Retried while nothing answers (the guest is booting, or its listener is
  * between two connections).
  */
-export async function loginCheck(
+export function loginCheck(port: number, password: string, deadlineMs = 120_000, host = "127.0.0.1") {
+  return askGuest(port, `Administrator ${password}`, deadlineMs, host);
+}
+
+/** One line to a service of the guest at host:port, and what it answered; retried while nothing answers. */
+export async function askGuest(
   port: number,
-  password: string,
+  line: string,
   deadlineMs = 120_000,
   host = "127.0.0.1",
 ): Promise<string> {
   const end = Date.now() + deadlineMs;
   while (Date.now() < end) {
     const answer = await new Promise<string>((done) => {
-      const c = connect(port, host, () => c.write(`Administrator ${password}\n`));
+      const c = connect(port, host, () => c.write(`${line}\n`));
       c.setTimeout(5000, () => c.destroy());
       let out = "";
       c.on("data", (d) => {

@@ -190,6 +190,21 @@ const cases: Case[] = [
       /--object-key: '..\/etc\/passwd' is not valid: use a file name or relative path inside the backup storage/,
     exit: 1,
   },
+  ...(
+    [
+      ["%2e%2e/%2e%2e/etc/shadow", "it has . or .. in it"],
+      ["..\\..\\etc\\shadow", "it holds a backslash"],
+      ["file:///etc/shadow", "it names a scheme"],
+      ["a/%2Fb/../../c", "it has . or .. in it"],
+      ["x.raw%", "its %-escapes are not valid"],
+    ] as const
+  ).map(
+    ([key, why]): Case => ({
+      args: ["backupobject", "add", "--storage-id=bkst-local", `--object-key=${key}`, "--size=1", md5],
+      message: new RegExp(`--object-key: .* is not valid: .*\\(${why.replace(/[.]/g, "\\.")}\\)`),
+      exit: 1,
+    }),
+  ),
   {
     args: [...boAdd, md5, `--uuid=${bo}`],
     message: /--uuid: backup object 'bo-windows2008r2' exists already/,

@@ -323,10 +323,8 @@ for (const backend of backends) {
       assert.equal(mine.user_data, "hello");
       assert.deepEqual(mine.image.features, { virtio: true });
       assert.equal(mine.image.backup_object.checksum, "17c696598a69760ac1110f1418b1bbea");
-      assert.equal(
-        mine.image.backup_object.uri,
-        `file://${api.t.home}/images/windows2008r2.x86_64.kvm.md.raw.tar.gz`,
-      );
+      assert.equal(mine.image.backup_object.storage_uri, `file://${api.t.home}/images/`);
+      assert.equal(mine.image.backup_object.object_key, "windows2008r2.x86_64.kvm.md.raw.tar.gz");
       assert.deepEqual(mine.vifs[0].netmask, "255.255.255.0");
       assert.deepEqual(mine.vifs[0].gateway, "10.0.2.2");
       assert.deepEqual(mine.security_group_rules, [

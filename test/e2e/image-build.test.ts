@@ -201,7 +201,11 @@ test("a Windows Server 2012 build through every step, packaged, and its first bo
   } else assert.match(logs1, /not made: .*needs root/);
 
   // 6 to 11, as the user does them at the VNC console, in the guest's JIS layout.
-  const user = await vncUser(readFileSync(join(dir, "kvm.vnc"), "utf8").trim(), "jis");
+  const user = await vncUser(
+    readFileSync(join(dir, "kvm.vnc"), "utf8").trim(),
+    "jis",
+    readFileSync(join(dir, "kvm.vnc-password"), "utf8").trim(),
+  );
   try {
     await user.keys("ctrl-alt-delete");
     await waitForSerial(dir, "standin: screen: Administrator");

@@ -114,7 +114,11 @@ before(async () => {
     home: agentHome,
     accel: "tcg",
     timeouts,
-    network: new UserModeNetwork("127.0.0.1"),
+    network: new UserModeNetwork({
+      forwardAddress: "127.0.0.1",
+      guestUser: null,
+      instancesDir: join(agentHome, "instances"),
+    }),
     log: (line) => log.push(line),
   });
 });

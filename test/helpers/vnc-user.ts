@@ -17,8 +17,8 @@ export interface VncUser {
   close(): void;
 }
 
-export async function vncUser(address: string, layout: string): Promise<VncUser> {
-  const client = await connectWithRetry(address);
+export async function vncUser(address: string, layout: string, password?: string): Promise<VncUser> {
+  const client = await connectWithRetry(address, password === undefined ? {} : { password });
   const l = layoutNamed(layout);
   return {
     client,

@@ -44,9 +44,9 @@ export async function startVncVm(
     qmpSocket: files.qmpSocket,
     serialLog: join(dir, "serial.log"),
     pidFile: files.pidFile,
-    vnc: true,
+    vnc: { loopback: true, password: password !== undefined },
     rtcBase: "utc",
-  }).map((a) => (password && a === "127.0.0.1:0,to=99" ? `${a},password=on` : a));
+  });
   await startDetachedQemu(args, files);
   if (password)
     await withQmp(files.qmpSocket, (q) => q.execute("set_password", { protocol: "vnc", password }));

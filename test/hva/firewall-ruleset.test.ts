@@ -182,6 +182,16 @@ test("input that would be nft syntax of its own or mean something else is refuse
       /out of range/,
     ],
     ["a member that is not IPv4", { ...base, groups: [{ ...group, members: ["fe80::1"] }] }, /not IPv4/],
+    [
+      "a protocol that would be nft text",
+      {
+        ...base,
+        groups: [
+          { ...group, rules: [{ ...rdp, protocol: "tcp dport 1 accept; flush ruleset; tcp" as "tcp" }] },
+        ],
+      },
+      /protocol 'tcp dport 1 accept; flush ruleset; tcp' is not one of tcp, udp, icmp/,
+    ],
   ];
   for (const [name, state, message] of bad)
     assert.throws(

@@ -56,10 +56,11 @@ after(() => {
 const source = (
   name: string,
   format: BackupObjectSource["container_format"],
-  uri: string,
+  storage_uri: string,
 ): BackupObjectSource => ({
   id: `bo-${format}`,
-  uri,
+  storage_uri,
+  object_key: name,
   container_format: format,
   checksum: md5(join(storage, name)),
   allocation_size: statSync(join(storage, name)).size,
@@ -74,7 +75,7 @@ test("tgz, tar, gz and none unpack to the same bytes, and stay sparse", async ()
     ["disk.raw.gz", "gz"],
     ["disk.raw", "none"],
   ] as const) {
-    const image = await cache.get(source(name, format, pathToFileURL(join(storage, name)).href));
+    const image = await cache.get(source(name, format, pathToFileURL(`${storage}/`).href));
     assert.equal(md5(image), original, format);
     const st = statSync(image);
     assert.equal(st.size, 64 << 20);
@@ -85,7 +86,7 @@ test("tgz, tar, gz and none unpack to the same bytes, and stay sparse", async ()
 test("concurrent launches of one image fetch it once, over http", async () => {
   const lines: string[] = [];
   const cache = new ImageCache(join(dir, "cache-http"), (l) => lines.push(l));
-  const bo = source("disk.raw.tar.gz", "tgz", `${base}/disk.raw.tar.gz`);
+  const bo = source("disk.raw.tar.gz", "tgz", `${base}/`);
   requests = 0;
   const paths = await Promise.all(Array.from({ length: 5 }, () => cache.get(bo)));
   assert.equal(requests, 1);
@@ -101,9 +102,35 @@ test("concurrent launches of one image fetch it once, over http", async () => {
 test("a checksum mismatch fails with both sums and leaves nothing in the cache", async () => {
   const cacheDir = join(dir, "cache-bad");
   const cache = new ImageCache(cacheDir);
-  const bo = { ...source("disk.raw.tar.gz", "tgz", `${base}/disk.raw.tar.gz`), checksum: "0".repeat(32) };
+  const bo = { ...source("disk.raw.tar.gz", "tgz", `${base}/`), checksum: "0".repeat(32) };
   await assert.rejects(cache.get(bo), /image checksum mismatch for bo-tgz: expected 0{32}, got [0-9a-f]{32}/);
   assert.deepEqual(readdirSync(cacheDir), []);
-  await assert.rejects(cache.get({ ...bo, uri: `${base}/missing.tar.gz` }), /HTTP 404/);
+  await assert.rejects(cache.get({ ...bo, object_key: "missing.tar.gz" }), /HTTP 404/);
+  assert.deepEqual(readdirSync(cacheDir), []);
+});
+
+test("an object key or storage URI that leads out of the storage is refused before anything is fetched", async () => {
+  const cacheDir = join(dir, "cache-hostile");
+  const cache = new ImageCache(cacheDir);
+  const bo = source("disk.raw.tar.gz", "tgz", pathToFileURL(`${storage}/`).href);
+  requests = 0;
+  for (const [change, why] of [
+    [
+      { object_key: "%2e%2e/%2e%2e/etc/shadow" },
+      /'%2e%2e\/%2e%2e\/etc\/shadow' is refused: it has \. or \.\. in it/,
+    ],
+    [{ object_key: "..\\..\\etc\\shadow" }, /is refused: it holds a backslash/],
+    [{ object_key: "file:///etc/shadow" }, /is refused: it names a scheme/],
+    [{ object_key: "/etc/shadow" }, /is refused: it is absolute/],
+    [{ object_key: "%2Fetc/shadow" }, /is refused: it is absolute/],
+    [
+      { storage_uri: "ftp://example.test/" },
+      /storage URI 'ftp:\/\/example.test\/' is refused: its scheme is ftp/,
+    ],
+    [{ storage_uri: `${base}/`, object_key: "//evil.test/x" }, /is refused: it is absolute/],
+  ] as const) {
+    await assert.rejects(cache.get({ ...bo, ...change }), why, JSON.stringify(change));
+  }
+  assert.equal(requests, 0);
   assert.deepEqual(readdirSync(cacheDir), []);
 });

@@ -18,14 +18,14 @@ const vm: VmSpec = {
   nics: [],
   qmpSocket: "/var/i/qmp.sock",
   serialLog: "/var/i/serial.log",
-  vnc: true,
+  vnc: { socket: "/var/i/vnc,1.sock" },
   rtcBase: "localtime",
   pidFile: "/var/i/qemu.pid",
 };
 
 const after = (args: string[], flag: string) => args.filter((_, i) => args[i - 1] === flag);
 
-test("cpu, memory, accelerator, local-time RTC, USB tablet, serial log, QMP, loopback VNC and pid file", () => {
+test("cpu, memory, accelerator, local-time RTC, USB tablet, serial log, QMP, VNC on a unix socket and pid file", () => {
   const args = qemuArgs(vm);
   assert.deepEqual(after(args, "-smp"), ["2"]);
   assert.deepEqual(after(args, "-m"), ["2048"]);
@@ -34,10 +34,14 @@ test("cpu, memory, accelerator, local-time RTC, USB tablet, serial log, QMP, loo
   assert.ok(after(args, "-device").includes("usb-tablet"));
   assert.deepEqual(after(args, "-serial"), ["file:/var/i/serial.log"]);
   assert.deepEqual(after(args, "-qmp"), ["unix:/var/i/qmp.sock,server=on,wait=off"]);
-  assert.deepEqual(after(args, "-vnc"), ["127.0.0.1:0,to=99"]);
+  assert.deepEqual(after(args, "-vnc"), ["unix:/var/i/vnc,,1.sock"]);
   assert.deepEqual(after(args, "-pidfile"), ["/var/i/qemu.pid"]);
-  assert.deepEqual(after(qemuArgs({ ...vm, rtcBase: "utc", vnc: false }), "-rtc"), ["base=utc"]);
-  assert.deepEqual(after(qemuArgs({ ...vm, vnc: false }), "-vnc"), []);
+  assert.deepEqual(after(qemuArgs({ ...vm, rtcBase: "utc" }), "-rtc"), ["base=utc"]);
+  const { vnc: _, ...noConsole } = vm;
+  assert.deepEqual(after(qemuArgs(noConsole), "-vnc"), []);
+  // The image builder's console: loopback, refusing everyone until its password is set over QMP.
+  const builder = qemuArgs({ ...vm, vnc: { loopback: true, password: true } });
+  assert.deepEqual(after(builder, "-vnc"), ["127.0.0.1:0,to=99,password=on"]);
 });
 
 test("disks on IDE without the virtio feature, on virtio-blk with it; commas in paths doubled", () => {
@@ -51,37 +55,62 @@ test("disks on IDE without the virtio feature, on virtio-blk with it; commas in 
   );
 });
 
-test("user-mode networking: the leased address, its network, and forwards to the guest's address", async () => {
-  const wanted = {
-    security_group_rules: [
-      { protocol: "tcp", from_port: 3389, to_port: 3389, source_cidr: "0.0.0.0/0", source_group_id: null },
-    ],
-    vifs: [
-      {
-        id: "vif-1",
-        index: 0,
-        mac_address: "52:54:00:aa:bb:cc",
-        ipv4_address: "10.0.2.101",
-        netmask: "255.255.255.0",
-        gateway: "10.0.2.2",
-        dns: "10.0.2.3",
-      },
-    ],
-    image: { features: { virtio: true } },
-  } as unknown as WantedInstance;
-  const network = new UserModeNetwork("127.0.0.1");
+const wanted = {
+  id: "i-test0001",
+  security_group_rules: [
+    { protocol: "tcp", from_port: 3389, to_port: 3389, source_cidr: "0.0.0.0/0", source_group_id: null },
+  ],
+  vifs: [
+    {
+      id: "vif-1",
+      index: 0,
+      mac_address: "52:54:00:aa:bb:cc",
+      ipv4_address: "10.0.2.101",
+      netmask: "255.255.255.0",
+      gateway: "10.0.2.2",
+      dns: "10.0.2.3",
+    },
+  ],
+  image: { features: { virtio: true } },
+} as unknown as WantedInstance;
+
+test("user-mode networking, restricted (no wall here): QEMU's network with restrict=on and the forwards", async () => {
+  const network = new UserModeNetwork({
+    forwardAddress: "127.0.0.1",
+    guestUser: null,
+    instancesDir: "/var/i",
+  });
   const plan = await network.plan(wanted);
   const [forward] = plan.vifs[0]!.port_forwards;
   assert.equal(forward!.guest_port, 3389);
   assert.equal(forward!.host_address, "127.0.0.1");
   assert.ok(forward!.host_port > 0);
+  assert.deepEqual(await network.attach(wanted, plan), [], "nothing for QEMU to inherit");
   const args = qemuArgs({ ...vm, nics: network.nics(wanted, plan) });
   assert.deepEqual(after(args, "-netdev"), [
-    `user,id=net0,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,hostfwd=tcp:127.0.0.1:${forward!.host_port}-10.0.2.101:3389`,
+    `user,id=net0,restrict=on,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,hostfwd=tcp:127.0.0.1:${forward!.host_port}-10.0.2.101:3389`,
   ]);
   assert.ok(after(args, "-device").includes("virtio-net-pci,netdev=net0,mac=52:54:00:aa:bb:cc"));
   const e1000 = network.nics({ ...wanted, image: { ...wanted.image, features: {} } }, plan);
   assert.equal(e1000[0]!.model, "e1000");
+});
+
+test("user-mode networking, walled: each NIC a stream from the socket QEMU inherits (fd 3 on)", async () => {
+  const network = new UserModeNetwork({
+    forwardAddress: "127.0.0.1",
+    guestUser: { uid: 64000, gid: 64000 },
+    instancesDir: "/var/i",
+  });
+  const plan = await network.plan({ ...wanted, vifs: [wanted.vifs[0]!, wanted.vifs[0]!] });
+  assert.equal(plan.kind, "user-walled");
+  const args = qemuArgs({
+    ...vm,
+    nics: network.nics({ ...wanted, vifs: [wanted.vifs[0]!, wanted.vifs[0]!] }, plan),
+  });
+  assert.deepEqual(after(args, "-netdev"), [
+    "stream,id=net0,server=off,addr.type=fd,addr.str=3",
+    "stream,id=net1,server=off,addr.type=fd,addr.str=4",
+  ]);
 });
 
 test("the installer VM: CD-ROMs after the IDE disks, the first one booted, a floppy, a fixed clock", () => {

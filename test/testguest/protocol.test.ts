@@ -72,7 +72,6 @@ async function bootOn(name: string, disk: string, metadata: string, hostPort: nu
     ],
     qmpSocket,
     serialLog: join(dir, `${name}.serial.log`),
-    vnc: false,
     rtcBase: "localtime",
   });
   rmSync(qmpSocket, { force: true });

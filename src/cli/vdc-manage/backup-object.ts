@@ -1,6 +1,15 @@
 // `vdc-manage backupobject`: an image file in a backup storage, with the size
 // and checksum the host agent verifies when it fetches it.
-import { enumField, intField, md5Field, textField, uuidField } from "../../model/fields.js";
+import {
+  enumField,
+  type Field,
+  FieldError,
+  intField,
+  md5Field,
+  textField,
+  uuidField,
+} from "../../model/fields.js";
+import { objectKeyProblem } from "../../model/object-key.js";
 import { containerFormats, defaultAccountId, serviceTypes } from "../../model/vocabulary.js";
 import { backupObjectRecord } from "../../store/records.js";
 import { arg, type CommandGroup, command } from "../command.js";
@@ -9,12 +18,20 @@ import { delCommand, showCommand } from "./show-del.js";
 
 const objectUuid = uuidField("backupObject");
 
-/** A path inside the storage: relative, with no way out of it. */
-const objectKeyField = textField({
-  max: 1024,
-  pattern: /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[^\0]+$/,
-  patternWords: "a file name or relative path inside the backup storage (no leading / and no ..)",
-});
+/** A path inside the storage: relative, with no way out of it (object-key.ts). */
+const objectKeyField: Field<string> = {
+  type: "text",
+  allowed: "a file name or relative path inside the backup storage (no leading /, no .., no \\)",
+  parse(raw) {
+    const value = textField({ max: 1024 }).parse(raw);
+    const problem = objectKeyProblem(value);
+    if (problem)
+      throw new FieldError(
+        `'${value}' is not valid: use a file name or relative path inside the backup storage (${problem})`,
+      );
+    return value;
+  },
+};
 
 const objectOptions = {
   account_id: { field: uuidField("account"), desc: "The account ID for the backup object" },

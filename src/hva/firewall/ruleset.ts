@@ -76,6 +76,8 @@ const setName = (groupId: string) => `sg_${body(groupId)}`;
 
 const interfaceName = /^[A-Za-z0-9_.-]{1,15}$/;
 
+const firewallProtocols: readonly string[] = ["tcp", "udp", "icmp"] satisfies FirewallRule["protocol"][];
+
 function cidr(text: string): boolean {
   const [address, prefix] = text.split("/");
   return !ipv4Problem(address ?? "") && /^\d{1,2}$/.test(prefix ?? "") && Number(prefix) <= 32;
@@ -90,6 +92,8 @@ function check(h: HostFirewall): void {
     if (uuidProblem("securityGroup", g.id)) bad(`group ${g.id}: ${uuidProblem("securityGroup", g.id)}`);
     for (const m of g.members) if (ipv4Problem(m)) bad(`group ${g.id}: member address ${m} is not IPv4`);
     for (const r of g.rules) {
+      if (!firewallProtocols.includes(r.protocol))
+        bad(`group ${g.id}: protocol '${r.protocol}' is not one of ${firewallProtocols.join(", ")}`);
       if (r.source_group_id !== null && !groups.has(r.source_group_id))
         bad(`group ${g.id}: its rule names ${r.source_group_id}, which is not given`);
       if (r.source_cidr !== null && !cidr(r.source_cidr))

@@ -6,6 +6,7 @@
 // brought up to date on every pass, in one transaction, and a VM starts only
 // once its vif is in the ruleset in force. Needs root (or CAP_NET_ADMIN).
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import type { Socket } from "node:net";
 import { join } from "node:path";
 import type { NicSpec } from "../../qemu/command.js";
 import type { HostState, WantedInstance } from "../agent-api.js";
@@ -100,7 +101,7 @@ export class BridgedNetwork implements InstanceNetwork {
     return { kind: "bridge", vifs: w.vifs.map((v) => ({ port_forwards: [], tap: tapName(v.id) })) };
   }
 
-  async attach(w: WantedInstance, _plan: NetworkPlan): Promise<void> {
+  async attach(w: WantedInstance, _plan: NetworkPlan): Promise<Socket[]> {
     for (const v of w.vifs) {
       if (!this.guarded.has(v.id))
         throw new Error(
@@ -108,6 +109,7 @@ export class BridgedNetwork implements InstanceNetwork {
         );
       await ensureTap(tapName(v.id), bridgeName(v.network_id));
     }
+    return [];
   }
 
   nics(w: WantedInstance, plan: NetworkPlan): NicSpec[] {

@@ -4,8 +4,9 @@
 // instance (kept in the instance's directory, so a restarted agent reuses
 // it), has its host side made before QEMU starts, asks for QEMU's NICs, and
 // has the host side undone once the instance is gone. User-mode networking
-// needs nothing on the host; bridged networking (bridged.ts) needs root or
-// the capabilities of capabilities.ts.
+// (user-mode.ts) walls guests off from the host; bridged networking
+// (bridged.ts) needs root or the capabilities of capabilities.ts.
+import type { Socket } from "node:net";
 import type { PortForward } from "../../model/port-forward.js";
 import type { NicSpec } from "../../qemu/command.js";
 import type { HostState, WantedInstance } from "../agent-api.js";
@@ -17,8 +18,11 @@ export interface InstanceNetwork {
   /** Brings what the host shares up to date with `state`; every pass, before the instances' own steps. */
   sync(state: HostState): Promise<void>;
   plan(w: WantedInstance): Promise<NetworkPlan>;
-  /** Makes the host side of the instance's NICs, before its QEMU starts. */
-  attach(w: WantedInstance, plan: NetworkPlan): Promise<void>;
+  /**
+   * Makes the host side of the instance's NICs, before its QEMU starts;
+   * returns the sockets QEMU inherits, as fds 3, 4, ... (its NICs name them).
+   */
+  attach(w: WantedInstance, plan: NetworkPlan): Promise<Socket[]>;
   nics(w: WantedInstance, plan: NetworkPlan): NicSpec[];
   /** Undoes `attach`, once the instance's QEMU has ended for good. */
   detach(plan: NetworkPlan): Promise<void>;

@@ -20,6 +20,7 @@ import { LoggedError, type Out, runWord, stepsOf } from "../build-dir-utils.js";
 import { temporaryPassword } from "../floppy-content.js";
 import { readInstallParams } from "../install-params.js";
 import { screenshotsDir } from "../step-screenshots.js";
+import { vncPasswordFile } from "../steps/3-boot-with-install-iso-and-floppy.js";
 import type { Surroundings } from "../steps/context.js";
 import { firstTestStep } from "../steps.js";
 import { runActions, ScreenTimeout, ScriptProblem } from "./console-runner.js";
@@ -86,7 +87,7 @@ export async function autoBuild(
           vmConsole ??= await openConsole(dir, say);
           // A console that went away (the VM restarted, a network blip): connect again, with backoff.
           if (vmConsole.client.closedWith !== null) {
-            vmConsole.client = await connectWithRetry(vmConsole.address);
+            vmConsole.client = await connectWithRetry(vmConsole.address, await consolePassword(dir));
             say(`console: connected again to vnc://${vmConsole.address}`);
           }
           await manualStep(dir, step.name, vmConsole, report, say, options.signal);
@@ -117,6 +118,12 @@ export async function autoBuild(
 const interrupted = (next: string | undefined) =>
   `interrupted: nextstep is still ${next}; run the same command again to go on, or finish the step by hand`;
 
+/** The VM's console password, made at its last boot (step 3's bootBuildVm). */
+async function consolePassword(dir: BuildDir): Promise<{ password?: string }> {
+  const password = await dir.value(vncPasswordFile);
+  return password ? { password } : {};
+}
+
 async function openConsole(dir: BuildDir, say: Out): Promise<Console> {
   const p = await readInstallParams(dir.path);
   const script = await loadConsoleScript(p.consoleScript);
@@ -127,7 +134,7 @@ async function openConsole(dir: BuildDir, say: Out): Promise<Console> {
   const needles = await loadNeedleDir(p.needlesDir);
   const vnc = await dir.value("kvm.vnc");
   if (!vnc) throw new BuildDirError("kvm.vnc is missing: the build's VM was not started (step 3)");
-  const client = await connectWithRetry(vnc);
+  const client = await connectWithRetry(vnc, await consolePassword(dir));
   say(
     `console: vnc://${vnc}, ${needles.length} needles from ${p.needlesDir}, script ${p.consoleScript} (${script.keyboard} keyboard)`,
   );

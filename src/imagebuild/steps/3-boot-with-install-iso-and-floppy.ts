@@ -1,13 +1,19 @@
 // Step 3: a blank sparse disk of IMAGESIZE, and the installer VM booted from
 // the ISO with the virtio driver ISO and the answer-file floppy: virtio disk,
-// no network, VNC and QMP on loopback. The VM outlives this command; its pid,
-// VNC address and QMP socket are kvm.pid, kvm.vnc and kvm.qmp, and its
+// no network, VNC (behind a password made for this boot) and QMP on
+// loopback. The VM outlives this command; its pid, VNC address, VNC password
+// and QMP socket are kvm.pid, kvm.vnc, kvm.vnc-password and kvm.qmp, and its
 // command line is kept as kvm-boot-cmdline-<n>.
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readdir, writeFile } from "node:fs/promises";
 import type { VmSpec } from "../../qemu/command.js";
 import { floppyImage } from "./2-create-floppy-image-with-answer-file.js";
 import type { StepContext } from "./context.js";
+
+/** The console's password, made anew at each boot: VNC takes 8 characters at most. */
+export const vncPasswordFile = "kvm.vnc-password";
+const vncPassword = () => randomBytes(6).toString("base64url");
 
 /** Starts the build's VM and records how (shared by the first-boot test steps). */
 export async function bootBuildVm(
@@ -26,7 +32,7 @@ export async function bootBuildVm(
       qmpSocket: ctx.vm.qmpSocket,
       serialLog: ctx.file("kvm-serial.log"),
       pidFile: ctx.vm.pidFile,
-      vnc: true,
+      vnc: { loopback: true, password: true },
     },
     ctx.vm,
   );
@@ -35,9 +41,14 @@ export async function bootBuildVm(
     ctx.file(`kvm-boot-cmdline-${n}`),
     `${["qemu-system-x86_64", ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`)).join(" ")}\n`,
   );
+  const password = vncPassword();
+  await ctx.driver.setVncPassword(ctx.vm, password);
+  await writeFile(ctx.file(vncPasswordFile), `${password}\n`, { mode: 0o600 });
   const vnc = await ctx.driver.vncAddress(ctx.vm);
   await ctx.write("kvm.vnc", vnc);
-  ctx.say(`VM started on ${accel}: pid ${pid}, console vnc://${vnc} (also in kvm.vnc)`);
+  ctx.say(
+    `VM started on ${accel}: pid ${pid}, console vnc://${vnc} (also in kvm.vnc), its password in ${vncPasswordFile}`,
+  );
 }
 
 export async function bootWithInstallIsoAndFloppy(ctx: StepContext): Promise<void> {

@@ -1,0 +1,176 @@
+// The wall between a tenant's guest and its host, tried from inside the
+// guest as a hostile tenant would, on `wakame up` (user-mode networking, as
+// the shipped hva.conf has it): the test guest's probe (TCP 7777) connects
+// wherever it is told. Nothing on the host answers it (dcmgr, another VM's
+// forwarded ports, listeners on 127.0.0.1 and on the host's own address),
+// while a listener outside the host (a network namespace routed through it)
+// and the guest's forwarded 3389 still work. Taking the nftables wall down
+// lets the guest in, which shows that the wall is what stops it.
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { join, resolve } from "node:path";
+import { after, before, test } from "node:test";
+import { guestWallRuleset } from "../../src/hva/network/guest-wall.js";
+import { resolveGuestUser } from "../../src/hva/network/passt.js";
+import { askGuest, loginCheck } from "../../src/testguest/client.js";
+import { launchTestwin, musselWith } from "../helpers/mussel.js";
+import { freePort } from "../helpers/net.js";
+import { withoutNetns } from "../helpers/netns.js";
+import { repoRoot, tempDir } from "../helpers/paths.js";
+import { qemuPids } from "../helpers/vms.js";
+import { startUp, upEnv } from "../helpers/wakame-up.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "pipe", "pipe"] });
+
+/** The host's own first global IPv4 address (192.0.2.2 on the machine the issue was found on). */
+const hostAddress = () =>
+  /inet (\d+\.\d+\.\d+\.\d+)/.exec(
+    execFileSync("ip", ["-4", "-o", "addr", "show", "scope", "global"], { encoding: "utf8" }),
+  )?.[1];
+
+const home = tempDir("walls");
+const outside = `wall-out-${process.pid % 100000}`;
+const outsideLink = `wo${process.pid % 100000}`;
+const listeners: Server[] = [];
+let cloud: ReturnType<typeof startUp> | undefined;
+
+/** A listener on the host that answers "hi", as any service there would. */
+async function listenOnHost(address: string): Promise<number> {
+  const server = createServer((s) => s.end("hi\n"));
+  listeners.push(server);
+  await new Promise<void>((done) => server.listen(0, address, done));
+  return (server.address() as { port: number }).port;
+}
+
+before(() => {
+  if (withoutNetns) return;
+  // "Outside the host": a namespace routed through it, 198.51.100.2, answering on 7000.
+  try {
+    ip("netns", "del", outside);
+  } catch {}
+  ip("netns", "add", outside);
+  ip("link", "add", outsideLink, "type", "veth", "peer", "name", "eth0", "netns", outside);
+  ip("addr", "add", "198.51.100.1/30", "dev", outsideLink);
+  ip("link", "set", outsideLink, "up");
+  ip("-n", outside, "addr", "add", "198.51.100.2/30", "dev", "eth0");
+  ip("-n", outside, "link", "set", "eth0", "up");
+  const listener = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      outside,
+      process.execPath,
+      resolve(repoRoot, "test/helpers/tcp-probe.mjs"),
+      "listen",
+      "7000",
+    ],
+    { stdio: "ignore", detached: true },
+  );
+  listener.unref();
+});
+
+after(async () => {
+  if (cloud && cloud.up.exitCode === null) {
+    cloud.up.kill("SIGINT");
+    await cloud.exited;
+  }
+  for (const s of listeners) s.close();
+  if (!withoutNetns) {
+    try {
+      for (const pid of execFileSync("ip", ["netns", "pids", outside], { encoding: "utf8" }).split("\n"))
+        if (pid) process.kill(Number(pid), "SIGKILL");
+      ip("netns", "del", outside);
+    } catch {}
+  }
+  rmSync(home, { recursive: true, force: true });
+});
+
+interface Instance {
+  state: string;
+  vif: { port_forwards: { guest_port: number; host_port: number }[] }[];
+}
+
+test("a user-mode guest reaches nothing on its host, while the outside world and its forwarded 3389 still work", {
+  skip: withoutNetns,
+}, async () => {
+  const port = await freePort();
+  const env = upEnv(home, port);
+  const mussel = musselWith(env);
+  cloud = startUp(env, port);
+  await cloud.ready();
+  assert.match(
+    cloud.output.err,
+    /user-mode guests are walled off from this host: their network runs as wakame-vdc-guest/,
+  );
+
+  const key = join(home, "demo-key");
+  execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-m", "PEM", "-N", "", "-f", key]);
+  const sshKey = JSON.parse(await mussel("ssh_key_pair", "create", "--public-key", `${key}.pub`)).id;
+  const group = JSON.parse(
+    await mussel(
+      "security_group",
+      "create",
+      "--rule",
+      "tcp:3389,3389,ip4:0.0.0.0\ntcp:7777,7777,ip4:0.0.0.0",
+    ),
+  ).id;
+  const attacker = await launchTestwin(mussel, sshKey, group);
+  const victim = await launchTestwin(mussel, sshKey, group);
+  const running = async (id: string) => {
+    for (let i = 0; ; i++) {
+      const instance = JSON.parse(await mussel("instance", "show", id)) as Instance;
+      if (instance.state === "running") return instance;
+      assert.ok(i < 1200, `${id} still ${instance.state}:\n${cloud!.output.err}`);
+      await sleep(300);
+    }
+  };
+  const [a, v] = [await running(attacker), await running(victim)];
+  const forward = (i: Instance, guestPort: number) =>
+    i.vif[0]!.port_forwards.find((f) => f.guest_port === guestPort)!.host_port;
+
+  // The attacker's probe: "ADDRESS PORT" in, "reached: ..." or "unreached" out.
+  const reach = async (address: string, to: number) =>
+    (await askGuest(forward(a, 7777), `${address} ${to}`, 60_000)).trim();
+
+  assert.equal(await reach("198.51.100.2", 7000), "reached: hi", "the outside world is reachable");
+  const password = (await mussel("instance", "decrypt_password", attacker, key)).trim();
+  assert.equal(await loginCheck(forward(a, 3389), password), "OK\n", "its forwarded 3389 works");
+
+  const onLoopback = await listenOnHost("127.0.0.1");
+  const host = hostAddress();
+  const onHostAddress = host ? await listenOnHost(host) : null;
+  const attempts: [string, number, string][] = [
+    ["10.0.2.2", port, "dcmgr through the gateway"],
+    ["10.0.2.2", onLoopback, "a listener on the host's 127.0.0.1, through the gateway"],
+    ["10.0.2.2", forward(v, 3389), "another VM's forwarded port, through the gateway"],
+  ];
+  if (host && onHostAddress) {
+    attempts.push([host, onHostAddress, "a listener on the host's own address"]);
+    attempts.push([host, forward(v, 3389), "another VM's forwarded port on the host's address"]);
+  }
+  for (const [address, to, what] of attempts)
+    assert.equal(await reach(address, to), "unreached", `${what} (${address}:${to})`);
+
+  // The other VM's console is on a unix socket: its QEMU listens on no TCP port at all.
+  const [victimQemu] = qemuPids(join(home, "instances", victim));
+  const listening = execFileSync("ss", ["-Hltnp"], { encoding: "utf8" });
+  assert.ok(victimQemu, "the victim's QEMU runs");
+  assert.doesNotMatch(listening, new RegExp(`pid=${victimQemu},`), "QEMU listens on no TCP port");
+
+  // The wall is what stops the guest: without it, the host's own address answers.
+  if (host && onHostAddress) {
+    execFileSync("nft", ["delete", "table", "inet", "wakame_guest_wall"]);
+    try {
+      assert.equal(await reach(host, onHostAddress), "reached: hi", "without the wall the host answers");
+    } finally {
+      const user = await resolveGuestUser("wakame-vdc-guest");
+      assert.ok(typeof user !== "string", String(user));
+      execFileSync("nft", ["-f", "-"], { input: guestWallRuleset(user) });
+    }
+    assert.equal(await reach(host, onHostAddress), "unreached", "the wall back up");
+  }
+});

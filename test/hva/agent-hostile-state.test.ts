@@ -1,0 +1,59 @@
+// The agent trusts dcmgr's answers only as far as it must: an instance id
+// that is no instance uuid never becomes a path under WAKAME_HOME. A dcmgr
+// that says such a thing cannot be made for real (its ids are checked when
+// made), so this one is a fake: FakeTakenOverDcmgr.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { Agent } from "../../src/hva/agent.js";
+import type { AgentApi, HostState, WantedInstance } from "../../src/hva/agent-api.js";
+import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
+import { tempDir } from "../helpers/paths.js";
+
+const home = tempDir("hostile-state");
+after(() => rmSync(home, { recursive: true, force: true }));
+
+/** A dcmgr taken over by an attacker (faked): it lists instances whose ids are paths. */
+class FakeTakenOverDcmgr {
+  reports: unknown[] = [];
+  constructor(private readonly ids: string[]) {}
+  async hostState(): Promise<HostState> {
+    return {
+      revision: "1",
+      instances: this.ids.map((id) => ({ id, state: "pending" }) as unknown as WantedInstance),
+      networks: [],
+      security_groups: [],
+    };
+  }
+  async report(...args: unknown[]) {
+    this.reports.push(args);
+  }
+}
+
+test("instance ids that are paths are ignored and logged, and make no directory or report", async () => {
+  const instances = join(home, "instances");
+  mkdirSync(instances, { recursive: true });
+  // A stray file in the instances' folder is no instance either: it is left alone, not "removed".
+  writeFileSync(join(instances, "notes.txt"), "the operator's");
+  const hostile = ["../../escaped", "i-../../escaped", "/tmp/escaped", "i-ok/../../escaped"];
+  const dcmgr = new FakeTakenOverDcmgr(hostile);
+  const log: string[] = [];
+  const agent = new Agent({
+    api: dcmgr as unknown as AgentApi,
+    home,
+    accel: "tcg",
+    timeouts: { firstBootMs: 1000, powerdownMs: 1000 },
+    network: new UserModeNetwork({ forwardAddress: "127.0.0.1", guestUser: null, instancesDir: instances }),
+    log: (line) => log.push(line),
+  });
+  await agent.tick();
+  for (const id of hostile)
+    assert.ok(
+      log.some((l) => l.includes(`ignoring an instance dcmgr lists: its id ${JSON.stringify(id)} must`)),
+      `${id}: ${log.join("\n")}`,
+    );
+  assert.deepEqual(readdirSync(instances), ["notes.txt"]);
+  assert.ok(!existsSync(join(home, "escaped")) && !existsSync("/tmp/escaped"));
+  assert.deepEqual(dcmgr.reports, []);
+});
