@@ -65,6 +65,7 @@ class FirewallOnly implements InstanceNetwork {
     return [];
   }
   async detach() {}
+  async takeDown() {}
 }
 
 const percentile = (xs: number[], p: number) => {

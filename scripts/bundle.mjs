@@ -1,7 +1,7 @@
 // Bundles each command into one file under dist/bin/. Why: Kysely is ~280 ES
 // modules, and loading them one by one doubled every command's start time.
-// Packages with native code, CommonJS dynamic requires or worker files stay
-// external and load from node_modules as usual.
+// Packages with native code, CommonJS dynamic requires (undici's of node:
+// builtins) or worker files stay external and load from node_modules as usual.
 import { build } from "esbuild";
 
 await build({
@@ -30,6 +30,7 @@ await build({
     "@fastify/websocket",
     "@fastify/static",
     "ws",
+    "undici",
   ],
   logLevel: "warning",
 });

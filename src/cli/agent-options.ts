@@ -3,6 +3,7 @@
 import { missingForBridged } from "../hva/capabilities.js";
 import { AgentStartError, type HostAgent, type HostAgentOptions, startHostAgent } from "../hva/start.js";
 import { enumField, flagField, intField, ipv4Field, textField } from "../model/fields.js";
+import { trustedCas } from "../net/trusted-fetch.js";
 import { type AcceleratorSetting, acceleratorSettings } from "../qemu/accelerator.js";
 import { UserError } from "./errors.js";
 
@@ -40,6 +41,10 @@ export const agentOptions = {
     desc: "user-mode guests' network stack (passt) runs as this user, whose connections to this host are refused",
     default: "wakame-vdc-guest",
   },
+  ca_file: {
+    field: textField({ max: 4096 }),
+    desc: "with an https:// dcmgr: a CA certificate to trust besides the system's (a self-signed dcmgr's own)",
+  },
   password_generation_timeout: {
     field: intField({ min: 1 }),
     desc: "seconds a Windows first boot may take to make its password",
@@ -70,8 +75,15 @@ export function startAgentFromOptions(
     throw new UserError(
       `--network bridge makes bridges, taps, nftables rules and DHCP servers, which needs ${missing.join(", ")}: run hva as root or as wakame-vdc-hva.service (AmbientCapabilities), or use --network user`,
     );
+  let ca: string[] | undefined;
+  try {
+    ca = o.ca_file ? trustedCas(o.ca_file) : undefined;
+  } catch (err) {
+    throw new UserError(`--ca-file: ${(err as Error).message}`);
+  }
   return startHostAgent({
     ...where,
+    ca,
     accelerator: o.accelerator!,
     network:
       o.network === "bridge"

@@ -1,8 +1,23 @@
 // The API server's options, the same for `dcmgr` and `wakame up` (declared
 // apart from serve-api.ts, so that vdc-manage can check dcmgr.conf without
 // loading the server).
-import { intField } from "../model/fields.js";
+import { type Field, intField, textField } from "../model/fields.js";
 import { listenField } from "../model/listen.js";
+
+/** Host names, comma-separated. */
+const serverNamesField: Field<string[]> = {
+  type: "name,...",
+  allowed: "host names, comma-separated",
+  parse(raw) {
+    const names = textField({
+      max: 1024,
+      pattern: /^[A-Za-z0-9.-]+(,[A-Za-z0-9.-]+)*$/,
+      patternWords: "host names, comma-separated (dcmgr.example.com,cloud.example.com)",
+    }).parse(raw);
+    return names.split(",");
+  },
+  show: (names) => names.join(","),
+};
 
 export const apiOptions = {
   listen: { field: listenField, desc: "address to listen on", default: { host: "127.0.0.1", port: 9001 } },
@@ -10,5 +25,10 @@ export const apiOptions = {
     field: intField({ min: 0 }),
     desc: "forget encrypted passwords this long after they are stored (0: keep them)",
     default: 0,
+  },
+  server_name: {
+    field: serverNamesField,
+    desc: "names users and agents reach this dcmgr by, besides localhost and IP addresses (requests to other names are refused: DNS rebinding)",
+    default: [] as string[],
   },
 };

@@ -1,4 +1,5 @@
 // Serving the API with the options of api-options.ts.
+import { readFile } from "node:fs/promises";
 import { type RunningApi, serveApi } from "../dcmgr/serve.js";
 import type { ListenAddress } from "../model/listen.js";
 import type { Store } from "../store/store.js";
@@ -7,15 +8,34 @@ import { UserError } from "./errors.js";
 type ApiOptionValues = {
   listen?: ListenAddress;
   delete_password_after_minutes?: number;
+  server_name?: string[];
+  tls_cert?: string;
+  tls_key?: string;
   /** How agents reach this dcmgr, when not at its listen address (serve.ts). */
   agentUrl?: string;
 };
 
 /** Serves the API over `store` with these options; a port that cannot be had is the command's refusal. */
-export function serveFromOptions(store: Store, o: ApiOptionValues, logger: boolean): Promise<RunningApi> {
+export async function serveFromOptions(
+  store: Store,
+  o: ApiOptionValues,
+  logger: boolean,
+): Promise<RunningApi> {
+  if (!o.tls_cert !== !o.tls_key)
+    throw new UserError("--tls-cert and --tls-key go together: give both (HTTPS) or neither (HTTP)");
+  const read = async (option: string, file: string) =>
+    readFile(file).catch((err: NodeJS.ErrnoException) => {
+      throw new UserError(`${option}: cannot read ${file}: ${err.code}`);
+    });
+  const tls =
+    o.tls_cert && o.tls_key
+      ? { cert: await read("--tls-cert", o.tls_cert), key: await read("--tls-key", o.tls_key) }
+      : undefined;
   return serveApi(store, {
+    tls,
     listen: o.listen!,
     deletePasswordAfterMinutes: o.delete_password_after_minutes!,
+    serverNames: o.server_name ?? [],
     logger,
     agentUrl: o.agentUrl,
   }).catch((err: Error) => {

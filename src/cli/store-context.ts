@@ -4,7 +4,8 @@
 // "Conventions"). vdc-manage has no such options: it reads the dcmgr.conf
 // that WAKAME_CONFIG names (the package's /usr/bin/vdc-manage names
 // /etc/wakame-vdc/dcmgr.conf), so it works on the service's store.
-import { imagesDir, storeConfig } from "../store/config.js";
+import { imagesDir, storeConfig, wakameHome } from "../store/config.js";
+import { keepPrivate } from "../store/private-home.js";
 import { openStore, type Store } from "../store/store.js";
 import { readConfigFile } from "./config-file.js";
 import { dcmgrConfigFile } from "./dcmgr/options.js";
@@ -19,6 +20,7 @@ export async function openStoreWith(s: StoreSettings): Promise<Store> {
   } catch (err) {
     throw new UserError((err as Error).message);
   }
+  keepPrivate(wakameHome(env));
   return openStore(config, { imagesDir: imagesDir(env) });
 }
 

@@ -8,13 +8,17 @@ import { buildServer } from "./server.js";
 export interface ServeOptions {
   listen: ListenAddress;
   deletePasswordAfterMinutes: number;
+  /** Names besides localhost and IP addresses that requests may be addressed to (host-header.ts). */
+  serverNames?: readonly string[];
   logger: boolean;
   /** How agents reach this dcmgr; default: its listen address, if not a wildcard. */
   agentUrl?: string;
+  /** HTTPS with this certificate and key (PEM); HTTP without. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export interface RunningApi {
-  /** http://HOST:PORT/api/12.03 */
+  /** http(s)://HOST:PORT/api/12.03 */
   readonly url: string;
   stop(): Promise<void>;
 }
@@ -22,11 +26,14 @@ export interface RunningApi {
 export async function serveApi(store: Store, o: ServeOptions): Promise<RunningApi> {
   const host = o.listen.host.includes(":") ? `[${o.listen.host}]` : o.listen.host;
   const wildcard = o.listen.host === "0.0.0.0" || o.listen.host === "::";
+  const scheme = o.tls ? "https" : "http";
   const app = await buildServer(store, {
+    tls: o.tls,
     requireTokens: !isLoopback(o.listen.host),
     passwords: { deleteAfterMinutes: o.deletePasswordAfterMinutes },
     logger: o.logger,
-    agentUrl: o.agentUrl ?? (wildcard ? undefined : `http://${host}:${o.listen.port}`),
+    serverNames: o.serverNames ?? [],
+    agentUrl: o.agentUrl ?? (wildcard ? undefined : `${scheme}://${host}:${o.listen.port}`),
   });
   // Passwords past their time are forgotten even when nobody asks for them.
   const sweep = setInterval(() => {
@@ -45,5 +52,5 @@ export async function serveApi(store: Store, o: ServeOptions): Promise<RunningAp
     await stop();
     throw new Error(`cannot listen on ${o.listen.host}:${o.listen.port}: ${(err as Error).message}`);
   }
-  return { url: `http://${host}:${o.listen.port}/api/12.03`, stop };
+  return { url: `${scheme}://${host}:${o.listen.port}/api/12.03`, stop };
 }

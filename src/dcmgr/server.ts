@@ -6,7 +6,9 @@ import Fastify, { type FastifyInstance, LogController } from "fastify";
 import type { Store } from "../store/store.js";
 import { installCaller } from "./caller.js";
 import { ConsoleDesk } from "./console-desk.js";
+import { errors } from "./errors.js";
 import { EventFeed } from "./event-feed.js";
+import { hostAllowed, hostRefusal } from "./host-header.js";
 import type { PasswordPolicy } from "./passwords.js";
 import { bodyLimit, installPlumbing, rewriteUrl } from "./plumbing.js";
 import { agentRoutes } from "./routes/agent.js";
@@ -26,6 +28,10 @@ export interface ServerOptions {
   requireTokens: boolean;
   passwords: PasswordPolicy;
   logger?: boolean;
+  /** Names besides localhost and IP addresses that requests may be addressed to (host-header.ts). */
+  serverNames?: readonly string[];
+  /** HTTPS with this certificate and key (PEM). */
+  tls?: { cert: Buffer; key: Buffer };
   /**
    * How agents reach this dcmgr (http://HOST:PORT, as in their --dcmgr): a
    * browser console waiting here asks its agent to connect there. None: the
@@ -40,12 +46,19 @@ export const agentApiPrefix = "/api/agent/v1";
 export async function buildServer(store: Store, options: ServerOptions): Promise<FastifyInstance> {
   // Requests are not logged one by one (thousands a second); failures and start-up are.
   const app = Fastify({
+    ...(options.tls && { https: options.tls }),
     logger: options.logger ?? false,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     rewriteUrl: (req) => rewriteUrl(req),
   });
   installPlumbing(app);
+  const names = options.serverNames ?? [];
+  app.addHook("onRequest", async (req, reply) => {
+    if (hostAllowed(req.headers.host, names)) return;
+    const e = errors.misdirectedRequest(hostRefusal(req.headers.host));
+    return reply.code(e.statusCode).send(e.body());
+  });
   await app.register(fastifyWebsocket, { options: { maxPayload: 1 << 20 } });
   const screenshots = new ScreenshotDesk(store.db);
   const consoles = new ConsoleDesk(store.db, { agentUrl: options.agentUrl ?? null });

@@ -3,6 +3,7 @@
 import type { Duplex } from "node:stream";
 import { createWebSocketStream, WebSocket } from "ws";
 import type { PortForward } from "../model/port-forward.js";
+import { type Fetch, trustedFetch } from "../net/trusted-fetch.js";
 
 export interface WantedInstance {
   id: string;
@@ -119,12 +120,17 @@ export class AgentApi {
   /** The index in `bases` of the dcmgr that answered last: calls go there first. */
   private current = 0;
 
+  private readonly fetch: Fetch;
+
+  /** `ca`: certificates to trust for https:// dcmgr URLs besides Node's own (trusted-fetch.ts). */
   constructor(
     private readonly bases: readonly string[],
     private readonly token: string,
     private readonly onFailover: (from: string, to: string) => void = () => {},
+    private readonly ca?: readonly string[],
   ) {
     if (bases.length === 0) throw new Error("the agent needs at least one dcmgr URL");
+    this.fetch = trustedFetch(ca);
   }
 
   private get base(): string {
@@ -140,7 +146,7 @@ export class AgentApi {
     let failure: Error | null = null;
     for (let tried = 0; tried < this.bases.length; tried++) {
       try {
-        const res = await fetch(`${this.base}/api/agent/v1${init.path}`, init);
+        const res = await this.fetch(`${this.base}/api/agent/v1${init.path}`, init);
         if (!unavailable.has(res.status) || tried === this.bases.length - 1) return res;
         failure = new Error(`${this.base} answered ${res.status}`);
       } catch (err) {
@@ -216,7 +222,10 @@ export class AgentApi {
         ),
       );
     const url = `${base.replace(/^http/, "ws")}/api/agent/v1/instances/${id}/console/${tunnel.id}`;
-    const socket = new WebSocket(url, { headers: { Authorization: `Bearer ${this.token}` } });
+    const socket = new WebSocket(url, {
+      headers: { Authorization: `Bearer ${this.token}` },
+      ...(this.ca && { ca: [...this.ca] }),
+    });
     return new Promise((resolve, reject) => {
       socket.once("open", () => resolve(createWebSocketStream(socket)));
       socket.once("error", reject);

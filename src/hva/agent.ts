@@ -29,7 +29,7 @@ import { collectPassword } from "./first-boot.js";
 import { ImageCache } from "./image-cache.js";
 import { createInstanceDisk, type InstanceDisk } from "./instance-disk.js";
 import { writeMetadataDrive } from "./metadata-drive.js";
-import type { InstanceNetwork, NetworkPlan } from "./network/instance-network.js";
+import { type InstanceNetwork, readPlan, writePlan } from "./network/instance-network.js";
 import { type Action, nextAction, type Observed, recheckAt, type Timeouts } from "./reconcile.js";
 
 export interface AgentOptions {
@@ -195,6 +195,11 @@ export class Agent {
     );
   }
 
+  /** Takes down what the host's network made, once no VM runs (powerOffAll): a demo's end. */
+  takeDownNetwork(): Promise<void> {
+    return this.o.network.takeDown();
+  }
+
   /** Lets go of the QMP connections; the VMs keep running. */
   detach(): void {
     for (const c of this.consoles.values()) c.then((q) => q.close()).catch(() => {});
@@ -286,7 +291,7 @@ export class Agent {
           state: a.report,
           error: await readFile(join(d, "password-error"), "utf8").catch(() => ""),
           done_action: a.done,
-          port_forwards: (await this.networkPlan(w.id)).vifs.map((v) => v.port_forwards),
+          port_forwards: (await readPlan(d))?.vifs.map((v) => v.port_forwards) ?? [],
         });
       case "collect-password": {
         const collected = await collectPassword(join(d, "metadata.img"), w.ssh_public_key ?? "");
@@ -348,20 +353,16 @@ export class Agent {
       extraHosts: {},
       userData: w.user_data === null ? null : Buffer.from(w.user_data),
     });
-    await writeFile(join(d, "network.json"), JSON.stringify(await this.o.network.plan(w)));
+    await writePlan(d, await this.o.network.plan(w));
     await writeFile(join(d, "disk.json"), JSON.stringify(disk));
     if (windows) await writeFile(join(d, "first-boot.pending"), "");
     // Last: an agent stopped half way through prepares again from scratch.
     await writeFile(join(d, "prepared"), "");
   }
 
-  private async networkPlan(id: string): Promise<NetworkPlan> {
-    return JSON.parse(await readFile(join(this.dir(id), "network.json"), "utf8")) as NetworkPlan;
-  }
-
   /** Undoes the host side of the instance's NICs, if it got as far as having a plan. */
   private async detachNetwork(id: string): Promise<void> {
-    const plan = await this.networkPlan(id).catch(() => null);
+    const plan = await readPlan(this.dir(id));
     if (plan) await this.o.network.detach(plan);
   }
 
@@ -370,7 +371,8 @@ export class Agent {
     const disk = JSON.parse(await readFile(join(d, "disk.json"), "utf8")) as InstanceDisk;
     const bus = w.image.features.virtio === true ? "virtio" : "ide";
     await rm(join(d, "powerdown-asked-at"), { force: true });
-    const plan = await this.networkPlan(w.id);
+    const plan = await readPlan(d);
+    if (!plan) throw new Error("its network plan is missing: it is prepared again");
     const sockets = await this.o.network.attach(w, plan);
     const args = qemuArgs({
       name: w.id,

@@ -113,9 +113,14 @@ function unpackStages(
 }
 
 function tarExtractor(work: string, gzip: boolean): Writable {
-  const tar = spawn("tar", ["-x", ...(gzip ? ["-z"] : []), "-S", "--no-same-owner", "-C", work, "-f", "-"], {
-    stdio: ["pipe", "ignore", "pipe"],
-  });
+  // Its owner's only, whatever the archive says (private-home.ts).
+  const tar = spawn(
+    "tar",
+    ["-x", ...(gzip ? ["-z"] : []), "-S", "--no-same-owner", "--no-same-permissions", "-C", work, "-f", "-"],
+    {
+      stdio: ["pipe", "ignore", "pipe"],
+    },
+  );
   let stderr = "";
   tar.stderr.on("data", (d) => {
     stderr += d;

@@ -1,15 +1,17 @@
 // Starting a host agent: check that dcmgr knows this host and the token is its
 // own, choose the accelerator, and run the loop. `hva` and `wakame up` both
 // start theirs here.
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type AcceleratorSetting, hostAccelerator } from "../qemu/accelerator.js";
+import { keepPrivate } from "../store/private-home.js";
 import { probeGuest } from "../testguest/build.js";
 import { Agent } from "./agent.js";
 import { AgentApi } from "./agent-api.js";
 import { missingForWall } from "./capabilities.js";
 import { type AgentLoop, startLoop } from "./loop.js";
 import { BridgedNetwork } from "./network/bridged.js";
-import { type GuestUser, wallProblem } from "./network/guest-wall.js";
+import { type GuestUser, hasDefaultRoute, wallProblem } from "./network/guest-wall.js";
 import { passtInstalled, resolveGuestUser } from "./network/passt.js";
 import { UserModeNetwork } from "./network/user-mode.js";
 
@@ -19,6 +21,8 @@ export interface HostAgentOptions {
   dcmgr: readonly string[];
   /** The host node's token (vdc-manage token add --host-node-id ...). */
   token: string;
+  /** Certificates to trust for https:// dcmgr URLs, besides Node's own (--ca-file). */
+  ca?: readonly string[];
   /** $WAKAME_HOME: instance files and the image cache go under it. */
   home: string;
   accelerator: AcceleratorSetting;
@@ -41,8 +45,12 @@ export interface HostAgent {
 export class AgentStartError extends Error {}
 
 export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
-  const api = new AgentApi(o.dcmgr, o.token, (from, to) =>
-    o.log(`dcmgr at ${from} does not answer: using ${to}`),
+  keepPrivate(o.home);
+  const api = new AgentApi(
+    o.dcmgr,
+    o.token,
+    (from, to) => o.log(`dcmgr at ${from} does not answer: using ${to}`),
+    o.ca,
   );
   const me = await api.heartbeat().catch((err: Error) => {
     throw new AgentStartError(`dcmgr at ${o.dcmgr.join(", ")} refused or did not answer: ${err.message}`);
@@ -86,6 +94,7 @@ async function userModeNetwork(
     passtInstalled: passtInstalled(),
     user,
     missingCapabilities: missingForWall(),
+    defaultRoute: hasDefaultRoute(await readFile("/proc/net/route", "utf8").catch(() => "")),
   });
   if (problem)
     log(
@@ -96,5 +105,6 @@ async function userModeNetwork(
     forwardAddress: o.forwardAddress,
     guestUser: problem ? null : (user as GuestUser),
     instancesDir: join(home, "instances"),
+    log,
   });
 }

@@ -9,6 +9,14 @@ export function ipv4Problem(value: string): string | undefined {
   return undefined;
 }
 
+/** Whether `text` is an IPv4 CIDR, ADDRESS/PREFIX. */
+export function isIpv4Cidr(text: string): boolean {
+  const [address, prefix, ...rest] = text.split("/");
+  return (
+    rest.length === 0 && !ipv4Problem(address ?? "") && /^\d{1,2}$/.test(prefix ?? "") && Number(prefix) <= 32
+  );
+}
+
 export function ipv4ToNumber(address: string): number {
   return address.split(".").reduce((n, part) => n * 256 + Number(part), 0);
 }

@@ -13,6 +13,23 @@ export interface OpenedPorts {
   protocol: string;
   from_port: number;
   to_port: number;
+  /** Whom the rule opens the ports to: a CIDR, or the members of a group (then null). */
+  source_cidr?: string | null;
+}
+
+/** Opened to every address. */
+export const everyone = "0.0.0.0/0";
+
+/**
+ * Whom the rules open a guest port to, seen from a forwarded host port:
+ * everyone, or the rules' CIDRs. A rule whose source is a group opens
+ * nothing there (the group's members reach each other, not the host's ports).
+ */
+export function forwardSources(rules: readonly OpenedPorts[], protocol: string, port: number): string[] {
+  const cidrs = rules
+    .filter((r) => r.protocol === protocol && r.from_port <= port && port <= r.to_port && r.source_cidr)
+    .map((r) => r.source_cidr!);
+  return cidrs.includes(everyone) ? [everyone] : [...new Set(cidrs)];
 }
 
 /**

@@ -50,6 +50,7 @@ export function maintainerScript(template: string, p: DebianPackage, s: ServiceS
     CONF: s.privateConf,
     GROUPS: s.groups.join(" "),
     SYSTEM_USERS: s.systemUsers.join(" "),
+    TLS_PAIR: s.tlsPair ?? "",
     STATE_DIRS: s.stateDirs.map((f) => `${stateDir}/${f}`).join(" "),
     PURGED: [
       ...[...s.stateDirs, ...s.stateFiles].map((f) => `${stateDir}/${f}`),

@@ -40,6 +40,8 @@ export interface ServiceSettings {
   readonly groups: readonly string[];
   /** More system users the service starts processes as (each with its own group), made on install. */
   readonly systemUsers: readonly string[];
+  /** A self-signed certificate and key for HTTPS, made on install when neither is there: PATH.crt, PATH.key. */
+  readonly tlsPair: string | null;
 }
 
 export const nodeDependency = "nodejs (>= 20)";
@@ -52,7 +54,7 @@ export const debianPackages: readonly DebianPackage[] = [
     part: "dcmgr",
     architecture: "amd64", // better-sqlite3's compiled SQLite
     section: "admin",
-    depends: ["adduser", "init-system-helpers (>= 1.54~)", "libc6", "libgcc-s1", "libstdc++6"],
+    depends: ["adduser", "init-system-helpers (>= 1.54~)", "openssl", "libc6", "libgcc-s1", "libstdc++6"],
     commands: ["dcmgr", "vdc-manage"],
     shAliases: [],
     folders: ["dist/gui"],
@@ -62,9 +64,10 @@ export const debianPackages: readonly DebianPackage[] = [
       privateConf: "dcmgr.conf",
       stateDirs: ["images"],
       stateFiles: ["wakame.sqlite3", "wakame.sqlite3-wal", "wakame.sqlite3-shm"],
-      secrets: [],
+      secrets: ["tls/dcmgr.crt", "tls/dcmgr.key"],
       groups: [],
       systemUsers: [],
+      tlsPair: "/etc/wakame-vdc/tls/dcmgr",
     },
     docs: ["docs/install.md", "docs/api.md", "docs/vdc-manage.md", "docs/web-gui.md"],
     summary: "Wakame-vdc API server (dcmgr), web GUI and vdc-manage",
@@ -104,6 +107,7 @@ export const debianPackages: readonly DebianPackage[] = [
       groups: ["kvm"],
       // User-mode guests' network stacks (passt) run as it, walled off from the host.
       systemUsers: ["wakame-vdc-guest"],
+      tlsPair: null,
     },
     docs: ["docs/install.md", "docs/hva.md", "docs/networking.md"],
     summary: "Wakame-vdc host agent (hva) for KVM",

@@ -31,9 +31,14 @@ export function kernelBoots(
   timeoutMs: number,
 ): Promise<boolean> {
   return new Promise((resolve) => {
+    // --pdeathsig: the probe dies with whatever started it, even a command killed outright.
     const qemu = spawn(
-      "qemu-system-x86_64",
+      "setpriv",
       [
+        "--pdeathsig",
+        "KILL",
+        "--",
+        "qemu-system-x86_64",
         "-accel",
         accel,
         "-m",

@@ -12,18 +12,22 @@ export function loginCheck(port: number, password: string, deadlineMs = 120_000,
   return askGuest(port, `Administrator ${password}`, deadlineMs, host);
 }
 
-/** One line to a service of the guest at host:port, and what it answered; retried while nothing answers. */
+/**
+ * One line to a service of the guest at host:port, and what it answered
+ * within `answerMs`; retried while nothing answers.
+ */
 export async function askGuest(
   port: number,
   line: string,
   deadlineMs = 120_000,
   host = "127.0.0.1",
+  answerMs = 5000,
 ): Promise<string> {
   const end = Date.now() + deadlineMs;
   while (Date.now() < end) {
     const answer = await new Promise<string>((done) => {
       const c = connect(port, host, () => c.write(`${line}\n`));
-      c.setTimeout(5000, () => c.destroy());
+      c.setTimeout(answerMs, () => c.destroy());
       let out = "";
       c.on("data", (d) => {
         out += d;

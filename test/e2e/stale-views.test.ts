@@ -118,6 +118,7 @@ before(async () => {
       forwardAddress: "127.0.0.1",
       guestUser: null,
       instancesDir: join(agentHome, "instances"),
+      log: (line) => log.push(line),
     }),
     log: (line) => log.push(line),
   });

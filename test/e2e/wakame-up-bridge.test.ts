@@ -3,6 +3,7 @@
 // instance at its own address, with no port forward, as far as the
 // instance's groups allow. Run inside a network namespace of its own, as a
 // fresh machine would be, so that the test machine's own network is left alone.
+// Stopped with SIGTERM, it takes down all it set up there.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
@@ -83,4 +84,25 @@ test("the instance answers at its own address from this machine, as far as its g
   await mussel("security_group", "update", group, "--rule", "tcp:22,22,ip4:0.0.0.0");
   for (let i = 0; i < 40 && (await askFrom(ns, address, 3389, "Administrator -", 300)) !== null; i++);
   assert.equal(await askFrom(ns, address, 3389, "Administrator -", 1000), null, "3389 closed with its rule");
+});
+
+test("SIGTERM takes down all it set up: the VM, the bridge with its address and route, the tap, the DHCP server, the nftables tables", {
+  skip,
+}, async () => {
+  const inNs = (...args: string[]) =>
+    execFileSync("ip", ["netns", "exec", ns, ...args], { encoding: "utf8" });
+  assert.match(inNs("ip", "-br", "link"), /br-demo1[\s\S]*tap-/, "the bridge and a tap while up");
+  assert.match(
+    inNs("nft", "list", "tables"),
+    /wakame_filter[\s\S]*wakame_nat|wakame_nat[\s\S]*wakame_filter/,
+  );
+  cloud.up.kill("SIGTERM");
+  assert.equal(await cloud.exited, 0, cloud.output.err);
+  assert.match(cloud.output.err, /powered off/);
+  assert.doesNotMatch(inNs("ip", "-br", "link"), /br-demo1|tap-/, "no bridge, no tap");
+  assert.doesNotMatch(inNs("ip", "-4", "addr"), /10\.0\.2\.2\//, "no gateway address");
+  assert.doesNotMatch(inNs("ip", "-4", "route"), /10\.0\.2\.0\/24/, "no route");
+  assert.doesNotMatch(inNs("nft", "list", "tables"), /wakame_/, "no table of ours");
+  const pids = execFileSync("ip", ["netns", "pids", ns], { encoding: "utf8" }).trim();
+  assert.equal(pids, "", "no process left in the machine's namespace (QEMU, dnsmasq)");
 });

@@ -3,20 +3,11 @@
 // systemd-analyze and the units' enabling; nothing runs it as init), kept as
 // a tarball in the guest cache (guestCacheRoot) so that later runs unpack it
 // in seconds; Node.js 20 as the Debian package this machine has
-// (dpkg-repack), since Debian 12's own nodejs is 18. Commands run chrooted in
-// a mount namespace of their own (unshare -m), with /proc and /dev inside it,
-// so no mount outlives them.
+// (dpkg-repack), since Debian 12's own nodejs is 18. Commands run with the
+// root pivoted to in a mount namespace of their own (unshare -m), with /proc
+// and /dev inside it, so no mount outlives them.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { guestCacheRoot } from "../../src/testguest/build.js";
 
@@ -73,10 +64,12 @@ export interface RootResult {
 }
 
 /**
- * `sh -c command` chrooted into `root` in a mount namespace of its own, with
- * /proc and /dev, and in network namespace `netns` when one is named.
+ * `sh -c command` with `root` as its root, in a mount namespace of its own
+ * with /proc and /dev, and in network namespace `netns` when one is named.
+ * The root is pivoted to, not chrooted into: the kernel refuses user
+ * namespaces in a chroot, and passt, as the guests' user, makes one.
  */
-function chrooted(root: string, command: string, netns?: string): [string, string[]] {
+function inRootCommand(root: string, command: string, netns?: string): [string, string[]] {
   const args = [
     "unshare",
     "--mount",
@@ -84,7 +77,9 @@ function chrooted(root: string, command: string, netns?: string): [string, strin
     "private",
     "sh",
     "-c",
-    'mount -t proc proc "$0/proc" && mount --rbind /dev "$0/dev" && exec chroot "$0" sh -c "$1"',
+    'mount --bind "$0" "$0" && mount -t proc proc "$0/proc" && mount --rbind /dev "$0/dev" && cd "$0" && ' +
+      "mkdir -p .old-root && pivot_root . .old-root && umount -l /.old-root && rmdir /.old-root && " +
+      'exec sh -c "$1"',
     root,
     command,
   ];
@@ -95,7 +90,7 @@ const rootEnv = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", DEBIAN_FRONTEND: "nonin
 
 /** `command` run in the root as root, through sh, with apt quiet and non-interactive. */
 export function inRoot(root: string, command: string, netns?: string): RootResult {
-  const [file, args] = chrooted(root, command, netns);
+  const [file, args] = inRootCommand(root, command, netns);
   const r = spawnSync(file, args, { encoding: "utf8", env: rootEnv });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -105,16 +100,21 @@ export function inRoot(root: string, command: string, netns?: string): RootResul
  * command's own when `command` execs it, as the units' ExecStart lines run.
  */
 export function startInRoot(root: string, command: string, netns?: string): ChildProcess {
-  const [file, args] = chrooted(root, command, netns);
+  const [file, args] = inRootCommand(root, command, netns);
   return spawn(file, args, { env: rootEnv, stdio: ["ignore", "pipe", "pipe"] });
 }
 
-/** Every process whose root directory is `root` (chrooted there), killed with SIGKILL. */
+/**
+ * Every process whose root directory is `root`, killed with SIGKILL: known by
+ * its root's device and inode (a pivoted root reads as "/" in /proc/PID/root).
+ */
 export function killAllInRoot(root: string): void {
-  const real = realpathSync(root);
+  const { dev, ino } = statSync(root);
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
-      if (readlinkSync(`/proc/${pid}/root`) === real) process.kill(Number(pid), "SIGKILL");
+      const at = statSync(`/proc/${pid}/root/`);
+      if (at.dev === dev && at.ino === ino && Number(pid) !== process.pid)
+        process.kill(Number(pid), "SIGKILL");
     } catch {
       // Gone meanwhile.
     }

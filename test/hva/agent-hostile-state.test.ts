@@ -44,7 +44,12 @@ test("instance ids that are paths are ignored and logged, and make no directory 
     home,
     accel: "tcg",
     timeouts: { firstBootMs: 1000, powerdownMs: 1000 },
-    network: new UserModeNetwork({ forwardAddress: "127.0.0.1", guestUser: null, instancesDir: instances }),
+    network: new UserModeNetwork({
+      forwardAddress: "127.0.0.1",
+      guestUser: null,
+      instancesDir: instances,
+      log: (line) => log.push(line),
+    }),
     log: (line) => log.push(line),
   });
   await agent.tick();

@@ -64,7 +64,7 @@ describe("what goes into the packages", () => {
     );
     assert.match(
       text,
-      /\nDepends: nodejs \(>= 20\), adduser, .*qemu-system-x86, qemu-utils, mtools, iproute2, nftables, conntrack, dnsmasq-base\n/,
+      /\nDepends: nodejs \(>= 20\), adduser, .*qemu-system-x86, qemu-utils, mtools, passt, iproute2, nftables, conntrack, dnsmasq-base\n/,
     );
     assert.match(text, /\nInstalled-Size: 290\n/);
     assert.match(text, /\nDescription: Wakame-vdc host agent \(hva\) for KVM\n Runs the instances/);

@@ -11,7 +11,6 @@ import { basename, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { installScript } from "../../src/imagebuild/install-script.js";
 import { buildDebianPackages } from "../../src/packaging/build-deb.js";
-import { loginCheck } from "../../src/testguest/client.js";
 import { packageTestGuest } from "../../src/testguest/package.js";
 import { debianRoot, inRoot, killAllInRoot, nodePackage, startInRoot } from "../helpers/debian-root.js";
 import { freePort } from "../helpers/net.js";
@@ -38,7 +37,7 @@ const names = [
 ];
 const units = ["wakame-vdc-dcmgr.service", "wakame-vdc-hva.service"];
 
-const skip = process.getuid?.() !== 0 ? "needs root (debootstrap, unshare, chroot)" : false;
+const skip = process.getuid?.() !== 0 ? "needs root (debootstrap, unshare, pivot_root)" : false;
 
 /** An instance as `mussel instance show` tells it. */
 interface Shown {
@@ -91,6 +90,16 @@ async function stopService(s: Running): Promise<void> {
   await exited;
 }
 
+/** The guest's login check at 127.0.0.1:port in network namespace `ns`, tried for a minute. */
+async function loginFrom(ns: string, port: number, password: string): Promise<string | null> {
+  let answer: string | null = null;
+  for (let i = 0; answer === null && i < 60; i++) {
+    answer = await askFrom(ns, "127.0.0.1", port, `Administrator ${password}`, 3000);
+    if (answer === null) await sleep(500);
+  }
+  return answer;
+}
+
 /** The `/proc/PID/status` line `name` of a process. */
 const status = (pid: number, name: string) =>
   new RegExp(`^${name}:\\s*(.*)$`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
@@ -102,6 +111,11 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
   let port = 0;
   /** The bridged host's network namespace. */
   const bridgedHost = `wkpkg-${process.pid}`;
+  /**
+   * The user-mode host's: the guests' wall (an nftables table on the root's
+   * wakame-vdc-guest uid, which may be another user's uid on this machine) stays in it.
+   */
+  const userModeHost = `wkpku-${process.pid}`;
   const services: Running[] = [];
   before(async () => {
     if (skip) return;
@@ -120,7 +134,8 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
   after(async () => {
     for (const s of services) await stopService(s).catch(() => {});
     killAllInRoot(root);
-    if (existsSync(`/run/netns/${bridgedHost}`)) execFileSync("ip", ["netns", "del", bridgedHost]);
+    for (const ns of [bridgedHost, userModeHost])
+      if (existsSync(`/run/netns/${ns}`)) execFileSync("ip", ["netns", "del", ns]);
     rmSync(root, { recursive: true, force: true });
   });
   const local = (name: string) => `./debs/${basename(debs.find((d) => d.includes(`/${name}_`))!)}`;
@@ -173,16 +188,29 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
     );
     assert.equal(
       ok("stat -c '%U %a' /var/lib/wakame-vdc/wakame.sqlite3 /var/lib/wakame-vdc"),
-      "wakame-vdc 644\nwakame-vdc 750\n",
+      "wakame-vdc 600\nwakame-vdc 750\n",
     );
     for (const c of ["mussel", "hva", "dcmgr", "build-dir-utils.sh", "auto-windows-image-build.sh", "needle"])
       assert.match(ok(`${c} --help`), /Usage: /, c);
+    // The user guests' networks run as: a system user with no shell and no home.
+    assert.match(
+      ok("getent passwd wakame-vdc-guest"),
+      /^wakame-vdc-guest:x:\d+:\d+::\/nonexistent:\/usr\/sbin\/nologin$/m,
+    );
   });
 
   test("the configuration is under /etc/wakame-vdc; what may hold secrets is the services' group's only", () => {
     assert.equal(
-      ok("cd /etc/wakame-vdc && stat -c '%n %U:%G %a' dcmgr.conf hva.conf musselrc"),
-      "dcmgr.conf root:wakame-vdc 640\nhva.conf root:wakame-vdc 640\nmusselrc root:root 644\n",
+      ok(
+        "cd /etc/wakame-vdc && stat -c '%n %U:%G %a' dcmgr.conf hva.conf musselrc tls/dcmgr.crt tls/dcmgr.key",
+      ),
+      "dcmgr.conf root:wakame-vdc 640\nhva.conf root:wakame-vdc 640\nmusselrc root:root 644\n" +
+        "tls/dcmgr.crt root:root 644\ntls/dcmgr.key root:wakame-vdc 640\n",
+    );
+    // The self-signed pair made on install names this host and loopback.
+    assert.match(
+      ok("openssl x509 -in /etc/wakame-vdc/tls/dcmgr.crt -noout -ext subjectAltName"),
+      /DNS:localhost, IP Address:127\.0\.0\.1/,
     );
   });
 
@@ -190,7 +218,7 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
   async function startServices(netns?: string): Promise<{ dcmgr: Running; hva: Running }> {
     const dcmgr = startService("wakame-vdc-dcmgr.service", netns);
     services.push(dcmgr);
-    await waitFor(dcmgr, /API at /);
+    await waitFor(dcmgr, /API at https:\/\//);
     const hva = startService("wakame-vdc-hva.service", netns);
     services.push(hva);
     // Each pid is the service's own once it speaks: the exec chain to it ran as root.
@@ -235,7 +263,7 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
     // port is one free here, and this machine's KVM hangs guests (tcg).
     ok(
       `sed -i 's/^listen = .*/listen = 127.0.0.1:${port}/' /etc/wakame-vdc/dcmgr.conf && ` +
-        `sed -i 's|^dcmgr = .*|dcmgr = http://127.0.0.1:${port}|; s/^# node-id = .*/node-id = hva.demo1/; s/^accelerator = .*/accelerator = tcg/' /etc/wakame-vdc/hva.conf && ` +
+        `sed -i 's|^dcmgr = .*|dcmgr = https://127.0.0.1:${port}|; s/^# node-id = .*/node-id = hva.demo1/; s/^accelerator = .*/accelerator = tcg/' /etc/wakame-vdc/hva.conf && ` +
         `sed -i 's/^DCMGR_PORT=.*/DCMGR_PORT=${port}/' /etc/wakame-vdc/musselrc && ` +
         "vdc-manage token add --host-node-id hn-demo1 > /root/hva.demo1.token && " +
         "install -m 0640 -g wakame-vdc /root/hva.demo1.token /etc/wakame-vdc/hva.token",
@@ -248,20 +276,50 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
     );
     ok(`cd /var/lib/wakame-vdc/images && bash ${values.objectKey}.install.sh`);
 
-    const { dcmgr, hva } = await startServices();
+    // A host of its own, with an IPv4 default route, as passt needs (on a veth pair whose
+    // two ends are both in it: nothing leaves).
+    execFileSync("ip", ["netns", "add", userModeHost]);
+    for (const args of [
+      ["link", "set", "lo", "up"],
+      ["link", "add", "uplink0", "type", "veth", "peer", "name", "uplink1"],
+      ["link", "set", "uplink1", "up"],
+      ["addr", "add", "198.51.100.10/24", "dev", "uplink0"],
+      ["link", "set", "uplink0", "up"],
+      ["route", "add", "default", "via", "198.51.100.1"],
+    ])
+      execFileSync("ip", ["-n", userModeHost, ...args]);
+    const { dcmgr, hva } = await startServices(userModeHost);
     for (const s of [dcmgr, hva]) {
       assert.equal(userOf(s.process.pid!), "wakame-vdc", s.unit.execStart);
-      const amb = s.unit.ambientCapabilities.length ? "0000000000003400" : "0000000000000000";
+      // hva: NET_ADMIN, NET_BIND_SERVICE, NET_RAW, SETUID, SETGID.
+      const amb = s.unit.ambientCapabilities.length ? "00000000000034c0" : "0000000000000000";
       assert.equal(status(s.process.pid!, "CapAmb"), amb, `${s.unit.execStart}'s ambient capabilities`);
     }
+    await waitFor(
+      hva,
+      /user-mode guests are walled off from this host: their network runs as wakame-vdc-guest/,
+    );
 
     execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-m", "PEM", "-N", "", "-f", join(root, "root/demo-key")]);
-    key = mussel("ssh_key_pair create --public-key /root/demo-key.pub").id;
-    group = mussel("security_group create --rule tcp:3389,3389,ip4:0.0.0.0").id;
-    const launched = await launchTestGuest(hva);
+    key = mussel("ssh_key_pair create --public-key /root/demo-key.pub", userModeHost).id;
+    group = mussel("security_group create --rule tcp:3389,3389,ip4:0.0.0.0", userModeHost).id;
+    const launched = await launchTestGuest(hva, userModeHost);
     instance = launched.id;
     password = launched.password;
-    assert.equal(await loginCheck(launched.vif[0]!.port_forwards![0]!.host_port, password), "OK\n");
+    const instanceDir = join(root, "var/lib/wakame-vdc/instances", instance);
+    assert.equal(
+      await loginFrom(userModeHost, launched.vif[0]!.port_forwards![0]!.host_port, password),
+      "OK",
+      `passt said:\n${readFileSync(join(instanceDir, "passt-0.log"), "utf8")}\nhva said:\n${hva.output()}`,
+    );
+    // Its network stack: passt as wakame-vdc-guest, with no capability left.
+    const passt = execFileSync("ip", ["netns", "pids", userModeHost], { encoding: "utf8" })
+      .split("\n")
+      .filter((pid) => pid && /^passt/.test(status(Number(pid), "Name") ?? ""))
+      .map(Number);
+    assert.equal(passt.length, 1, "one passt for the guest's one NIC");
+    assert.equal(userOf(passt[0]!), "wakame-vdc-guest");
+    assert.equal(status(passt[0]!, "CapEff"), "0000000000000000");
     const pids = qemuPids(`/var/lib/wakame-vdc/instances/${instance}`);
     assert.equal(pids.length, 1, "one QEMU for the instance");
     qemu = pids[0]!;
@@ -296,14 +354,14 @@ describe("the packages in a fresh Debian 12", { concurrency: false, skip }, () =
       "the operator's edit kept",
     );
 
-    const again = await startServices();
+    const again = await startServices(userModeHost);
     await waitFor(again.hva, new RegExp(`${instance}: QEMU found running, adopted`));
-    const shown: Shown = mussel(`instance show ${instance}`);
+    const shown: Shown = mussel(`instance show ${instance}`, userModeHost);
     assert.equal(shown.state, "running");
-    assert.equal(await loginCheck(shown.vif[0]!.port_forwards![0]!.host_port, password), "OK\n");
+    assert.equal(await loginFrom(userModeHost, shown.vif[0]!.port_forwards![0]!.host_port, password), "OK");
     assert.deepEqual(qemuPids(`/var/lib/wakame-vdc/instances/${instance}`), [qemu], "the same QEMU");
 
-    await destroy(instance, again.hva);
+    await destroy(instance, again.hva, userModeHost);
     await stopService(again.hva);
     await stopService(again.dcmgr);
   });

@@ -79,6 +79,7 @@ test("user-mode networking, restricted (no wall here): QEMU's network with restr
     forwardAddress: "127.0.0.1",
     guestUser: null,
     instancesDir: "/var/i",
+    log: () => {},
   });
   const plan = await network.plan(wanted);
   const [forward] = plan.vifs[0]!.port_forwards;
@@ -95,11 +96,38 @@ test("user-mode networking, restricted (no wall here): QEMU's network with restr
   assert.equal(e1000[0]!.model, "e1000");
 });
 
+test("restricted, a port its groups open to some sources only is not forwarded, and the log says why", async () => {
+  const log: string[] = [];
+  const network = new UserModeNetwork({
+    forwardAddress: "127.0.0.1",
+    guestUser: null,
+    instancesDir: "/var/i",
+    log: (line) => log.push(line),
+  });
+  const plan = await network.plan({
+    ...wanted,
+    security_group_rules: [
+      ...wanted.security_group_rules,
+      { protocol: "tcp", from_port: 7777, to_port: 7777, source_cidr: "10.9.9.9/32", source_group_id: null },
+      { protocol: "tcp", from_port: 8080, to_port: 8080, source_cidr: null, source_group_id: "sg-web" },
+    ],
+  });
+  assert.deepEqual(
+    plan.vifs[0]!.port_forwards.map((f) => f.guest_port),
+    [3389],
+    "7777 (one source) and 8080 (a group's members only) are not forwarded",
+  );
+  assert.deepEqual(log, [
+    "i-test0001: tcp 7777 is open to 10.9.9.9/32 only, which QEMU's restricted network cannot enforce: not forwarded (wall guests in: docs/networking.md)",
+  ]);
+});
+
 test("user-mode networking, walled: each NIC a stream from the socket QEMU inherits (fd 3 on)", async () => {
   const network = new UserModeNetwork({
     forwardAddress: "127.0.0.1",
     guestUser: { uid: 64000, gid: 64000 },
     instancesDir: "/var/i",
+    log: () => {},
   });
   const plan = await network.plan({ ...wanted, vifs: [wanted.vifs[0]!, wanted.vifs[0]!] });
   assert.equal(plan.kind, "user-walled");

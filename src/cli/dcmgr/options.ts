@@ -8,6 +8,11 @@ import { storeOptions } from "../store-options.js";
 export const dcmgrOptions = {
   ...apiOptions,
   ...storeOptions,
+  tls_cert: {
+    field: textField({ max: 4096 }),
+    desc: "serve HTTPS with this certificate (PEM; with --tls-key): tokens do not cross the network in clear",
+  },
+  tls_key: { field: textField({ max: 4096 }), desc: "the certificate's private key (PEM)" },
   config: { field: textField({ max: 4096 }), desc: "a file of options, one 'name = value' per line" },
 };
 

@@ -1,5 +1,6 @@
 // mussel's HTTP calls: form bodies as the original's curl sent them, the
 // account header, and API errors turned into one clear line.
+import { trustedCas, trustedFetch } from "../../net/trusted-fetch.js";
 import { UserError } from "../errors.js";
 import type { MusselConfig } from "./config.js";
 
@@ -38,14 +39,16 @@ export async function call(
   }
   let res: Response;
   try {
-    res = await fetch(url, { method, headers, body });
+    res = await fetchFor(config)(url, { method, headers, body });
   } catch (err) {
     // Node's fetch hides the socket error in `cause`, or in `cause.errors` when it tried IPv4 and IPv6.
     const cause = (err as { cause?: { code?: string; errors?: { code?: string }[]; message?: string } })
       .cause;
     const reason = cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (err as Error).message;
     throw new UserError(
-      `cannot reach dcmgr at ${config.baseUri} (${reason}): is it running? (DCMGR_HOST, DCMGR_PORT)`,
+      /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(reason)
+        ? `cannot trust dcmgr at ${config.baseUri} (${reason}): give its CA certificate with DCMGR_CA_FILE`
+        : `cannot reach dcmgr at ${config.baseUri} (${reason}): is it running? (DCMGR_HOST, DCMGR_PORT, DCMGR_SCHEME)`,
     );
   }
   const text = await res.text();
@@ -65,6 +68,15 @@ export async function call(
     throw new ApiCallError(`${message} (${name})`, res.status, name);
   }
   return { body: text, contentType: res.headers.get("content-type") ?? "" };
+}
+
+/** fetch trusting the configured CA file (a clear refusal when it cannot be read). */
+function fetchFor(config: MusselConfig) {
+  try {
+    return trustedFetch(config.caFile ? trustedCas(config.caFile) : undefined);
+  } catch (err) {
+    throw new UserError(`DCMGR_CA_FILE: ${(err as Error).message}`);
+  }
 }
 
 function encode(params: Params): string {

@@ -10,6 +10,8 @@ export interface MusselConfig {
   format: "yml" | "json";
   accountId: string;
   apiToken?: string;
+  /** DCMGR_CA_FILE: a CA to trust for an https:// dcmgr, besides Node's own (a self-signed dcmgr's certificate). */
+  caFile?: string;
 }
 
 export const rcFiles = () => ["/etc/wakame-vdc/musselrc", join(process.env.HOME ?? homedir(), ".musselrc")];
@@ -39,12 +41,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MusselConfig {
   const pick = (name: string) => env[name] ?? vars[name];
   const host = pick("DCMGR_HOST") ?? "127.0.0.1";
   const port = pick("DCMGR_PORT") ?? "9001";
+  const scheme = pick("DCMGR_SCHEME") ?? "http";
   const version = pick("DCMGR_API_VERSION") ?? "12.03";
   const format = pick("DCMGR_RESPONSE_FORMAT") === "json" ? "json" : "yml";
   return {
-    baseUri: pick("DCMGR_BASE_URI") ?? `http://${host}:${port}/api/${version}`,
+    baseUri: pick("DCMGR_BASE_URI") ?? `${scheme}://${host}:${port}/api/${version}`,
     format,
     accountId: pick("account_id") ?? "a-shpoolxx",
     apiToken: pick("DCMGR_API_TOKEN"),
+    caFile: pick("DCMGR_CA_FILE") || undefined,
   };
 }

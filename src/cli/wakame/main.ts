@@ -5,9 +5,7 @@
 // stops everything.
 
 import { execFileSync } from "node:child_process";
-import { join } from "node:path";
 import { bridgeName } from "../../hva/network/bridge-plan.js";
-import { stopDhcpServers } from "../../hva/network/dhcp-server.js";
 import { intField } from "../../model/fields.js";
 import { inNetwork, networkAddress } from "../../model/ipv4.js";
 import { defaultNetwork } from "../../model/vocabulary.js";
@@ -101,8 +99,9 @@ const up = command({
           log("stopping: powering the VMs off");
           await agent.stop();
           await agent.agent.powerOffAll(shutdownGraceMs);
-          // Ctrl-C stops everything: the DHCP servers an hva would leave for the next one too.
-          await stopDhcpServers(join(home, "networks"));
+          // A demo's end takes everything down: the bridges, taps, DHCP servers and nftables
+          // tables an hva would leave for the next one too.
+          await agent.agent.takeDownNetwork();
         }
       } finally {
         await api.stop();

@@ -22,7 +22,7 @@
 //
 // Everything else on the host (other tables, other traffic) is left alone:
 // every base chain accepts what is not ours.
-import { ipv4Problem } from "../../model/ipv4.js";
+import { ipv4Problem, isIpv4Cidr } from "../../model/ipv4.js";
 import { uuidProblem } from "../../model/uuid.js";
 
 export interface FirewallRule {
@@ -68,6 +68,18 @@ export const guardTable = "wakame_guard";
 export const filterTable = "wakame_filter";
 export const natTable = "wakame_nat";
 
+/** Our tables deleted, in one `nft -f` (each declared first, so that a table not there is no error). */
+export function removalRuleset(tables: readonly (readonly [family: string, name: string])[]): string {
+  return tables.map(([family, name]) => `table ${family} ${name}\ndelete table ${family} ${name}\n`).join("");
+}
+
+/** The tables a bridged host holds. */
+export const bridgedTables = [
+  ["bridge", guardTable],
+  ["inet", filterTable],
+  ["ip", natTable],
+] as const;
+
 /** Input that cannot be rendered safely (it would be nft syntax of its own, or mean something else). */
 export class FirewallInputError extends Error {}
 
@@ -77,11 +89,6 @@ const setName = (groupId: string) => `sg_${body(groupId)}`;
 const interfaceName = /^[A-Za-z0-9_.-]{1,15}$/;
 
 const firewallProtocols: readonly string[] = ["tcp", "udp", "icmp"] satisfies FirewallRule["protocol"][];
-
-function cidr(text: string): boolean {
-  const [address, prefix] = text.split("/");
-  return !ipv4Problem(address ?? "") && /^\d{1,2}$/.test(prefix ?? "") && Number(prefix) <= 32;
-}
 
 function check(h: HostFirewall): void {
   const bad = (what: string) => {
@@ -96,7 +103,7 @@ function check(h: HostFirewall): void {
         bad(`group ${g.id}: protocol '${r.protocol}' is not one of ${firewallProtocols.join(", ")}`);
       if (r.source_group_id !== null && !groups.has(r.source_group_id))
         bad(`group ${g.id}: its rule names ${r.source_group_id}, which is not given`);
-      if (r.source_cidr !== null && !cidr(r.source_cidr))
+      if (r.source_cidr !== null && !isIpv4Cidr(r.source_cidr))
         bad(`group ${g.id}: source ${r.source_cidr} is not an IPv4 CIDR`);
       const range = r.protocol === "icmp" ? [-1, 255] : [1, 65535];
       for (const n of [r.from_port, r.to_port])
@@ -104,7 +111,7 @@ function check(h: HostFirewall): void {
           bad(`group ${g.id}: ${r.protocol} ${n} is out of range`);
     }
   }
-  for (const c of h.masquerade ?? []) if (!cidr(c)) bad(`masquerade: '${c}' is not an IPv4 CIDR`);
+  for (const c of h.masquerade ?? []) if (!isIpv4Cidr(c)) bad(`masquerade: '${c}' is not an IPv4 CIDR`);
   for (const a of h.hostLocal?.addresses ?? []) if (ipv4Problem(a)) bad(`host-local address '${a}'`);
   for (const u of h.hostLocal?.uplinks ?? []) if (!interfaceName.test(u)) bad(`uplink interface name '${u}'`);
   for (const v of h.vifs) {

@@ -11,7 +11,13 @@ import { join } from "node:path";
 import type { NicSpec } from "../../qemu/command.js";
 import type { HostState, WantedInstance } from "../agent-api.js";
 import { applyRuleset, forgetConnections } from "../firewall/apply.js";
-import { type HostFirewall, narrowedAddresses, renderRuleset } from "../firewall/ruleset.js";
+import {
+  bridgedTables,
+  type HostFirewall,
+  narrowedAddresses,
+  removalRuleset,
+  renderRuleset,
+} from "../firewall/ruleset.js";
 import {
   type BridgeOptions,
   type BridgePlan,
@@ -20,7 +26,7 @@ import {
   planBridges,
   tapName,
 } from "./bridge-plan.js";
-import { ensureDhcpServer, stopDhcpServer } from "./dhcp-server.js";
+import { ensureDhcpServer, stopDhcpServer, stopDhcpServers } from "./dhcp-server.js";
 import { attachUplink, ensureBridge, ensureTap, removeLink, setAddresses } from "./host-links.js";
 import type { InstanceNetwork, NetworkPlan } from "./instance-network.js";
 
@@ -38,6 +44,8 @@ export class BridgedNetwork implements InstanceNetwork {
   /** The vifs in the ruleset in force. */
   private guarded = new Set<string>();
   private failing = "";
+  /** The bridges (with their uplinks) and taps of the last state: what takeDown removes. */
+  private made: { plans: BridgePlan[]; taps: Set<string> } = { plans: [], taps: new Set() };
   /** Passes overlap; the host's links and ruleset are made by one at a time. */
   private syncing: Promise<void> = Promise.resolve();
 
@@ -63,6 +71,8 @@ export class BridgedNetwork implements InstanceNetwork {
 
   private async syncNow(state: HostState): Promise<void> {
     const plans = planBridges(state, this.o);
+    this.made.plans = plans;
+    for (const w of state.instances) for (const v of w.vifs) this.made.taps.add(tapName(v.id));
     const links = JSON.stringify(plans.map(({ dhcpHosts: _h, ...links }) => links));
     if (links !== this.linksFrom) {
       for (const p of plans) await this.makeLinks(p);
@@ -122,6 +132,21 @@ export class BridgedNetwork implements InstanceNetwork {
 
   async detach(plan: NetworkPlan): Promise<void> {
     for (const v of plan.vifs) if (v.tap) await removeLink(v.tap);
+  }
+
+  async takeDown(): Promise<void> {
+    await this.syncing;
+    for (const tap of this.made.taps) await removeLink(tap);
+    for (const p of this.made.plans) {
+      if (p.uplink && p.uplink.kind !== "device") await removeLink(p.uplink.name);
+      // Its addresses and their routes go with it.
+      await removeLink(p.bridge);
+    }
+    await stopDhcpServers(this.o.dir);
+    await applyRuleset(removalRuleset(bridgedTables));
+    this.made = { plans: [], taps: new Set() };
+    this.linksFrom = "";
+    this.ruleset = "";
   }
 }
 

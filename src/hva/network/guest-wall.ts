@@ -8,14 +8,23 @@
 // one nftables table refuses every new connection that user's sockets open
 // to this host (all of them leave by `lo`), while the answers to connections
 // made to them (the forwarded ports) pass. The outside world stays reachable.
+// The same table closes each forwarded port to all but the sources its
+// security groups name.
 // Where hva cannot do that (no passt, no guests' user, no privileges to
 // switch user and write nftables), a guest gets QEMU's user-mode network
 // with restrict=on: only its forwards reach it, and it reaches nothing.
-import { netmaskToPrefix, networkAddress } from "../../model/ipv4.js";
-import type { PortForward } from "../../model/port-forward.js";
+import { createHash } from "node:crypto";
+import { isIpv4Cidr, netmaskToPrefix, networkAddress } from "../../model/ipv4.js";
+import { everyone, forwardSources, type OpenedPorts, type PortForward } from "../../model/port-forward.js";
 
-/** The nftables table of the wall (family inet: IPv4 and IPv6). */
-export const guestWallTable = "wakame_guest_wall";
+/**
+ * The nftables table of one agent's wall (family inet: IPv4 and IPv6),
+ * named for its instances' directory: agents sharing a machine (the test
+ * suite's clouds) keep their walls apart, and each takes down its own.
+ */
+export function guestWallTable(instancesDir: string): string {
+  return `wakame_guest_wall_${createHash("sha256").update(instancesDir).digest("hex").slice(0, 8)}`;
+}
 
 /** The user guests' network stacks run as: numeric, as the kernel sees their sockets. */
 export interface GuestUser {
@@ -23,20 +32,71 @@ export interface GuestUser {
   gid: number;
 }
 
-/** The wall as one `nft -f` text: the table replaced whole, in one transaction. */
-export function guestWallRuleset(user: GuestUser): string {
+/** A forwarded host port that its security groups open to some sources only (port-forward.ts forwardSources). */
+export interface GuardedForward {
+  protocol: "tcp" | "udp";
+  host_port: number;
+  /** IPv4 CIDRs; never 0.0.0.0/0 (such a forward needs no guard); none: closed to all. */
+  sources: readonly string[];
+}
+
+export class WallInputError extends Error {}
+
+/**
+ * The wall as one `nft -f` text, the table replaced whole in one
+ * transaction: the guests' user's connections to this host refused
+ * (output), and each guarded forward's host port closed to all but its
+ * sources (input), as the security groups say.
+ */
+export function guestWallRuleset(
+  table: string,
+  user: GuestUser,
+  guarded: readonly GuardedForward[] = [],
+): string {
+  for (const g of guarded) {
+    if (
+      !["tcp", "udp"].includes(g.protocol) ||
+      !Number.isInteger(g.host_port) ||
+      g.host_port < 1 ||
+      g.host_port > 65535
+    )
+      throw new WallInputError(`forward ${g.protocol} ${g.host_port} is not a TCP or UDP port`);
+    for (const s of g.sources)
+      if (!isIpv4Cidr(s)) throw new WallInputError(`source '${s}' is not an IPv4 CIDR`);
+  }
   return [
-    `table inet ${guestWallTable}`,
-    `delete table inet ${guestWallTable}`,
-    `table inet ${guestWallTable} {`,
+    `table inet ${table}`,
+    `delete table inet ${table}`,
+    `table inet ${table} {`,
     "  chain output {",
     "    type filter hook output priority filter; policy accept;",
     `    meta skuid ${user.uid} ct state established,related accept`,
     `    meta skuid ${user.uid} oifname "lo" counter reject`,
     "  }",
+    "  chain input {",
+    "    type filter hook input priority filter; policy accept;",
+    ...guarded.map(
+      (g) =>
+        `    ${g.protocol} dport ${g.host_port} ${g.sources.length ? `ip saddr != { ${g.sources.join(", ")} } ` : ""}counter drop`,
+    ),
+    "  }",
     "}",
     "",
   ].join("\n");
+}
+
+/** The forwards of an instance that its security groups open to some sources only, as guards. */
+export function guardedForwards(
+  rules: readonly OpenedPorts[],
+  forwards: readonly PortForward[],
+): GuardedForward[] {
+  return forwards
+    .map((f) => ({
+      protocol: f.protocol,
+      host_port: f.host_port,
+      sources: forwardSources(rules, f.protocol, f.guest_port),
+    }))
+    .filter((g) => !g.sources.includes(everyone));
 }
 
 /** What one NIC's network is: the guest's address on it, its gateway and DNS server, the forwards to it. */
@@ -93,13 +153,27 @@ export function restrictedNetwork(nic: GuestNic): { cidr: string; gateway: strin
   };
 }
 
+/** Whether a /proc/net/route text has an IPv4 default route (destination and mask 0), which passt needs. */
+export function hasDefaultRoute(procNetRoute: string): boolean {
+  return procNetRoute
+    .split("\n")
+    .slice(1)
+    .some((line) => {
+      const f = line.trim().split(/\s+/);
+      return f[1] === "00000000" && f[7] === "00000000";
+    });
+}
+
 /** What keeps this host from walling guests in with passt, or null when nothing does. */
 export function wallProblem(o: {
   passtInstalled: boolean;
   user: GuestUser | string;
   missingCapabilities: readonly string[];
+  defaultRoute: boolean;
 }): string | null {
   if (!o.passtInstalled) return "passt is not installed (apt-get install passt)";
+  if (!o.defaultRoute)
+    return "this host has no IPv4 default route, without which passt does not start: give it one";
   if (typeof o.user === "string") return o.user;
   if (o.missingCapabilities.length > 0)
     return `starting guests' networks as their own user and refusing their connections to this host needs ${o.missingCapabilities.join(", ")}: run hva as root or as wakame-vdc-hva.service`;

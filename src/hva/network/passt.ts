@@ -48,9 +48,16 @@ async function socketPair(): Promise<[Socket, Socket]> {
 
 /**
  * Starts passt with `args` (its socket at fd 3) as `user`, appending its
- * output to `log`, and returns the other end, for QEMU to inherit.
+ * output to `log`, and returns the other end, for QEMU to inherit. A passt
+ * that fails (it ends with 0 when its QEMU does) is told to `failed`, with
+ * its last words, while this agent lives.
  */
-export async function startPasst(args: readonly string[], user: GuestUser, log: string): Promise<Socket> {
+export async function startPasst(
+  args: readonly string[],
+  user: GuestUser,
+  log: string,
+  failed: (why: string) => void,
+): Promise<Socket> {
   const [passtEnd, qemuEnd] = await socketPair();
   const out = openSync(log, "a", 0o600);
   try {
@@ -72,6 +79,14 @@ export async function startPasst(args: readonly string[], user: GuestUser, log: 
       { detached: true, stdio: ["ignore", out, out, passtEnd] },
     );
     await new Promise<void>((done, fail) => child.once("spawn", done).once("error", fail));
+    child.once("exit", async (code, signal) => {
+      if (code === 0) return;
+      const said = (await readFile(log, "utf8").catch(() => ""))
+        .split("\n")
+        .filter((l) => l && !l.startsWith("Failed to send"))
+        .at(-1);
+      failed(`${signal ?? `exit status ${code}`}${said ? `: ${said}` : ""} (${log})`);
+    });
     child.unref();
     return qemuEnd;
   } catch (err) {
