@@ -39,7 +39,9 @@ export function registerBenchCloud(env: NodeJS.ProcessEnv): void {
 }
 
 /** A dcmgr process on the store `env` names; resolves with its API base once it answers. */
-export async function startDcmgr(env: NodeJS.ProcessEnv): Promise<{ base: string; stop(): void }> {
+export async function startDcmgr(
+  env: NodeJS.ProcessEnv,
+): Promise<{ base: string; pid: number; stop(): void }> {
   const port = await freePort();
   const server = spawn(process.execPath, [join(root, "bin/dcmgr.js"), "--listen", `127.0.0.1:${port}`], {
     env,
@@ -53,7 +55,7 @@ export async function startDcmgr(env: NodeJS.ProcessEnv): Promise<{ base: string
         () => false,
       )
     )
-      return { base, stop: () => server.kill("SIGTERM") };
+      return { base, pid: server.pid!, stop: () => server.kill("SIGTERM") };
     await new Promise((r) => setTimeout(r, 100));
   }
   server.kill("SIGTERM");

@@ -26,6 +26,21 @@ export const apiOptions = {
     desc: "forget encrypted passwords this long after they are stored (0: keep them)",
     default: 0,
   },
+  streams_per_account: {
+    field: intField({ min: 1 }),
+    desc: "live streams (event feeds, consoles) one account may have open at once on this dcmgr",
+    default: 20,
+  },
+  events_keep_days: {
+    field: intField({ min: 1 }),
+    desc: "instances' state history (the live feed's catch-up) is kept this many days",
+    default: 90,
+  },
+  events_keep_per_instance: {
+    field: intField({ min: 10 }),
+    desc: "and at most this many changes of each instance, the newest",
+    default: 500,
+  },
   server_name: {
     field: serverNamesField,
     desc: "names users and agents reach this dcmgr by, besides localhost and IP addresses (requests to other names are refused: DNS rebinding)",

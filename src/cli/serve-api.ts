@@ -9,6 +9,9 @@ type ApiOptionValues = {
   listen?: ListenAddress;
   delete_password_after_minutes?: number;
   server_name?: string[];
+  streams_per_account?: number;
+  events_keep_days?: number;
+  events_keep_per_instance?: number;
   tls_cert?: string;
   tls_key?: string;
   /** How agents reach this dcmgr, when not at its listen address (serve.ts). */
@@ -36,6 +39,11 @@ export async function serveFromOptions(
     listen: o.listen!,
     deletePasswordAfterMinutes: o.delete_password_after_minutes!,
     serverNames: o.server_name ?? [],
+    streamsPerAccount: o.streams_per_account,
+    eventRetention: {
+      keepDays: o.events_keep_days ?? 90,
+      keepPerInstance: o.events_keep_per_instance ?? 500,
+    },
     logger,
     agentUrl: o.agentUrl,
   }).catch((err: Error) => {

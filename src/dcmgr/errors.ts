@@ -45,6 +45,8 @@ export const errors = {
   passwordNotInDatabase: define("PasswordNotInDatabase", 404, "201"),
   notFound: define("UnknownResource", 404, "404"),
   payloadTooLarge: define("PayloadTooLarge", 413, "413"),
+  /** An account's live streams are at their limit (stream-quota.ts). */
+  tooManyStreams: define("TooManyStreams", 429, "429"),
   /** Addressed to a name this dcmgr is not (host-header.ts). */
   misdirectedRequest: define("MisdirectedRequest", 421, "421"),
   unsupportedMediaType: define("UnsupportedMediaType", 415, "415"),

@@ -26,9 +26,11 @@ export interface FeedOptions {
   gapGraceMs: number;
   /** The most events one read takes; the rest come on the next pass. */
   batch: number;
+  /** The most missed events one subscriber's catch-up takes in a pass: a long one comes in pages, pass by pass. */
+  catchUpPage: number;
 }
 
-const defaults: FeedOptions = { pollMs: 100, gapGraceMs: 2000, batch: 1000 };
+const defaults: FeedOptions = { pollMs: 100, gapGraceMs: 2000, batch: 1000, catchUpPage: 200 };
 
 export class EventFeed {
   private readonly subscribers = new Set<Subscriber>();
@@ -83,7 +85,8 @@ export class EventFeed {
 
   private async pass(): Promise<void> {
     this.cursor ??= { last: await this.newest(), gapSince: null };
-    // Catch-ups first, up to the cursor; the new events below then follow on for everyone alike.
+    // Catch-ups first, a page a pass, up to the cursor; the new events below then
+    // follow on for those caught up (the others meet them in their later pages).
     for (const sub of this.subscribers) {
       if (sub.caughtUp) continue;
       const missed =
@@ -95,11 +98,13 @@ export class EventFeed {
               .where("id", ">", sub.since)
               .where("id", "<=", this.cursor.last)
               .orderBy("id")
+              .limit(this.o.catchUpPage)
               .execute()
           : [];
-      sub.caughtUp = true;
-      sub.since = this.cursor.last;
-      if (missed.length) await sub.deliver(missed);
+      const whole = missed.length < this.o.catchUpPage;
+      sub.caughtUp = whole;
+      sub.since = whole ? this.cursor.last : missed.at(-1)!.id;
+      if (missed.length) await sub.deliver(missed).catch(this.onError);
     }
     const fresh = await this.db
       .selectFrom("instance_events")
@@ -118,6 +123,7 @@ export class EventFeed {
     const out = fresh.filter((e) => e.id <= this.cursor!.last);
     await Promise.all(
       [...this.subscribers].map((sub) => {
+        if (!sub.caughtUp) return undefined;
         const mine = out.filter((e) => e.account_id === sub.accountId && e.id > sub.since);
         sub.since = this.cursor!.last;
         return mine.length ? sub.deliver(mine).catch(this.onError) : undefined;

@@ -2,6 +2,7 @@
 // all-in-one `wakame up` both serve through here.
 import { isLoopback, type ListenAddress } from "../model/listen.js";
 import type { Store } from "../store/store.js";
+import { type EventRetention, pruneInstanceEvents } from "./event-pruning.js";
 import { forgetExpiredPasswords } from "./passwords.js";
 import { buildServer } from "./server.js";
 
@@ -15,6 +16,10 @@ export interface ServeOptions {
   agentUrl?: string;
   /** HTTPS with this certificate and key (PEM); HTTP without. */
   tls?: { cert: Buffer; key: Buffer };
+  /** Live streams one account may have open at once (stream-quota.ts). */
+  streamsPerAccount?: number;
+  /** How much of the instances' events is kept (event-pruning.ts); none: all. */
+  eventRetention?: EventRetention;
 }
 
 export interface RunningApi {
@@ -33,14 +38,23 @@ export async function serveApi(store: Store, o: ServeOptions): Promise<RunningAp
     passwords: { deleteAfterMinutes: o.deletePasswordAfterMinutes },
     logger: o.logger,
     serverNames: o.serverNames ?? [],
+    streamsPerAccount: o.streamsPerAccount,
     agentUrl: o.agentUrl ?? (wildcard ? undefined : `${scheme}://${host}:${o.listen.port}`),
   });
-  // Passwords past their time are forgotten even when nobody asks for them.
-  const sweep = setInterval(() => {
+  // Passwords past their time are forgotten even when nobody asks for them;
+  // events past their retention are pruned (at start too: a dcmgr restarted often must not skip it).
+  let sweeps = 0;
+  const sweepNow = () => {
     forgetExpiredPasswords(store.db, new Date()).catch((err) =>
       app.log.error({ err }, "password sweep failed"),
     );
-  }, 60_000);
+    if (o.eventRetention && sweeps++ % 10 === 0)
+      pruneInstanceEvents(store.db, o.eventRetention, new Date()).catch((err) =>
+        app.log.error({ err }, "event pruning failed"),
+      );
+  };
+  sweepNow();
+  const sweep = setInterval(sweepNow, 60_000);
   sweep.unref();
   const stop = async () => {
     clearInterval(sweep);

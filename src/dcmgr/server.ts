@@ -14,13 +14,14 @@ import { bodyLimit, installPlumbing, rewriteUrl } from "./plumbing.js";
 import { agentRoutes } from "./routes/agent.js";
 import { backupObjectRoutes } from "./routes/backup-objects.js";
 import { consoleSocketRoute, consoleTicketRoute } from "./routes/console.js";
-import { eventRoutes } from "./routes/events.js";
+import { defaultStreamBufferBytes, eventRoutes } from "./routes/events.js";
 import { hostNodeRoutes } from "./routes/host-nodes.js";
 import { imageRoutes } from "./routes/images.js";
 import { instanceRoutes } from "./routes/instances.js";
 import { securityGroupRoutes } from "./routes/security-groups.js";
 import { sshKeyPairRoutes } from "./routes/ssh-key-pairs.js";
 import { ScreenshotDesk } from "./screenshots.js";
+import { StreamQuota } from "./stream-quota.js";
 import { webGuiRoutes } from "./web-gui.js";
 
 export interface ServerOptions {
@@ -32,6 +33,10 @@ export interface ServerOptions {
   serverNames?: readonly string[];
   /** HTTPS with this certificate and key (PEM). */
   tls?: { cert: Buffer; key: Buffer };
+  /** Live streams (event feeds, consoles) one account may have open at once on this dcmgr (stream-quota.ts). */
+  streamsPerAccount?: number;
+  /** What one event stream may hold unsent before its reader is dropped (routes/events.ts). */
+  streamBufferBytes?: number;
   /**
    * How agents reach this dcmgr (http://HOST:PORT, as in their --dcmgr): a
    * browser console waiting here asks its agent to connect there. None: the
@@ -41,6 +46,7 @@ export interface ServerOptions {
 }
 
 export const userApiPrefix = "/api/12.03";
+export const defaultStreamsPerAccount = 20;
 export const agentApiPrefix = "/api/agent/v1";
 
 export async function buildServer(store: Store, options: ServerOptions): Promise<FastifyInstance> {
@@ -63,12 +69,16 @@ export async function buildServer(store: Store, options: ServerOptions): Promise
   const screenshots = new ScreenshotDesk(store.db);
   const consoles = new ConsoleDesk(store.db, { agentUrl: options.agentUrl ?? null });
   const feed = new EventFeed(store.db, {}, (err) => app.log.error({ err }, "event feed failed"));
+  const quota = new StreamQuota(options.streamsPerAccount ?? defaultStreamsPerAccount);
   app.addHook("onClose", () => feed.stop());
   await app.register(
     async (user) => {
       installCaller(user, store, options.requireTokens);
       instanceRoutes(user, store, screenshots);
-      eventRoutes(user, store, feed);
+      eventRoutes(user, store, feed, {
+        quota,
+        bufferBytes: options.streamBufferBytes ?? defaultStreamBufferBytes,
+      });
       consoleTicketRoute(user, store, consoles);
       sshKeyPairRoutes(user, store);
       securityGroupRoutes(user, store);
@@ -79,7 +89,7 @@ export async function buildServer(store: Store, options: ServerOptions): Promise
     { prefix: userApiPrefix },
   );
   // The console's WebSocket is authorised by its ticket, not by the caller's headers.
-  await app.register(async (sockets) => consoleSocketRoute(sockets, store, consoles), {
+  await app.register(async (sockets) => consoleSocketRoute(sockets, store, consoles, quota), {
     prefix: userApiPrefix,
   });
   await app.register(

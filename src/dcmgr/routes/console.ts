@@ -11,10 +11,11 @@ import type { Store } from "../../store/store.js";
 import type { ConsoleDesk } from "../console-desk.js";
 import { errors } from "../errors.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
+import type { StreamQuota } from "../stream-quota.js";
 import { idParams, ownedInstance } from "./common.js";
 
 /** WebSocket close codes the page tells apart (4000-4999 are the application's). */
-export const consoleClose = { refused: 4403, noConsole: 4409, noAgent: 4504 } as const;
+export const consoleClose = { refused: 4403, noConsole: 4409, tooMany: 4429, noAgent: 4504 } as const;
 
 export function consoleTicketRoute(app: FastifyInstance, store: Store, desk: ConsoleDesk): void {
   const api = app.withTypeProvider<ShapeTypeProvider>();
@@ -40,7 +41,12 @@ const socketShape = {
   },
 };
 
-export function consoleSocketRoute(app: FastifyInstance, store: Store, desk: ConsoleDesk): void {
+export function consoleSocketRoute(
+  app: FastifyInstance,
+  store: Store,
+  desk: ConsoleDesk,
+  quota: StreamQuota,
+): void {
   const api = app.withTypeProvider<ShapeTypeProvider>();
   api.get(
     "/instances/:id/console/socket",
@@ -60,7 +66,7 @@ export function consoleSocketRoute(app: FastifyInstance, store: Store, desk: Con
       // The instance may have stopped since the ticket was issued.
       const instance = await store.db
         .selectFrom("instances")
-        .select("state")
+        .select(["state", "account_id"])
         .where("id", "=", id)
         .executeTakeFirst();
       const noConsole = instance ? noConsoleReason(id, instance.state) : `${id} does not exist`;
@@ -68,6 +74,12 @@ export function consoleSocketRoute(app: FastifyInstance, store: Store, desk: Con
         socket.close(consoleClose.noConsole, noConsole.slice(0, 120));
         return;
       }
+      const release = quota.take(instance!.account_id);
+      if (!release) {
+        socket.close(consoleClose.tooMany, "this account has too many live streams open: close one");
+        return;
+      }
+      socket.once("close", release);
       await desk.wait(id, socket, stream, () =>
         socket.close(consoleClose.noAgent, "the host agent did not open the console: is its hva running?"),
       );

@@ -4,16 +4,26 @@
 // it), so a page applies it without asking again; its id is the resume
 // point, sent back as Last-Event-ID (or ?since=) after a reconnect.
 import type { ServerResponse } from "node:http";
+import type { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { intField } from "../../model/fields.js";
 import type { Store } from "../../store/store.js";
+import { errors } from "../errors.js";
 import type { EventFeed, InstanceEvent } from "../event-feed.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
+import type { StreamQuota } from "../stream-quota.js";
 import { instanceViews } from "../views.js";
 import { idParams, ownedInstance } from "./common.js";
 
 /** A comment line this often keeps proxies and sleeping laptops from dropping an idle stream unnoticed. */
 const keepAliveMs = 15_000;
+
+/**
+ * What one stream may hold unsent, by default: a reader that lets more pile
+ * up (a page that never reads) is dropped, and resumes from its
+ * Last-Event-ID when it comes back, its catch-up in pages (event-feed.ts).
+ */
+export const defaultStreamBufferBytes = 1 << 20;
 
 /** How many of an image's latest instances the usual first boot is taken from. */
 const firstBootSample = 20;
@@ -22,7 +32,24 @@ const eventsShape = {
   since: { field: intField({ min: 0 }), desc: "resume after this event id (as the Last-Event-ID header)" },
 };
 
-export function eventRoutes(app: FastifyInstance, store: Store, feed: EventFeed): void {
+/**
+ * Writes `text` to a stream's reader, or drops the reader (destroys the
+ * stream) when more than `limit` bytes wait unsent already; nothing once the
+ * stream has ended (a stopping dcmgr ends it before the page's close arrives).
+ */
+export function writeOrDrop(out: Writable, text: string, limit: number): void {
+  if (out.writableEnded || out.destroyed) return;
+  if (out.writableLength > limit) out.destroy();
+  else out.write(text);
+}
+
+export function eventRoutes(
+  app: FastifyInstance,
+  store: Store,
+  feed: EventFeed,
+  limits: { quota: StreamQuota; bufferBytes: number },
+): void {
+  const { quota } = limits;
   const api = app.withTypeProvider<ShapeTypeProvider>();
   // A stopping dcmgr ends its streams (they never end by themselves); the pages reconnect to the next one.
   const streams = new Set<ServerResponse>();
@@ -33,7 +60,15 @@ export function eventRoutes(app: FastifyInstance, store: Store, feed: EventFeed)
   api.get("/events", { schema: { querystring: eventsShape } }, async (req, reply) => {
     const header = Number(req.headers["last-event-id"]);
     const resumeFrom = req.query.since ?? (Number.isInteger(header) && header >= 0 ? header : undefined);
-    const newest = await feed.newest();
+    const release = quota.take(req.accountId);
+    if (!release) throw errors.tooManyStreams(quota.refusal());
+    let newest: number;
+    try {
+      newest = await feed.newest();
+    } catch (err) {
+      release();
+      throw err;
+    }
     reply.hijack();
     const out = reply.raw;
     out.writeHead(200, {
@@ -42,10 +77,7 @@ export function eventRoutes(app: FastifyInstance, store: Store, feed: EventFeed)
       connection: "keep-alive",
       "x-accel-buffering": "no",
     });
-    // Nothing is written once the stream has ended (a stopping dcmgr ends it before the page's close arrives).
-    const write = (text: string) => {
-      if (!out.writableEnded && !out.destroyed) out.write(text);
-    };
+    const write = (text: string) => writeOrDrop(out, text, limits.bufferBytes);
     const send = (event: string, id: number | null, data: unknown) =>
       write(`${id === null ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     write("retry: 1000\n\n");
@@ -71,7 +103,8 @@ export function eventRoutes(app: FastifyInstance, store: Store, feed: EventFeed)
     const unsubscribe = feed.subscribe(req.accountId, fresh ? newest : resumeFrom, deliver);
     const keepAlive = setInterval(() => write(": keep-alive\n\n"), keepAliveMs);
     streams.add(out);
-    req.raw.once("close", () => {
+    out.once("close", () => {
+      release();
       streams.delete(out);
       clearInterval(keepAlive);
       unsubscribe();
