@@ -144,7 +144,27 @@ try {
   const attacked = await measure(victimInstance!, seconds * 1000);
   attacking = false;
   await Promise.all([renaming, catchingUp]);
-  const dropped = readers.filter((r) => r.status === 200 && r.socket.destroyed).length;
+  // A reader that never read cannot have seen its end: read now, and count the streams dcmgr had ended.
+  const ended = await Promise.all(
+    readers
+      .filter((r) => r.status === 200)
+      .map(
+        (r) =>
+          new Promise<boolean>((done) => {
+            const timer = setTimeout(() => done(false), 3000);
+            r.socket.once("end", () => {
+              clearTimeout(timer);
+              done(true);
+            });
+            r.socket.once("error", () => {
+              clearTimeout(timer);
+              done(true);
+            });
+            r.socket.resume();
+          }),
+      ),
+  );
+  const dropped = ended.filter(Boolean).length;
   for (const r of readers) r.socket.destroy();
 
   const ms = (x: number) => x.toFixed(1);
