@@ -35,7 +35,12 @@ test("passt: the socket at fd 3, IPv4 only, the gateway not mapped to the host, 
   assert.deepEqual(after(args, "--netmask"), ["24"]);
   assert.deepEqual(after(args, "--gateway"), ["10.0.2.2"]);
   assert.deepEqual(after(args, "--dns"), [], "no DNS server named: passt gives the host's");
-  assert.deepEqual(after(passtArgs({ ...nic, dns: "10.0.2.3" }), "--dns"), ["10.0.2.3"]);
+  const own = passtArgs({ ...nic, dns: "10.0.2.3" });
+  assert.deepEqual(after(own, "--dns"), ["10.0.2.3"]);
+  assert.deepEqual(after(own, "--dns-forward"), ["10.0.2.3"], "in the guest's network: passt answers it");
+  const outside = passtArgs({ ...nic, dns: "192.0.2.53" });
+  assert.deepEqual(after(outside, "--dns"), ["192.0.2.53"]);
+  assert.deepEqual(after(outside, "--dns-forward"), [], "elsewhere: the guest reaches it itself");
 });
 
 test("passt forwards the security groups' ports only, each from its host address and port", () => {

@@ -14,7 +14,7 @@
 // switch user and write nftables), a guest gets QEMU's user-mode network
 // with restrict=on: only its forwards reach it, and it reaches nothing.
 import { createHash } from "node:crypto";
-import { isIpv4Cidr, netmaskToPrefix, networkAddress } from "../../model/ipv4.js";
+import { inNetwork, isIpv4Cidr, netmaskToPrefix, networkAddress } from "../../model/ipv4.js";
 import { everyone, forwardSources, type OpenedPorts, type PortForward } from "../../model/port-forward.js";
 
 /**
@@ -115,9 +115,14 @@ export const defaultGateway = "10.0.2.2";
 /**
  * passt's command line for one NIC, its socket inherited at fd 3. IPv4 only,
  * as the product's networks and security groups are; the gateway is not the
- * host (--no-map-gw); no port is forwarded but the security groups'.
+ * host (--no-map-gw); no port is forwarded but the security groups'. A DNS
+ * server inside the guest's own network (the demo network's 10.0.2.3, as
+ * QEMU's user-mode network had it) is passt's, forwarding to the host's
+ * resolver; one elsewhere is the guest's to reach.
  */
 export function passtArgs(nic: GuestNic): string[] {
+  const prefix = netmaskToPrefix(nic.netmask);
+  const ownDns = nic.dns !== null && inNetwork(nic.dns, nic.guestAddress, prefix);
   const spec = (protocol: "tcp" | "udp") =>
     nic.forwards
       .filter((f) => f.protocol === protocol)
@@ -134,10 +139,11 @@ export function passtArgs(nic: GuestNic): string[] {
     "--address",
     nic.guestAddress,
     "--netmask",
-    String(netmaskToPrefix(nic.netmask)),
+    String(prefix),
     "--gateway",
     nic.gateway,
     ...(nic.dns ? ["--dns", nic.dns] : []),
+    ...(ownDns ? ["--dns-forward", nic.dns!] : []),
     ...ports("--tcp-ports", spec("tcp")),
     ...ports("--udp-ports", spec("udp")),
   ];
