@@ -141,7 +141,7 @@ describe("mussel", () => {
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr,
-      `mussel: cannot reach dcmgr at http://127.0.0.1:${closed}/api/12.03 (ECONNREFUSED): is it running? (DCMGR_HOST, DCMGR_PORT)\n`,
+      `mussel: cannot reach dcmgr at http://127.0.0.1:${closed}/api/12.03 (ECONNREFUSED): is it running? (DCMGR_HOST, DCMGR_PORT, DCMGR_SCHEME)\n`,
     );
   });
 

@@ -8,7 +8,7 @@
 // lets the guest in, which shows that the wall is what stops it.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { lstatSync, readdirSync, rmSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
@@ -141,7 +141,18 @@ test("a user-mode guest reaches nothing on its host, while the outside world and
 
   // The attacker's probe: "ADDRESS PORT" in, "reached: ..." or "unreached" out (after its 3 s, and TCG's slowness).
   const reach = async (address: string, to: number) =>
-    (await askGuest(forward(a, 7777), `${address} ${to}`, 120_000, "127.0.0.1", 20_000)).trim();
+    (await askGuest(forward(a, 7777), `${address} ${to}`, 240_000, "127.0.0.1", 30_000)).trim();
+  /** What the attacker's console and network said, for a failure's message. */
+  const said = () =>
+    ["serial.log", "passt-0.log"]
+      .map(
+        (f) =>
+          `${f}:\n${readFileSync(join(home, "instances", attacker, f), "utf8")
+            .split("\n")
+            .slice(-15)
+            .join("\n")}`,
+      )
+      .join("\n");
 
   assert.equal(await reach("198.51.100.2", 7000), "reached: hi", "the outside world is reachable");
   const password = (await mussel("instance", "decrypt_password", attacker, key)).trim();
@@ -161,7 +172,7 @@ test("a user-mode guest reaches nothing on its host, while the outside world and
     attempts.push([host, forward(v, 3389), "another VM's forwarded port on the host's address"]);
   }
   for (const [address, to, what] of attempts)
-    assert.equal(await reach(address, to), "unreached", `${what} (${address}:${to})`);
+    assert.equal(await reach(address, to), "unreached", `${what} (${address}:${to})\n${said()}`);
 
   // The other VM's console is on a unix socket: its QEMU listens on no TCP port at all.
   const [victimQemu] = qemuPids(join(home, "instances", victim));
@@ -174,7 +185,8 @@ test("a user-mode guest reaches nothing on its host, while the outside world and
     const table = guestWallTable(join(home, "instances"));
     execFileSync("nft", ["delete", "table", "inet", table]);
     try {
-      assert.equal(await reach(host, onHostAddress), "reached: hi", "without the wall the host answers");
+      const answer = await reach(host, onHostAddress);
+      assert.equal(answer, "reached: hi", `without the wall the host answers\n${said()}`);
     } finally {
       execFileSync("nft", ["-f", "-"], { input: guestWallRuleset(table, guestUser) });
     }
