@@ -5,7 +5,7 @@
 // fresh machine would be, so that the test machine's own network is left alone.
 // Stopped with SIGTERM, it takes down all it set up there.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
@@ -22,6 +22,8 @@ const home = tempDir("up-bridge");
 const key = join(home, "key");
 let env: NodeJS.ProcessEnv;
 let cloud: ReturnType<typeof startUp>;
+/** What the first test made, for the next. */
+const made: { group?: string; address?: string } = {};
 
 /** mussel as a user on this machine runs it: here, inside the machine's namespace. */
 async function mussel(...args: string[]) {
@@ -75,6 +77,7 @@ test("the instance answers at its own address from this machine, as far as its g
   }
   assert.deepEqual(shown.vif[0]!.port_forwards, [], "no port forward: the address itself is reached");
   const address = shown.vif[0]!.ipv4.address;
+  Object.assign(made, { group, address });
   const password = (await mussel("instance", "decrypt_password", id, key)).trim();
   // Running is reported as the second boot starts: the login check listens a few seconds later.
   let answer: string | null = null;
@@ -84,6 +87,54 @@ test("the instance answers at its own address from this machine, as far as its g
   await mussel("security_group", "update", group, "--rule", "tcp:22,22,ip4:0.0.0.0");
   for (let i = 0; i < 40 && (await askFrom(ns, address, 3389, "Administrator -", 300)) !== null; i++);
   assert.equal(await askFrom(ns, address, 3389, "Administrator -", 1000), null, "3389 closed with its rule");
+});
+
+test("from inside the guest, nothing on its host answers: not a service on its gateway address nor on the machine's own", {
+  skip,
+}, async () => {
+  const { group, address } = made;
+  assert.ok(group && address, "the first test launched the instance");
+  // A service of this machine, on every address: the gateway's 10.0.2.2 among them.
+  const service = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      ns,
+      process.execPath,
+      resolve(repoRoot, "test/helpers/tcp-probe.mjs"),
+      "listen",
+      "7000",
+    ],
+    { stdio: ["ignore", "pipe", "ignore"] },
+  );
+  try {
+    await new Promise((ready) => service.stdout.once("data", ready));
+    assert.equal(
+      await askFrom(ns, "10.0.2.2", 7000, "hello", 2000),
+      "hi",
+      "this machine's client reaches it",
+    );
+    await mussel("security_group", "update", group, "--rule", "tcp:7777,7777,ip4:0.0.0.0");
+    // The guest's probe: "ADDRESS PORT" in, "reached: ..." or "unreached" out.
+    const probe = async (line: string) => {
+      let answer: string | null = null;
+      for (const end = Date.now() + 60_000; answer === null && Date.now() < end; )
+        answer = await askFrom(ns, address, 7777, line, 8000);
+      return answer;
+    };
+    assert.equal(await probe("127.0.0.1 3389"), "reached: DENIED", "the probe works: its own login check");
+    // Every address this machine holds on the guests' bridge: the gateway's, the DHCP server's.
+    const held = [
+      ...execFileSync("ip", ["-n", ns, "-4", "-o", "addr", "show", "dev", "br-demo1"], {
+        encoding: "utf8",
+      }).matchAll(/inet (\d+\.\d+\.\d+\.\d+)/g),
+    ].map((m) => m[1]!);
+    assert.ok(held.includes("10.0.2.2"), held.join(" "));
+    for (const a of held) assert.equal(await probe(`${a} 7000`), "unreached", `this machine at ${a}`);
+  } finally {
+    service.kill("SIGKILL");
+  }
 });
 
 test("SIGTERM takes down all it set up: the VM, the bridge with its address and route, the tap, the DHCP server, the nftables tables", {

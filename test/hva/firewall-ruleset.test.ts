@@ -123,6 +123,7 @@ const cases: Record<string, HostFirewall> = {
     groups: [{ id: "sg-rdp", rules: [rdp], members: ["10.0.2.100"] }],
     hostLocal: { uplinks: ["up0", "vx-demo1"], addresses: ["10.0.2.253"] },
     masquerade: ["10.0.2.0/24"],
+    bridges: ["br-demo1", "br-demo2"],
   },
 };
 
@@ -176,6 +177,7 @@ test("input that would be nft syntax of its own or mean something else is refuse
       /uplink/,
     ],
     ["a masqueraded network that is not a CIDR", { ...base, masquerade: ["10.0.2.0"] }, /masquerade/],
+    ["a bridge name with a quote", { ...base, bridges: ['br" } accept; {'] }, /bridge name/],
     [
       "a port out of range",
       { ...base, groups: [{ ...group, rules: [{ ...rdp, to_port: 70000 }] }] },

@@ -18,6 +18,9 @@
 //
 // - `bridge wakame_guard` also keeps each host's own DHCP server address off
 //   the uplinks (every host of a segment answers from the same one).
+// - `inet wakame_filter` also keeps the guests off the host itself: what
+//   comes in by their bridges for any of the host's addresses is dropped but
+//   for DHCP requests and the answers to the host's own connections.
 // - `ip wakame_nat` masquerades the networks this host is the gateway of.
 //
 // Everything else on the host (other tables, other traffic) is left alone:
@@ -53,6 +56,12 @@ export interface FirewallVif {
 
 export interface HostFirewall {
   vifs: readonly FirewallVif[];
+  /**
+   * The guests' bridges: what comes in by them for this host itself (its
+   * addresses, whichever) is dropped but for DHCP requests and the answers
+   * to the host's own connections. A guest reaches no service of its host.
+   */
+  bridges?: readonly string[];
   /** The vifs' groups and every group their rules name as a source. */
   groups: readonly FirewallGroup[];
   /**
@@ -114,6 +123,7 @@ function check(h: HostFirewall): void {
   for (const c of h.masquerade ?? []) if (!isIpv4Cidr(c)) bad(`masquerade: '${c}' is not an IPv4 CIDR`);
   for (const a of h.hostLocal?.addresses ?? []) if (ipv4Problem(a)) bad(`host-local address '${a}'`);
   for (const u of h.hostLocal?.uplinks ?? []) if (!interfaceName.test(u)) bad(`uplink interface name '${u}'`);
+  for (const b of h.bridges ?? []) if (!interfaceName.test(b)) bad(`bridge name '${b}'`);
   for (const v of h.vifs) {
     if (uuidProblem("vif", v.id)) bad(`vif ${v.id}: ${uuidProblem("vif", v.id)}`);
     if (!interfaceName.test(v.tap)) bad(`vif ${v.id}: interface name '${v.tap}'`);
@@ -207,6 +217,16 @@ export function renderRuleset(h: HostFirewall): string {
   line(2, "type filter hook forward priority 0; policy accept;");
   for (const v of vifs) line(2, `ip daddr ${v.ipv4} jump to_${body(v.id)}`);
   line(1, "}");
+  const bridges = [...new Set(h.bridges ?? [])].sort();
+  if (bridges.length) {
+    const by = `iifname { ${bridges.map((b) => `"${b}"`).join(", ")} }`;
+    line(1, "chain input {");
+    line(2, "type filter hook input priority 0; policy accept;");
+    line(2, `${by} ct state established,related accept`);
+    line(2, `${by} udp sport 68 udp dport 67 accept`);
+    line(2, `${by} drop`);
+    line(1, "}");
+  }
   // The host's own connections to a guest (a client on the gateway host) are held to the same rules;
   // its DHCP server's answers are not.
   line(1, "chain output {");

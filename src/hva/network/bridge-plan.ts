@@ -124,6 +124,7 @@ export function hostFirewall(state: HostState, plans: readonly BridgePlan[], o: 
       rules: g.rules.map((r) => ({ ...r, protocol: r.protocol as "tcp" | "udp" | "icmp" })),
       members: g.members,
     })),
+    bridges: plans.map((p) => p.bridge),
     hostLocal: {
       uplinks,
       addresses: plans.flatMap((p) => (p.network.dhcp_server && p.uplink ? [p.network.dhcp_server] : [])),
