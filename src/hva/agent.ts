@@ -372,7 +372,7 @@ export class Agent {
     const bus = w.image.features.virtio === true ? "virtio" : "ide";
     await rm(join(d, "powerdown-asked-at"), { force: true });
     const plan = await readPlan(d);
-    if (!plan) throw new Error("its network plan is missing: it is prepared again");
+    if (!plan) throw new Error(`its network plan is missing from ${d}`);
     const sockets = await this.o.network.attach(w, plan);
     const args = qemuArgs({
       name: w.id,
