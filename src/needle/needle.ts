@@ -32,6 +32,15 @@ export class NeedleError extends Error {}
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
+/**
+ * A JSON number, or a string that is one ("100", " 96.5 "): os-autoinst is
+ * Perl and reads both alike, so needles from openQA repositories hold both.
+ * Anything else is kept as it is, for the check to refuse.
+ */
+function numeric(v: unknown): unknown {
+  return typeof v === "string" && /^\s*[-+]?(\d+\.?\d*|\.\d+)\s*$/.test(v) ? Number(v) : v;
+}
+
 export function parseNeedle(json: unknown, name: string): Needle {
   const where = `needle ${name}`;
   if (!isObject(json)) throw new NeedleError(`${where}: the JSON must be an object with "tags" and "area"`);
@@ -47,7 +56,7 @@ export function parseNeedle(json: unknown, name: string): Needle {
     const at = `${where}, area ${i + 1}`;
     if (!isObject(a)) throw new NeedleError(`${at}: each area must be an object`);
     const int = (key: string, fallback?: number): number => {
-      const v = a[key] ?? fallback;
+      const v = numeric(a[key]) ?? fallback;
       if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
         throw new NeedleError(
           `${at}: "${key}" must be a whole number of pixels, 0 or more (it is ${JSON.stringify(a[key])})`,
@@ -58,7 +67,7 @@ export function parseNeedle(json: unknown, name: string): Needle {
     if (type !== "match" && type !== "exclude" && type !== "ocr")
       throw new NeedleError(`${at}: "type" must be match, exclude or ocr (it is ${JSON.stringify(type)})`);
     // os-autoinst reads a missing or zero match and margin as the defaults.
-    const match = a.match || defaultMatch;
+    const match = numeric(a.match) || defaultMatch;
     if (typeof match !== "number" || match <= 0 || match > 100)
       throw new NeedleError(
         `${at}: "match" is a percentage, above 0 and at most 100 (it is ${JSON.stringify(a.match)})`,
@@ -79,8 +88,12 @@ export function parseNeedle(json: unknown, name: string): Needle {
       clickPoints++;
       if (click === "center")
         area.clickPoint = { x: Math.floor(area.width / 2), y: Math.floor(area.height / 2) };
-      else if (isObject(click) && typeof click.xpos === "number" && typeof click.ypos === "number")
-        area.clickPoint = { x: click.xpos, y: click.ypos };
+      else if (
+        isObject(click) &&
+        typeof numeric(click.xpos) === "number" &&
+        typeof numeric(click.ypos) === "number"
+      )
+        area.clickPoint = { x: numeric(click.xpos) as number, y: numeric(click.ypos) as number };
       else throw new NeedleError(`${at}: "click_point" must be "center" or {"xpos": X, "ypos": Y}`);
     }
     return area;
