@@ -1,6 +1,14 @@
 // The client's RFB messages, as bytes (RFB 3.8 section 7.5 and QEMU's client
 // message 255). Pure: the client writes what these return.
 
+/** The server's message types (RFB 3.8 section 7.6). */
+export const ServerMessage = {
+  framebufferUpdate: 0,
+  setColourMapEntries: 1,
+  bell: 2,
+  serverCutText: 3,
+} as const;
+
 /** 32 bits a pixel, 24 of colour, in the byte order of Image: R, G, B, padding. */
 export function setPixelFormat(): Buffer {
   const b = Buffer.alloc(20);

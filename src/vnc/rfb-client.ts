@@ -8,7 +8,7 @@ import { EventEmitter } from "node:events";
 import { connect, type Socket } from "node:net";
 import { blankImage, type Image, type Rect } from "../image/image.js";
 import { copyRectDecoder } from "./decoders/copy-rect.js";
-import { type Decoder, ProtocolError } from "./decoders/decoder.js";
+import { checkInside, type Decoder, ProtocolError } from "./decoders/decoder.js";
 import { rawDecoder } from "./decoders/raw.js";
 import { TightDecoder } from "./decoders/tight.js";
 import { ZrleDecoder } from "./decoders/zrle.js";
@@ -219,16 +219,16 @@ export class RfbClient extends EventEmitter<{
     try {
       for (;;) {
         const type = await this.reader.u8();
-        if (type === 0) {
+        if (type === msg.ServerMessage.framebufferUpdate) {
           this.updateStartedAt = performance.now();
           await this.framebufferUpdate();
-        } else if (type === 1) {
-          // Colour map entries: not used with a true-colour pixel format.
+        } else if (type === msg.ServerMessage.setColourMapEntries) {
+          // Not used with a true-colour pixel format.
           const head = await this.reader.read(5);
           await this.reader.read(head.readUInt16BE(3) * 6);
-        } else if (type === 2) {
-          // Bell.
-        } else if (type === 3) {
+        } else if (type === msg.ServerMessage.bell) {
+          // Nothing to ring.
+        } else if (type === msg.ServerMessage.serverCutText) {
           await this.reader.read(3);
           await this.reader.read(await this.reader.u32());
         } else throw new ProtocolError(`the VNC server sent the unknown message type ${type}`);
@@ -269,6 +269,8 @@ export class RfbClient extends EventEmitter<{
         const decoder = this.decoders.get(encoding);
         if (!decoder)
           throw new ProtocolError(`the VNC server sent encoding ${encoding}, which was not asked for`);
+        // Checked before any byte of it is read or any pixel written: the decoders draw inside it.
+        checkInside(this.framebuffer, rect);
         if (rect.width > 0 && rect.height > 0) await decoder.decode(rect, this.reader, this.framebuffer);
         damaged.push(rect);
       }

@@ -202,3 +202,20 @@ test("ZRLE over RFB 3.3: a packed-palette tile, then a palette-run tile, through
   assert.deepEqual([pixelAt(c, 0, 0), pixelAt(c, 2, 3), pixelAt(c, 3, 3)], [blue, blue, red]);
   c.close();
 });
+
+test("a rectangle past the screen's edge is a protocol error naming it, not pixels wrapped into the next row", async () => {
+  for (const encoding of [0, 16]) {
+    const server = await scriptedServer("3.8");
+    const c = await RfbClient.connect(server.address);
+    const closed = new Promise<Error | undefined>((done) => c.once("close", done));
+    // The screen is 4x4: 3 pixels from x=2 run one past its right edge.
+    server.send(update([rect([2, 1, 3, 1], encoding, raw([red, red, red]))]));
+    const err = await closed;
+    assert.match(
+      err?.message ?? "",
+      /the VNC server sent a rectangle 3x1\+2\+1 outside its 4x4 screen/,
+      `encoding ${encoding}`,
+    );
+    assert.deepEqual(pixelAt(c, 0, 2), [0, 0, 0], "nothing wrapped into the next row");
+  }
+});

@@ -46,7 +46,8 @@ export function fillPixels(fb: Image, rect: Rect, rgbx: number): void {
 export const rgbx = (r: number, g: number, b: number): number =>
   (r | (g << 8) | (b << 16) | (255 << 24)) >>> 0;
 
-function checkInside(fb: Image, rect: Rect): void {
+/** A rectangle past the screen's edge is a protocol error, never pixels wrapped into the next row. */
+export function checkInside(fb: Image, rect: Rect): void {
   if (rect.x + rect.width > fb.width || rect.y + rect.height > fb.height)
     throw new ProtocolError(
       `the VNC server sent a rectangle ${rect.width}x${rect.height}+${rect.x}+${rect.y} outside its ${fb.width}x${fb.height} screen`,
