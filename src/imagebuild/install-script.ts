@@ -3,19 +3,11 @@
 // `bash IMAGE.install.sh backupobject image` (either part alone, or both when
 // none is named). Pure: returns the script text.
 
-export interface InstallScriptParams {
+import type { PackagedImage } from "../model/packaged-image.js";
+
+export interface InstallScriptParams extends PackagedImage {
   /** The image's name: its uuids are bo-NAME and wmi-NAME (windows2008r2, say). */
   name: string;
-  /** File name of the packaged image in the backup storage, e.g. windows2008r2.x86_64.kvm.md.raw.tar.gz. */
-  objectKey: string;
-  containerFormat: "tgz" | "gz" | "tar" | "none";
-  fileFormat: "raw" | "qcow2";
-  /** Size of the disk image inside (bytes). */
-  size: number;
-  /** Size of the packaged file (bytes). */
-  allocationSize: number;
-  /** md5 of the packaged file. */
-  checksum: string;
 }
 
 /** Single-quotes a value for bash. */

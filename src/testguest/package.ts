@@ -8,12 +8,10 @@ import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
-import type { InstallScriptParams } from "../imagebuild/install-script.js";
+import type { PackagedImage } from "../model/packaged-image.js";
 import { ensureTestGuest } from "./build.js";
 
 const run = promisify(execFile);
-
-export type PackagedImage = Omit<InstallScriptParams, "name">;
 
 export async function packageTestGuest(
   imagesDir: string,
