@@ -3,11 +3,24 @@
 // systemd-analyze and the units' enabling; nothing runs it as init), kept as
 // a tarball in the guest cache (guestCacheRoot) so that later runs unpack it
 // in seconds; Node.js 20 as the Debian package this machine has
-// (dpkg-repack), since Debian 12's own nodejs is 18. Commands run with the
+// (dpkg-repack), or one made from the running node where it came from a
+// tarball, since Debian 12's own nodejs is 18. Commands run with the
 // root pivoted to in a mount namespace of their own (unshare -m), with /proc
 // and /dev inside it, so no mount outlives them.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { guestCacheRoot } from "../../src/testguest/build.js";
 
@@ -43,18 +56,56 @@ export function debianRoot(dir: string): void {
   execFileSync("cp", ["/etc/resolv.conf", join(dir, "etc/resolv.conf")]);
 }
 
-/** This machine's nodejs package, remade by dpkg-repack (cached by its version). */
+/**
+ * This machine's Node.js as a Debian package (cached by its version): its
+ * own `nodejs` package remade by dpkg-repack where the running node is that
+ * package's, else (Node.js from a tarball) one made from the running node.
+ */
 export function nodePackage(): string {
-  const version = execFileSync("dpkg-query", ["-W", "-f=${Version}", "nodejs"], { encoding: "utf8" });
+  const owner = spawnSync("dpkg-query", ["-S", realpathSync(process.execPath)], { encoding: "utf8" });
+  const packaged = owner.status === 0 && /^nodejs:/m.test(owner.stdout);
+  const version = packaged
+    ? execFileSync("dpkg-query", ["-W", "-f=${Version}", "nodejs"], { encoding: "utf8" })
+    : `${process.versions.node}-running`;
   const dir = join(cache(), `nodejs-${version}`);
   const found = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith(".deb")) : undefined;
   if (found) return join(dir, found);
   const work = `${dir}.work`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  execFileSync("dpkg-repack", ["nodejs"], { cwd: work, stdio: "ignore" });
+  if (packaged) execFileSync("dpkg-repack", ["nodejs"], { cwd: work, stdio: "ignore" });
+  else nodeDebFromBinary(process.execPath, process.versions.node, work);
   renameSync(work, dir);
   return join(dir, readdirSync(dir).find((f) => f.endsWith(".deb"))!);
+}
+
+/** A `nodejs` package of `version` holding `node` as /usr/bin/node, made in `out`; its path. */
+export function nodeDebFromBinary(node: string, version: string, out: string): string {
+  const staging = join(out, "staging");
+  mkdirSync(join(staging, "DEBIAN"), { recursive: true });
+  mkdirSync(join(staging, "usr/bin"), { recursive: true });
+  copyFileSync(node, join(staging, "usr/bin/node"));
+  chmodSync(join(staging, "usr/bin/node"), 0o755);
+  const arch = execFileSync("dpkg", ["--print-architecture"], { encoding: "utf8" }).trim();
+  writeFileSync(
+    join(staging, "DEBIAN/control"),
+    [
+      "Package: nodejs",
+      `Version: ${version}-1wakame`,
+      `Architecture: ${arch}`,
+      "Maintainer: wakame-ts developers <wakame-ts@lists.example.org>",
+      "Depends: libc6, libgcc-s1, libstdc++6",
+      "Section: web",
+      "Priority: optional",
+      `Description: Node.js ${version}, the one this machine runs`,
+      " Made for the package tests where Node.js came from a tarball.",
+      "",
+    ].join("\n"),
+  );
+  const deb = join(out, `nodejs_${version}-1wakame_${arch}.deb`);
+  execFileSync("dpkg-deb", ["--root-owner-group", "-Zxz", "-b", staging, deb], { stdio: "ignore" });
+  rmSync(staging, { recursive: true, force: true });
+  return deb;
 }
 
 export interface RootResult {

@@ -4,11 +4,13 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { buildDebianPackages } from "../../src/packaging/build-deb.js";
 import { changelogFor, checkVersion, controlFile, maintainerScript } from "../../src/packaging/control.js";
 import { debianPackages } from "../../src/packaging/debian-packages.js";
 import { bareImports, moduleClis, shippedModuleFile } from "../../src/packaging/runtime-modules.js";
+import { nodeDebFromBinary } from "../helpers/debian-root.js";
 import { repoRoot, tempDir } from "../helpers/paths.js";
 
 describe("what goes into the packages", () => {
@@ -210,4 +212,27 @@ describe("the packages, built", () => {
       [],
     );
   });
+});
+
+test("where Node.js came from a tarball, the package tests make its nodejs package from the running node", () => {
+  const out = tempDir("node-deb");
+  try {
+    const deb = nodeDebFromBinary(process.execPath, process.versions.node, out);
+    const field = (f: string) => execFileSync("dpkg-deb", ["--field", deb, f], { encoding: "utf8" }).trim();
+    assert.equal(field("Package"), "nodejs");
+    assert.equal(field("Version"), `${process.versions.node}-1wakame`, "apt takes it for nodejs (>= 20)");
+    const contents = execFileSync("dpkg-deb", ["--contents", deb], { encoding: "utf8" });
+    assert.match(contents, /^-rwxr-xr-x root\/root .* \.\/usr\/bin\/node$/m);
+    // What it holds is the running node itself.
+    const unpacked = join(out, "unpacked");
+    execFileSync("dpkg-deb", ["-x", deb, unpacked]);
+    assert.equal(
+      execFileSync(join(unpacked, "usr/bin/node"), ["-p", "process.versions.node"], {
+        encoding: "utf8",
+      }).trim(),
+      process.versions.node,
+    );
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });
