@@ -2,6 +2,7 @@
 // HTTP, and for browser consoles a WebSocket the agent opens to dcmgr.
 import type { Duplex } from "node:stream";
 import { createWebSocketStream, WebSocket } from "ws";
+import type { InstanceState, RequestedAction } from "../model/instance-state.js";
 import type { PortForward } from "../model/port-forward.js";
 import { type Fetch, trustedFetch } from "../net/trusted-fetch.js";
 
@@ -9,8 +10,8 @@ export interface WantedInstance {
   id: string;
   /** What this view of the instance is: every report is made against it. */
   revision: number;
-  state: string;
-  requested_action: string | null;
+  state: InstanceState;
+  requested_action: RequestedAction | null;
   cpu_cores: number;
   memory_size: number;
   os_type: string;
@@ -98,10 +99,10 @@ export interface StateRead {
 }
 
 export interface StateReport {
-  state: string;
+  state: InstanceState;
   /** A message sets the instance's error; "" clears it; absent leaves it. */
   error?: string;
-  done_action?: string;
+  done_action?: RequestedAction;
   port_forwards?: PortForward[][];
 }
 

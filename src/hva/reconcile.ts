@@ -3,9 +3,11 @@
 // agent's loop observes, asks this, acts, and reports; the hard cases (agent
 // restarted mid-first-boot, VM died, no password) are rows of its tests.
 
+import { type InstanceState, type RequestedAction, unreachable } from "../model/instance-state.js";
+
 export interface Wanted {
-  state: string;
-  requested_action: string | null;
+  state: InstanceState;
+  requested_action: RequestedAction | null;
   os_type: string;
 }
 
@@ -34,15 +36,15 @@ export type Action =
   /** Fetch the image, make the disk and the metadata drive (with first-boot). */
   | { kind: "prepare" }
   /** Start QEMU, then report `report`; `done` is the requested action this carries out. */
-  | { kind: "start"; report: "initializing" | "running"; done?: string }
+  | { kind: "start"; report: "initializing" | "running"; done?: RequestedAction }
   /** Read pw.enc, hand it (or why there is none) to dcmgr, delete first-boot. */
   | { kind: "collect-password" }
   | { kind: "powerdown" }
-  | { kind: "force-stop"; report: "halted"; error?: string; done?: string }
-  | { kind: "reset"; done: string }
+  | { kind: "force-stop"; report: "halted"; error?: string; done?: RequestedAction }
+  | { kind: "reset"; done: RequestedAction }
   /** Stop whatever runs, delete the instance's files, report terminated. */
   | { kind: "destroy" }
-  | { kind: "report"; state: string; error?: string; done?: string };
+  | { kind: "report"; state: InstanceState; error?: string; done?: RequestedAction };
 
 export function nextAction(want: Wanted, seen: Observed, now: number, t: Timeouts): Action {
   const windows = want.os_type === "windows";
@@ -84,8 +86,11 @@ export function nextAction(want: Wanted, seen: Observed, now: number, t: Timeout
       case "halted":
         if (want.requested_action === "poweron") return { kind: "report", state: "running", done: "poweron" };
         return { kind: "force-stop", report: "halted" };
-      default:
+      // Not placed yet: nothing of this host's to do (shuttingdown and terminated were destroyed above).
+      case "scheduling":
         return { kind: "wait" };
+      default:
+        return unreachable(want.state);
     }
   }
 
@@ -104,8 +109,10 @@ export function nextAction(want: Wanted, seen: Observed, now: number, t: Timeout
     case "halted":
       if (want.requested_action === "poweron") return { kind: "start", report: "running", done: "poweron" };
       return { kind: "wait" };
-    default:
+    case "scheduling":
       return { kind: "wait" };
+    default:
+      return unreachable(want.state);
   }
 }
 

@@ -13,6 +13,34 @@ export const instanceStates = [
 
 export type InstanceState = (typeof instanceStates)[number];
 
+/** The status the API shows beside the state (the original's words). */
+export type InstanceStatus = "init" | "online" | "offline" | "error";
+
+/** An instance's status: an error says so whatever the state; then by state. */
+export function instanceStatus(state: InstanceState, error: string | null): InstanceStatus {
+  if (error) return "error";
+  switch (state) {
+    case "running":
+      return "online";
+    case "halted":
+    case "terminated":
+      return "offline";
+    case "scheduling":
+    case "pending":
+    case "initializing":
+    case "halting":
+    case "shuttingdown":
+      return "init";
+    default:
+      return unreachable(state);
+  }
+}
+
+/** For the `default` of an exhaustive switch: the compiler says when a case is missing. */
+export function unreachable(value: never): never {
+  throw new Error(`not a known value: ${String(value)}`);
+}
+
 /** What the user asked the host agent to do next; null when nothing is asked. */
 export const requestedActions = ["poweroff", "poweroff_force", "poweron", "reboot", "terminate"] as const;
 export type RequestedAction = (typeof requestedActions)[number];

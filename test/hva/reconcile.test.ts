@@ -2,10 +2,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type Action, nextAction, type Observed, type Wanted } from "../../src/hva/reconcile.js";
+import type { InstanceState, RequestedAction } from "../../src/model/instance-state.js";
 
 const t = { firstBootMs: 1_800_000, powerdownMs: 60_000 };
 const now = 10_000_000;
-const want = (state: string, requested_action: string | null = null, os_type = "windows"): Wanted => ({
+const want = (
+  state: InstanceState,
+  requested_action: RequestedAction | null = null,
+  os_type = "windows",
+): Wanted => ({
   state,
   requested_action,
   os_type,

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
 import { createWebSocketStream } from "ws";
 import { enumField, type Field, FieldError, intField, listField, textField } from "../../model/fields.js";
-import { instanceStates } from "../../model/instance-state.js";
+import { instanceStates, instanceStatus, requestedActions } from "../../model/instance-state.js";
 import type { PortForward } from "../../model/port-forward.js";
 import type { Database } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
@@ -67,7 +67,7 @@ const stateReport = {
     desc: 'why it failed (sets status error); "" clears it',
   },
   /** The power action the agent has carried out, so that it is asked no more. */
-  done_action: { field: textField({ max: 32 }), desc: "the requested action now carried out" },
+  done_action: { field: enumField(requestedActions), desc: "the requested action now carried out" },
   port_forwards: { field: listField(portForwardsField, { max: 4 }), desc: "per vif, in device order" },
 };
 
@@ -196,13 +196,7 @@ export function agentRoutes(app: FastifyInstance, store: Store, desks: AgentDesk
       const error = body.error === undefined ? instance.error : body.error || null;
       const revision = await reportChange(db, instance, body.revision!, {
         state: body.state!,
-        status: error
-          ? "error"
-          : body.state === "running"
-            ? "online"
-            : body.state === "halted" || terminated
-              ? "offline"
-              : "init",
+        status: instanceStatus(body.state!, error),
         error,
         ...(terminated && { terminated_at: stamp }),
         ...((terminated || (body.done_action && body.done_action === instance.requested_action)) && {

@@ -1,4 +1,5 @@
 // The API's records, as far as the pages read them (api.md).
+import type { InstanceState, InstanceStatus } from "../../../src/model/instance-state.js";
 
 export interface PortForward {
   protocol: string;
@@ -9,8 +10,8 @@ export interface PortForward {
 
 export interface Instance {
   id: string;
-  state: string;
-  status: string;
+  state: InstanceState;
+  status: InstanceStatus;
   error: string | null;
   host_node: string | null;
   image_id: string;
@@ -83,8 +84,8 @@ export interface InstanceSpec {
 }
 
 export interface StateChange {
-  state: string;
-  status: string;
+  state: InstanceState;
+  status: InstanceStatus;
   error: string | null;
   at: string;
 }

@@ -96,8 +96,7 @@ export function InstancePage(props: { id: string }) {
             {(history?.history ?? []).map((h) => (
               <li>
                 <time dateTime={h.at}>{new Date(h.at).toLocaleTimeString()}</time>{" "}
-                <span class={`state ${h.state}`}>{h.state}</span>{" "}
-                {h.status !== h.state && <small>{h.status}</small>}{" "}
+                <span class={`state ${h.state}`}>{h.state}</span> <small>{h.status}</small>{" "}
                 {h.error && <small class="error">{h.error}</small>}
               </li>
             ))}
