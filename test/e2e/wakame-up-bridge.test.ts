@@ -110,9 +110,10 @@ test("from inside the guest, nothing on its host answers: not a service on its g
   );
   try {
     await new Promise((ready) => service.stdout.once("data", ready));
-    assert.equal(
-      await askFrom(ns, "10.0.2.2", 7000, "hello", 2000),
-      "hi",
+    // It says "hi", then echoes what it is sent: the answer may hold both.
+    assert.match(
+      (await askFrom(ns, "10.0.2.2", 7000, "hello", 2000)) ?? "",
+      /^hi\b/,
       "this machine's client reaches it",
     );
     await mussel("security_group", "update", group, "--rule", "tcp:7777,7777,ip4:0.0.0.0");
