@@ -3,11 +3,11 @@
 // (--ca-file) trust it and talk to it; without the CA they refuse to, saying
 // what to give; plain HTTP gets nothing from the HTTPS port.
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { run, vdcManage } from "../helpers/cli.js";
+import { run, startCommand, vdcManage } from "../helpers/cli.js";
 import { freePort } from "../helpers/net.js";
 import { repoRoot, tempDir } from "../helpers/paths.js";
 
@@ -15,27 +15,6 @@ const dir = tempDir("tls");
 const cert = join(dir, "dcmgr.crt");
 const key = join(dir, "dcmgr.key");
 const bin = (name: string) => resolve(repoRoot, "bin", `${name}.js`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A command started, its output kept, and a wait for a line it says. */
-function start(name: string, args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [bin(name), ...args], { env });
-  let said = "";
-  child.stdout.on("data", (d) => {
-    said += d;
-  });
-  child.stderr.on("data", (d) => {
-    said += d;
-  });
-  const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
-  const saying = async (what: RegExp) => {
-    for (let i = 0; !what.test(said); i++) {
-      assert.ok(i < 300 && child.exitCode === null, `${name}: no ${what} in:\n${said}`);
-      await sleep(100);
-    }
-  };
-  return { child, exited, saying, said: () => said };
-}
 
 describe("dcmgr over HTTPS", () => {
   let dcmgr: ChildProcess;
@@ -67,7 +46,11 @@ describe("dcmgr over HTTPS", () => {
     env = { ...process.env, WAKAME_HOME: join(dir, "home") };
     delete env.DATABASE_URL;
     await vdcManage(["host", "add", "hva.demo1", "--uuid", "hn-demo1", "--force"], env);
-    const d = start("dcmgr", ["--listen", `127.0.0.1:${port}`, "--tls-cert", cert, "--tls-key", key], env);
+    const d = startCommand(
+      "dcmgr",
+      ["--listen", `127.0.0.1:${port}`, "--tls-cert", cert, "--tls-key", key],
+      env,
+    );
     dcmgr = d.child;
     await d.saying(new RegExp(`API at https://127.0.0.1:${port}/api/12.03`));
   });
@@ -110,10 +93,10 @@ describe("dcmgr over HTTPS", () => {
     const token = (await vdcManage(["token", "add", "--host-node-id", "hn-demo1"], env)).stdout.trim();
     const agentEnv = { ...env, WAKAME_AGENT_TOKEN: token, WAKAME_HOME: join(dir, "hva") };
     const args = ["--node-id", "hva.demo1", "--dcmgr", `https://127.0.0.1:${port}`, "--accelerator", "tcg"];
-    const trusting = start("hva", [...args, "--ca-file", cert], agentEnv);
+    const trusting = startCommand("hva", [...args, "--ca-file", cert], agentEnv);
     await trusting.saying(/host node hn-demo1 \(hva\.demo1\)/);
     trusting.child.kill("SIGTERM");
-    assert.equal(await trusting.exited, 0, trusting.said());
+    assert.equal(await trusting.exited, 0, trusting.output());
     const refusing = await run(process.execPath, [bin("hva"), ...args], agentEnv);
     assert.equal(refusing.code, 1);
     assert.match(

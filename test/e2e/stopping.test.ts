@@ -3,14 +3,15 @@
 // leaves no QEMU (the probe's or a VM's) and no nftables wall behind.
 // (test/e2e/wakame-up-bridge.test.ts stops a bridged cloud with SIGTERM.)
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, test } from "node:test";
 import { guestWallTable } from "../../src/hva/network/guest-wall.js";
+import { startCommand } from "../helpers/cli.js";
 import { freePort } from "../helpers/net.js";
 import { withoutNetns } from "../helpers/netns.js";
-import { repoRoot, tempDir } from "../helpers/paths.js";
+import { tempDir } from "../helpers/paths.js";
 import { upEnv } from "../helpers/wakame-up.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,20 +25,8 @@ async function up(extra: string[]) {
   const home = tempDir("stop");
   homes.push(home);
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [resolve(repoRoot, "bin/wakame.js"), "up", "--listen", `127.0.0.1:${port}`, ...extra],
-    { env: upEnv(home, port) },
-  );
-  let out = "";
-  child.stdout.on("data", (d) => {
-    out += d;
-  });
-  child.stderr.on("data", (d) => {
-    out += d;
-  });
-  const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
-  return { home, child, exited, output: () => out };
+  const cloud = startCommand("wakame", ["up", "--listen", `127.0.0.1:${port}`, ...extra], upEnv(home, port));
+  return { home, ...cloud };
 }
 
 /** The processes whose parent is `parent` and whose command line holds `mark`. */
@@ -106,10 +95,7 @@ test("SIGHUP once it is up: it stops as on Ctrl-C, and takes its guests' wall do
   skip: withoutNetns,
 }, async () => {
   const cloud = await up(["--accelerator", "tcg"]);
-  for (let i = 0; !cloud.output().includes("Ctrl-C stops"); i++) {
-    assert.ok(i < 1800 && cloud.child.exitCode === null, cloud.output());
-    await sleep(100);
-  }
+  await cloud.saying(/Ctrl-C stops/, 180_000);
   const table = guestWallTable(join(cloud.home, "instances"));
   const tables = () => execFileSync("nft", ["list", "tables"], { encoding: "utf8" });
   for (let i = 0; !tables().includes(table); i++) {

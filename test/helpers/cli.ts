@@ -68,3 +68,27 @@ export const autoImageBuild = (workspace: string, env: NodeJS.ProcessEnv, ...arg
 export function needleCli(cwd: string, ...args: string[]): Promise<CliResult> {
   return run(process.execPath, [resolve(repoRoot, "bin/needle.js"), ...args], process.env, "", cwd);
 }
+
+/**
+ * One of the package's commands (bin/NAME.js) left running: its output as it
+ * comes, its exit, and a wait for a line it says (its exit or `ms` of
+ * silence on it fails the test).
+ */
+export function startCommand(name: string, args: readonly string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [resolve(repoRoot, "bin", `${name}.js`), ...args], { env });
+  let said = "";
+  child.stdout.on("data", (d) => {
+    said += d;
+  });
+  child.stderr.on("data", (d) => {
+    said += d;
+  });
+  const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+  const saying = async (what: RegExp, ms = 30_000) => {
+    for (const end = Date.now() + ms; !what.test(said); ) {
+      if (child.exitCode !== null || Date.now() > end) throw new Error(`${name}: no ${what} in:\n${said}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  return { child, exited, saying, output: () => said };
+}
