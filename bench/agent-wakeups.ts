@@ -13,12 +13,14 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { Agent } from "../src/hva/agent.js";
-import { AgentApi, type HostState, type StateRead } from "../src/hva/agent-api.js";
+import { AgentApi, type StateRead } from "../src/hva/agent-api.js";
 import { applyRuleset } from "../src/hva/firewall/apply.js";
 import { renderRuleset } from "../src/hva/firewall/ruleset.js";
 import { type AgentLoop, startLoop } from "../src/hva/loop.js";
 import { hostFirewall } from "../src/hva/network/bridge-plan.js";
 import type { InstanceNetwork } from "../src/hva/network/instance-network.js";
+import { QemuDriver } from "../src/hva/vm/qemu-driver.js";
+import type { HostState } from "../src/model/agent-contract.js";
 import { freshStore } from "../test/helpers/stores.js";
 import { benchHeaders, registerBenchCloud, root, startDcmgr } from "./bench-cloud.js";
 
@@ -132,7 +134,7 @@ try {
       const agent = new Agent({
         api,
         home,
-        accel: "tcg",
+        vms: new QemuDriver("tcg", () => {}),
         timeouts: { firstBootMs: 600_000, powerdownMs: 60_000 },
         network,
         log: () => {},

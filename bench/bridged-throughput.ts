@@ -14,13 +14,8 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { makeHostNamespaces } from "../src/cli/wakame/host-namespaces.js";
 import { applyRuleset } from "../src/hva/firewall/apply.js";
-import {
-  filterTable,
-  guardTable,
-  type HostFirewall,
-  natTable,
-  renderRuleset,
-} from "../src/hva/firewall/ruleset.js";
+import { filterTable, guardTable, type HostFirewall, natTable } from "../src/hva/firewall/host-firewall.js";
+import { renderRuleset } from "../src/hva/firewall/ruleset.js";
 import { root } from "./bench-cloud.js";
 
 if (process.getuid?.() !== 0) throw new Error("run as root: hosts and guests are network namespaces");

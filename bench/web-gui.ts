@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { changeInstance } from "../src/dcmgr/instance-change.js";
 import { webGuiDir } from "../src/dcmgr/web-gui.js";
+import type { InstanceState } from "../src/model/instance-state.js";
 import { generateUuid } from "../src/model/uuid.js";
 import { startApi } from "../test/helpers/api.js";
 import { launchBrowser } from "../test/helpers/browser.js";
@@ -40,9 +41,9 @@ try {
     memory_size: 1024,
     hypervisor: "kvm",
     arch: "x86_64",
-    os_type: "windows",
-    state: "running",
-    status: "online",
+    os_type: "windows" as const,
+    state: "running" as const,
+    status: "online" as const,
     error: null,
     hostname: null,
     display_name: null,
@@ -102,7 +103,8 @@ try {
   );
   const liveMs: number[] = [];
   const pollMs: number[] = [];
-  const states = Array.from({ length: rounds }, (_, i) => `halted-${i}`);
+  // Labels no instance state has: each round shows a value the pages have not shown before.
+  const states = Array.from({ length: rounds }, (_, i) => `halted-${i}` as InstanceState);
   for (const state of states) {
     // Changes come at random moments, so a poller's phase is not in our favour.
     await sleep(300 + Math.random() * 2500);

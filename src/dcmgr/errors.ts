@@ -1,5 +1,7 @@
 // API errors in the original's shape: `{"error": "Dcmgr::Endpoints::Errors::Name",
-// "message": ..., "code": ...}` with a 4xx status; never a stack trace.
+// "message": ..., "code": ...}` with a 4xx status; never a stack trace. One
+// about a request field adds `field`, its name, so that a client (the web
+// GUI's forms) shows the message beside it without reading the message.
 
 export class ApiError extends Error {
   constructor(
@@ -9,17 +11,24 @@ export class ApiError extends Error {
     /** The original's numeric code. */
     readonly code: string,
     message: string,
+    /** The request field the error is about (`hostname`), where there is one. */
+    readonly field?: string,
   ) {
     super(message);
   }
 
   body() {
-    return { error: `Dcmgr::Endpoints::Errors::${this.name}`, message: this.message, code: this.code };
+    return {
+      error: `Dcmgr::Endpoints::Errors::${this.name}`,
+      message: this.message,
+      code: this.code,
+      ...(this.field !== undefined && { field: this.field }),
+    };
   }
 }
 
-const define = (name: string, status: number, code: string) => (message: string) =>
-  new ApiError(name, status, code, message);
+const define = (name: string, status: number, code: string) => (message: string, field?: string) =>
+  new ApiError(name, status, code, message, field);
 
 export const errors = {
   unknownUuid: define("UnknownUUIDResource", 404, "100"),

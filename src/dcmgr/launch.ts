@@ -4,7 +4,9 @@
 // share an address. The instance is left `pending` for its host agent.
 import { randomBytes } from "node:crypto";
 import type { Kysely, Selectable, Transaction } from "kysely";
+import { instanceStatus } from "../model/instance-state.js";
 import { ipv4ToNumber, numberToIpv4 } from "../model/ipv4.js";
+import { isWindows, keyServesWindows, windowsKeyRule } from "../model/launch-rules.js";
 import { chooseHost } from "../model/placement.js";
 import { defaultAccountId, defaultNetwork } from "../model/vocabulary.js";
 import { freshUuid } from "../store/fresh-uuid.js";
@@ -34,9 +36,6 @@ export interface VifRequest {
   security_groups?: string[];
 }
 
-export const windowsKeyRule =
-  "Windows instances need an RSA ssh key: the initial password is encrypted with it";
-
 export async function launch(store: Store, accountId: string, req: LaunchRequest): Promise<string> {
   const lockRows = store.kind === "postgres";
   return store.db.transaction().execute(async (db) => {
@@ -47,10 +46,10 @@ export async function launch(store: Store, accountId: string, req: LaunchRequest
       .where("id", "=", req.image_id!)
       .where((eb) => eb.or([eb("account_id", "=", accountId), eb("is_public", "=", 1)]))
       .executeTakeFirst();
-    if (!image) throw errors.unknownImage(`image_id: ${req.image_id} does not exist`);
+    if (!image) throw errors.unknownImage(`image_id: ${req.image_id} does not exist`, "image_id");
 
     const size = await sizing(db, req);
-    const key = await sshKey(db, accountId, req.ssh_key_id, image.os_type === "windows");
+    const key = await sshKey(db, accountId, req.ssh_key_id, isWindows(image.os_type));
     const vifRequests = req.vifs ?? [{ network: defaultNetwork.id }];
     const groupIds = [
       ...new Set([...(req.security_groups ?? []), ...vifRequests.flatMap((v) => v.security_groups ?? [])]),
@@ -62,7 +61,10 @@ export async function launch(store: Store, accountId: string, req: LaunchRequest
         .where("id", "=", g)
         .where("account_id", "=", accountId)
         .executeTakeFirst();
-      if (!found) throw errors.unknownSecurityGroup(`security_groups: ${g} does not exist`);
+      if (!found) {
+        const field = req.security_groups?.includes(g) ? "security_groups" : "vifs";
+        throw errors.unknownSecurityGroup(`${field}: ${g} does not exist`, field);
+      }
     }
 
     const hostId = await place(db, lockRows, { ...size, arch: image.arch, host_node_id: req.host_node_id });
@@ -81,7 +83,7 @@ export async function launch(store: Store, accountId: string, req: LaunchRequest
         arch: image.arch,
         os_type: image.os_type,
         state: "pending",
-        status: "init",
+        status: instanceStatus("pending", null),
         error: null,
         hostname: req.hostname ?? id.slice(2),
         display_name: req.display_name ?? null,
@@ -120,7 +122,10 @@ async function sizing(db: Kysely<Database>, req: LaunchRequest) {
       .where("name", "=", req.instance_spec_name)
       .executeTakeFirst();
     if (!spec)
-      throw errors.unknownInstanceSpec(`instance_spec_name: ${req.instance_spec_name} does not exist`);
+      throw errors.unknownInstanceSpec(
+        `instance_spec_name: ${req.instance_spec_name} does not exist`,
+        "instance_spec_name",
+      );
     // Explicit values refine the preset.
     return {
       hypervisor: req.hypervisor ?? spec.hypervisor,
@@ -131,6 +136,7 @@ async function sizing(db: Kysely<Database>, req: LaunchRequest) {
   if (req.cpu_cores === undefined || req.memory_size === undefined) {
     throw errors.undefinedRequiredParameter(
       "give instance_spec_name (e.g. kvm.xlarge), or cpu_cores and memory_size",
+      "instance_spec_name",
     );
   }
   return { hypervisor: req.hypervisor ?? "kvm", cpu_cores: req.cpu_cores, memory_size: req.memory_size };
@@ -138,7 +144,7 @@ async function sizing(db: Kysely<Database>, req: LaunchRequest) {
 
 async function sshKey(db: Kysely<Database>, accountId: string, keyId: string | undefined, windows: boolean) {
   if (!keyId) {
-    if (windows) throw errors.invalidParameter(`${windowsKeyRule}; give ssh_key_id`);
+    if (windows) throw errors.invalidParameter(`${windowsKeyRule}; give ssh_key_id`, "ssh_key_id");
     return undefined;
   }
   const key = await db
@@ -147,9 +153,9 @@ async function sshKey(db: Kysely<Database>, accountId: string, keyId: string | u
     .where("id", "=", keyId)
     .where("account_id", "=", accountId)
     .executeTakeFirst();
-  if (!key) throw errors.unknownSshKeyPair(`ssh_key_id: ${keyId} does not exist`);
-  if (windows && key.key_type !== "ssh-rsa") {
-    throw errors.invalidParameter(`${windowsKeyRule}; ${keyId} is ${key.key_type}`);
+  if (!key) throw errors.unknownSshKeyPair(`ssh_key_id: ${keyId} does not exist`, "ssh_key_id");
+  if (windows && !keyServesWindows(key.key_type)) {
+    throw errors.invalidParameter(`${windowsKeyRule}; ${keyId} is ${key.key_type}`, "ssh_key_id");
   }
   return key;
 }
@@ -164,7 +170,7 @@ async function place(
   if (lockRows) hostsQuery = hostsQuery.forUpdate();
   const hosts = await hostsQuery.execute();
   if (need.host_node_id && !hosts.some((h) => h.id === need.host_node_id)) {
-    throw errors.unknownHostNode(`host_node_id: ${need.host_node_id} does not exist`);
+    throw errors.unknownHostNode(`host_node_id: ${need.host_node_id} does not exist`, "host_node_id");
   }
   const choice = chooseHost(
     hosts.map((h) => ({
@@ -208,7 +214,7 @@ async function addVif(
     .where("account_id", "in", [accountId, defaultAccountId]);
   if (lockRows) q = q.forUpdate();
   const network = await q.executeTakeFirst();
-  if (!network) throw errors.unknownNetwork(`vifs: network ${networkId} does not exist`);
+  if (!network) throw errors.unknownNetwork(`vifs: network ${networkId} does not exist`, "vifs");
   const address = await freeAddress(db, network);
   if (!address) throw errors.outOfNetworkCapacity(`network ${networkId} has no free address left`);
   const vifId = await freshUuid(db, "instance_vifs", "vif");

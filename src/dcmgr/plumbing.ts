@@ -43,7 +43,10 @@ function parseForm(body: string): Record<string, unknown> {
       const list = out[name];
       out[name] = Array.isArray(list) ? [...list, value] : [value];
     } else if (key in out) {
-      throw errors.invalidParameter(`${key} is given twice; give it once (lists are sent as ${key}[]=...)`);
+      throw errors.invalidParameter(
+        `${key} is given twice; give it once (lists are sent as ${key}[]=...)`,
+        key,
+      );
     } else {
       out[key] = value;
     }
@@ -72,7 +75,7 @@ export function installPlumbing(app: FastifyInstance): void {
     } catch (err) {
       if (err instanceof ShapeError) {
         const make = err.kind === "missing" ? errors.undefinedRequiredParameter : errors.invalidParameter;
-        return { error: make(err.message) };
+        return { error: make(err.message, err.field) };
       }
       throw err;
     }

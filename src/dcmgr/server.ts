@@ -3,6 +3,7 @@
 // apart from it the host agents' API, and the web GUI at /.
 import fastifyWebsocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
+import { agentApiPrefix } from "../model/agent-contract.js";
 import type { Store } from "../store/store.js";
 import { installCaller } from "./caller.js";
 import { ConsoleDesk } from "./console-desk.js";
@@ -47,7 +48,6 @@ export interface ServerOptions {
 
 export const userApiPrefix = "/api/12.03";
 export const defaultStreamsPerAccount = 20;
-export const agentApiPrefix = "/api/agent/v1";
 
 export async function buildServer(store: Store, options: ServerOptions): Promise<FastifyInstance> {
   // Requests are not logged one by one (thousands a second); failures and start-up are.

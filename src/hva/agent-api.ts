@@ -2,92 +2,18 @@
 // HTTP, and for browser consoles a WebSocket the agent opens to dcmgr.
 import type { Duplex } from "node:stream";
 import { createWebSocketStream, WebSocket } from "ws";
-import type { InstanceState, RequestedAction } from "../model/instance-state.js";
-import type { PortForward } from "../model/port-forward.js";
+import {
+  agentApiPrefix,
+  type ConsoleTunnelRequest,
+  type HeartbeatAnswer,
+  type HostState,
+  type passwordReportShape,
+  type StateReport,
+  type stateReportShape,
+  type Taken,
+} from "../model/agent-contract.js";
+import type { ShapeInput } from "../model/shape.js";
 import { type Fetch, trustedFetch } from "../net/trusted-fetch.js";
-
-export interface WantedInstance {
-  id: string;
-  /** What this view of the instance is: every report is made against it. */
-  revision: number;
-  state: InstanceState;
-  requested_action: RequestedAction | null;
-  cpu_cores: number;
-  memory_size: number;
-  os_type: string;
-  hostname: string | null;
-  ssh_public_key: string | null;
-  user_data: string | null;
-  password_stored: boolean;
-  error: string | null;
-  /** A user waits for a console screenshot. */
-  screenshot_requested: boolean;
-  /** Browser consoles waiting for this agent to connect the VM's VNC server to them, and the dcmgr each waits at (null: any). */
-  console_tunnels: { id: string; dcmgr: string | null }[];
-  image: {
-    id: string;
-    file_format: "raw" | "qcow2";
-    features: Record<string, boolean>;
-    is_cacheable: boolean;
-    backup_object: {
-      id: string;
-      /** The backup storage's base URI and the object's key in it: the agent makes the URI (model/object-key.ts). */
-      storage_uri: string;
-      object_key: string;
-      container_format: "tgz" | "gz" | "tar" | "none";
-      size: number;
-      allocation_size: number;
-      checksum: string;
-    };
-  };
-  vifs: {
-    id: string;
-    index: number;
-    network_id: string;
-    mac_address: string;
-    ipv4_address: string | null;
-    netmask: string;
-    gateway: string | null;
-    dns: string | null;
-  }[];
-  security_group_ids: string[];
-  security_group_rules: SecurityGroupRule[];
-}
-
-export interface SecurityGroupRule {
-  protocol: string;
-  from_port: number;
-  to_port: number;
-  source_cidr: string | null;
-  source_group_id: string | null;
-}
-
-/** A network of this host's interfaces, with what a bridged host needs of it. */
-export interface HostNetwork {
-  id: string;
-  ipv4_network: string;
-  prefix: number;
-  ipv4_gw: string | null;
-  dns_server: string | null;
-  dhcp_server: string | null;
-  uplink: string | null;
-  nat: boolean;
-}
-
-/** A group that matters to this host's firewall: its rules, and its members' addresses on every host. */
-export interface HostSecurityGroup {
-  id: string;
-  rules: SecurityGroupRule[];
-  members: string[];
-}
-
-/** GET /state: everything the agent makes its host from, and the revision that names it. */
-export interface HostState {
-  revision: string;
-  instances: WantedInstance[];
-  networks: HostNetwork[];
-  security_groups: HostSecurityGroup[];
-}
 
 export interface StateRead {
   /** The revision the agent has: dcmgr answers when the host's state is another, or when `wait` ends. */
@@ -98,21 +24,8 @@ export interface StateRead {
   signal?: AbortSignal;
 }
 
-export interface StateReport {
-  state: InstanceState;
-  /** A message sets the instance's error; "" clears it; absent leaves it. */
-  error?: string;
-  done_action?: RequestedAction;
-  port_forwards?: PortForward[][];
-}
-
 /** dcmgr refused a report: the instance changed since the agent read it (409). Nothing was written. */
 export class OutdatedView extends Error {}
-
-/** What dcmgr answers to a report it took: the instance's revision after it. */
-export interface Taken {
-  revision: number;
-}
 
 /** Answers that mean this dcmgr cannot serve now (a proxy in front of a stopped one): another may. */
 const unavailable = new Set([502, 503, 504]);
@@ -147,7 +60,7 @@ export class AgentApi {
     let failure: Error | null = null;
     for (let tried = 0; tried < this.bases.length; tried++) {
       try {
-        const res = await this.fetch(`${this.base}/api/agent/v1${init.path}`, init);
+        const res = await this.fetch(`${this.base}${agentApiPrefix}${init.path}`, init);
         if (!unavailable.has(res.status) || tried === this.bases.length - 1) return res;
         failure = new Error(`${this.base} answered ${res.status}`);
       } catch (err) {
@@ -185,7 +98,7 @@ export class AgentApi {
   }
 
   heartbeat() {
-    return this.call<{ host_node_id: string; node_id: string }>("POST", "/heartbeat");
+    return this.call<HeartbeatAnswer>("POST", "/heartbeat");
   }
   /** The host's whole state; with `since` and `wait`, a long-poll that answers when it changes. */
   hostState(read: StateRead = {}) {
@@ -197,13 +110,12 @@ export class AgentApi {
   }
   /** Reports the state reached from `revision`, the instance's revision the agent acted on. */
   report(id: string, revision: number, report: StateReport) {
-    return this.call<Taken>("PUT", `/instances/${id}/state`, { revision, ...report });
+    const body: ShapeInput<typeof stateReportShape> = { revision, ...report };
+    return this.call<Taken>("PUT", `/instances/${id}/state`, body);
   }
   storePassword(id: string, revision: number, encryptedPassword: string) {
-    return this.call<Taken>("PUT", `/instances/${id}/password`, {
-      revision,
-      encrypted_password: encryptedPassword,
-    });
+    const body: ShapeInput<typeof passwordReportShape> = { revision, encrypted_password: encryptedPassword };
+    return this.call<Taken>("PUT", `/instances/${id}/password`, body);
   }
   deliverScreenshot(id: string, png: Buffer) {
     return this.call("PUT", `/instances/${id}/screenshot`, png);
@@ -213,7 +125,7 @@ export class AgentApi {
    * is open, at the dcmgr holding the page's socket: one of this agent's own
    * dcmgr URLs (the host token goes to no other), or the current one.
    */
-  openConsoleTunnel(id: string, tunnel: { id: string; dcmgr: string | null }): Promise<Duplex> {
+  openConsoleTunnel(id: string, tunnel: ConsoleTunnelRequest): Promise<Duplex> {
     const base =
       tunnel.dcmgr === null ? this.base : this.bases.find((b) => b.replace(/\/+$/, "") === tunnel.dcmgr);
     if (!base)
@@ -222,7 +134,7 @@ export class AgentApi {
           `the console waits at ${tunnel.dcmgr}, which is not one of this agent's --dcmgr URLs: add it`,
         ),
       );
-    const url = `${base.replace(/^http/, "ws")}/api/agent/v1/instances/${id}/console/${tunnel.id}`;
+    const url = `${base.replace(/^http/, "ws")}${agentApiPrefix}/instances/${id}/console/${tunnel.id}`;
     const socket = new WebSocket(url, {
       headers: { Authorization: `Bearer ${this.token}` },
       ...(this.ca && { ca: [...this.ca] }),

@@ -1,31 +1,54 @@
-// A browser console, the host's end: the VM's VNC server is on a unix socket
-// only the agent's user reaches, and its bytes go through a WebSocket this agent opens to dcmgr
+// A browser console, the host's end: the VM's VNC server (reached through
+// the VM driver) joined to a WebSocket this agent opens to dcmgr
 // (console-desk.ts on the other side), for as long as either end stays open.
-import { connect } from "node:net";
 import type { Duplex } from "node:stream";
+import type { ConsoleTunnelRequest } from "../model/agent-contract.js";
+import type { AgentApi } from "./agent-api.js";
+import type { InstanceFiles } from "./instance-files.js";
+import type { VmDriver } from "./vm/driver.js";
 
-/** Joins the VM's VNC server (its unix socket) to the tunnel; resolves once both ends have closed. */
-export async function runConsoleTunnel(vncSocket: string, tunnel: Duplex): Promise<void> {
-  const server = connect(vncSocket);
-  let failure: Error | null = null;
-  let connected = false;
+/** Pipes each stream into the other; resolves once both have closed. Errors end both, never thrown. */
+export function joinStreams(a: Duplex, b: Duplex): Promise<void> {
   const ended = new Promise<void>((resolve) => {
-    const end = (err?: Error) => {
-      failure ??= err ?? null;
-      server.destroy();
-      tunnel.destroy();
+    const end = () => {
+      a.destroy();
+      b.destroy();
       resolve();
     };
-    // Either end failing or closing ends both; errors are handled here, never thrown at the agent.
-    for (const side of [server, tunnel]) side.on("error", end).once("close", () => end());
+    for (const side of [a, b]) side.on("error", end).once("close", end);
   });
-  server.once("connect", () => {
-    connected = true;
-    server.pipe(tunnel).pipe(server);
-  });
-  await ended;
-  if (!connected)
-    throw new Error(
-      `cannot reach the VM's VNC server at ${vncSocket}: ${(failure as Error | null)?.message ?? "it closed"}`,
-    );
+  a.pipe(b).pipe(a);
+  return ended;
+}
+
+/** The tunnels open now, by tunnel id: dcmgr lists a tunnel until it is joined, and each is opened once. */
+export class ConsoleTunnels {
+  private readonly open = new Set<string>();
+
+  constructor(
+    private readonly api: AgentApi,
+    private readonly vms: VmDriver,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Connects a browser console to the VM's VNC server, in the background: it lasts as long as the page keeps it. */
+  connect(files: InstanceFiles, tunnel: ConsoleTunnelRequest): void {
+    if (this.open.has(tunnel.id)) return;
+    this.open.add(tunnel.id);
+    const id = files.id;
+    const run = async () => {
+      if (!(await this.vms.running(files))) throw new Error("its VM does not run");
+      const page = await this.api.openConsoleTunnel(id, tunnel);
+      const vnc = await this.vms.openConsole(files).catch((err: Error) => {
+        page.destroy();
+        throw err;
+      });
+      this.log(`${id}: console opened in a browser`);
+      await joinStreams(vnc, page);
+      this.log(`${id}: console closed`);
+    };
+    run()
+      .catch((err: Error) => this.log(`${id}: cannot open the console: ${err.message}`))
+      .finally(() => this.open.delete(tunnel.id));
+  }
 }

@@ -12,18 +12,14 @@ import { type Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { createGunzip } from "node:zlib";
+import type { WantedBackupObject } from "../model/agent-contract.js";
 import { objectUri } from "../model/object-key.js";
 
-export interface BackupObjectSource {
-  id: string;
-  /** The storage's file:///... or http(s)://... base, and the object's path in it. */
-  storage_uri: string;
-  object_key: string;
-  container_format: "tgz" | "gz" | "tar" | "none";
-  checksum: string;
-  /** Size of the stored (packed) object, for progress; 0 when unknown. */
-  allocation_size: number;
-}
+/** What the cache needs of a backup object: where it is (model/object-key.ts), how it is packed, its md5, its stored size (for progress; 0 when unknown). */
+export type BackupObjectSource = Pick<
+  WantedBackupObject,
+  "id" | "storage_uri" | "object_key" | "container_format" | "checksum" | "allocation_size"
+>;
 
 export class ChecksumMismatch extends Error {}
 

@@ -9,11 +9,13 @@ import { probeGuest } from "../testguest/build.js";
 import { Agent } from "./agent.js";
 import { AgentApi } from "./agent-api.js";
 import { missingForWall } from "./capabilities.js";
+import { InstanceDirectories } from "./instance-files.js";
 import { type AgentLoop, startLoop } from "./loop.js";
 import { BridgedNetwork } from "./network/bridged.js";
 import { type GuestUser, hasDefaultRoute, wallProblem } from "./network/guest-wall.js";
 import { passtInstalled, resolveGuestUser } from "./network/passt.js";
 import { UserModeNetwork } from "./network/user-mode.js";
+import { QemuDriver } from "./vm/qemu-driver.js";
 
 export interface HostAgentOptions {
   nodeId: string;
@@ -68,14 +70,15 @@ export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
     throw new AgentStartError(err.message);
   });
   o.log(`host node ${me.host_node_id} (${o.nodeId}); VMs run on ${accel}: ${why}`);
+  const instances = new InstanceDirectories(join(o.home, "instances"));
   const agent = new Agent({
     api,
     home: o.home,
-    accel,
+    vms: new QemuDriver(accel, o.log),
     timeouts: { firstBootMs: o.firstBootTimeoutMs, powerdownMs: o.powerdownTimeoutMs },
     network:
       o.network.kind === "user"
-        ? await userModeNetwork(o.network, o.home, o.log)
+        ? await userModeNetwork(o.network, instances, o.log)
         : new BridgedNetwork({ ...o.network, dir: join(o.home, "networks"), log: o.log }),
     log: o.log,
   });
@@ -86,7 +89,7 @@ export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
 /** User-mode networking, walled in with passt where this host can, else restricted to the forwards. */
 async function userModeNetwork(
   o: { forwardAddress: string; guestUser: string },
-  home: string,
+  instances: InstanceDirectories,
   log: (line: string) => void,
 ): Promise<UserModeNetwork> {
   const user = await resolveGuestUser(o.guestUser);
@@ -104,7 +107,7 @@ async function userModeNetwork(
   return new UserModeNetwork({
     forwardAddress: o.forwardAddress,
     guestUser: problem ? null : (user as GuestUser),
-    instancesDir: join(home, "instances"),
+    instances,
     log,
   });
 }

@@ -22,12 +22,23 @@ export type ShapeValues<S extends Shape> = {
   [K in keyof S]: S[K] extends FieldSpec<infer T> ? T | undefined : never;
 };
 
+/** What a caller sends for a shape: its required fields, and the others if it likes. */
+export type ShapeInput<S extends Shape> = {
+  [K in keyof S as S[K] extends { required: true } ? K : never]: FieldValue<S[K]>;
+} & {
+  [K in keyof S as S[K] extends { required: true } ? never : K]?: FieldValue<S[K]>;
+};
+
+type FieldValue<F> = F extends FieldSpec<infer T> ? T : never;
+
 /** A refused input, naming the field as the caller writes it (`--cpu-cores`, `cpu_cores`). */
 export class ShapeError extends Error {
   constructor(
     message: string,
     /** Missing required field or unknown field (the request is wrong), rather than a bad value. */
     readonly kind: "value" | "missing" | "unknown",
+    /** The field's key in the input (`cpu_cores`): what an API error names, for a client to show it there. */
+    readonly field: string,
   ) {
     super(message);
   }
@@ -41,7 +52,11 @@ export function parseShape<S extends Shape>(
   for (const key of Object.keys(raw)) {
     if (!(key in shape)) {
       const known = Object.keys(shape).map(name).join(", ");
-      throw new ShapeError(`unknown field ${name(key)}: the known ones are ${known || "none"}`, "unknown");
+      throw new ShapeError(
+        `unknown field ${name(key)}: the known ones are ${known || "none"}`,
+        "unknown",
+        key,
+      );
     }
   }
   const values: Record<string, unknown> = {};
@@ -49,7 +64,7 @@ export function parseShape<S extends Shape>(
     const value = raw[key];
     if (value === undefined) {
       if (spec.required) {
-        throw new ShapeError(`${name(key)} is required (${spec.field.allowed ?? spec.desc})`, "missing");
+        throw new ShapeError(`${name(key)} is required (${spec.field.allowed ?? spec.desc})`, "missing", key);
       }
       values[key] = spec.default;
       continue;
@@ -57,7 +72,7 @@ export function parseShape<S extends Shape>(
     try {
       values[key] = spec.field.parse(value);
     } catch (err) {
-      if (err instanceof FieldError) throw new ShapeError(`${name(key)}: ${err.message}`, "value");
+      if (err instanceof FieldError) throw new ShapeError(`${name(key)}: ${err.message}`, "value", key);
       throw err;
     }
   }

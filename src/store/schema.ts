@@ -1,4 +1,6 @@
 import type { Generated } from "kysely";
+import type { InstanceState, InstanceStatus, RequestedAction } from "../model/instance-state.js";
+import type { ContainerFormat, FileFormat, OsType } from "../model/vocabulary.js";
 
 // The tables of the store, as the query layer sees them. Booleans are stored
 // as 0/1 and timestamps as ISO-8601 text so that SQLite and PostgreSQL hold
@@ -55,7 +57,7 @@ export interface BackupObjectsTable {
   size: number;
   allocation_size: number;
   checksum: string;
-  container_format: string;
+  container_format: ContainerFormat;
   description: string | null;
   service_type: string;
   state: string;
@@ -70,13 +72,13 @@ export interface ImagesTable {
   boot_dev_type: string;
   arch: string;
   description: string | null;
-  file_format: string;
+  file_format: FileFormat;
   root_device: string | null;
   service_type: string;
   display_name: string;
   is_public: number;
   is_cacheable: number;
-  os_type: string;
+  os_type: OsType;
   /** JSON object, e.g. {"virtio":true}. */
   features: string;
   state: string;
@@ -163,9 +165,9 @@ export interface InstancesTable {
   memory_size: number;
   hypervisor: string;
   arch: string;
-  os_type: string;
-  state: string;
-  status: string;
+  os_type: OsType;
+  state: InstanceState;
+  status: InstanceStatus;
   error: string | null;
   hostname: string | null;
   display_name: string | null;
@@ -181,7 +183,7 @@ export interface InstancesTable {
   terminated_at: string | null;
   deleted_at: string | null;
   /** A power action the user asked for and the host agent has not yet carried out. */
-  requested_action: string | null;
+  requested_action: RequestedAction | null;
   /** Bumped with every change of its desired or reported state; agents report against it. */
   revision: Generated<number>;
 }

@@ -21,9 +21,16 @@ import {
   UpdateQueryNode,
 } from "kysely";
 
-/** The tables a host's state is read from: a write to one wakes the waiters. */
+/**
+ * The tables a host's state is read from (dcmgr/host-state/): a write to one
+ * wakes the waiters. PostgreSQL's triggers (0007, 0008, 0009) watch the same;
+ * test/dcmgr/host-state.test.ts fails when a table is read and not watched.
+ */
 export const hostStateTables = [
   "instances",
+  "images",
+  "backup_objects",
+  "backup_storages",
   "instance_vifs",
   "network_leases",
   "instance_security_groups",

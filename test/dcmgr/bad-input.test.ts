@@ -42,6 +42,8 @@ interface Case {
   agent?: { token?: string; json?: unknown };
   status: number;
   error: string;
+  /** The request field the error names, for a form to show it there: only where there is one. */
+  field?: string;
   message: RegExp;
 }
 
@@ -61,6 +63,7 @@ const cases: Case[] = [
     opts: () => ({ form: { instance_spec_name: "kvm.small" } }),
     status: 400,
     error: "UndefinedRequiredParameter",
+    field: "image_id",
     message: /^image_id is required/,
   },
   {
@@ -70,6 +73,7 @@ const cases: Case[] = [
     opts: launch(() => ({ image_id: "bo-x" })),
     status: 400,
     error: "InvalidParameter",
+    field: "image_id",
     message: /^image_id: 'bo-x' must start with 'wmi-'/,
   },
   {
@@ -79,6 +83,7 @@ const cases: Case[] = [
     opts: launch(() => ({ image_id: "wmi-nothere" })),
     status: 404,
     error: "UnknownImage",
+    field: "image_id",
     message: /image_id: wmi-nothere does not exist/,
   },
   {
@@ -91,6 +96,7 @@ const cases: Case[] = [
     }),
     status: 404,
     error: "UnknownImage",
+    field: "image_id",
     message: /wmi-private does not exist/,
   },
   {
@@ -100,6 +106,7 @@ const cases: Case[] = [
     opts: launch(() => ({ instance_spec_name: "kvm.huge" })),
     status: 404,
     error: "UnknownInstanceSpec",
+    field: "instance_spec_name",
     message: /kvm.huge does not exist/,
   },
   {
@@ -109,6 +116,7 @@ const cases: Case[] = [
     opts: (s) => ({ form: { image_id: "wmi-windows2008r2", ssh_key_id: s.key } }),
     status: 400,
     error: "UndefinedRequiredParameter",
+    field: "instance_spec_name",
     message: /give instance_spec_name \(e.g. kvm.xlarge\), or cpu_cores and memory_size/,
   },
   {
@@ -118,6 +126,7 @@ const cases: Case[] = [
     opts: launch(() => ({ cpu_cores: "0" })),
     status: 400,
     error: "InvalidParameter",
+    field: "cpu_cores",
     message: /cpu_cores: '0' is too small/,
   },
   {
@@ -127,6 +136,7 @@ const cases: Case[] = [
     opts: launch(() => ({ cpu_cores: "two" })),
     status: 400,
     error: "InvalidParameter",
+    field: "cpu_cores",
     message: /cpu_cores: 'two' is not a positive whole number/,
   },
   {
@@ -136,6 +146,7 @@ const cases: Case[] = [
     opts: launch(() => ({ memory_size: "-1" })),
     status: 400,
     error: "InvalidParameter",
+    field: "memory_size",
     message: /memory_size: '-1' is too small/,
   },
   {
@@ -145,6 +156,7 @@ const cases: Case[] = [
     opts: launch(() => ({ hypervisor: "xen" })),
     status: 400,
     error: "InvalidParameter",
+    field: "hypervisor",
     message: /hypervisor: 'xen' is not allowed: use one of kvm/,
   },
   {
@@ -154,6 +166,7 @@ const cases: Case[] = [
     opts: launch(() => ({ ssh_key_id: "ssh-nothere" })),
     status: 404,
     error: "UnknownSshKeyPair",
+    field: "ssh_key_id",
     message: /ssh_key_id: ssh-nothere does not exist/,
   },
   {
@@ -163,6 +176,7 @@ const cases: Case[] = [
     opts: launch(() => ({ ssh_key_id: "sg-x" })),
     status: 400,
     error: "InvalidParameter",
+    field: "ssh_key_id",
     message: /ssh_key_id: 'sg-x' must start with 'ssh-'/,
   },
   {
@@ -172,6 +186,7 @@ const cases: Case[] = [
     opts: () => ({ form: { image_id: "wmi-windows2008r2", instance_spec_name: "kvm.small" } }),
     status: 400,
     error: "InvalidParameter",
+    field: "ssh_key_id",
     message: /Windows instances need an RSA ssh key: the initial password is encrypted with it/,
   },
   {
@@ -181,6 +196,7 @@ const cases: Case[] = [
     opts: launch((s) => ({ ssh_key_id: s.edKey })),
     status: 400,
     error: "InvalidParameter",
+    field: "ssh_key_id",
     message: /need an RSA ssh key.*is ssh-ed25519/,
   },
   {
@@ -193,6 +209,7 @@ const cases: Case[] = [
     }),
     status: 404,
     error: "UnknownSshKeyPair",
+    field: "ssh_key_id",
     message: /does not exist/,
   },
   {
@@ -202,6 +219,7 @@ const cases: Case[] = [
     opts: launch(() => ({ security_groups: ["sg-nothere"] })),
     status: 404,
     error: "UnknownSecurityGroup",
+    field: "security_groups",
     message: /security_groups: sg-nothere does not exist/,
   },
   {
@@ -211,6 +229,7 @@ const cases: Case[] = [
     opts: launch((s) => ({ security_groups: [s.otherGroup] })),
     status: 404,
     error: "UnknownSecurityGroup",
+    field: "security_groups",
     message: /does not exist/,
   },
   {
@@ -220,6 +239,7 @@ const cases: Case[] = [
     opts: launch(() => ({ security_groups: ["nw-x"] })),
     status: 400,
     error: "InvalidParameter",
+    field: "security_groups",
     message: /security_groups: 'nw-x' must start with 'sg-'/,
   },
   {
@@ -234,6 +254,7 @@ const cases: Case[] = [
     }),
     status: 400,
     error: "InvalidParameter",
+    field: "security_groups",
     message: /security_groups is given twice; give it once \(lists are sent as security_groups\[\]=/,
   },
   {
@@ -243,6 +264,7 @@ const cases: Case[] = [
     opts: launch(() => ({ vifs: "eth0=nw-demo1" })),
     status: 400,
     error: "InvalidParameter",
+    field: "vifs",
     message: /vifs: is not JSON/,
   },
   {
@@ -252,6 +274,7 @@ const cases: Case[] = [
     opts: launch(() => ({ vifs: "[]" })),
     status: 400,
     error: "InvalidParameter",
+    field: "vifs",
     message: /vifs: must be an object of interfaces/,
   },
   {
@@ -261,6 +284,7 @@ const cases: Case[] = [
     opts: launch(() => ({ vifs: '{"eth0":{"netwrk":"nw-demo1"}}' })),
     status: 400,
     error: "InvalidParameter",
+    field: "vifs",
     message: /vifs: eth0: unknown field netwrk: use network, security_groups/,
   },
   {
@@ -270,7 +294,18 @@ const cases: Case[] = [
     opts: launch(() => ({ vifs: '{"eth0":{"network":"nw-nothere"}}' })),
     status: 404,
     error: "UnknownNetwork",
+    field: "vifs",
     message: /network nw-nothere does not exist/,
+  },
+  {
+    name: "vifs with an unknown group",
+    method: "POST",
+    path: p("/instances.json"),
+    opts: launch(() => ({ vifs: '{"eth0":{"network":"nw-demo1","security_groups":["sg-nothere"]}}' })),
+    status: 404,
+    error: "UnknownSecurityGroup",
+    field: "vifs",
+    message: /vifs: sg-nothere does not exist/,
   },
   {
     name: "vifs with a bad group",
@@ -279,6 +314,7 @@ const cases: Case[] = [
     opts: launch(() => ({ vifs: '{"eth0":{"network":"nw-demo1","security_groups":["x"]}}' })),
     status: 400,
     error: "InvalidParameter",
+    field: "vifs",
     message: /vifs: eth0: 'x' must start with 'sg-'/,
   },
   {
@@ -288,6 +324,7 @@ const cases: Case[] = [
     opts: launch(() => ({ user_data: "u".repeat(17 * 1024) })),
     status: 400,
     error: "InvalidParameter",
+    field: "user_data",
     message: /user_data: is 17408 characters long; at most 16384 are allowed/,
   },
   {
@@ -297,6 +334,7 @@ const cases: Case[] = [
     opts: launch(() => ({ hostname: "bad_host!" })),
     status: 400,
     error: "InvalidParameter",
+    field: "hostname",
     message: /hostname: 'bad_host!' is not valid/,
   },
   {
@@ -306,6 +344,7 @@ const cases: Case[] = [
     opts: launch(() => ({ host_node_id: "hn-nothere" })),
     status: 404,
     error: "UnknownHostNode",
+    field: "host_node_id",
     message: /host_node_id: hn-nothere does not exist/,
   },
   {
@@ -315,6 +354,7 @@ const cases: Case[] = [
     opts: launch(() => ({ service_type: "lb" })),
     status: 400,
     error: "InvalidParameter",
+    field: "service_type",
     message: /service_type: 'lb' is not allowed: use one of std/,
   },
   {
@@ -324,6 +364,7 @@ const cases: Case[] = [
     opts: launch(() => ({ ha_enabled: "maybe" })),
     status: 400,
     error: "InvalidParameter",
+    field: "ha_enabled",
     message: /ha_enabled: 'maybe' is not true or false/,
   },
   {
@@ -333,6 +374,7 @@ const cases: Case[] = [
     opts: launch(() => ({ colour: "blue" })),
     status: 400,
     error: "InvalidParameter",
+    field: "colour",
     message: /unknown field colour: the known ones are image_id, instance_spec_name/,
   },
   {
@@ -342,6 +384,7 @@ const cases: Case[] = [
     opts: json({ image_id: 5, instance_spec_name: "kvm.small" }),
     status: 400,
     error: "InvalidParameter",
+    field: "image_id",
     message: /image_id: must be text .*not number 5/,
   },
   {
@@ -351,6 +394,7 @@ const cases: Case[] = [
     opts: json({ image_id: "wmi-windows2008r2", display_name: {} }),
     status: 400,
     error: "InvalidParameter",
+    field: "display_name",
     message: /display_name: must be text .*not an object/,
   },
   {
@@ -360,6 +404,7 @@ const cases: Case[] = [
     opts: json({ image_id: "wmi-windows2008r2", cpu_cores: 1.5, memory_size: 256 }),
     status: 400,
     error: "InvalidParameter",
+    field: "cpu_cores",
     message: /cpu_cores: '1.5' is not a positive whole number/,
   },
   {
@@ -405,6 +450,7 @@ const cases: Case[] = [
     path: p("/instances/x.json"),
     status: 400,
     error: "InvalidParameter",
+    field: "id",
     message: /id: 'x' must start with 'i-' \(an instance uuid\)/,
   },
   {
@@ -470,6 +516,7 @@ const cases: Case[] = [
     opts: () => ({ form: { force: "perhaps" } }),
     status: 400,
     error: "InvalidParameter",
+    field: "force",
     message: /force: 'perhaps' is not true or false/,
   },
   {
@@ -479,6 +526,7 @@ const cases: Case[] = [
     opts: () => ({ form: { display_name: "n".repeat(300) } }),
     status: 400,
     error: "InvalidParameter",
+    field: "display_name",
     message: /display_name: is 300 characters long; at most 255/,
   },
   {
@@ -488,6 +536,7 @@ const cases: Case[] = [
     opts: () => ({ form: { display_name: "web\u001b[2J\u001b]0;pwned\u0007" } }),
     status: 400,
     error: "InvalidParameter",
+    field: "display_name",
     message:
       /display_name: holds the control character \\x1b: give text on one line without control characters/,
   },
@@ -498,6 +547,7 @@ const cases: Case[] = [
     opts: () => ({ json: { rule: "tcp:22,22,ip4:0.0.0.0", description: "ok\u009b2J" } }),
     status: 400,
     error: "InvalidParameter",
+    field: "description",
     message: /description: holds the control character \\x9b/,
   },
   {
@@ -507,6 +557,7 @@ const cases: Case[] = [
     opts: () => ({ form: { public_key: rsa, display_name: "a\nb" } }),
     status: 400,
     error: "InvalidParameter",
+    field: "display_name",
     message: /display_name: holds the control character \\n/,
   },
   {
@@ -532,6 +583,7 @@ const cases: Case[] = [
     path: p("/instances.json?state=sleeping"),
     status: 400,
     error: "InvalidParameter",
+    field: "state",
     message: /state: 'sleeping' is not allowed: use one of scheduling, pending/,
   },
   {
@@ -540,6 +592,7 @@ const cases: Case[] = [
     path: p("/instances.json?limit=0"),
     status: 400,
     error: "InvalidParameter",
+    field: "limit",
     message: /limit: '0' is too small/,
   },
   {
@@ -548,6 +601,7 @@ const cases: Case[] = [
     path: p("/instances.json?limit=5000"),
     status: 400,
     error: "InvalidParameter",
+    field: "limit",
     message: /limit: '5000' is too large: at most 1000/,
   },
   {
@@ -556,6 +610,7 @@ const cases: Case[] = [
     path: p("/instances.json?start=-1"),
     status: 400,
     error: "InvalidParameter",
+    field: "start",
     message: /start: '-1' is too small/,
   },
   {
@@ -564,6 +619,7 @@ const cases: Case[] = [
     path: p("/instances.json?colour=blue"),
     status: 400,
     error: "InvalidParameter",
+    field: "colour",
     message: /unknown field colour/,
   },
   // ssh key pairs
@@ -610,6 +666,7 @@ const cases: Case[] = [
     opts: () => ({ form: { public_key: rsa, display_name: "k".repeat(256) } }),
     status: 400,
     error: "InvalidParameter",
+    field: "display_name",
     message: /display_name: is 256 characters long/,
   },
   {
@@ -626,6 +683,7 @@ const cases: Case[] = [
     path: p("/ssh_key_pairs/i-abc.json"),
     status: 400,
     error: "InvalidParameter",
+    field: "id",
     message: /id: 'i-abc' must start with 'ssh-'/,
   },
   // security groups
@@ -690,6 +748,7 @@ const cases: Case[] = [
     opts: () => ({ form: { rule: "#".repeat(17000) } }),
     status: 400,
     error: "InvalidParameter",
+    field: "rule",
     message: /rule: is 17000 characters long/,
   },
   {
@@ -752,6 +811,7 @@ const cases: Case[] = [
     path: p("/images.json?os_type=beos"),
     status: 400,
     error: "InvalidParameter",
+    field: "os_type",
     message: /os_type: 'beos' is not allowed: use one of linux, windows/,
   },
   {
@@ -812,6 +872,7 @@ const cases: Case[] = [
     agent: { json: { revision: 0, state: "dreaming" } },
     status: 400,
     error: "InvalidParameter",
+    field: "state",
     message: /state: 'dreaming' is not allowed/,
   },
   {
@@ -821,6 +882,7 @@ const cases: Case[] = [
     agent: { json: { revision: 0, encrypted_password: "!!!" } },
     status: 400,
     error: "InvalidParameter",
+    field: "encrypted_password",
     message: /encrypted_password: '!!!' is not valid: use base64 text/,
   },
   {
@@ -830,6 +892,7 @@ const cases: Case[] = [
     agent: { json: { revision: 0, state: "running", port_forwards: [[{ protocol: "sctp" }]] } },
     status: 400,
     error: "InvalidParameter",
+    field: "port_forwards",
     message: /port_forwards: each forward needs protocol tcp\|udp/,
   },
   {
@@ -839,6 +902,7 @@ const cases: Case[] = [
     agent: { json: { state: "running" } },
     status: 400,
     error: "UndefinedRequiredParameter",
+    field: "revision",
     message: /revision/,
   },
   {
@@ -946,8 +1010,9 @@ for (const backend of backends) {
             )
           : await api.req(c.method, path, c.opts?.(s));
         assert.equal(r.status, c.status, r.text);
-        assert.deepEqual(Object.keys(r.body), ["error", "message", "code"]);
+        assert.deepEqual(Object.keys(r.body), ["error", "message", "code", ...(c.field ? ["field"] : [])]);
         assert.equal(r.body.error, `Dcmgr::Endpoints::Errors::${c.error}`);
+        assert.equal(r.body.field, c.field);
         assert.match(r.body.message, c.message);
         assert.doesNotMatch(r.text, /\n\s+at |node_modules|\.ts:|\.js:/);
         assert.equal(await api.t.snapshot(), before, "a row was written");

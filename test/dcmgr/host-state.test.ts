@@ -7,7 +7,10 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import type { HostState } from "../../src/hva/agent-api.js";
+import { type KyselyPlugin, type OperationNode, sql, TableNode } from "kysely";
+import { readHostState } from "../../src/dcmgr/host-state/read.js";
+import type { HostState } from "../../src/model/agent-contract.js";
+import { hostStateTables } from "../../src/store/wakeups.js";
 import { addHostNode, startApi, type TestApi } from "../helpers/api.js";
 import { tempDir } from "../helpers/paths.js";
 import { backends, freshStore } from "../helpers/stores.js";
@@ -41,6 +44,24 @@ const group = async (api: TestApi, rule: string) => {
   assert.equal(r.status, 200, r.text);
   return r.body.id as string;
 };
+
+/** A query plugin that notes every table the queries through it name. */
+function tablesNamed() {
+  const tables = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== "object") return;
+    if (TableNode.is(node as OperationNode)) tables.add((node as TableNode).table.identifier.name);
+    for (const child of Object.values(node)) visit(child);
+  };
+  const plugin: KyselyPlugin = {
+    transformQuery: (args) => {
+      visit(args.node);
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  };
+  return { tables, plugin };
+}
 
 /** A GET /state and how long it took to answer. */
 async function timedState(api: TestApi, token: string, query: string) {
@@ -158,6 +179,53 @@ for (const backend of backends) {
         const badWait = await api.agent(two, "GET", "/state?wait=61");
         assert.equal(badWait.status, 400);
         assert.match(badWait.text, /wait/);
+      } finally {
+        await api.close();
+      }
+    });
+
+    test("every table the host's state is read from wakes its long-poll when written", async () => {
+      const api = await startApi(backend);
+      try {
+        const one = await api.token("host_node", "hn-demo1");
+        const key = (
+          await api.req("POST", "/ssh_key_pairs", {
+            json: { public_key: readFileSync(join(keys, "rsa.pub"), "utf8") },
+          })
+        ).body.id;
+        // A rule naming another group: every loader has something to read.
+        const named = await group(api, "tcp:22,22,ip4:0.0.0.0");
+        await launchOn(api, "hn-demo1", key, [await group(api, `tcp:80,80,${named}`)]);
+        const read = tablesNamed();
+        const state = await readHostState(api.store.db.withPlugin(read.plugin), "hn-demo1");
+        assert.equal(state.security_groups.length, 2);
+        const unwatched = [...read.tables].filter((t) => !(hostStateTables as readonly string[]).includes(t));
+        assert.deepEqual(unwatched, [], "read by readHostState, and no write to them wakes an agent");
+        if (backend === "postgres") {
+          const triggers = await sql<{
+            table: string;
+          }>`select tgrelid::regclass::text as table from pg_trigger
+            where tgname like '%_wakes_hosts' order by 1`.execute(api.store.db);
+          assert.deepEqual(
+            triggers.rows.map((r) => r.table),
+            [...hostStateTables].sort(),
+            "PostgreSQL's triggers watch the tables hostStateTables names",
+          );
+        }
+
+        // The image's backup storage moving reaches the agent at once: the URI it fetches from changed.
+        const waiting = timedState(api, one, `?since=${state.revision}&wait=30`);
+        await new Promise((r) => setTimeout(r, 300));
+        await api.store.db
+          .updateTable("backup_storages")
+          .set({ base_uri: "http://moved.example/images/" })
+          .execute();
+        const woken = await waiting;
+        assert.ok(woken.ms < 2000, `answered ${woken.ms} ms after the wait began`);
+        assert.equal(
+          woken.state.instances[0]!.image.backup_object.storage_uri,
+          "http://moved.example/images/",
+        );
       } finally {
         await api.close();
       }

@@ -13,8 +13,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Agent } from "../../src/hva/agent.js";
+import { InstanceDirectories } from "../../src/hva/instance-files.js";
 import { startLoop } from "../../src/hva/loop.js";
 import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
+import { QemuDriver } from "../../src/hva/vm/qemu-driver.js";
 import { installScript } from "../../src/imagebuild/install-script.js";
 import { packageTestGuest } from "../../src/testguest/package.js";
 import { startApi, type TestApi } from "../helpers/api.js";
@@ -112,12 +114,12 @@ before(async () => {
   agent = new Agent({
     api: held,
     home: agentHome,
-    accel: "tcg",
+    vms: new QemuDriver("tcg", (line) => log.push(line)),
     timeouts,
     network: new UserModeNetwork({
       forwardAddress: "127.0.0.1",
       guestUser: null,
-      instancesDir: join(agentHome, "instances"),
+      instances: new InstanceDirectories(join(agentHome, "instances")),
       log: (line) => log.push(line),
     }),
     log: (line) => log.push(line),
@@ -143,7 +145,8 @@ describe("an agent's view from before its last action is not acted on", { concur
     await laterPasses();
     await expectInstance(id, "halted", timeoutError, 0);
     assert.equal(actionsOn(id, "collect-password"), 0);
-    assert.equal(existsSync(join(agentHome, "instances", id, "first-boot.pending")), true);
+    const files = new InstanceDirectories(join(agentHome, "instances")).of(id);
+    assert.equal((await files.marks()).firstBootPending, true, "the first boot was not collected");
   });
 
   let linux = "";

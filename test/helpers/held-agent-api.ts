@@ -3,7 +3,9 @@
 // interleavings a loaded host produces by chance (a read made before an
 // action answered after it; a user's request landing between the agent's
 // decision and its report).
-import { AgentApi, type HostState, type StateRead, type StateReport } from "../../src/hva/agent-api.js";
+
+import { AgentApi, type StateRead } from "../../src/hva/agent-api.js";
+import type { HostState, StateReport } from "../../src/model/agent-contract.js";
 
 export interface Hold {
   /** Resolves once the held call has reached the point where it waits. */

@@ -81,7 +81,7 @@ async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): P
 /** An image row as `vdc-manage image add local` writes it (a private Linux image), with `changes` on top. */
 export function imageRow(
   changes: Partial<Insertable<ImagesTable>> & { id: string; backup_object_id: string },
-) {
+): Insertable<ImagesTable> {
   const stamp = new Date().toISOString();
   return {
     account_id: "a-shpoolxx",

@@ -7,8 +7,11 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { Agent } from "../../src/hva/agent.js";
-import type { AgentApi, HostState, WantedInstance } from "../../src/hva/agent-api.js";
+import type { AgentApi } from "../../src/hva/agent-api.js";
+import { InstanceDirectories } from "../../src/hva/instance-files.js";
 import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
+import { QemuDriver } from "../../src/hva/vm/qemu-driver.js";
+import type { HostState, WantedInstance } from "../../src/model/agent-contract.js";
 import { tempDir } from "../helpers/paths.js";
 
 const home = tempDir("hostile-state");
@@ -42,12 +45,12 @@ test("instance ids that are paths are ignored and logged, and make no directory 
   const agent = new Agent({
     api: dcmgr as unknown as AgentApi,
     home,
-    accel: "tcg",
+    vms: new QemuDriver("tcg", (line) => log.push(line)),
     timeouts: { firstBootMs: 1000, powerdownMs: 1000 },
     network: new UserModeNetwork({
       forwardAddress: "127.0.0.1",
       guestUser: null,
-      instancesDir: instances,
+      instances: new InstanceDirectories(instances),
       log: (line) => log.push(line),
     }),
     log: (line) => log.push(line),

@@ -4,13 +4,13 @@
 // and the firewall's input.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { HostNetwork, HostState, WantedInstance } from "../../src/hva/agent-api.js";
 import {
   BridgePlanError,
   dnsmasqArgs,
   hostFirewall,
   planBridges,
 } from "../../src/hva/network/bridge-plan.js";
+import type { HostNetwork, HostState, WantedInstance } from "../../src/model/agent-contract.js";
 
 const network = (over: Partial<HostNetwork> = {}): HostNetwork => ({
   id: "nw-demo1",

@@ -8,12 +8,9 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { applyRuleset, forgetConnections, listRuleset } from "../../src/hva/firewall/apply.js";
-import {
-  type FirewallGroup,
-  type HostFirewall,
-  narrowedAddresses,
-  renderRuleset,
-} from "../../src/hva/firewall/ruleset.js";
+import type { FirewallGroup, HostFirewall } from "../../src/hva/firewall/host-firewall.js";
+import { narrowedAddresses } from "../../src/hva/firewall/narrowed.js";
+import { renderRuleset } from "../../src/hva/firewall/ruleset.js";
 import { makeSegment, type Segment, withoutNetns } from "../helpers/netns.js";
 
 const rdp = {

@@ -7,12 +7,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import {
-  FirewallInputError,
-  type HostFirewall,
-  narrowedAddresses,
-  renderRuleset,
-} from "../../src/hva/firewall/ruleset.js";
+import { FirewallInputError, type HostFirewall } from "../../src/hva/firewall/host-firewall.js";
+import { narrowedAddresses } from "../../src/hva/firewall/narrowed.js";
+import { renderRuleset } from "../../src/hva/firewall/ruleset.js";
 import { repoRoot } from "../helpers/paths.js";
 
 const golden = join(repoRoot, "test/fixtures/nft");

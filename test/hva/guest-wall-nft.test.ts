@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { connect, createServer, type Server } from "node:net";
 import { after, test } from "node:test";
-import { removalRuleset } from "../../src/hva/firewall/ruleset.js";
+import { removalRuleset } from "../../src/hva/firewall/host-firewall.js";
 import { guestWallRuleset, guestWallTable } from "../../src/hva/network/guest-wall.js";
 import { withoutNetns } from "../helpers/netns.js";
 

@@ -2,8 +2,9 @@
 // image builder's installer VM (CD-ROMs, floppy, a fixed clock).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { WantedInstance } from "../../src/hva/agent-api.js";
+import { InstanceDirectories } from "../../src/hva/instance-files.js";
 import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
+import type { WantedInstance } from "../../src/model/agent-contract.js";
 import { qemuArgs, type VmSpec } from "../../src/qemu/command.js";
 
 const vm: VmSpec = {
@@ -78,7 +79,7 @@ test("user-mode networking, restricted (no wall here): QEMU's network with restr
   const network = new UserModeNetwork({
     forwardAddress: "127.0.0.1",
     guestUser: null,
-    instancesDir: "/var/i",
+    instances: new InstanceDirectories("/var/i"),
     log: () => {},
   });
   const plan = await network.plan(wanted);
@@ -101,7 +102,7 @@ test("restricted, a port its groups open to some sources only is not forwarded, 
   const network = new UserModeNetwork({
     forwardAddress: "127.0.0.1",
     guestUser: null,
-    instancesDir: "/var/i",
+    instances: new InstanceDirectories("/var/i"),
     log: (line) => log.push(line),
   });
   const plan = await network.plan({
@@ -126,7 +127,7 @@ test("user-mode networking, walled: each NIC a stream from the socket QEMU inher
   const network = new UserModeNetwork({
     forwardAddress: "127.0.0.1",
     guestUser: { uid: 64000, gid: 64000 },
-    instancesDir: "/var/i",
+    instances: new InstanceDirectories("/var/i"),
     log: () => {},
   });
   const plan = await network.plan({ ...wanted, vifs: [wanted.vifs[0]!, wanted.vifs[0]!] });

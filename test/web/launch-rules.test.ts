@@ -1,15 +1,18 @@
 // The launch dialog's decisions, the page's pure helpers: what blocks a
-// launch, which field an API message names, hostnames, keys, RDP groups,
-// the .rdp file and the SSE framing the live feed is read with.
+// launch, the request its form makes and which of its fields an API error
+// names, hostnames, keys, RDP groups, the .rdp file and the SSE framing the
+// live feed is read with.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SseParser } from "../../web/src/api/sse-parser.js";
 import type { Image, InstanceSpec, SecurityGroup, SshKeyPair } from "../../web/src/api/types.js";
 import {
-  fieldOfMessage,
+  emptyLaunchForm,
   hostnameProblem,
   keyProblemForWindows,
   launchBlocker,
+  launchFieldNamed,
+  launchRequest,
   opensRdp,
   proposedSpec,
 } from "../../web/src/launch/launch-rules.js";
@@ -28,7 +31,7 @@ test("launch blocker: image and spec first; a Windows image needs an RSA key; th
     [
       "windows without a key",
       { image: image("windows"), spec: "kvm.xlarge", key: undefined, hostname: "" },
-      /need an RSA ssh key/,
+      /^Windows instances need an RSA ssh key: the initial password is encrypted with it$/,
     ],
     [
       "windows, ed25519",
@@ -60,17 +63,17 @@ test("launch blocker: image and spec first; a Windows image needs an RSA key; th
   assert.equal(keyProblemForWindows(rsa), null);
 });
 
-test("hostnames: the API's pattern, and Windows' 15 characters and not digits only", () => {
+test("hostnames: the API's rule in its words, and Windows' 15 characters and not digits only", () => {
   const cases: [string, boolean, RegExp | null][] = [
     ["", true, null],
     ["win-01", true, null],
-    ["-bad", false, /inner dashes/],
+    ["-bad", false, /^'-bad' is not valid: use letters, digits and inner dashes, up to 63$/],
     ["bad-", false, /inner dashes/],
     ["under_score", false, /letters, digits/],
     ["a".repeat(15), true, null],
     ["a".repeat(16), true, /at most 15 characters; this one has 16/],
     ["a".repeat(63), false, null],
-    ["a".repeat(64), false, /up to 63/],
+    ["a".repeat(64), false, /^is 64 characters long; at most 63 are allowed$/],
     ["12345", true, /digits only/],
     ["12345", false, null],
   ];
@@ -81,7 +84,7 @@ test("hostnames: the API's pattern, and Windows' 15 characters and not digits on
   }
 });
 
-test("RDP groups, the proposed spec, and the field an API message names", () => {
+test("RDP groups and the proposed spec", () => {
   assert.equal(opensRdp(group("tcp:3389,3389,ip4:0.0.0.0")), true);
   assert.equal(opensRdp(group("tcp:22,22,ip4:0.0.0.0\ntcp:3000,4000,ip4:10.0.0.0/8")), true);
   assert.equal(opensRdp(group("tcp:22,22,ip4:0.0.0.0\nudp:3389,3389,ip4:0.0.0.0")), false);
@@ -94,14 +97,33 @@ test("RDP groups, the proposed spec, and the field an API message names", () => 
   assert.equal(proposedSpec(specs, true), "kvm.xlarge");
   assert.equal(proposedSpec(specs, false), "kvm.tiny");
   assert.equal(proposedSpec(specs.slice(0, 1), true), "kvm.small");
-  const fields = ["image_id", "ssh_key_id", "hostname", "user_data"];
-  assert.equal(fieldOfMessage("user_data: is longer than 16384 characters", fields), "user_data");
-  assert.equal(fieldOfMessage("hostname is required (host name)", fields), "hostname");
-  assert.equal(
-    fieldOfMessage("Windows instances need an RSA ssh key: ...; give ssh_key_id", fields),
-    "ssh_key_id",
+});
+
+test("the form's request leaves out what is empty, so dcmgr's defaults apply", () => {
+  assert.deepEqual(
+    launchRequest({ ...emptyLaunchForm, image_id: "wmi-x", instance_spec_name: "kvm.small" }),
+    {
+      image_id: "wmi-x",
+      instance_spec_name: "kvm.small",
+    },
   );
-  assert.equal(fieldOfMessage("hn-demo1 has no room for 4096 MB", fields), null);
+  const full = {
+    image_id: "wmi-x",
+    instance_spec_name: "kvm.small",
+    security_groups: ["sg-a", "sg-b"],
+    ssh_key_id: "ssh-x",
+    hostname: "web-01",
+    display_name: "web",
+    user_data: "a=1",
+  };
+  assert.deepEqual(launchRequest(full), full);
+});
+
+test("an API error's field marks the form's field of that name, and only the form's", () => {
+  for (const field of Object.keys(emptyLaunchForm)) assert.equal(launchFieldNamed(field), field);
+  // Fields the dialog does not show (the error goes below the form), and names only an object has.
+  for (const field of [undefined, "", "vifs", "host_node_id", "id", "toString", "constructor", "__proto__"])
+    assert.equal(launchFieldNamed(field), null, String(field));
 });
 
 test("the .rdp file names the endpoint and the user, never a password", () => {

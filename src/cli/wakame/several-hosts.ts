@@ -8,11 +8,12 @@
 // running instance to power off through the API, as a user would, then stops
 // the agents and removes the namespaces.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Kysely } from "kysely";
+import { InstanceDirectories } from "../../hva/instance-files.js";
 import { stopDhcpServers } from "../../hva/network/dhcp-server.js";
 import { defaultNetwork } from "../../model/vocabulary.js";
 import { packageRoot } from "../../package-root.js";
@@ -180,9 +181,10 @@ export async function startSeveralHosts(o: SeveralHostsOptions): Promise<Several
       for (const h of net.hosts) {
         const hostHome = join(o.home, "hosts", h.name);
         await stopDhcpServers(join(hostHome, "networks"));
-        for (const id of await readdir(join(hostHome, "instances")).catch(() => [])) {
-          const dir = join(hostHome, "instances", id);
-          if (await stopQemu(join(dir, "qemu.pid"), dir, "SIGKILL"))
+        const instances = new InstanceDirectories(join(hostHome, "instances"));
+        for (const id of await instances.ids()) {
+          const files = instances.of(id);
+          if (await stopQemu(files.pidFile, files.dir, "SIGKILL"))
             o.log(`${id}: stopped, it did not power off in time`);
         }
       }

@@ -5,15 +5,15 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
 import { createWebSocketStream } from "ws";
-import { enumField, type Field, FieldError, intField, listField, textField } from "../../model/fields.js";
-import { instanceStates, instanceStatus, requestedActions } from "../../model/instance-state.js";
-import type { PortForward } from "../../model/port-forward.js";
+import { hostStateQuery, passwordReportShape, stateReportShape } from "../../model/agent-contract.js";
+import { textField } from "../../model/fields.js";
+import { instanceStatus } from "../../model/instance-state.js";
 import type { Database } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
 import { bearerToken, tokenSubject } from "../caller.js";
 import type { ConsoleDesk } from "../console-desk.js";
 import { errors } from "../errors.js";
-import { readHostState } from "../host-state.js";
+import { readHostState } from "../host-state/read.js";
 import { changeInstance, type InstanceChange } from "../instance-change.js";
 import { releaseResources } from "../launch.js";
 import { deletionTime, type PasswordPolicy } from "../passwords.js";
@@ -27,57 +27,6 @@ declare module "fastify" {
     hostNodeId: string;
   }
 }
-
-const portForwardsField: Field<PortForward[]> = {
-  type: "json",
-  allowed: "[{protocol, guest_port, host_address, host_port}]",
-  parse(raw) {
-    if (!Array.isArray(raw))
-      throw new FieldError("must be a list of {protocol, guest_port, host_address, host_port}");
-    return raw.map((f) => {
-      const { protocol, guest_port, host_address, host_port } = (f ?? {}) as Record<string, unknown>;
-      const port = (p: unknown) => typeof p === "number" && Number.isInteger(p) && p >= 1 && p <= 65535;
-      if (
-        (protocol !== "tcp" && protocol !== "udp") ||
-        !port(guest_port) ||
-        !port(host_port) ||
-        typeof host_address !== "string"
-      ) {
-        throw new FieldError(
-          "each forward needs protocol tcp|udp, guest_port and host_port 1-65535, and host_address",
-        );
-      }
-      return { protocol, guest_port, host_address, host_port } as PortForward;
-    });
-  },
-};
-
-/** The revision the agent read and acted on: a report from an outdated view is refused (409) and writes nothing. */
-const revisionField = {
-  field: intField({ min: 0 }),
-  desc: "the instance's revision in the GET /instances answer the agent acted on",
-  required: true,
-};
-
-const stateReport = {
-  revision: revisionField,
-  state: { field: enumField(instanceStates), desc: "the state the instance is in", required: true },
-  error: {
-    field: textField({ max: 4096, lines: true }),
-    desc: 'why it failed (sets status error); "" clears it',
-  },
-  /** The power action the agent has carried out, so that it is asked no more. */
-  done_action: { field: enumField(requestedActions), desc: "the requested action now carried out" },
-  port_forwards: { field: listField(portForwardsField, { max: 4 }), desc: "per vif, in device order" },
-};
-
-const hostStateQuery = {
-  since: {
-    field: textField({ max: 64, pattern: /^[0-9a-f]+$/, patternWords: "hex digits" }),
-    desc: "the revision the agent has: the answer waits until the host's state is another",
-  },
-  wait: { field: intField({ min: 0, max: 60 }), desc: "seconds to wait for a change (default 0: at once)" },
-};
 
 /** The largest console screenshot an agent may deliver (a 1920x1200 desktop as PNG is well under it). */
 const screenshotLimit = 8 << 20;
@@ -185,7 +134,7 @@ export function agentRoutes(app: FastifyInstance, store: Store, desks: AgentDesk
     }
   });
 
-  api.put("/instances/:id/state", { schema: { params, body: stateReport } }, async (req) => {
+  api.put("/instances/:id/state", { schema: { params, body: stateReportShape } }, async (req) => {
     const id = req.params.id!;
     const body = req.body;
     const revision = await store.db.transaction().execute(async (db) => {
@@ -219,20 +168,7 @@ export function agentRoutes(app: FastifyInstance, store: Store, desks: AgentDesk
     return { id, state: body.state, revision };
   });
 
-  const passwordShape = {
-    revision: revisionField,
-    encrypted_password: {
-      field: textField({
-        max: 4096,
-        pattern: /^[A-Za-z0-9+/=\s]+$/,
-        patternWords: "base64 text",
-        lines: true,
-      }),
-      desc: "the guest's pw.enc, base64",
-      required: true,
-    },
-  };
-  api.put("/instances/:id/password", { schema: { params, body: passwordShape } }, async (req) => {
+  api.put("/instances/:id/password", { schema: { params, body: passwordReportShape } }, async (req) => {
     const stampDate = new Date();
     const revision = await store.db.transaction().execute(async (db) =>
       reportChange(db, await placed(db, req, req.params.id!), req.body.revision!, {

@@ -10,7 +10,15 @@ import {
   textField,
   uuidField,
 } from "../../model/fields.js";
-import { actionAllowedFrom, instanceStates, noConsoleReason } from "../../model/instance-state.js";
+import {
+  actionAllowedFrom,
+  type InstanceState,
+  instanceStates,
+  instanceStatus,
+  noConsoleReason,
+  type RequestedAction,
+} from "../../model/instance-state.js";
+import { hostnameField } from "../../model/launch-rules.js";
 import { hypervisors, serviceTypes } from "../../model/vocabulary.js";
 import type { Store } from "../../store/store.js";
 import { pageOf, pageShape } from "../collections.js";
@@ -79,14 +87,7 @@ const launchShape = {
   ssh_key_id: { field: uuidField("sshKeyPair"), desc: "ssh key pair; Windows images need an RSA one" },
   security_groups: { field: listField(uuidField("securityGroup"), { max: 16 }), desc: "security groups" },
   vifs: { field: vifsField, desc: "network interfaces" },
-  hostname: {
-    field: textField({
-      max: 63,
-      pattern: /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/,
-      patternWords: "letters, digits and inner dashes, up to 63",
-    }),
-    desc: "host name",
-  },
+  hostname: { field: hostnameField, desc: "host name" },
   display_name: { field: textField(), desc: "display name" },
   user_data: {
     field: textField({ max: 16384, lines: true }),
@@ -172,7 +173,7 @@ export function instanceRoutes(app: FastifyInstance, store: Store, screenshots: 
         unstarted
           ? {
               state: "terminated",
-              status: "offline",
+              status: instanceStatus("terminated", null),
               terminated_at: stamp,
               requested_action: null,
               updated_at: stamp,
@@ -191,7 +192,9 @@ export function instanceRoutes(app: FastifyInstance, store: Store, screenshots: 
   api.put("/instances/:id/poweroff", { schema: { params, body: powerShape } }, async (req) => {
     const force = req.body.force ?? false;
     // A poweroff already asked of the guest may be forced while it is under way.
-    const from = force ? [...actionAllowedFrom.poweroff, "halting"] : actionAllowedFrom.poweroff;
+    const from: readonly InstanceState[] = force
+      ? [...actionAllowedFrom.poweroff, "halting"]
+      : actionAllowedFrom.poweroff;
     return requestAction(
       req.params.id!,
       req.accountId,
@@ -213,9 +216,9 @@ export function instanceRoutes(app: FastifyInstance, store: Store, screenshots: 
     id: string,
     accountId: string,
     action: string,
-    allowedFrom: readonly string[],
-    requested: string,
-    nextState?: string,
+    allowedFrom: readonly InstanceState[],
+    requested: RequestedAction,
+    nextState?: InstanceState,
   ) {
     await store.db.transaction().execute(async (db) => {
       const instance = await ownedInstance(db, id, accountId);

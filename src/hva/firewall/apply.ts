@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { filterTable, guardTable } from "./ruleset.js";
+import { filterTable, guardTable } from "./host-firewall.js";
 
 const run = promisify(execFile);
 

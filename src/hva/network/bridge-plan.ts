@@ -4,10 +4,11 @@
 // server's, and the gateway's on the gateway host), the DHCP server's
 // static entries and command line, and the firewall (ruleset.ts) over every
 // vif. bridged.ts makes the host so.
+
+import type { HostNetwork, HostState } from "../../model/agent-contract.js";
 import { prefixToNetmask } from "../../model/ipv4.js";
 import { parseUplink } from "../../model/network-uplink.js";
-import type { HostNetwork, HostState } from "../agent-api.js";
-import type { HostFirewall } from "../firewall/ruleset.js";
+import type { HostFirewall } from "../firewall/host-firewall.js";
 
 const body = (uuid: string) => uuid.slice(uuid.indexOf("-") + 1);
 

@@ -8,16 +8,12 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import type { Socket } from "node:net";
 import { join } from "node:path";
+import type { HostState, WantedInstance } from "../../model/agent-contract.js";
 import type { NicSpec } from "../../qemu/command.js";
-import type { HostState, WantedInstance } from "../agent-api.js";
 import { applyRuleset, forgetConnections } from "../firewall/apply.js";
-import {
-  bridgedTables,
-  type HostFirewall,
-  narrowedAddresses,
-  removalRuleset,
-  renderRuleset,
-} from "../firewall/ruleset.js";
+import { bridgedTables, type HostFirewall, removalRuleset } from "../firewall/host-firewall.js";
+import { narrowedAddresses } from "../firewall/narrowed.js";
+import { renderRuleset } from "../firewall/ruleset.js";
 import {
   type BridgeOptions,
   type BridgePlan,

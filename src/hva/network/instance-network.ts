@@ -6,28 +6,13 @@
 // has the host side undone once the instance is gone. User-mode networking
 // (user-mode.ts) walls guests off from the host; bridged networking
 // (bridged.ts) needs root or the capabilities of capabilities.ts.
-import { readFile, writeFile } from "node:fs/promises";
 import type { Socket } from "node:net";
-import { join } from "node:path";
+import type { HostState, WantedInstance } from "../../model/agent-contract.js";
 import type { PortForward } from "../../model/port-forward.js";
 import type { NicSpec } from "../../qemu/command.js";
-import type { HostState, WantedInstance } from "../agent-api.js";
 
-/** What a network decided for one instance; JSON, stored with the instance. */
+/** What a network decided for one instance; JSON, stored with the instance (instance-files.ts). */
 export type NetworkPlan = { kind: string; vifs: { port_forwards: PortForward[]; tap?: string }[] };
-
-/** Where an instance's plan is kept, in its directory. */
-const planFile = (instanceDir: string) => join(instanceDir, "network.json");
-
-export const writePlan = (instanceDir: string, plan: NetworkPlan) =>
-  writeFile(planFile(instanceDir), JSON.stringify(plan));
-
-/** The instance's plan, or null before it was prepared. */
-export const readPlan = (instanceDir: string): Promise<NetworkPlan | null> =>
-  readFile(planFile(instanceDir), "utf8").then(
-    (text) => JSON.parse(text) as NetworkPlan,
-    () => null,
-  );
 
 export interface InstanceNetwork {
   /** Brings what the host shares up to date with `state`; every pass, before the instances' own steps. */

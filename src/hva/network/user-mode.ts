@@ -7,13 +7,13 @@
 // or, where hva cannot wall guests so, QEMU's own network restricted to the
 // forwards open to everyone (a narrower one it cannot enforce is not made).
 import type { Socket } from "node:net";
-import { join } from "node:path";
+import type { HostState, WantedInstance } from "../../model/agent-contract.js";
 import { everyone, forwardedPorts, forwardSources } from "../../model/port-forward.js";
 import type { NicSpec } from "../../qemu/command.js";
 import { freeHostPort } from "../../qemu/host-port.js";
-import type { HostState, WantedInstance } from "../agent-api.js";
 import { applyRuleset } from "../firewall/apply.js";
-import { removalRuleset } from "../firewall/ruleset.js";
+import { removalRuleset } from "../firewall/host-firewall.js";
+import type { InstanceDirectories } from "../instance-files.js";
 import {
   defaultGateway,
   defaultGuestAddress,
@@ -26,7 +26,7 @@ import {
   passtArgs,
   restrictedNetwork,
 } from "./guest-wall.js";
-import { type InstanceNetwork, type NetworkPlan, readPlan } from "./instance-network.js";
+import type { InstanceNetwork, NetworkPlan } from "./instance-network.js";
 import { startPasst } from "./passt.js";
 
 export interface UserModeOptions {
@@ -34,8 +34,8 @@ export interface UserModeOptions {
   forwardAddress: string;
   /** The guests' user, when this host walls guests in with passt; null: QEMU's restricted network. */
   guestUser: GuestUser | null;
-  /** $WAKAME_HOME/instances: each instance's plan and passt logs are in its directory. */
-  instancesDir: string;
+  /** Each instance's plan and passt logs are in its directory. */
+  instances: InstanceDirectories;
   log: (line: string) => void;
 }
 
@@ -53,7 +53,7 @@ export class UserModeNetwork implements InstanceNetwork {
   private readonly table: string;
 
   constructor(private readonly o: UserModeOptions) {
-    this.table = guestWallTable(o.instancesDir);
+    this.table = guestWallTable(o.instances.root);
   }
 
   /** The wall brought up to date with the instances here and their groups' rules now. */
@@ -61,7 +61,7 @@ export class UserModeNetwork implements InstanceNetwork {
     if (!this.o.guestUser) return;
     const guards = new Map<string, GuardedForward[]>();
     for (const w of state.instances) {
-      const plan = await readPlan(join(this.o.instancesDir, w.id));
+      const plan = await this.o.instances.of(w.id).readPlan();
       if (plan?.kind === walled) guards.set(w.id, this.guardsOf(w, plan));
     }
     this.guards = guards;
@@ -126,7 +126,7 @@ export class UserModeNetwork implements InstanceNetwork {
     const sockets: Socket[] = [];
     try {
       for (const [i, nic] of guestNics(w, plan).entries()) {
-        const log = join(this.o.instancesDir, w.id, `passt-${i}.log`);
+        const log = this.o.instances.of(w.id).passtLog(i);
         sockets.push(
           await startPasst(passtArgs(nic), user, log, (why) =>
             this.o.log(`${w.id}: the network of its NIC ${i} (passt) ended: ${why}`),

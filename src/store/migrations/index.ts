@@ -10,6 +10,7 @@ import * as instanceEvents from "./0005-instance-events.js";
 import * as networkSettings from "./0006-network-settings.js";
 import * as hostWakeups from "./0007-host-wakeups.js";
 import * as desks from "./0008-desks.js";
+import * as imageWakeups from "./0009-image-wakeups.js";
 
 export function migrationsFor(seed: SeedSettings): MigrationProvider {
   return {
@@ -23,6 +24,7 @@ export function migrationsFor(seed: SeedSettings): MigrationProvider {
       "0006-network-settings": networkSettings,
       "0007-host-wakeups": hostWakeups,
       "0008-desks": desks,
+      "0009-image-wakeups": imageWakeups,
     }),
   };
 }

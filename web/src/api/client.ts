@@ -1,5 +1,6 @@
 // Calls of the user API (/api/12.03) with the session's credentials. An
-// error answer becomes an ApiProblem carrying the API's own message.
+// error answer becomes an ApiProblem carrying the API's own message, and the
+// request field it is about when the API names one.
 import { loadSession, sessionHeaders } from "./session.js";
 
 export const apiBase = "/api/12.03";
@@ -10,6 +11,8 @@ export class ApiProblem extends Error {
     /** The error class without its namespace, e.g. InvalidParameter. */
     readonly kind: string,
     message: string,
+    /** The request field the API says the error is about (`hostname`), for a form to show it there. */
+    readonly field?: string,
   ) {
     super(message);
   }
@@ -33,14 +36,16 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   if (!res.ok) {
     let kind = "Error";
     let message = text || res.statusText;
+    let field: string | undefined;
     try {
-      const e = JSON.parse(text) as { error?: string; message?: string };
+      const e = JSON.parse(text) as { error?: string; message?: string; field?: string };
       kind = (e.error ?? kind).split("::").at(-1)!;
       message = e.message ?? message;
+      field = e.field;
     } catch {
       // Not the API's error shape (a proxy's page): its text is the message.
     }
-    throw new ApiProblem(res.status, kind, message);
+    throw new ApiProblem(res.status, kind, message, field);
   }
   return JSON.parse(text) as T;
 }

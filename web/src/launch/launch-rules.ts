@@ -1,28 +1,77 @@
-// What the Launch Instance dialog checks before it lets a launch go, decided
-// without I/O: the same rules as dcmgr (security group rules are parsed by
-// the module dcmgr uses) plus Windows' own limit on computer names.
+// What the Launch Instance dialog decides without I/O: dcmgr's launch rules
+// (src/model/launch-rules.ts, called as dcmgr calls them), Windows' own
+// limits on computer names, its advice (the spec to propose, a remote
+// desktop group), and the request its form makes.
+import { FieldError } from "../../../src/model/fields.js";
+import {
+  hostnameField,
+  isWindows,
+  keyServesWindows,
+  windowsKeyRule,
+} from "../../../src/model/launch-rules.js";
 import { allowsPort, parseRules, RuleError } from "../../../src/model/security-group-rules.js";
 import type { Image, InstanceSpec, SecurityGroup, SshKeyPair } from "../api/types.js";
+
+/** The dialog's fields, named as the API names them, so that an error's `field` finds its place. */
+export interface LaunchForm {
+  image_id: string;
+  instance_spec_name: string;
+  security_groups: string[];
+  ssh_key_id: string;
+  hostname: string;
+  display_name: string;
+  user_data: string;
+}
+
+export type LaunchField = keyof LaunchForm;
+
+export const emptyLaunchForm: LaunchForm = {
+  image_id: "",
+  instance_spec_name: "",
+  security_groups: [],
+  ssh_key_id: "",
+  hostname: "",
+  display_name: "",
+  user_data: "",
+};
+
+/** The POST /instances body: a field left empty is left out, so that dcmgr applies its default. */
+export function launchRequest(form: LaunchForm): Partial<LaunchForm> {
+  return Object.fromEntries(
+    Object.entries(form).filter(([, value]) => value.length > 0),
+  ) as Partial<LaunchForm>;
+}
+
+/** The form field an API error names, or null when it names none of the dialog's (it is shown below them all). */
+export function launchFieldNamed(field: string | undefined): LaunchField | null {
+  return field !== undefined && Object.hasOwn(emptyLaunchForm, field) ? (field as LaunchField) : null;
+}
 
 /** The rule the seed document gives Windows instances: remote desktop from anywhere. */
 export const rdpRule = "tcp:3389,3389,ip4:0.0.0.0";
 
+/** The spec the seed launches Windows with, proposed for a Windows image. */
+export const windowsSpec = "kvm.xlarge";
+
 /** Windows' computer name is a NetBIOS name: at most 15 characters. */
 export const windowsNameLimit = 15;
 
-export const isWindows = (image: Image | undefined) => image?.os_type === "windows";
-
-/** Why this key cannot be used for a Windows instance, or null: the password is encrypted with RSA-OAEP. */
+/** Why this key cannot be used for a Windows instance, or null. */
 export function keyProblemForWindows(key: SshKeyPair): string | null {
-  return key.key_type === "ssh-rsa"
+  return keyServesWindows(key.key_type)
     ? null
     : `${key.key_type.replace(/^ssh-/, "")} keys cannot encrypt the Windows password: use an RSA key`;
 }
 
+/** Why this hostname will not do, or null; none is fine: dcmgr names the instance after its uuid. */
 export function hostnameProblem(name: string, windows: boolean): string | null {
   if (name === "") return null;
-  if (name.length > 63 || !/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(name))
-    return "letters, digits and inner dashes, up to 63";
+  try {
+    hostnameField.parse(name);
+  } catch (err) {
+    if (err instanceof FieldError) return err.message;
+    throw err;
+  }
   if (windows && name.length > windowsNameLimit)
     return `Windows computer names are at most ${windowsNameLimit} characters; this one has ${name.length}`;
   if (windows && /^[0-9]+$/.test(name)) return "a Windows computer name cannot be digits only";
@@ -39,9 +88,9 @@ export function opensRdp(group: SecurityGroup): boolean {
   }
 }
 
-/** The spec to propose: kvm.xlarge for Windows (as the seed launches it), else the smallest. */
+/** The spec to propose: the seed's for Windows, else the smallest. */
 export function proposedSpec(specs: readonly InstanceSpec[], windows: boolean): string {
-  if (windows && specs.some((s) => s.name === "kvm.xlarge")) return "kvm.xlarge";
+  if (windows && specs.some((s) => s.name === windowsSpec)) return windowsSpec;
   return [...specs].sort((a, b) => a.memory_size - b.memory_size)[0]?.name ?? "";
 }
 
@@ -56,18 +105,12 @@ export interface LaunchChoice {
 export function launchBlocker(c: LaunchChoice): string | null {
   if (!c.image) return "choose an image";
   if (!c.spec) return "choose an instance spec";
-  const windows = isWindows(c.image);
-  if (windows && !c.key)
-    return "Windows images need an RSA ssh key: the initial password is encrypted with it";
-  if (windows && c.key && keyProblemForWindows(c.key)) return keyProblemForWindows(c.key);
+  const windows = isWindows(c.image.os_type);
+  if (windows) {
+    const keyProblem = c.key ? keyProblemForWindows(c.key) : windowsKeyRule;
+    if (keyProblem) return keyProblem;
+  }
   const host = hostnameProblem(c.hostname, windows);
   if (host) return `hostname: ${host}`;
-  return null;
-}
-
-/** The form field an API error is about: its message names it first ("hostname: ..."), or asks for it. */
-export function fieldOfMessage(message: string, fields: readonly string[]): string | null {
-  for (const f of fields) if (message.startsWith(`${f}:`) || message.startsWith(`${f} `)) return f;
-  for (const f of fields) if (message.includes(`give ${f}`)) return f;
   return null;
 }

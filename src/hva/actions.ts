@@ -1,0 +1,98 @@
+// Doing what reconcile.ts decided for one instance, and reporting it: every
+// report names the revision it was decided on (dcmgr refuses it when the
+// instance has changed since), and a report dcmgr takes moves the agent's
+// view of the instance to the revision it made.
+import type { StateReport, WantedInstance } from "../model/agent-contract.js";
+import { unreachable } from "../model/instance-state.js";
+import type { AgentApi } from "./agent-api.js";
+import { collectPassword } from "./first-boot.js";
+import type { ImageCache } from "./image-cache.js";
+import type { InstanceFiles } from "./instance-files.js";
+import type { InstanceNetwork } from "./network/instance-network.js";
+import { prepareInstance } from "./prepare.js";
+import type { Action } from "./reconcile.js";
+import type { VmDriver } from "./vm/driver.js";
+import { instanceVm } from "./vm/instance-vm.js";
+
+export interface ActionTools {
+  api: AgentApi;
+  vms: VmDriver;
+  network: InstanceNetwork;
+  cache: ImageCache;
+}
+
+/** Reports what `view` has become. */
+export async function report(api: AgentApi, view: WantedInstance, what: StateReport): Promise<void> {
+  view.revision = (await api.report(view.id, view.revision, what)).revision;
+}
+
+export async function carryOut(
+  a: Action,
+  w: WantedInstance,
+  files: InstanceFiles,
+  tools: ActionTools,
+): Promise<void> {
+  const { api, vms } = tools;
+  switch (a.kind) {
+    case "wait":
+      return;
+    case "prepare":
+      return prepareInstance(files, w, tools.cache, tools.network);
+    case "start": {
+      const plan = await start(w, files, tools);
+      return report(api, w, {
+        state: a.report,
+        error: await files.passwordError(),
+        done_action: a.done,
+        port_forwards: plan.vifs.map((v) => v.port_forwards),
+      });
+    }
+    case "collect-password": {
+      const collected = await collectPassword(files.metadataDrive, w.ssh_public_key ?? "");
+      if ("encryptedPassword" in collected)
+        w.revision = (await api.storePassword(w.id, w.revision, collected.encryptedPassword)).revision;
+      else await files.writePasswordError(collected.error);
+      return files.firstBootPending(false);
+    }
+    case "powerdown":
+      await vms.powerdown(files);
+      return files.powerdownAsked(Date.now());
+    case "reset":
+      await vms.reset(files);
+      return report(api, w, { state: "running", done_action: a.done });
+    case "force-stop":
+      await vms.kill(files);
+      return report(api, w, { state: "halted", error: a.error, done_action: a.done });
+    case "destroy":
+      await removeInstance(files, tools);
+      return report(api, w, { state: "terminated" });
+    case "report":
+      await files.powerdownAsked(null);
+      return report(api, w, { state: a.state, error: a.error, done_action: a.done });
+    default:
+      return unreachable(a);
+  }
+}
+
+/** Starts the instance's VM on the host side of its NICs; the plan it started with. */
+async function start(w: WantedInstance, files: InstanceFiles, tools: ActionTools) {
+  const plan = await files.readPlan();
+  if (!plan) throw new Error(`its network plan is missing from ${files.dir}`);
+  const disk = await files.readDisk();
+  const sockets = await tools.network.attach(w, plan);
+  await tools.vms.start(
+    files,
+    instanceVm(w, disk, files.metadataDrive, tools.network.nics(w, plan)),
+    sockets,
+  );
+  await files.started(Date.now());
+  return plan;
+}
+
+/** Ends the instance's VM, undoes the host side of its NICs (if it got as far as a plan), and deletes its files. */
+export async function removeInstance(files: InstanceFiles, tools: Pick<ActionTools, "vms" | "network">) {
+  await tools.vms.kill(files);
+  const plan = await files.readPlan();
+  if (plan) await tools.network.detach(plan);
+  await files.remove();
+}

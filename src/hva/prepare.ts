@@ -1,0 +1,46 @@
+// Making an instance's files before its first start: its disk from the
+// (cached) image, its metadata drive (with first-boot for Windows,
+// guest-protocol.md), and its network's plan. The mark that it is prepared
+// goes last, so an agent stopped half way prepares again from scratch.
+import type { WantedInstance } from "../model/agent-contract.js";
+import { passwordRules } from "../model/guest-protocol.js";
+import type { ImageCache } from "./image-cache.js";
+import { createInstanceDisk } from "./instance-disk.js";
+import type { InstanceFiles } from "./instance-files.js";
+import { writeMetadataDrive } from "./metadata-drive.js";
+import type { InstanceNetwork } from "./network/instance-network.js";
+
+export async function prepareInstance(
+  files: InstanceFiles,
+  w: WantedInstance,
+  cache: ImageCache,
+  network: InstanceNetwork,
+): Promise<void> {
+  await files.create();
+  const base = await cache.get(w.image.backup_object);
+  const { file_format: format, is_cacheable: cacheable } = w.image;
+  const disk = await createInstanceDisk(base, format, files.disk(cacheable ? "qcow2" : format), cacheable);
+  const windows = w.os_type === "windows";
+  await writeMetadataDrive(files.metadataDrive, {
+    instanceId: w.id,
+    hostname: w.hostname ?? w.id.slice(2),
+    interfaces: w.vifs.map((v) => ({
+      mac: v.mac_address,
+      ipv4: v.ipv4_address ?? "",
+      netmask: v.netmask,
+      gateway: v.gateway,
+      dns: v.dns,
+    })),
+    publicKey: w.ssh_public_key,
+    firstBoot: windows,
+    enableFirewall: false,
+    autoActivate: null,
+    retryGenPassword: passwordRules.defaultRetries,
+    extraHosts: {},
+    userData: w.user_data === null ? null : Buffer.from(w.user_data),
+  });
+  await files.writePlan(await network.plan(w));
+  await files.writeDisk(disk);
+  if (windows) await files.firstBootPending(true);
+  await files.markPrepared();
+}

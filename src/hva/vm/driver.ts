@@ -1,0 +1,47 @@
+// Everything the agent does to a VM goes through a driver, as in Packer's
+// builders: start it, ask whether it runs, power it off or reset it, take its
+// screen, reach its console, kill it. The QEMU driver (qemu-driver.ts) is the
+// real one; tests of the agent's loop use a fake (test/helpers/fake-vm-driver.ts).
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import type { DiskSpec, NicSpec } from "../../qemu/command.js";
+import type { InstanceFiles } from "../instance-files.js";
+
+/** What the agent wants its instance's VM to be; the driver adds where its sockets and logs go. */
+export interface InstanceVm {
+  cpuCores: number;
+  memoryMb: number;
+  disks: readonly DiskSpec[];
+  nics: readonly NicSpec[];
+  /** The clock's start: utc, or localtime (Windows keeps the hardware clock in local time). */
+  rtcBase: "utc" | "localtime";
+}
+
+export interface VmDriver {
+  /** Tells `listener` of every VM of the driver's that ends (the guest powered off, or the process died). */
+  onExit(listener: (id: string) => void): void;
+  /**
+   * Starts the instance's VM, detached (it outlives the agent), and resolves
+   * once it answers; it inherits `sockets` for its NICs, as fds 3, 4, ...
+   */
+  start(files: InstanceFiles, vm: InstanceVm, sockets: readonly Socket[]): Promise<void>;
+  running(files: InstanceFiles): Promise<boolean>;
+  /** Whether the driver follows this VM: false for one that ran before the agent (re)started. */
+  follows(id: string): boolean;
+  /** Follows a VM found running: its end is told to onExit's listeners as any other's. */
+  adopt(files: InstanceFiles): Promise<void>;
+  /** Asks the guest to power off (ACPI). */
+  powerdown(files: InstanceFiles): Promise<void>;
+  reset(files: InstanceFiles): Promise<void>;
+  /** Ends the VM at once if it runs, and resolves once it has ended (VmStillRuns if it outlives that). */
+  kill(files: InstanceFiles): Promise<void>;
+  /** The VM's screen, as PNG. */
+  screenshot(files: InstanceFiles): Promise<Buffer>;
+  /** A connection to the VM's VNC server, once connected. */
+  openConsole(files: InstanceFiles): Promise<Duplex>;
+  /** Lets go of the VMs; they keep running for the next agent to adopt. */
+  detach(): void;
+}
+
+/** A VM that outlived being killed (a host too loaded to reap it in time): the next pass tries again. */
+export class VmStillRuns extends Error {}

@@ -1,0 +1,118 @@
+// The agent's VMs as QEMU processes: started detached with a pid file, so an
+// agent restarted while its VMs run finds them again instead of starting
+// twins; one QMP connection held per running VM, whose end is how the agent
+// learns at once that a guest powered off (guest-protocol.md, step 7).
+import { readFile } from "node:fs/promises";
+import { connect, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { qemuArgs } from "../../qemu/command.js";
+import { livePid, startDetachedQemu, stopQemu } from "../../qemu/launch.js";
+import { QmpClient } from "../../qemu/qmp.js";
+import type { InstanceFiles } from "../instance-files.js";
+import { type InstanceVm, type VmDriver, VmStillRuns } from "./driver.js";
+
+export class QemuDriver implements VmDriver {
+  /** Each followed VM's QMP connection, opened once and kept. */
+  private readonly lines = new Map<string, Promise<QmpClient>>();
+  private readonly exitListeners: ((id: string) => void)[] = [];
+
+  constructor(
+    private readonly accel: "kvm" | "tcg",
+    private readonly log: (line: string) => void,
+  ) {}
+
+  onExit(listener: (id: string) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  async start(files: InstanceFiles, vm: InstanceVm, sockets: readonly Socket[]): Promise<void> {
+    const args = qemuArgs({
+      name: files.id,
+      ...vm,
+      accel: this.accel,
+      qmpSocket: files.qmpSocket,
+      serialLog: files.serialLog,
+      vnc: { socket: files.vncSocket },
+      pidFile: files.pidFile,
+    });
+    await startDetachedQemu(
+      args,
+      { qmpSocket: files.qmpSocket, pidFile: files.pidFile, log: files.qemuLog },
+      sockets,
+    );
+    await this.qmp(files);
+    this.log(`${files.id}: QEMU started (${this.accel}), console on ${files.vncSocket}`);
+  }
+
+  /** By its pid file, checked to be this instance's QEMU and not a reused pid. */
+  async running(files: InstanceFiles): Promise<boolean> {
+    return (await livePid(files.pidFile, files.dir)) !== undefined;
+  }
+
+  follows(id: string): boolean {
+    return this.lines.has(id);
+  }
+
+  async adopt(files: InstanceFiles): Promise<void> {
+    this.log(`${files.id}: QEMU found running, adopted`);
+    await this.qmp(files);
+  }
+
+  async powerdown(files: InstanceFiles): Promise<void> {
+    await (await this.qmp(files)).execute("system_powerdown");
+  }
+
+  async reset(files: InstanceFiles): Promise<void> {
+    await (await this.qmp(files)).execute("system_reset");
+  }
+
+  async kill(files: InstanceFiles): Promise<void> {
+    await stopQemu(files.pidFile, files.dir, "SIGKILL");
+    if (await this.running(files)) throw new VmStillRuns("QEMU still runs 5 s after SIGKILL; trying again");
+  }
+
+  async screenshot(files: InstanceFiles): Promise<Buffer> {
+    await (await this.qmp(files)).execute("screendump", { filename: files.screenshot, format: "png" });
+    return readFile(files.screenshot);
+  }
+
+  openConsole(files: InstanceFiles): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const vnc = connect(files.vncSocket);
+      vnc.once("connect", () => resolve(vnc));
+      vnc.once("error", (err) =>
+        reject(new Error(`cannot reach the VM's VNC server at ${files.vncSocket}: ${err.message}`)),
+      );
+    });
+  }
+
+  detach(): void {
+    for (const line of this.lines.values()) line.then((q) => q.close()).catch(() => {});
+    this.lines.clear();
+  }
+
+  /** The VM's QMP connection; when it ends, QEMU has exited, and the listeners are told. */
+  private qmp(files: InstanceFiles): Promise<QmpClient> {
+    const id = files.id;
+    let line = this.lines.get(id);
+    if (!line) {
+      const opened = QmpClient.connect(files.qmpSocket);
+      line = opened;
+      this.lines.set(id, opened);
+      opened.then(
+        (q) =>
+          q.closed.then(async () => {
+            if (this.lines.get(id) !== opened) return;
+            this.lines.delete(id);
+            // The socket closes as QEMU exits; the process is gone a moment later.
+            for (let i = 0; i < 200 && (await this.running(files)); i++) await sleep(10);
+            this.log(`${id}: QEMU exited`);
+            for (const listener of this.exitListeners) listener(id);
+          }),
+        () => this.lines.delete(id),
+      );
+    }
+    return line;
+  }
+}

@@ -1,0 +1,193 @@
+// The contract between dcmgr and its host agents (/api/agent/v1): what a
+// host's state is made of, what an agent reports, and the shapes dcmgr checks
+// those reports with. dcmgr's routes and loaders (src/dcmgr/host-state/) and
+// the agent's client (src/hva/agent-api.ts) both import it, so a field added
+// on one side and not the other does not compile.
+import { enumField, type Field, FieldError, intField, listField, textField } from "./fields.js";
+import {
+  type InstanceState,
+  instanceStates,
+  type RequestedAction,
+  requestedActions,
+} from "./instance-state.js";
+import type { PortForward } from "./port-forward.js";
+import type { ShapeInput } from "./shape.js";
+import type { ContainerFormat, FileFormat, OsType } from "./vocabulary.js";
+
+export const agentApiPrefix = "/api/agent/v1";
+
+export interface SecurityGroupRule {
+  protocol: string;
+  from_port: number;
+  to_port: number;
+  source_cidr: string | null;
+  source_group_id: string | null;
+}
+
+/** An image's file as the agent fetches it: the backup storage's base URI and the object's key in it (model/object-key.ts). */
+export interface WantedBackupObject {
+  id: string;
+  storage_uri: string;
+  object_key: string;
+  container_format: ContainerFormat;
+  size: number;
+  allocation_size: number;
+  checksum: string;
+}
+
+export interface WantedImage {
+  id: string;
+  file_format: FileFormat;
+  features: Record<string, boolean>;
+  is_cacheable: boolean;
+  backup_object: WantedBackupObject;
+}
+
+export interface WantedVif {
+  id: string;
+  index: number;
+  network_id: string;
+  mac_address: string;
+  ipv4_address: string | null;
+  netmask: string;
+  gateway: string | null;
+  dns: string | null;
+}
+
+/** A browser console waiting for the agent to connect the VM's VNC server to it, at the dcmgr it waits at (null: any). */
+export interface ConsoleTunnelRequest {
+  id: string;
+  dcmgr: string | null;
+}
+
+export interface WantedInstance {
+  id: string;
+  /** What this view of the instance is: every report is made against it. */
+  revision: number;
+  state: InstanceState;
+  requested_action: RequestedAction | null;
+  cpu_cores: number;
+  memory_size: number;
+  os_type: OsType;
+  hostname: string | null;
+  ssh_public_key: string | null;
+  user_data: string | null;
+  password_stored: boolean;
+  error: string | null;
+  /** A user waits for a console screenshot. */
+  screenshot_requested: boolean;
+  console_tunnels: ConsoleTunnelRequest[];
+  image: WantedImage;
+  vifs: WantedVif[];
+  security_group_ids: string[];
+  security_group_rules: SecurityGroupRule[];
+}
+
+/** A network of this host's interfaces, with what a bridged host needs of it. */
+export interface HostNetwork {
+  id: string;
+  ipv4_network: string;
+  prefix: number;
+  ipv4_gw: string | null;
+  dns_server: string | null;
+  dhcp_server: string | null;
+  uplink: string | null;
+  nat: boolean;
+}
+
+/** A group that matters to this host's firewall: its rules, and its members' addresses on every host. */
+export interface HostSecurityGroup {
+  id: string;
+  rules: SecurityGroupRule[];
+  members: string[];
+}
+
+/** GET /state: everything the agent makes its host from, and the revision that names it. */
+export interface HostState {
+  revision: string;
+  instances: WantedInstance[];
+  networks: HostNetwork[];
+  security_groups: HostSecurityGroup[];
+}
+
+/** POST /heartbeat's answer. */
+export interface HeartbeatAnswer {
+  host_node_id: string;
+  node_id: string;
+}
+
+/** What dcmgr answers to a report it took: the instance's revision after it. */
+export interface Taken {
+  revision: number;
+}
+
+/** GET /state's query. */
+export const hostStateQuery = {
+  since: {
+    field: textField({ max: 64, pattern: /^[0-9a-f]+$/, patternWords: "hex digits" }),
+    desc: "the revision the agent has: the answer waits until the host's state is another",
+  },
+  wait: { field: intField({ min: 0, max: 60 }), desc: "seconds to wait for a change (default 0: at once)" },
+};
+
+const portForwardsField: Field<PortForward[]> = {
+  type: "json",
+  allowed: "[{protocol, guest_port, host_address, host_port}]",
+  parse(raw) {
+    if (!Array.isArray(raw))
+      throw new FieldError("must be a list of {protocol, guest_port, host_address, host_port}");
+    return raw.map((f) => {
+      const { protocol, guest_port, host_address, host_port } = (f ?? {}) as Record<string, unknown>;
+      const port = (p: unknown) => typeof p === "number" && Number.isInteger(p) && p >= 1 && p <= 65535;
+      if (
+        (protocol !== "tcp" && protocol !== "udp") ||
+        !port(guest_port) ||
+        !port(host_port) ||
+        typeof host_address !== "string"
+      ) {
+        throw new FieldError(
+          "each forward needs protocol tcp|udp, guest_port and host_port 1-65535, and host_address",
+        );
+      }
+      return { protocol, guest_port, host_address, host_port } as PortForward;
+    });
+  },
+};
+
+/** The revision the agent read and acted on: a report from an outdated view is refused (409) and writes nothing. */
+const revisionField = {
+  field: intField({ min: 0 }),
+  desc: "the instance's revision in the GET /state answer the agent acted on",
+  required: true,
+} as const;
+
+/** PUT /instances/:id/state. */
+export const stateReportShape = {
+  revision: revisionField,
+  state: { field: enumField(instanceStates), desc: "the state the instance is in", required: true },
+  error: {
+    field: textField({ max: 4096, lines: true }),
+    desc: 'why it failed (sets status error); "" clears it',
+  },
+  /** The power action the agent has carried out, so that it is asked no more. */
+  done_action: { field: enumField(requestedActions), desc: "the requested action now carried out" },
+  port_forwards: { field: listField(portForwardsField, { max: 4 }), desc: "per vif, in device order" },
+} as const;
+
+/** PUT /instances/:id/password. */
+export const passwordReportShape = {
+  revision: revisionField,
+  encrypted_password: {
+    field: textField({
+      max: 4096,
+      pattern: /^[A-Za-z0-9+/=\s]+$/,
+      patternWords: "base64 text",
+      lines: true,
+    }),
+    desc: "the guest's pw.enc, base64",
+    required: true,
+  },
+} as const;
+
+/** What the agent says of an instance; the revision it was decided on goes beside it. */
+export type StateReport = Omit<ShapeInput<typeof stateReportShape>, "revision">;

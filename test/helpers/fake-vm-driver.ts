@@ -1,0 +1,82 @@
+// A fake VM driver (src/hva/vm/driver.ts) for tests of the agent's loop
+// without QEMU: it starts nothing, remembers what it was asked, and lets a
+// test make a VM's end happen (the guest powering off, the process dying) or a
+// fault no real VM gives on demand (one that outlives being killed).
+import { PassThrough } from "node:stream";
+import type { InstanceFiles } from "../../src/hva/instance-files.js";
+import { type InstanceVm, type VmDriver, VmStillRuns } from "../../src/hva/vm/driver.js";
+
+export class FakeVmDriver implements VmDriver {
+  /** The VMs running now, by instance id, as they were started. */
+  readonly vms = new Map<string, InstanceVm>();
+  /** Every call, in order, as "call id". */
+  readonly calls: string[] = [];
+  private readonly followed = new Set<string>();
+  private readonly listeners: ((id: string) => void)[] = [];
+  /** Instances whose VM survives the next kill. */
+  readonly survivesKill = new Set<string>();
+
+  onExit(listener: (id: string) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async start(files: InstanceFiles, vm: InstanceVm): Promise<void> {
+    this.calls.push(`start ${files.id}`);
+    this.vms.set(files.id, vm);
+    this.followed.add(files.id);
+  }
+
+  async running(files: InstanceFiles): Promise<boolean> {
+    return this.vms.has(files.id);
+  }
+
+  follows(id: string): boolean {
+    return this.followed.has(id);
+  }
+
+  async adopt(files: InstanceFiles): Promise<void> {
+    this.calls.push(`adopt ${files.id}`);
+    this.followed.add(files.id);
+  }
+
+  async powerdown(files: InstanceFiles): Promise<void> {
+    this.calls.push(`powerdown ${files.id}`);
+  }
+
+  async reset(files: InstanceFiles): Promise<void> {
+    this.calls.push(`reset ${files.id}`);
+  }
+
+  async kill(files: InstanceFiles): Promise<void> {
+    this.calls.push(`kill ${files.id}`);
+    if (this.survivesKill.delete(files.id)) throw new VmStillRuns("the VM still runs after being killed");
+    this.vms.delete(files.id);
+    this.followed.delete(files.id);
+  }
+
+  async screenshot(files: InstanceFiles): Promise<Buffer> {
+    this.calls.push(`screenshot ${files.id}`);
+    return Buffer.from("not a PNG");
+  }
+
+  async openConsole(files: InstanceFiles): Promise<PassThrough> {
+    this.calls.push(`console ${files.id}`);
+    return new PassThrough();
+  }
+
+  detach(): void {
+    this.followed.clear();
+  }
+
+  /** The VM ends by itself (the guest powered off, or the process died). */
+  exit(id: string): void {
+    this.vms.delete(id);
+    this.followed.delete(id);
+    for (const listener of this.listeners) listener(id);
+  }
+
+  /** A VM found running that this driver does not follow: one a previous agent started. */
+  leftRunning(id: string, vm: InstanceVm): void {
+    this.vms.set(id, vm);
+  }
+}

@@ -1,0 +1,220 @@
+// The agent's loop against a real dcmgr, its VMs behind a fake driver
+// (test/helpers/fake-vm-driver.ts): observe, decide, act and report for every
+// power action, a guest's own power-off, a restarted agent, a VM that
+// outlives its kill (a fault no real VM gives on demand), and a Windows first
+// boot. Real image cache, disks and metadata drives; no QEMU. The real-VM
+// tests (test/e2e/host-agent.test.ts, stale-views.test.ts) prove the QEMU driver.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { Agent } from "../../src/hva/agent.js";
+import { AgentApi } from "../../src/hva/agent-api.js";
+import { InstanceDirectories } from "../../src/hva/instance-files.js";
+import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
+import { startApi, type TestApi } from "../helpers/api.js";
+import { FakeVmDriver } from "../helpers/fake-vm-driver.js";
+import { tempDir } from "../helpers/paths.js";
+import { imageRow } from "../helpers/stores.js";
+
+let api: TestApi;
+let dcmgr: AgentApi;
+let keyId = "";
+const home = tempDir("agent-loop");
+const dirs = new InstanceDirectories(join(home, "instances"));
+const log: string[] = [];
+const timeouts = { firstBootMs: 600_000, powerdownMs: 1000 };
+
+function agentWith(vms: FakeVmDriver): Agent {
+  return new Agent({
+    api: dcmgr,
+    home,
+    vms,
+    timeouts,
+    network: new UserModeNetwork({
+      forwardAddress: "127.0.0.1",
+      guestUser: null,
+      instances: dirs,
+      log: (line) => log.push(line),
+    }),
+    log: (line) => log.push(line),
+  });
+}
+
+async function launch(image: string): Promise<string> {
+  const r = await api.req("POST", "/instances.json", {
+    form: { image_id: image, instance_spec_name: "kvm.small", ssh_key_id: keyId },
+  });
+  assert.equal(r.status, 200, r.text);
+  return r.body.id;
+}
+
+async function userRequest(method: string, path: string, form: Record<string, string> = {}) {
+  const r = await api.req(method, path, { form });
+  assert.equal(r.status, 200, `${method} ${path}: ${r.text}`);
+}
+
+async function expectShown(id: string, state: string, error: RegExp | null = null) {
+  const i = (await api.req("GET", `/instances/${id}.json`)).body;
+  assert.equal(i.state, state, `${id} is ${i.state} (${i.error}); the agent said:\n${log.join("\n")}`);
+  if (error === null) assert.equal(i.error, null);
+  else assert.match(i.error ?? "", error);
+  return i;
+}
+
+before(async () => {
+  api = await startApi("sqlite");
+  // A tiny disk in the seeded local backup storage, as a Linux and a Windows image.
+  const disk = Buffer.alloc(1 << 20);
+  mkdirSync(join(api.t.home, "images"), { recursive: true });
+  writeFileSync(join(api.t.home, "images", "tiny.raw"), disk);
+  const stamp = new Date().toISOString();
+  await api.store.db
+    .insertInto("backup_objects")
+    .values({
+      id: "bo-tiny",
+      account_id: "a-shpoolxx",
+      backup_storage_id: "bkst-local",
+      display_name: null,
+      object_key: "tiny.raw",
+      size: disk.length,
+      allocation_size: disk.length,
+      checksum: createHash("md5").update(disk).digest("hex"),
+      container_format: "none",
+      description: null,
+      service_type: "std",
+      state: "available",
+      created_at: stamp,
+      updated_at: stamp,
+    })
+    .execute();
+  await api.store.db
+    .insertInto("images")
+    .values([
+      imageRow({ id: "wmi-tinylinux", backup_object_id: "bo-tiny", features: '{"virtio":true}' }),
+      imageRow({ id: "wmi-tinywin", backup_object_id: "bo-tiny", os_type: "windows" }),
+    ])
+    .execute();
+  const keyFile = join(home, "key");
+  execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", keyFile]);
+  keyId = (
+    await api.req("POST", "/ssh_key_pairs.json", {
+      form: { public_key: readFileSync(`${keyFile}.pub`, "utf8") },
+    })
+  ).body.id;
+  dcmgr = new AgentApi([api.origin], await api.token("host_node", "hn-demo1"));
+});
+
+after(async () => {
+  await api.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
+  const vms = new FakeVmDriver();
+  let agent: Agent;
+  let id = "";
+  before(() => {
+    agent = agentWith(vms);
+  });
+
+  test("a Linux instance is prepared, started as its image and size say, and reported running", async () => {
+    id = await launch("wmi-tinylinux");
+    await agent.tick();
+    const shown = await expectShown(id, "running");
+    const vm = vms.vms.get(id);
+    assert.ok(vm, `no VM started: ${vms.calls.join(", ")}`);
+    assert.equal(vm.cpuCores, shown.cpu_cores);
+    assert.equal(vm.memoryMb, shown.memory_size);
+    assert.equal(vm.rtcBase, "utc");
+    const files = dirs.of(id);
+    assert.deepEqual(
+      vm.disks.map((d) => [d.file, d.bus]),
+      [
+        [files.disk("raw"), "virtio"],
+        [files.metadataDrive, "virtio"],
+      ],
+    );
+    assert.equal(readFileSync(files.disk("raw")).length, 1 << 20, "the image's copy");
+    assert.equal((await files.marks()).firstBootPending, false, "Linux has no first boot");
+  });
+
+  test("a guest that powers off wakes the loop, and its instance is reported halted with why", async () => {
+    const napping = agent.nap(60_000);
+    vms.exit(id);
+    assert.equal(await napping, true, "the nap ended early");
+    await agent.tick();
+    await expectShown(id, "halted", /QEMU exited while the instance was running/);
+  });
+
+  test("poweron starts it again; poweroff asks the guest, and forces it once the grace is over", async () => {
+    await userRequest("PUT", `/instances/${id}/poweron.json`);
+    await agent.tick();
+    await expectShown(id, "running");
+    assert.equal(vms.calls.filter((c) => c === `start ${id}`).length, 2);
+
+    await userRequest("PUT", `/instances/${id}/poweroff.json`);
+    await agent.tick();
+    assert.equal(vms.calls.at(-1), `powerdown ${id}`);
+    await expectShown(id, "halting");
+    assert.ok((agent.nextRecheck() ?? 0) > Date.now(), "the grace's end is when it is looked at again");
+    await agent.tick({}, Date.now() + timeouts.powerdownMs + 1000);
+    assert.equal(vms.calls.at(-1), `kill ${id}`);
+    await expectShown(id, "halted");
+  });
+
+  test("reboot resets the guest once", async () => {
+    await userRequest("PUT", `/instances/${id}/poweron.json`);
+    await agent.tick();
+    await userRequest("PUT", `/instances/${id}/reboot.json`);
+    await agent.tick();
+    await agent.tick();
+    assert.equal(vms.calls.filter((c) => c === `reset ${id}`).length, 1);
+    await expectShown(id, "running");
+  });
+
+  test("a VM that outlives its kill is tried again a second later, not reported halted", async () => {
+    vms.survivesKill.add(id);
+    await userRequest("PUT", `/instances/${id}/poweroff.json`, { force: "true" });
+    await agent.tick();
+    await expectShown(id, "halting");
+    assert.ok(log.some((l) => l === `${id}: the VM still runs after being killed`));
+    assert.ok((agent.nextRecheck() ?? Infinity) <= Date.now() + 1000);
+    await agent.tick();
+    await expectShown(id, "halted");
+    assert.equal(vms.vms.has(id), false);
+  });
+
+  test("a restarted agent follows the VM it finds running instead of starting a twin; terminate removes it", async () => {
+    await userRequest("PUT", `/instances/${id}/poweron.json`);
+    await agent.tick();
+    const left = new FakeVmDriver();
+    left.leftRunning(id, vms.vms.get(id)!);
+    const restarted = agentWith(left);
+    await restarted.tick();
+    assert.deepEqual(left.calls, [`adopt ${id}`]);
+    await expectShown(id, "running");
+
+    await userRequest("DELETE", `/instances/${id}.json`);
+    await restarted.tick();
+    assert.deepEqual(left.calls, [`adopt ${id}`, `kill ${id}`]);
+    await expectShown(id, "terminated");
+    assert.equal(existsSync(dirs.of(id).dir), false, "its files are gone");
+  });
+
+  test("Windows: initializing during its first boot, then the password's fate collected and a second boot", async () => {
+    const win = await launch("wmi-tinywin");
+    await agent.tick();
+    await expectShown(win, "initializing");
+    assert.equal(vms.vms.get(win)?.rtcBase, "localtime");
+    assert.equal((await dirs.of(win).marks()).firstBootPending, true);
+    // The guest powers off at the end of its first boot; this fake guest wrote no pw.enc.
+    vms.exit(win);
+    await agent.tick();
+    await expectShown(win, "running", /password not generated: the guest wrote no pw.enc/);
+    assert.equal((await dirs.of(win).marks()).firstBootPending, false, "no later boot makes a password");
+    assert.equal(vms.calls.filter((c) => c === `start ${win}`).length, 2);
+  });
+});
