@@ -19,7 +19,7 @@ import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
 import { QemuDriver } from "../../src/hva/vm/qemu-driver.js";
 import { installScript } from "../../src/imagebuild/install-script.js";
 import { packageTestGuest } from "../../src/testguest/package.js";
-import { startApi, type TestApi } from "../helpers/api.js";
+import { launchInstance, startApi, type TestApi, userRequest } from "../helpers/api.js";
 import { run } from "../helpers/cli.js";
 import { HeldAgentApi } from "../helpers/held-agent-api.js";
 import { commandsOnPath, tempDir } from "../helpers/paths.js";
@@ -37,18 +37,10 @@ let keyId = "";
 const vms = (id: string) => qemuPids(join(agentHome, "instances", id)).length;
 const shown = async (id: string) => (await api.req("GET", `/instances/${id}.json`)).body;
 
-async function launch(image: string): Promise<string> {
-  const r = await api.req("POST", "/instances.json", {
-    form: { image_id: image, instance_spec_name: "kvm.small", ssh_key_id: keyId },
-  });
-  assert.equal(r.status, 200, r.text);
-  return r.body.id;
-}
+const launch = (image: string) => launchInstance(api, image, keyId);
 
-async function userRequest(method: string, path: string, form: Record<string, string> = {}) {
-  const r = await api.req(method, path, { form });
-  assert.equal(r.status, 200, `${method} ${path}: ${r.text}`);
-}
+const request = (method: string, path: string, form: Record<string, string> = {}) =>
+  userRequest(api, method, path, form);
 
 /**
  * A pass whose read of dcmgr is made now, before `meanwhile` (the user's
@@ -160,7 +152,7 @@ describe("an agent's view from before its last action is not acted on", { concur
 
       // Poweroff: the late read still says running; the VM it finds gone is not "QEMU exited".
       await staleReadAcross(async () => {
-        await userRequest("PUT", `/instances/${linux}/poweroff.json`, { force: "true" });
+        await request("PUT", `/instances/${linux}/poweroff.json`, { force: "true" });
         await agent.tick();
       });
       await expectInstance(linux, "halted", null, 0);
@@ -169,7 +161,7 @@ describe("an agent's view from before its last action is not acted on", { concur
 
       // Poweron: the late read says halted with nothing asked; the VM it finds is not stopped.
       await staleReadAcross(async () => {
-        await userRequest("PUT", `/instances/${linux}/poweron.json`);
+        await request("PUT", `/instances/${linux}/poweron.json`);
         await agent.tick();
       });
       await expectInstance(linux, "running", null, 1);
@@ -180,7 +172,7 @@ describe("an agent's view from before its last action is not acted on", { concur
 
       // Reboot: the late read still asks for a reboot; the guest is reset once, not twice.
       const resets = actionsOn(linux, "reset");
-      await userRequest("PUT", `/instances/${linux}/reboot.json`);
+      await request("PUT", `/instances/${linux}/reboot.json`);
       await staleReadAcross(() => agent.tick());
       await laterPasses();
       await expectInstance(linux, "running", null, 1);
@@ -191,7 +183,7 @@ describe("an agent's view from before its last action is not acted on", { concur
 
   test("terminate: a read from before it does not find 'the files gone' and halt the instance", async () => {
     await staleReadAcross(async () => {
-      await userRequest("DELETE", `/instances/${linux}.json`);
+      await request("DELETE", `/instances/${linux}.json`);
       await agent.tick();
     });
     await expectInstance(linux, "terminated", null, 0);
@@ -206,11 +198,11 @@ describe("dcmgr refuses a report made from an outdated view", { concurrency: fal
     const id = await launch("wmi-testlinux");
     await agent.tick();
     await expectInstance(id, "running", null, 1);
-    await userRequest("PUT", `/instances/${id}/reboot.json`);
+    await request("PUT", `/instances/${id}/reboot.json`);
     const report = held.holdNextReport();
     const rebooting = agent.tick();
     await report.reached;
-    await userRequest("PUT", `/instances/${id}/poweroff.json`, { force: "true" });
+    await request("PUT", `/instances/${id}/poweroff.json`, { force: "true" });
     report.release();
     await rebooting;
     assert.ok(

@@ -1,4 +1,5 @@
 // A real dcmgr on a loopback port over a fresh store, and requests to it.
+import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -186,4 +187,24 @@ export async function addHostNode(
       updated_at: stamp,
     })
     .execute();
+}
+
+/** Launches `image` as kvm.small with the ssh key, as a user does: the instance's id. */
+export async function launchInstance(api: TestApi, image: string, sshKeyId: string): Promise<string> {
+  const r = await api.req("POST", "/instances.json", {
+    form: { image_id: image, instance_spec_name: "kvm.small", ssh_key_id: sshKeyId },
+  });
+  assert.equal(r.status, 200, r.text);
+  return r.body.id;
+}
+
+/** A user's request that must be taken. */
+export async function userRequest(
+  api: TestApi,
+  method: string,
+  path: string,
+  form: Record<string, string> = {},
+) {
+  const r = await api.req(method, path, { form });
+  assert.equal(r.status, 200, `${method} ${path}: ${r.text}`);
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Insertable } from "kysely";
 import pg from "pg";
 import { storeConfig } from "../../src/store/config.js";
-import { type ImagesTable, tableNames } from "../../src/store/schema.js";
+import { type BackupObjectsTable, type ImagesTable, tableNames } from "../../src/store/schema.js";
 import { openStore, type Store } from "../../src/store/store.js";
 import { tempDir } from "./paths.js";
 
@@ -96,6 +96,27 @@ export function imageRow(
     is_cacheable: 0,
     os_type: "linux",
     features: "{}",
+    state: "available",
+    created_at: stamp,
+    updated_at: stamp,
+    ...changes,
+  };
+}
+
+/** A backup object row in the seeded local storage (bkst-local), unpacked, with `changes` on top. */
+export function backupObjectRow(
+  changes: Partial<Insertable<BackupObjectsTable>> &
+    Pick<BackupObjectsTable, "id" | "object_key" | "size" | "checksum">,
+): Insertable<BackupObjectsTable> {
+  const stamp = new Date().toISOString();
+  return {
+    account_id: "a-shpoolxx",
+    backup_storage_id: "bkst-local",
+    display_name: null,
+    allocation_size: changes.size,
+    container_format: "none",
+    description: null,
+    service_type: "std",
     state: "available",
     created_at: stamp,
     updated_at: stamp,

@@ -14,10 +14,10 @@ import { Agent } from "../../src/hva/agent.js";
 import { AgentApi } from "../../src/hva/agent-api.js";
 import { InstanceDirectories } from "../../src/hva/instance-files.js";
 import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
-import { startApi, type TestApi } from "../helpers/api.js";
+import { launchInstance, startApi, type TestApi, userRequest } from "../helpers/api.js";
 import { FakeVmDriver } from "../helpers/fake-vm-driver.js";
 import { tempDir } from "../helpers/paths.js";
-import { imageRow } from "../helpers/stores.js";
+import { backupObjectRow, imageRow } from "../helpers/stores.js";
 
 let api: TestApi;
 let dcmgr: AgentApi;
@@ -43,18 +43,10 @@ function agentWith(vms: FakeVmDriver): Agent {
   });
 }
 
-async function launch(image: string): Promise<string> {
-  const r = await api.req("POST", "/instances.json", {
-    form: { image_id: image, instance_spec_name: "kvm.small", ssh_key_id: keyId },
-  });
-  assert.equal(r.status, 200, r.text);
-  return r.body.id;
-}
+const launch = (image: string) => launchInstance(api, image, keyId);
 
-async function userRequest(method: string, path: string, form: Record<string, string> = {}) {
-  const r = await api.req(method, path, { form });
-  assert.equal(r.status, 200, `${method} ${path}: ${r.text}`);
-}
+const request = (method: string, path: string, form: Record<string, string> = {}) =>
+  userRequest(api, method, path, form);
 
 async function expectShown(id: string, state: string, error: RegExp | null = null) {
   const i = (await api.req("GET", `/instances/${id}.json`)).body;
@@ -70,25 +62,16 @@ before(async () => {
   const disk = Buffer.alloc(1 << 20);
   mkdirSync(join(api.t.home, "images"), { recursive: true });
   writeFileSync(join(api.t.home, "images", "tiny.raw"), disk);
-  const stamp = new Date().toISOString();
   await api.store.db
     .insertInto("backup_objects")
-    .values({
-      id: "bo-tiny",
-      account_id: "a-shpoolxx",
-      backup_storage_id: "bkst-local",
-      display_name: null,
-      object_key: "tiny.raw",
-      size: disk.length,
-      allocation_size: disk.length,
-      checksum: createHash("md5").update(disk).digest("hex"),
-      container_format: "none",
-      description: null,
-      service_type: "std",
-      state: "available",
-      created_at: stamp,
-      updated_at: stamp,
-    })
+    .values(
+      backupObjectRow({
+        id: "bo-tiny",
+        object_key: "tiny.raw",
+        size: disk.length,
+        checksum: createHash("md5").update(disk).digest("hex"),
+      }),
+    )
     .execute();
   await api.store.db
     .insertInto("images")
@@ -150,12 +133,12 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
   });
 
   test("poweron starts it again; poweroff asks the guest, and forces it once the grace is over", async () => {
-    await userRequest("PUT", `/instances/${id}/poweron.json`);
+    await request("PUT", `/instances/${id}/poweron.json`);
     await agent.tick();
     await expectShown(id, "running");
     assert.equal(vms.calls.filter((c) => c === `start ${id}`).length, 2);
 
-    await userRequest("PUT", `/instances/${id}/poweroff.json`);
+    await request("PUT", `/instances/${id}/poweroff.json`);
     await agent.tick();
     assert.equal(vms.calls.at(-1), `powerdown ${id}`);
     await expectShown(id, "halting");
@@ -166,9 +149,9 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
   });
 
   test("reboot resets the guest once", async () => {
-    await userRequest("PUT", `/instances/${id}/poweron.json`);
+    await request("PUT", `/instances/${id}/poweron.json`);
     await agent.tick();
-    await userRequest("PUT", `/instances/${id}/reboot.json`);
+    await request("PUT", `/instances/${id}/reboot.json`);
     await agent.tick();
     await agent.tick();
     assert.equal(vms.calls.filter((c) => c === `reset ${id}`).length, 1);
@@ -177,7 +160,7 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
 
   test("a VM that outlives its kill is tried again a second later, not reported halted", async () => {
     vms.survivesKill.add(id);
-    await userRequest("PUT", `/instances/${id}/poweroff.json`, { force: "true" });
+    await request("PUT", `/instances/${id}/poweroff.json`, { force: "true" });
     await agent.tick();
     await expectShown(id, "halting");
     assert.ok(log.some((l) => l === `${id}: the VM still runs after being killed`));
@@ -188,7 +171,7 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
   });
 
   test("a restarted agent follows the VM it finds running instead of starting a twin; terminate removes it", async () => {
-    await userRequest("PUT", `/instances/${id}/poweron.json`);
+    await request("PUT", `/instances/${id}/poweron.json`);
     await agent.tick();
     const left = new FakeVmDriver();
     left.leftRunning(id, vms.vms.get(id)!);
@@ -197,7 +180,7 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
     assert.deepEqual(left.calls, [`adopt ${id}`]);
     await expectShown(id, "running");
 
-    await userRequest("DELETE", `/instances/${id}.json`);
+    await request("DELETE", `/instances/${id}.json`);
     await restarted.tick();
     assert.deepEqual(left.calls, [`adopt ${id}`, `kill ${id}`]);
     await expectShown(id, "terminated");

@@ -8,7 +8,7 @@ import { defaultInstanceSpecs } from "../../src/model/vocabulary.js";
 import { tableNames } from "../../src/store/schema.js";
 import type { Store } from "../../src/store/store.js";
 import { vdcManage } from "../helpers/cli.js";
-import { backends, freshStore, imageRow, type TestStore } from "../helpers/stores.js";
+import { backends, backupObjectRow, freshStore, imageRow, type TestStore } from "../helpers/stores.js";
 
 const stamp = "2026-01-01T00:00:00.000Z";
 
@@ -62,22 +62,16 @@ for (const backend of backends) {
     test("sizes beyond 32 bits come back as the same numbers", async () => {
       await store.db
         .insertInto("backup_objects")
-        .values({
-          id: "bo-big",
-          account_id: "a-shpoolxx",
-          backup_storage_id: "bkst-local",
-          display_name: null,
-          object_key: "big.raw.tar.gz",
-          size: 32212254720,
-          allocation_size: 3050428633,
-          checksum: "17c696598a69760ac1110f1418b1bbea",
-          container_format: "tgz",
-          description: null,
-          service_type: "std",
-          state: "available",
-          created_at: stamp,
-          updated_at: stamp,
-        })
+        .values(
+          backupObjectRow({
+            id: "bo-big",
+            object_key: "big.raw.tar.gz",
+            size: 32212254720,
+            allocation_size: 3050428633,
+            checksum: "17c696598a69760ac1110f1418b1bbea",
+            container_format: "tgz",
+          }),
+        )
         .execute();
       const row = await store.db
         .selectFrom("backup_objects")
