@@ -16,6 +16,8 @@ import { Agent } from "../src/hva/agent.js";
 import { AgentApi, type StateRead } from "../src/hva/agent-api.js";
 import { applyRuleset } from "../src/hva/firewall/apply.js";
 import { renderRuleset } from "../src/hva/firewall/ruleset.js";
+import { ImageCache } from "../src/hva/image-cache.js";
+import { InstanceDirectories } from "../src/hva/instance-files.js";
 import { type AgentLoop, startLoop } from "../src/hva/loop.js";
 import { hostFirewall } from "../src/hva/network/bridge-plan.js";
 import type { InstanceNetwork } from "../src/hva/network/instance-network.js";
@@ -133,7 +135,8 @@ try {
       mkdirSync(home, { recursive: true });
       const agent = new Agent({
         api,
-        home,
+        instances: new InstanceDirectories(join(home, "instances")),
+        imageCache: new ImageCache(join(home, "image-cache"), () => {}),
         vms: new QemuDriver("tcg", () => {}),
         timeouts: { firstBootMs: 600_000, powerdownMs: 60_000 },
         network,

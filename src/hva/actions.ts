@@ -21,21 +21,20 @@ export interface ActionTools {
   cache: ImageCache;
 }
 
-/** Reports what `view` has become. */
+/** Reports what `view` has become; the view follows: the revision dcmgr made, the state reported. */
 export async function report(api: AgentApi, view: WantedInstance, what: StateReport): Promise<void> {
   view.revision = (await api.report(view.id, view.revision, what)).revision;
+  view.state = what.state;
 }
 
 export async function carryOut(
-  a: Action,
+  a: Exclude<Action, { kind: "wait" }>,
   w: WantedInstance,
   files: InstanceFiles,
   tools: ActionTools,
 ): Promise<void> {
   const { api, vms } = tools;
   switch (a.kind) {
-    case "wait":
-      return;
     case "prepare":
       return prepareInstance(files, w, tools.cache, tools.network);
     case "start": {
@@ -79,6 +78,7 @@ async function start(w: WantedInstance, files: InstanceFiles, tools: ActionTools
   const plan = await files.readPlan();
   if (!plan) throw new Error(`its network plan is missing from ${files.dir}`);
   const disk = await files.readDisk();
+  await files.powerdownAsked(null);
   const sockets = await tools.network.attach(w, plan);
   await tools.vms.start(
     files,

@@ -5,14 +5,13 @@
 // outlive the agent, so a restarted agent finds them again. Passes overlap,
 // so a read of dcmgr can come back after the agent acted on what it read:
 // read-order.ts keeps such a read from deciding for that instance.
-import { join } from "node:path";
 import type { StateReport, WantedInstance } from "../model/agent-contract.js";
 import { uuidProblem } from "../model/uuid.js";
 import { type ActionTools, carryOut, removeInstance, report } from "./actions.js";
 import { type AgentApi, OutdatedView, type StateRead } from "./agent-api.js";
 import { ConsoleTunnels } from "./console-tunnel.js";
-import { ImageCache } from "./image-cache.js";
-import { InstanceDirectories } from "./instance-files.js";
+import type { ImageCache } from "./image-cache.js";
+import type { InstanceDirectories, InstanceFiles } from "./instance-files.js";
 import { Naps } from "./naps.js";
 import type { InstanceNetwork } from "./network/instance-network.js";
 import { powerOffAll } from "./power-off-all.js";
@@ -22,8 +21,9 @@ import { type VmDriver, VmStillRuns } from "./vm/driver.js";
 
 export interface AgentOptions {
   api: AgentApi;
-  /** $WAKAME_HOME of this host. */
-  home: string;
+  /** $WAKAME_HOME/instances: each instance's files. */
+  instances: InstanceDirectories;
+  imageCache: ImageCache;
   vms: VmDriver;
   timeouts: Timeouts;
   network: InstanceNetwork;
@@ -43,13 +43,8 @@ export class Agent {
   private readonly rechecks = new Map<string, number>();
 
   constructor(private readonly o: AgentOptions) {
-    this.dirs = new InstanceDirectories(join(o.home, "instances"));
-    this.tools = {
-      api: o.api,
-      vms: o.vms,
-      network: o.network,
-      cache: new ImageCache(join(o.home, "image-cache"), o.log),
-    };
+    this.dirs = o.instances;
+    this.tools = { api: o.api, vms: o.vms, network: o.network, cache: o.imageCache };
     this.tunnels = new ConsoleTunnels(o.api, o.vms, o.log);
     // A VM that stops wakes the loop: its pass reports it at once (guest-protocol.md, step 7).
     o.vms.onExit(() => this.naps.wake());
@@ -77,7 +72,7 @@ export class Agent {
       revision = state.revision;
       const here = await this.dirs.ids();
       // Before the instances: a VM starts only on a bridge, behind a firewall, already there.
-      await this.o.network.sync(state);
+      await this.o.network.sync({ ...state, instances: wanted });
       // An instance acted on since this read began is shown as it was before: the next read decides for it.
       const listed = new Set(wanted.map((w) => w.id));
       leftovers = here.filter((id) => !listed.has(id) && this.order.shows(id, began));
@@ -120,12 +115,12 @@ export class Agent {
   }
 
   private async step(w: WantedInstance, now: number): Promise<void> {
-    this.order.take(w.id);
-    const files = this.dirs.of(w.id);
-    // A copy whose revision follows the reports dcmgr takes from this step: the only changes since the read are its own.
+    // A copy that follows the reports dcmgr takes from this step: the only changes since the read are its own.
     const view = { ...w };
     let acting = false;
+    this.order.take(w.id);
     try {
+      const files = this.dirs.of(w.id);
       let seen = await this.observe(w.id);
       // A VM the agent does not follow ran before the agent (re)started.
       if (seen.running && !this.o.vms.follows(w.id)) await this.o.vms.adopt(files).catch(() => {});
@@ -139,18 +134,26 @@ export class Agent {
         }
         if (!localActions.has(action.kind)) break;
       }
-      // Its own deadline (first boot, power-off grace), from what it is now: a power-off just asked has one.
+      // Its own deadline (first boot, power-off grace), from its files and VM now and the state last reported.
       const at = recheckAt(view, seen, this.o.timeouts);
       if (at === null) this.rechecks.delete(w.id);
       else this.rechecks.set(w.id, at);
-      if (w.screenshot_requested && (await this.o.vms.running(files)))
-        await this.o.api.deliverScreenshot(w.id, await this.o.vms.screenshot(files));
-      for (const tunnel of w.console_tunnels) this.tunnels.connect(files, tunnel);
+      await this.serveWaits(w, files);
     } catch (err) {
       await this.failed(view, err as Error);
     } finally {
       this.order.release(w.id, acting);
     }
+  }
+
+  /** What users wait for of the VM: a screenshot, browser consoles. Their failures are theirs, not the instance's. */
+  private async serveWaits(w: WantedInstance, files: InstanceFiles): Promise<void> {
+    if (w.screenshot_requested && (await this.o.vms.running(files)))
+      await this.o.vms
+        .screenshot(files)
+        .then((png) => this.o.api.deliverScreenshot(w.id, png))
+        .catch((err: Error) => this.o.log(`${w.id}: cannot deliver its screenshot: ${err.message}`));
+    for (const tunnel of w.console_tunnels) this.tunnels.connect(files, tunnel);
   }
 
   private async failed(view: WantedInstance, err: Error): Promise<void> {

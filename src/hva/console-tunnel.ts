@@ -7,18 +7,21 @@ import type { AgentApi } from "./agent-api.js";
 import type { InstanceFiles } from "./instance-files.js";
 import type { VmDriver } from "./vm/driver.js";
 
-/** Pipes each stream into the other; resolves once both have closed. Errors end both, never thrown. */
+/**
+ * Pipes each stream into the other; resolves once both have closed. Either
+ * ending (or failing, or having ended already) ends both; errors are never thrown.
+ */
 export function joinStreams(a: Duplex, b: Duplex): Promise<void> {
-  const ended = new Promise<void>((resolve) => {
+  return new Promise<void>((resolve) => {
     const end = () => {
       a.destroy();
       b.destroy();
       resolve();
     };
     for (const side of [a, b]) side.on("error", end).once("close", end);
+    if (a.destroyed || b.destroyed) end();
+    else a.pipe(b).pipe(a);
   });
-  a.pipe(b).pipe(a);
-  return ended;
 }
 
 /** The tunnels open now, by tunnel id: dcmgr lists a tunnel until it is joined, and each is opened once. */
@@ -39,6 +42,8 @@ export class ConsoleTunnels {
     const run = async () => {
       if (!(await this.vms.running(files))) throw new Error("its VM does not run");
       const page = await this.api.openConsoleTunnel(id, tunnel);
+      // The page may go while the VM's console is reached: joinStreams then finds it destroyed.
+      page.on("error", () => page.destroy());
       const vnc = await this.vms.openConsole(files).catch((err: Error) => {
         page.destroy();
         throw err;

@@ -91,9 +91,8 @@ export class InstanceFiles {
     return pending ? writeFile(mark, "") : rm(mark, { force: true });
   }
 
-  async started(at: number): Promise<void> {
-    await rm(this.path("powerdown-asked-at"), { force: true });
-    await writeFile(this.path("started-at"), String(at));
+  started(at: number): Promise<void> {
+    return writeFile(this.path("started-at"), String(at));
   }
 
   /** When a power-off was asked of the guest; null: none is under way. */

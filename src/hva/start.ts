@@ -9,6 +9,7 @@ import { probeGuest } from "../testguest/build.js";
 import { Agent } from "./agent.js";
 import { AgentApi } from "./agent-api.js";
 import { missingForWall } from "./capabilities.js";
+import { ImageCache } from "./image-cache.js";
 import { InstanceDirectories } from "./instance-files.js";
 import { type AgentLoop, startLoop } from "./loop.js";
 import { BridgedNetwork } from "./network/bridged.js";
@@ -73,7 +74,8 @@ export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
   const instances = new InstanceDirectories(join(o.home, "instances"));
   const agent = new Agent({
     api,
-    home: o.home,
+    instances,
+    imageCache: new ImageCache(join(o.home, "image-cache"), o.log),
     vms: new QemuDriver(accel, o.log),
     timeouts: { firstBootMs: o.firstBootTimeoutMs, powerdownMs: o.powerdownTimeoutMs },
     network:

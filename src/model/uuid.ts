@@ -35,6 +35,9 @@ export const resourceWords: Record<ResourceKind, string> = {
 const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
 export const maxUuidBodyLength = 32;
 
+/** A uuid without its prefix (vif-abc -> abc): names of host interfaces, chains and sets. */
+export const uuidBody = (uuid: string) => uuid.slice(uuid.indexOf("-") + 1);
+
 export function generateUuid(kind: ResourceKind): string {
   // Web Crypto (global in Node and browsers), so the web GUI can use this module too.
   // Bytes of 252 and above are drawn again: 252 is 7 x 36, so every character is equally likely.

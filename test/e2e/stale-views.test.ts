@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Agent } from "../../src/hva/agent.js";
+import { ImageCache } from "../../src/hva/image-cache.js";
 import { InstanceDirectories } from "../../src/hva/instance-files.js";
 import { startLoop } from "../../src/hva/loop.js";
 import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
@@ -105,7 +106,8 @@ before(async () => {
   held = new HeldAgentApi([api.origin], await api.token("host_node", "hn-demo1"));
   agent = new Agent({
     api: held,
-    home: agentHome,
+    instances: new InstanceDirectories(join(agentHome, "instances")),
+    imageCache: new ImageCache(join(agentHome, "image-cache"), (line) => log.push(line)),
     vms: new QemuDriver("tcg", (line) => log.push(line)),
     timeouts,
     network: new UserModeNetwork({

@@ -5,6 +5,8 @@
 import { PassThrough } from "node:stream";
 import type { InstanceFiles } from "../../src/hva/instance-files.js";
 import { type InstanceVm, type VmDriver, VmStillRuns } from "../../src/hva/vm/driver.js";
+import { blankImage } from "../../src/image/image.js";
+import { encodePng } from "../../src/image/png.js";
 
 export class FakeVmDriver implements VmDriver {
   /** The VMs running now, by instance id, as they were started. */
@@ -54,9 +56,12 @@ export class FakeVmDriver implements VmDriver {
     this.followed.delete(files.id);
   }
 
+  /** What the next screenshots show: a grey 4x4 picture, unless a test makes it something else. */
+  screen: Buffer = encodePng(blankImage(4, 4));
+
   async screenshot(files: InstanceFiles): Promise<Buffer> {
     this.calls.push(`screenshot ${files.id}`);
-    return Buffer.from("not a PNG");
+    return this.screen;
   }
 
   async openConsole(files: InstanceFiles): Promise<PassThrough> {

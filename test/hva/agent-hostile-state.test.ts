@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { Agent } from "../../src/hva/agent.js";
 import type { AgentApi } from "../../src/hva/agent-api.js";
+import { ImageCache } from "../../src/hva/image-cache.js";
 import { InstanceDirectories } from "../../src/hva/instance-files.js";
 import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
 import { QemuDriver } from "../../src/hva/vm/qemu-driver.js";
@@ -16,6 +17,15 @@ import { tempDir } from "../helpers/paths.js";
 
 const home = tempDir("hostile-state");
 after(() => rmSync(home, { recursive: true, force: true }));
+
+/** The real user-mode network, noting the instances each pass hands it (a walled one makes paths of their ids). */
+class NotedNetwork extends UserModeNetwork {
+  readonly synced: string[] = [];
+  override sync(state: HostState): Promise<void> {
+    this.synced.push(...state.instances.map((i) => i.id));
+    return super.sync(state);
+  }
+}
 
 /** A dcmgr taken over by an attacker (faked): it lists instances whose ids are paths. */
 class FakeTakenOverDcmgr {
@@ -42,20 +52,23 @@ test("instance ids that are paths are ignored and logged, and make no directory 
   const hostile = ["../../escaped", "i-../../escaped", "/tmp/escaped", "i-ok/../../escaped"];
   const dcmgr = new FakeTakenOverDcmgr(hostile);
   const log: string[] = [];
+  const network = new NotedNetwork({
+    forwardAddress: "127.0.0.1",
+    guestUser: null,
+    instances: new InstanceDirectories(instances),
+    log: (line) => log.push(line),
+  });
   const agent = new Agent({
     api: dcmgr as unknown as AgentApi,
-    home,
+    instances: new InstanceDirectories(instances),
+    imageCache: new ImageCache(join(home, "image-cache"), (line) => log.push(line)),
     vms: new QemuDriver("tcg", (line) => log.push(line)),
     timeouts: { firstBootMs: 1000, powerdownMs: 1000 },
-    network: new UserModeNetwork({
-      forwardAddress: "127.0.0.1",
-      guestUser: null,
-      instances: new InstanceDirectories(instances),
-      log: (line) => log.push(line),
-    }),
+    network,
     log: (line) => log.push(line),
   });
   await agent.tick();
+  assert.deepEqual(network.synced, [], "no id that is no uuid reaches the network");
   for (const id of hostile)
     assert.ok(
       log.some((l) => l.includes(`ignoring an instance dcmgr lists: its id ${JSON.stringify(id)} must`)),

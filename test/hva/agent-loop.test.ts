@@ -12,8 +12,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Agent } from "../../src/hva/agent.js";
 import { AgentApi } from "../../src/hva/agent-api.js";
+import { ImageCache } from "../../src/hva/image-cache.js";
 import { InstanceDirectories } from "../../src/hva/instance-files.js";
 import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
+import { generateUuid } from "../../src/model/uuid.js";
 import { launchInstance, startApi, type TestApi, userRequest } from "../helpers/api.js";
 import { FakeVmDriver } from "../helpers/fake-vm-driver.js";
 import { tempDir } from "../helpers/paths.js";
@@ -30,7 +32,8 @@ const timeouts = { firstBootMs: 600_000, powerdownMs: 1000 };
 function agentWith(vms: FakeVmDriver): Agent {
   return new Agent({
     api: dcmgr,
-    home,
+    instances: dirs,
+    imageCache: new ImageCache(join(home, "image-cache"), (line) => log.push(line)),
     vms,
     timeouts,
     network: new UserModeNetwork({
@@ -185,6 +188,63 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
     assert.deepEqual(left.calls, [`adopt ${id}`, `kill ${id}`]);
     await expectShown(id, "terminated");
     assert.equal(existsSync(dirs.of(id).dir), false, "its files are gone");
+  });
+
+  test("a screenshot a user waits for is delivered; one dcmgr refuses is logged and taken again, the instance running on", async () => {
+    const linux = await launch("wmi-tinylinux");
+    await agent.tick();
+    await expectShown(linux, "running");
+    const ask = () =>
+      fetch(`${api.origin}/api/12.03/instances/${linux}/screenshot.png`, {
+        headers: { "X-VDC-Account-ID": "a-shpoolxx" },
+      });
+    const asked = ask();
+    for (let n = 0; n < 100 && !vms.calls.includes(`screenshot ${linux}`); n++) await agent.tick();
+    const answer = await asked;
+    assert.equal(answer.status, 200);
+    assert.deepEqual(Buffer.from(await answer.arrayBuffer()), vms.screen);
+
+    const png = vms.screen;
+    vms.screen = Buffer.from("GIF89a: not what QEMU's screendump writes");
+    const retried = ask();
+    const before = vms.calls.filter((c) => c === `screenshot ${linux}`).length;
+    for (let n = 0; n < 100 && vms.calls.filter((c) => c === `screenshot ${linux}`).length === before; n++)
+      await agent.tick();
+    assert.ok(log.some((l) => l.startsWith(`${linux}: cannot deliver its screenshot:`)));
+    await expectShown(linux, "running");
+    // The user still waits: the next pass takes the screen again.
+    vms.screen = png;
+    await agent.tick();
+    assert.equal((await retried).status, 200);
+    await request("DELETE", `/instances/${linux}.json`);
+    await agent.tick();
+  });
+
+  test("a directory dcmgr no longer lists is removed, its VM killed first", async () => {
+    const stray = generateUuid("instance");
+    await dirs.of(stray).create();
+    vms.leftRunning(stray, { cpuCores: 1, memoryMb: 256, disks: [], nics: [], rtcBase: "utc" });
+    await agent.tick();
+    assert.ok(vms.calls.includes(`kill ${stray}`));
+    assert.equal(existsSync(dirs.of(stray).dir), false);
+    assert.ok(log.includes(`${stray}: removed, dcmgr no longer lists it`));
+  });
+
+  test("powering all off asks each guest, forces those that stay, and reports them halted (a first boot with why)", async () => {
+    const linux = await launch("wmi-tinylinux");
+    const win = await launch("wmi-tinywin");
+    await agent.tick();
+    await expectShown(win, "initializing");
+    await agent.powerOffAll(300);
+    for (const id of [linux, win]) {
+      assert.ok(
+        vms.calls.includes(`powerdown ${id}`) && vms.calls.includes(`kill ${id}`),
+        vms.calls.join(", "),
+      );
+      assert.equal(vms.vms.has(id), false);
+    }
+    await expectShown(linux, "halted");
+    await expectShown(win, "halted", /powered off during its first boot, so it has no password/);
   });
 
   test("Windows: initializing during its first boot, then the password's fate collected and a second boot", async () => {

@@ -23,13 +23,15 @@ export async function readHostState(db: Db, hostNodeId: string): Promise<HostSta
   const waits = await loadUserWaits(db, ids);
   const networks = await loadNetworks(db, vifs.networkIds);
   const state: Omit<HostState, "revision"> = {
-    instances: placed.map((i) => ({
-      ...i,
-      screenshot_requested: waits.screenshotRequested(i.id),
-      console_tunnels: waits.tunnels(i.id),
-      vifs: vifs.of(i.id),
-      security_group_ids: groups.groupsOf(i.id),
-      security_group_rules: groups.rulesOf(i.id),
+    // Keys in one order, release after release: the revision is a digest of this text.
+    instances: placed.map(({ image, ...own }) => ({
+      ...own,
+      screenshot_requested: waits.screenshotRequested(own.id),
+      console_tunnels: waits.tunnels(own.id),
+      image,
+      vifs: vifs.of(own.id),
+      security_group_ids: groups.groupsOf(own.id),
+      security_group_rules: groups.rulesOf(own.id),
     })),
     networks,
     security_groups: groups.groups,

@@ -1,10 +1,9 @@
 // One security group rule as an nft match, and the names our chains and sets
 // take from ids. Pure.
+import { uuidBody } from "../../model/uuid.js";
 import type { FirewallRule } from "./host-firewall.js";
 
-/** An id without its prefix (vif-abc -> abc): chain and set names. */
-export const body = (id: string) => id.slice(id.indexOf("-") + 1);
-export const setName = (groupId: string) => `sg_${body(groupId)}`;
+export const setName = (groupId: string) => `sg_${uuidBody(groupId)}`;
 
 /** One rule as an nft match; `group` writes a group source (a set's name, or its members spelt out). */
 export function ruleMatch(

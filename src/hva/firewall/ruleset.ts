@@ -25,8 +25,10 @@
 //
 // Everything else on the host (other tables, other traffic) is left alone:
 // every base chain accepts what is not ours.
+
+import { uuidBody } from "../../model/uuid.js";
 import { checkHostFirewall, filterTable, guardTable, type HostFirewall, natTable } from "./host-firewall.js";
-import { body, ruleMatch, setName } from "./rule-match.js";
+import { ruleMatch, setName } from "./rule-match.js";
 
 export function renderRuleset(h: HostFirewall): string {
   checkHostFirewall(h);
@@ -54,7 +56,7 @@ export function renderRuleset(h: HostFirewall): string {
     line(2, `iifname ${uplinks} arp daddr ip ${addresses} drop`);
     line(2, `iifname ${uplinks} ip daddr ${addresses} drop`);
   }
-  for (const v of vifs) line(2, `iifname "${v.tap}" jump from_${body(v.id)}`);
+  for (const v of vifs) line(2, `iifname "${v.tap}" jump from_${uuidBody(v.id)}`);
   line(1, "}");
   if (local) {
     // Guests' ARP for the address flood the bridge; the host's own answers and DHCP replies come from it.
@@ -69,7 +71,7 @@ export function renderRuleset(h: HostFirewall): string {
     line(1, "}");
   }
   for (const v of vifs) {
-    line(1, `chain from_${body(v.id)} {`);
+    line(1, `chain from_${uuidBody(v.id)} {`);
     line(2, `ether saddr != ${v.mac} drop`);
     line(2, `arp saddr ether != ${v.mac} drop`);
     line(2, `arp saddr ip != ${v.ipv4} drop`);
@@ -93,7 +95,7 @@ export function renderRuleset(h: HostFirewall): string {
   }
   line(1, "chain forward {");
   line(2, "type filter hook forward priority 0; policy accept;");
-  for (const v of vifs) line(2, `ip daddr ${v.ipv4} jump to_${body(v.id)}`);
+  for (const v of vifs) line(2, `ip daddr ${v.ipv4} jump to_${uuidBody(v.id)}`);
   line(1, "}");
   const bridges = [...new Set(h.bridges ?? [])].sort();
   if (bridges.length) {
@@ -110,10 +112,10 @@ export function renderRuleset(h: HostFirewall): string {
   line(1, "chain output {");
   line(2, "type filter hook output priority 0; policy accept;");
   if (vifs.length) line(2, "udp sport 67 udp dport 68 accept");
-  for (const v of vifs) line(2, `ip daddr ${v.ipv4} jump to_${body(v.id)}`);
+  for (const v of vifs) line(2, `ip daddr ${v.ipv4} jump to_${uuidBody(v.id)}`);
   line(1, "}");
   for (const v of vifs) {
-    line(1, `chain to_${body(v.id)} {`);
+    line(1, `chain to_${uuidBody(v.id)} {`);
     line(2, "ct state established,related accept");
     line(2, "ct state invalid drop");
     const own = [...new Set(v.groups)].sort();

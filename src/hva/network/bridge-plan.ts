@@ -8,14 +8,13 @@
 import type { HostNetwork, HostState } from "../../model/agent-contract.js";
 import { prefixToNetmask } from "../../model/ipv4.js";
 import { parseUplink } from "../../model/network-uplink.js";
+import { uuidBody } from "../../model/uuid.js";
 import type { HostFirewall } from "../firewall/host-firewall.js";
 
-const body = (uuid: string) => uuid.slice(uuid.indexOf("-") + 1);
-
 /** Interface names hold 15 characters; uuid bodies are 8 in practice, cut for safety. */
-export const bridgeName = (networkId: string) => `br-${body(networkId)}`.slice(0, 15);
-export const tapName = (vifId: string) => `tap-${body(vifId)}`.slice(0, 15);
-const uplinkName = (networkId: string) => `ul-${body(networkId)}`.slice(0, 15);
+export const bridgeName = (networkId: string) => `br-${uuidBody(networkId)}`.slice(0, 15);
+export const tapName = (vifId: string) => `tap-${uuidBody(vifId)}`.slice(0, 15);
+const uplinkName = (networkId: string) => `ul-${uuidBody(networkId)}`.slice(0, 15);
 
 /** The multicast group VXLAN uplinks flood by: one for all VNIs, each VNI stays apart by its id. */
 const vxlanGroup = "239.7.7.7";
