@@ -4,10 +4,13 @@
 // none is named). Pure: returns the script text.
 
 import type { PackagedImage } from "../model/packaged-image.js";
+import type { ImageFeature } from "../model/vocabulary.js";
 
 export interface InstallScriptParams extends PackagedImage {
   /** The image's name: its uuids are bo-NAME and wmi-NAME (windows2008r2, say). */
   name: string;
+  /** The image's features (`vdc-manage image features`); the seed's `--virtio` when none are named. */
+  features?: readonly ImageFeature[];
 }
 
 /** Single-quotes a value for bash. */
@@ -15,6 +18,7 @@ const q = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
 
 export function installScript(p: InstallScriptParams): string {
   const name = p.name;
+  const features = (p.features ?? ["virtio"]).map((f) => `--${f.replaceAll("_", "-")}`).join(" ");
   const display = `${name} ${Math.round(p.size / 2 ** 30)}G`;
   return `#!/bin/bash
 # Registers ${p.objectKey} with wakame-ts (seed document, "Installing Windows Images").
@@ -55,7 +59,7 @@ register_image() {
     --display-name=${q(display)} \\
     --is-public \\
     --is-cacheable
-  vdc_manage image features ${q(`wmi-${name}`)} --virtio
+  vdc_manage image features ${q(`wmi-${name}`)} ${features}
   vdc_manage image modify ${q(`wmi-${name}`)} --os-type=windows
 }
 

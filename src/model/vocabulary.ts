@@ -7,7 +7,8 @@ export const fileFormats = ["raw", "qcow2"] as const;
 export const storageTypes = ["local", "webdav"] as const;
 export const serviceTypes = ["std"] as const;
 export const networkModes = ["securitygroup", "passthru", "l2overlay"] as const;
-export const imageFeatures = ["virtio", "acpi"] as const;
+/** An image's features: its disk bus, and the virtual hardware it must boot on (firmware, Secure Boot, a TPM; issue 24). */
+export const imageFeatures = ["virtio", "acpi", "uefi", "secure_boot", "tpm"] as const;
 
 export type Hypervisor = (typeof hypervisors)[number];
 export type Arch = (typeof arches)[number];

@@ -273,6 +273,17 @@ const cases: Case[] = [
     exit: 1,
   },
   {
+    args: ["image", "features", "wmi-windows2008r2", "--secure-boot"],
+    message:
+      /--secure-boot needs --uefi: Secure Boot is the UEFI firmware's \(give --uefi too, or --no-secure-boot\)/,
+    exit: 2,
+  },
+  {
+    args: ["image", "add", "local", bo, "--display-name=sb", "--secure-boot", "--tpm"],
+    message: /--secure-boot needs --uefi/,
+    exit: 2,
+  },
+  {
     args: ["image", "features", "wmi-nothere", "--virtio"],
     message: /unknown image 'wmi-nothere': see 'vdc-manage image show'/,
     exit: 1,

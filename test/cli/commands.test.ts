@@ -140,6 +140,16 @@ for (const backend of backends) {
       assert.deepEqual((await json("image", "show", "wmi-small")).features, { virtio: true, acpi: true });
       await ok("image", "features", "wmi-small", "--no-acpi");
       assert.deepEqual((await json("image", "show", "wmi-small")).features, { virtio: true });
+      // Firmware: Secure Boot is UEFI's, so it cannot outlive --no-uefi.
+      await ok("image", "features", "wmi-small", "--uefi", "--secure-boot", "--tpm");
+      const firmware = { virtio: true, uefi: true, secure_boot: true, tpm: true };
+      assert.deepEqual((await json("image", "show", "wmi-small")).features, firmware);
+      const noUefi = await vdcManage(["image", "features", "wmi-small", "--no-uefi"], t.env);
+      assert.equal(noUefi.code, 2);
+      assert.match(noUefi.stderr, /--secure-boot needs --uefi: Secure Boot is the UEFI firmware's/);
+      assert.deepEqual((await json("image", "show", "wmi-small")).features, firmware, "nothing changed");
+      await ok("image", "features", "wmi-small", "--no-uefi", "--no-secure-boot", "--no-tpm");
+      assert.deepEqual((await json("image", "show", "wmi-small")).features, { virtio: true });
       await ok("image", "modify", "wmi-small", "--os-type=windows", "--is-cacheable", "--file-format=qcow2");
       image = await json("image", "show", "wmi-small");
       assert.deepEqual(
@@ -147,6 +157,18 @@ for (const backend of backends) {
         ["windows", true, "qcow2", "small"],
       );
 
+      await ok(
+        "image",
+        "add",
+        "local",
+        "bo-small",
+        "--uuid=wmi-uefi",
+        "--display-name=uefi",
+        "--uefi",
+        "--tpm",
+      );
+      assert.deepEqual((await json("image", "show", "wmi-uefi")).features, { uefi: true, tpm: true });
+      await ok("image", "del", "wmi-uefi");
       await ok("image", "del", "wmi-small");
       await ok("backupobject", "del", "bo-small");
       assert.deepEqual(await json("image", "show"), []);

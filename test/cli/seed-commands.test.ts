@@ -122,5 +122,26 @@ for (const backend of backends) {
       assert.equal(r.code, 2);
       assert.match(r.stderr, /unknown part 'images': use backupobject, image, or both/);
     });
+
+    test("a UEFI image's script registers its firmware features", async () => {
+      const uefi = join(t.home, "win11.install.sh");
+      writeFileSync(
+        uefi,
+        installScript({
+          name: "win11",
+          objectKey: "win11.x86_64.kvm.md.raw.tar.gz",
+          containerFormat: "tgz",
+          fileFormat: "raw",
+          size: 68719476736,
+          allocationSize: 9000000000,
+          checksum: "0123456789abcdef0123456789abcdef",
+          features: ["virtio", "uefi", "secure_boot", "tpm"],
+        }),
+      );
+      const r = await run("bash", [uefi], withPath(t.env));
+      assert.equal(r.stderr, "");
+      const image = JSON.parse((await vdcManage(["image", "show", "wmi-win11", "--json"], t.env)).stdout);
+      assert.deepEqual(image.features, { virtio: true, uefi: true, secure_boot: true, tpm: true });
+    });
   });
 }

@@ -128,6 +128,11 @@ describe("the web GUI", { skip: withoutChromium }, () => {
     await page.getByRole("button", { name: "Launch Instance" }).click();
     const dialog = page.getByRole("dialog", { name: "Launch Instance" });
     await dialog.getByLabel("Image").selectOption("wmi-testwin");
+    assert.equal(
+      await dialog.getByText(/^Boots on:/).innerText(),
+      "Boots on: BIOS",
+      "the image's virtual hardware",
+    );
     // The specs arrive with the dialog's own reads: wait for the proposal rather than read it at once.
     const proposed = await page
       .waitForFunction(

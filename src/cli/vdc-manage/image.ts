@@ -2,11 +2,13 @@
 // instances launch from. `features --virtio` and `modify --os-type=windows`
 // are what make an image a Windows image (seed document).
 import { enumField, flagField, textField, uuidField } from "../../model/fields.js";
+import { featuresProblem } from "../../model/image-features.js";
 import { givenFields } from "../../model/shape.js";
 import { arches, defaultAccountId, fileFormats, osTypes, serviceTypes } from "../../model/vocabulary.js";
 import { liveInstance } from "../../store/in-use.js";
 import { flag, imageRecord } from "../../store/records.js";
 import { arg, type CommandGroup, command } from "../command.js";
+import { UsageError } from "../errors.js";
 import { addRow, type Ctx, modifyRow, requireRow } from "./context.js";
 import { delCommand, showCommand } from "./show-del.js";
 
@@ -38,6 +40,32 @@ const imageOptions = {
   os_type: { field: enumField(osTypes), desc: "The type of OS installed in this image" },
 };
 
+const featureOptions = {
+  virtio: { field: flagField, desc: "Virtio ready image (--no-virtio to clear)" },
+  acpi: { field: flagField, desc: "ACPI support enabled (--no-acpi to clear)" },
+  uefi: {
+    field: flagField,
+    desc: "Boots on UEFI firmware (OVMF, q35) instead of the BIOS (--no-uefi to clear)",
+  },
+  secure_boot: {
+    field: flagField,
+    desc: "UEFI Secure Boot enforced: only signed boot loaders run; needs --uefi (--no-secure-boot to clear)",
+  },
+  tpm: { field: flagField, desc: "A TPM 2.0 of each instance's own, kept with it (--no-tpm to clear)" },
+};
+
+/** The image's features after the given options: each --X sets X, each --no-X clears it. */
+function changedFeatures(current: Record<string, boolean>, given: Partial<Record<string, boolean>>): string {
+  const set = { ...current };
+  for (const [name, on] of Object.entries(givenFields(given))) {
+    if (on) set[name] = true;
+    else delete set[name];
+  }
+  const problem = featuresProblem(set);
+  if (problem) throw new UsageError(problem);
+  return JSON.stringify(set);
+}
+
 const addLocal = command({
   name: "local",
   summary: "Register local store machine image",
@@ -53,8 +81,11 @@ const addLocal = command({
     display_name: { ...imageOptions.display_name, required: true },
     is_cacheable: { ...imageOptions.is_cacheable, default: false },
     os_type: { ...imageOptions.os_type, default: "linux" as const },
+    ...featureOptions,
   },
   async run({ store }: Ctx, [backupObjectId], o) {
+    const { virtio, acpi, uefi, secure_boot, tpm } = o;
+    const features = changedFeatures({}, { virtio, acpi, uefi, secure_boot, tpm });
     await addRow(store, "images", "image", o.uuid, async (db) => {
       await requireRow(db, "backup_objects", backupObjectId!, "BACKUP_OBJECT_UUID");
       await requireRow(db, "accounts", o.account_id!, "--account-id");
@@ -71,7 +102,7 @@ const addLocal = command({
         is_public: flag(o.is_public!),
         is_cacheable: flag(o.is_cacheable!),
         os_type: o.os_type!,
-        features: "{}",
+        features,
         state: "available",
       };
     });
@@ -105,19 +136,11 @@ const features = command({
   name: "features",
   summary: "Set features attribute to the image",
   args: [arg("IMAGE_ID", imageUuid)],
-  options: {
-    virtio: { field: flagField, desc: "Virtio ready image (--no-virtio to clear)" },
-    acpi: { field: flagField, desc: "ACPI support enabled (--no-acpi to clear)" },
-  },
+  options: featureOptions,
   async run({ store }: Ctx, [id], o) {
-    await modifyRow(store, "images", id!, o, async (_db, image) => {
-      const set: Record<string, boolean> = JSON.parse(image.features);
-      for (const [name, on] of Object.entries(givenFields(o))) {
-        if (on) set[name] = true;
-        else delete set[name];
-      }
-      return { features: JSON.stringify(set) };
-    });
+    await modifyRow(store, "images", id!, o, async (_db, image) => ({
+      features: changedFeatures(JSON.parse(image.features), o),
+    }));
   },
 });
 

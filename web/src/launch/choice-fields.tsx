@@ -1,5 +1,7 @@
-// The launch fields chosen from a list: the image, the instance spec and the
-// ssh key, the last saying which keys a Windows image cannot use.
+// The launch fields chosen from a list: the image (with the virtual hardware
+// it boots on), the instance spec and the ssh key, the last saying which keys
+// a Windows image cannot use.
+import { hardwareWords } from "../../../src/model/image-features.js";
 import type { Image, InstanceSpec, SshKeyPair } from "../api/types.js";
 import { FieldError, type FieldProps } from "./launch-field.js";
 import { keyProblemForWindows, windowsSpec } from "./launch-rules.js";
@@ -7,6 +9,7 @@ import { keyProblemForWindows, windowsSpec } from "./launch-rules.js";
 type ChoiceProps<T> = FieldProps & { rows: T[] };
 
 export function ImageField(props: ChoiceProps<Image>) {
+  const chosen = props.rows.find((i) => i.id === props.value);
   return (
     <label>
       Image
@@ -17,6 +20,7 @@ export function ImageField(props: ChoiceProps<Image>) {
           </option>
         ))}
       </select>
+      {chosen && <small class="sub">Boots on: {hardwareWords(chosen.features)}</small>}
       <FieldError for="image_id" message={props.error} />
     </label>
   );

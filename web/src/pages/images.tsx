@@ -1,4 +1,5 @@
 // Images: what can be launched, with its OS type, features and size.
+import { hardwareWords } from "../../../src/model/image-features.js";
 import type { Image } from "../api/types.js";
 import { bytes } from "../components/format.js";
 import { useList } from "../state/resource.js";
@@ -36,6 +37,7 @@ export function ImagesPage() {
                   .filter(([, on]) => on)
                   .map(([f]) => f)
                   .join(", ") || "none"}
+                <div class="sub">{hardwareWords(i.features)}</div>
               </td>
               <td>{i.file_format}</td>
               <td>{bytes(i.size)}</td>
