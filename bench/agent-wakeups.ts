@@ -138,6 +138,7 @@ try {
         instances: new InstanceDirectories(join(home, "instances")),
         imageCache: new ImageCache(join(home, "image-cache"), () => {}),
         vms: new QemuDriver("tcg", () => {}),
+        cpuModel: "Nehalem",
         timeouts: { firstBootMs: 600_000, powerdownMs: 60_000 },
         network,
         log: () => {},

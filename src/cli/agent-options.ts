@@ -2,6 +2,7 @@
 
 import { missingForBridged } from "../hva/capabilities.js";
 import { AgentStartError, type HostAgent, type HostAgentOptions, startHostAgent } from "../hva/start.js";
+import { cpuModelField, tcgCpuModel } from "../model/cpu-model.js";
 import { enumField, flagField, intField, ipv4Field, textField } from "../model/fields.js";
 import { trustedCas } from "../net/trusted-fetch.js";
 import { type AcceleratorSetting, acceleratorSettings } from "../qemu/accelerator.js";
@@ -45,6 +46,10 @@ export const agentOptions = {
     field: textField({ max: 4096 }),
     desc: "with an https:// dcmgr: a CA certificate to trust besides the system's (a self-signed dcmgr's own)",
   },
+  cpu_model: {
+    field: cpuModelField,
+    desc: `the CPU instances see when their spec names none (default: host under KVM, ${tcgCpuModel} under TCG)`,
+  },
   password_generation_timeout: {
     field: intField({ min: 1 }),
     desc: "seconds a Windows first boot may take to make its password",
@@ -85,6 +90,7 @@ export function startAgentFromOptions(
     ...where,
     ca,
     accelerator: o.accelerator!,
+    cpuModel: o.cpu_model,
     network:
       o.network === "bridge"
         ? { kind: "bridge", uplinkDevice: o.uplink_device ?? null, gateway: o.gateway! }

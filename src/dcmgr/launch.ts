@@ -79,6 +79,7 @@ export async function launch(store: Store, accountId: string, req: LaunchRequest
         instance_spec_name: req.instance_spec_name ?? null,
         cpu_cores: size.cpu_cores,
         memory_size: size.memory_size,
+        cpu_model: size.cpu_model,
         hypervisor: size.hypervisor,
         arch: image.arch,
         os_type: image.os_type,
@@ -131,6 +132,7 @@ async function sizing(db: Kysely<Database>, req: LaunchRequest) {
       hypervisor: req.hypervisor ?? spec.hypervisor,
       cpu_cores: req.cpu_cores ?? spec.cpu_cores,
       memory_size: req.memory_size ?? spec.memory_size,
+      cpu_model: spec.cpu_model,
     };
   }
   if (req.cpu_cores === undefined || req.memory_size === undefined) {
@@ -139,7 +141,12 @@ async function sizing(db: Kysely<Database>, req: LaunchRequest) {
       "instance_spec_name",
     );
   }
-  return { hypervisor: req.hypervisor ?? "kvm", cpu_cores: req.cpu_cores, memory_size: req.memory_size };
+  return {
+    hypervisor: req.hypervisor ?? "kvm",
+    cpu_cores: req.cpu_cores,
+    memory_size: req.memory_size,
+    cpu_model: null,
+  };
 }
 
 async function sshKey(db: Kysely<Database>, accountId: string, keyId: string | undefined, windows: boolean) {

@@ -16,6 +16,8 @@ import { instanceVm } from "./vm/instance-vm.js";
 
 export interface ActionTools {
   api: AgentApi;
+  /** The host's CPU model (hva.conf cpu-model, or its accelerator's default). */
+  cpuModel: string;
   vms: VmDriver;
   network: InstanceNetwork;
   cache: ImageCache;
@@ -82,7 +84,7 @@ async function start(w: WantedInstance, files: InstanceFiles, tools: ActionTools
   const sockets = await tools.network.attach(w, plan);
   await tools.vms.start(
     files,
-    instanceVm(w, disk, files.metadataDrive, tools.network.nics(w, plan)),
+    instanceVm(w, disk, files.metadataDrive, tools.network.nics(w, plan), tools.cpuModel),
     sockets,
   );
   await files.started(Date.now());

@@ -25,6 +25,8 @@ export interface AgentOptions {
   instances: InstanceDirectories;
   imageCache: ImageCache;
   vms: VmDriver;
+  /** The host's CPU model for instances whose spec names none. */
+  cpuModel: string;
   timeouts: Timeouts;
   network: InstanceNetwork;
   log: (line: string) => void;
@@ -44,7 +46,7 @@ export class Agent {
 
   constructor(private readonly o: AgentOptions) {
     this.dirs = o.instances;
-    this.tools = { api: o.api, vms: o.vms, network: o.network, cache: o.imageCache };
+    this.tools = { api: o.api, vms: o.vms, network: o.network, cache: o.imageCache, cpuModel: o.cpuModel };
     this.tunnels = new ConsoleTunnels(o.api, o.vms, o.log);
     // A VM that stops wakes the loop: its pass reports it at once (guest-protocol.md, step 7).
     o.vms.onExit(() => this.naps.wake());

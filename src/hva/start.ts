@@ -3,6 +3,7 @@
 // start theirs here.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { cpuModelProblem, defaultCpuModel } from "../model/cpu-model.js";
 import { type AcceleratorSetting, hostAccelerator } from "../qemu/accelerator.js";
 import { keepPrivate } from "../store/private-home.js";
 import { probeGuest } from "../testguest/build.js";
@@ -29,6 +30,8 @@ export interface HostAgentOptions {
   /** $WAKAME_HOME: instance files and the image cache go under it. */
   home: string;
   accelerator: AcceleratorSetting;
+  /** The CPU model of instances whose spec names none; the accelerator's default (model/cpu-model.ts) when absent. */
+  cpuModel?: string;
   network:
     | { kind: "user"; forwardAddress: string; guestUser: string }
     | { kind: "bridge"; uplinkDevice: string | null; gateway: boolean };
@@ -70,13 +73,17 @@ export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
   ).catch((err: Error) => {
     throw new AgentStartError(err.message);
   });
-  o.log(`host node ${me.host_node_id} (${o.nodeId}); VMs run on ${accel}: ${why}`);
+  const cpuModel = o.cpuModel ?? defaultCpuModel(accel);
+  const cpuProblem = cpuModelProblem(cpuModel, accel);
+  if (cpuProblem) throw new AgentStartError(`--cpu-model: ${cpuProblem}`);
+  o.log(`host node ${me.host_node_id} (${o.nodeId}); VMs run on ${accel}: ${why}; their CPU: ${cpuModel}`);
   const instances = new InstanceDirectories(join(o.home, "instances"));
   const agent = new Agent({
     api,
     instances,
     imageCache: new ImageCache(join(o.home, "image-cache"), o.log),
     vms: new QemuDriver(accel, o.log),
+    cpuModel,
     timeouts: { firstBootMs: o.firstBootTimeoutMs, powerdownMs: o.powerdownTimeoutMs },
     network:
       o.network.kind === "user"

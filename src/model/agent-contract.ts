@@ -68,6 +68,8 @@ export interface WantedInstance {
   requested_action: RequestedAction | null;
   cpu_cores: number;
   memory_size: number;
+  /** Its spec's QEMU CPU model; null: the host's own setting. */
+  cpu_model: string | null;
   os_type: OsType;
   hostname: string | null;
   ssh_public_key: string | null;

@@ -55,6 +55,13 @@ export interface VmSpec {
   vnc?: VncConsole;
   /** The clock's start: utc, localtime (Windows keeps the hardware clock in local time), or a date. */
   rtcBase: string;
+  /** -cpu (guest-cpu.ts): QEMU's default model when absent. */
+  cpu?: string;
+  /**
+   * Windows' clock, as libvirt sets it for Windows: the RTC slews to catch
+   * up after a stall, no HPET, and KVM's in-kernel PIT delays lost ticks.
+   */
+  windowsClock?: boolean;
   pidFile?: string;
   /** Read-only CD-ROMs (installation and driver ISOs), in order after the disks. */
   cdroms?: readonly string[];
@@ -79,7 +86,7 @@ export function qemuArgs(vm: VmSpec): string[] {
     "-accel",
     vm.accel,
     "-machine",
-    "pc",
+    vm.windowsClock ? "pc,hpet=off" : "pc",
     "-smp",
     String(vm.cpuCores),
     "-m",
@@ -89,7 +96,7 @@ export function qemuArgs(vm: VmSpec): string[] {
     "-vga",
     "std",
     "-rtc",
-    `base=${vm.rtcBase}`,
+    `base=${vm.rtcBase}${vm.windowsClock ? ",driftfix=slew" : ""}`,
     "-usb",
     "-device",
     "usb-tablet",
@@ -100,6 +107,8 @@ export function qemuArgs(vm: VmSpec): string[] {
     "-display",
     "none",
   ];
+  if (vm.cpu) args.push("-cpu", vm.cpu);
+  if (vm.windowsClock && vm.accel === "kvm") args.push("-global", "kvm-pit.lost_tick_policy=delay");
   if (vm.vnc) args.push("-vnc", vncOption(vm.vnc));
   if (vm.pidFile) args.push("-pidfile", vm.pidFile);
   vm.disks.forEach((d, i) => {

@@ -92,6 +92,8 @@ export interface InstanceSpecsTable {
   arch: string;
   cpu_cores: number;
   memory_size: number;
+  /** A QEMU CPU model; null: the host's (hva.conf cpu-model). */
+  cpu_model: string | null;
   description: string | null;
   created_at: string;
   updated_at: string;
@@ -163,6 +165,8 @@ export interface InstancesTable {
   instance_spec_name: string | null;
   cpu_cores: number;
   memory_size: number;
+  /** Its spec's CPU model at launch; null: the host's. */
+  cpu_model: string | null;
   hypervisor: string;
   arch: string;
   os_type: OsType;

@@ -290,6 +290,11 @@ const cases: Case[] = [
   },
   // instance specs
   {
+    args: ["spec", "modify", "kvm.small", "--cpu-model=host,+avx"],
+    message: /--cpu-model: .* a QEMU CPU model name, e\.g\. host, Nehalem/,
+    exit: 1,
+  },
+  {
     args: ["spec", "add", "kvm.small", "--cpu-cores=1", "--memory-size=1024"],
     message: /instance spec kvm.small exists already: change it with 'vdc-manage spec modify kvm.small'/,
     exit: 1,

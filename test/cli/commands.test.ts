@@ -184,11 +184,13 @@ for (const backend of backends) {
         "--memory-size=8192",
         "--description=Windows, roomy",
       );
-      await ok("spec", "modify", "kvm.win", "--memory-size=6144");
+      assert.equal((await json("spec", "show", "kvm.win")).cpu_model, null, "the host's CPU");
+      assert.match(await ok("spec", "show", "kvm.win"), /CPU Model: \(the host's\)/);
+      await ok("spec", "modify", "kvm.win", "--memory-size=6144", "--cpu-model=Skylake-Server-v4");
       const spec = await json("spec", "show", "kvm.win");
       assert.deepEqual(
-        [spec.cpu_cores, spec.memory_size, spec.hypervisor, spec.arch],
-        [4, 6144, "kvm", "x86_64"],
+        [spec.cpu_cores, spec.memory_size, spec.hypervisor, spec.arch, spec.cpu_model],
+        [4, 6144, "kvm", "x86_64", "Skylake-Server-v4"],
       );
       assert.deepEqual(
         (await json("spec", "show")).map((s: { name: string }) => s.name),

@@ -35,6 +35,7 @@ function agentWith(vms: FakeVmDriver): Agent {
     instances: dirs,
     imageCache: new ImageCache(join(home, "image-cache"), (line) => log.push(line)),
     vms,
+    cpuModel: "Nehalem",
     timeouts,
     network: new UserModeNetwork({
       forwardAddress: "127.0.0.1",
@@ -114,7 +115,8 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
     assert.ok(vm, `no VM started: ${vms.calls.join(", ")}`);
     assert.equal(vm.cpuCores, shown.cpu_cores);
     assert.equal(vm.memoryMb, shown.memory_size);
-    assert.equal(vm.rtcBase, "utc");
+    assert.equal(vm.windows, false);
+    assert.equal(vm.cpuModel, "Nehalem", "the host's, its spec naming none");
     const files = dirs.of(id);
     assert.deepEqual(
       vm.disks.map((d) => [d.file, d.bus]),
@@ -223,7 +225,14 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
   test("a directory dcmgr no longer lists is removed, its VM killed first", async () => {
     const stray = generateUuid("instance");
     await dirs.of(stray).create();
-    vms.leftRunning(stray, { cpuCores: 1, memoryMb: 256, disks: [], nics: [], rtcBase: "utc" });
+    vms.leftRunning(stray, {
+      cpuCores: 1,
+      memoryMb: 256,
+      disks: [],
+      nics: [],
+      cpuModel: "Nehalem",
+      windows: false,
+    });
     await agent.tick();
     assert.ok(vms.calls.includes(`kill ${stray}`));
     assert.equal(existsSync(dirs.of(stray).dir), false);
@@ -247,11 +256,38 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
     await expectShown(win, "halted", /powered off during its first boot, so it has no password/);
   });
 
+  test("an instance of a spec that names a CPU model runs on that model, not the host's", async () => {
+    const stamp = new Date().toISOString();
+    await api.store.db
+      .insertInto("instance_specs")
+      .values({
+        name: "kvm.skylake",
+        hypervisor: "kvm",
+        arch: "x86_64",
+        cpu_cores: 2,
+        memory_size: 2048,
+        cpu_model: "Skylake-Client-v4",
+        description: null,
+        created_at: stamp,
+        updated_at: stamp,
+      })
+      .execute();
+    const r = await api.req("POST", "/instances.json", {
+      form: { image_id: "wmi-tinylinux", instance_spec_name: "kvm.skylake" },
+    });
+    assert.equal(r.status, 200, r.text);
+    await agent.tick();
+    assert.equal(vms.vms.get(r.body.id)?.cpuModel, "Skylake-Client-v4");
+    assert.equal(vms.vms.get(r.body.id)?.cpuCores, 2);
+    await request("DELETE", `/instances/${r.body.id}.json`);
+    await agent.tick();
+  });
+
   test("Windows: initializing during its first boot, then the password's fate collected and a second boot", async () => {
     const win = await launch("wmi-tinywin");
     await agent.tick();
     await expectShown(win, "initializing");
-    assert.equal(vms.vms.get(win)?.rtcBase, "localtime");
+    assert.equal(vms.vms.get(win)?.windows, true);
     assert.equal((await dirs.of(win).marks()).firstBootPending, true);
     // The guest powers off at the end of its first boot; this fake guest wrote no pw.enc.
     vms.exit(win);

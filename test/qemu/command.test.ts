@@ -26,6 +26,18 @@ const vm: VmSpec = {
 
 const after = (args: string[], flag: string) => args.filter((_, i) => args[i - 1] === flag);
 
+test("the CPU as given, and Windows' clock: slewed RTC, no HPET, and under KVM its PIT delaying lost ticks", () => {
+  assert.deepEqual(after(qemuArgs(vm), "-cpu"), [], "QEMU's default when none is given");
+  const windows = qemuArgs({ ...vm, cpu: "Nehalem", windowsClock: true });
+  assert.deepEqual(after(windows, "-cpu"), ["Nehalem"]);
+  assert.deepEqual(after(windows, "-rtc"), ["base=localtime,driftfix=slew"]);
+  assert.deepEqual(after(windows, "-machine"), ["pc,hpet=off"]);
+  assert.deepEqual(after(windows, "-global"), [], "TCG has no in-kernel PIT");
+  const onKvm = qemuArgs({ ...vm, accel: "kvm", cpu: "host,hv-relaxed", windowsClock: true });
+  assert.deepEqual(after(onKvm, "-global"), ["kvm-pit.lost_tick_policy=delay"]);
+  assert.deepEqual(after(qemuArgs(vm), "-machine"), ["pc"], "other guests keep their HPET");
+});
+
 test("cpu, memory, accelerator, local-time RTC, USB tablet, serial log, QMP, VNC on a unix socket and pid file", () => {
   const args = qemuArgs(vm);
   assert.deepEqual(after(args, "-smp"), ["2"]);

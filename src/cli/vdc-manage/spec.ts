@@ -1,4 +1,5 @@
 // `vdc-manage spec`: named instance presets (`instance_spec_name`, e.g. kvm.xlarge).
+import { cpuModelField } from "../../model/cpu-model.js";
 import { enumField, intField, textField } from "../../model/fields.js";
 import { givenFields } from "../../model/shape.js";
 import { arches, hypervisors } from "../../model/vocabulary.js";
@@ -20,6 +21,10 @@ const specOptions = {
   arch: { field: enumField(arches), desc: "The CPU architecture" },
   cpu_cores: { field: intField({ max: 256 }), desc: "Number of cpu cores" },
   memory_size: { field: intField({ max: 4194304 }), desc: "Memory size (in MB)" },
+  cpu_model: {
+    field: cpuModelField,
+    desc: "The CPU its instances see, a QEMU CPU model (default: the host's hva cpu-model)",
+  },
   description: { field: textField({ max: 4096 }), desc: "Description of the spec" },
 };
 
@@ -64,6 +69,7 @@ const add = command({
           arch: o.arch!,
           cpu_cores: o.cpu_cores!,
           memory_size: o.memory_size!,
+          cpu_model: o.cpu_model ?? null,
           description: o.description ?? null,
           created_at: stamp,
           updated_at: stamp,
@@ -116,6 +122,7 @@ const show = command({
         ["Arch", spec.arch],
         ["CPU Cores", spec.cpu_cores],
         ["Memory Size", `${spec.memory_size}MB`],
+        ["CPU Model", spec.cpu_model ?? "(the host's)"],
         ["Description", spec.description],
         ["Create", spec.created_at],
         ["Update", spec.updated_at],

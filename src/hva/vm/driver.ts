@@ -13,8 +13,10 @@ export interface InstanceVm {
   memoryMb: number;
   disks: readonly DiskSpec[];
   nics: readonly NicSpec[];
-  /** The clock's start: utc, or localtime (Windows keeps the hardware clock in local time). */
-  rtcBase: "utc" | "localtime";
+  /** A QEMU CPU model (model/cpu-model.ts): the instance spec's, else the host's. */
+  cpuModel: string;
+  /** A Windows guest: its clock in local time, as Windows keeps it, and (under KVM) the Hyper-V enlightenments. */
+  windows: boolean;
 }
 
 export interface VmDriver {

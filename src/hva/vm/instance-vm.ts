@@ -1,6 +1,6 @@
-// The VM an instance runs as, from what dcmgr says it should be: its size,
-// its disks on the bus its image supports, its NICs, the clock Windows
-// expects. Pure.
+// The VM an instance runs as, from what dcmgr says it should be: its size and
+// CPU model, its disks on the bus its image supports, its NICs, whether it is
+// Windows (its clock, its enlightenments). Pure.
 import type { WantedInstance } from "../../model/agent-contract.js";
 import type { NicSpec } from "../../qemu/command.js";
 import type { InstanceDisk } from "../instance-disk.js";
@@ -11,6 +11,8 @@ export function instanceVm(
   disk: InstanceDisk,
   metadataDrive: string,
   nics: readonly NicSpec[],
+  /** The host's CPU model (hva.conf cpu-model), for an instance whose spec names none. */
+  hostCpuModel: string,
 ): InstanceVm {
   const bus = w.image.features.virtio === true ? "virtio" : "ide";
   return {
@@ -21,6 +23,7 @@ export function instanceVm(
       { file: metadataDrive, format: "raw", bus },
     ],
     nics,
-    rtcBase: w.os_type === "windows" ? "localtime" : "utc",
+    cpuModel: w.cpu_model ?? hostCpuModel,
+    windows: w.os_type === "windows",
   };
 }

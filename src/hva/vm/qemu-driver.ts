@@ -7,6 +7,7 @@ import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { qemuArgs } from "../../qemu/command.js";
+import { cpuOption } from "../../qemu/guest-cpu.js";
 import { livePid, startDetachedQemu, stopQemu } from "../../qemu/launch.js";
 import { QmpClient } from "../../qemu/qmp.js";
 import type { InstanceFiles } from "../instance-files.js";
@@ -27,10 +28,14 @@ export class QemuDriver implements VmDriver {
   }
 
   async start(files: InstanceFiles, vm: InstanceVm, sockets: readonly Socket[]): Promise<void> {
+    const { cpuModel, windows, ...hardware } = vm;
     const args = qemuArgs({
       name: files.id,
-      ...vm,
+      ...hardware,
       accel: this.accel,
+      cpu: cpuOption({ accel: this.accel, model: cpuModel, windows }),
+      rtcBase: windows ? "localtime" : "utc",
+      windowsClock: windows,
       qmpSocket: files.qmpSocket,
       serialLog: files.serialLog,
       vnc: { socket: files.vncSocket },

@@ -11,6 +11,7 @@ import * as networkSettings from "./0006-network-settings.js";
 import * as hostWakeups from "./0007-host-wakeups.js";
 import * as desks from "./0008-desks.js";
 import * as imageWakeups from "./0009-image-wakeups.js";
+import * as cpuModel from "./0010-cpu-model.js";
 
 export function migrationsFor(seed: SeedSettings): MigrationProvider {
   return {
@@ -25,6 +26,7 @@ export function migrationsFor(seed: SeedSettings): MigrationProvider {
       "0007-host-wakeups": hostWakeups,
       "0008-desks": desks,
       "0009-image-wakeups": imageWakeups,
+      "0010-cpu-model": cpuModel,
     }),
   };
 }
