@@ -21,6 +21,7 @@ import { InstanceDirectories } from "../src/hva/instance-files.js";
 import { type AgentLoop, startLoop } from "../src/hva/loop.js";
 import { hostFirewall } from "../src/hva/network/bridge-plan.js";
 import type { InstanceNetwork } from "../src/hva/network/instance-network.js";
+import { debianOvmf } from "../src/hva/vm/firmware.js";
 import { QemuDriver } from "../src/hva/vm/qemu-driver.js";
 import type { HostState } from "../src/model/agent-contract.js";
 import { freshStore } from "../test/helpers/stores.js";
@@ -138,7 +139,7 @@ try {
         instances: new InstanceDirectories(join(home, "instances")),
         imageCache: new ImageCache(join(home, "image-cache"), () => {}),
         vms: new QemuDriver("tcg", () => {}),
-        cpuModel: "Nehalem",
+        host: { cpuModel: "Nehalem", ovmf: debianOvmf },
         timeouts: { firstBootMs: 600_000, powerdownMs: 60_000 },
         network,
         log: () => {},

@@ -12,12 +12,12 @@ import type { InstanceNetwork } from "./network/instance-network.js";
 import { prepareInstance } from "./prepare.js";
 import type { Action } from "./reconcile.js";
 import type { VmDriver } from "./vm/driver.js";
-import { instanceVm } from "./vm/instance-vm.js";
+import { type HostHardware, instanceVm } from "./vm/instance-vm.js";
 
 export interface ActionTools {
   api: AgentApi;
-  /** The host's CPU model (hva.conf cpu-model, or its accelerator's default). */
-  cpuModel: string;
+  /** What this host gives every VM: its default CPU model, its UEFI firmware. */
+  host: HostHardware;
   vms: VmDriver;
   network: InstanceNetwork;
   cache: ImageCache;
@@ -38,7 +38,7 @@ export async function carryOut(
   const { api, vms } = tools;
   switch (a.kind) {
     case "prepare":
-      return prepareInstance(files, w, tools.cache, tools.network);
+      return prepareInstance(files, w, tools);
     case "start": {
       const plan = await start(w, files, tools);
       return report(api, w, {
@@ -84,7 +84,12 @@ async function start(w: WantedInstance, files: InstanceFiles, tools: ActionTools
   const sockets = await tools.network.attach(w, plan);
   await tools.vms.start(
     files,
-    instanceVm(w, disk, files.metadataDrive, tools.network.nics(w, plan), tools.cpuModel),
+    instanceVm(
+      w,
+      { disk, metadataDrive: files.metadataDrive, efiVars: files.efiVars },
+      tools.network.nics(w, plan),
+      tools.host,
+    ),
     sockets,
   );
   await files.started(Date.now());

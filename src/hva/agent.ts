@@ -18,6 +18,7 @@ import { powerOffAll } from "./power-off-all.js";
 import { ReadOrder } from "./read-order.js";
 import { type Action, nextAction, type Observed, recheckAt, type Timeouts } from "./reconcile.js";
 import { type VmDriver, VmStillRuns } from "./vm/driver.js";
+import type { HostHardware } from "./vm/instance-vm.js";
 
 export interface AgentOptions {
   api: AgentApi;
@@ -25,8 +26,8 @@ export interface AgentOptions {
   instances: InstanceDirectories;
   imageCache: ImageCache;
   vms: VmDriver;
-  /** The host's CPU model for instances whose spec names none. */
-  cpuModel: string;
+  /** What this host gives every VM: its default CPU model, its UEFI firmware. */
+  host: HostHardware;
   timeouts: Timeouts;
   network: InstanceNetwork;
   log: (line: string) => void;
@@ -46,7 +47,7 @@ export class Agent {
 
   constructor(private readonly o: AgentOptions) {
     this.dirs = o.instances;
-    this.tools = { api: o.api, vms: o.vms, network: o.network, cache: o.imageCache, cpuModel: o.cpuModel };
+    this.tools = { api: o.api, vms: o.vms, network: o.network, cache: o.imageCache, host: o.host };
     this.tunnels = new ConsoleTunnels(o.api, o.vms, o.log);
     // A VM that stops wakes the loop: its pass reports it at once (guest-protocol.md, step 7).
     o.vms.onExit(() => this.naps.wake());

@@ -54,6 +54,10 @@ export class InstanceFiles {
   get screenshot() {
     return this.path("screenshot.png");
   }
+  /** A UEFI instance's own variable store: its boot entries and Secure Boot keys. */
+  get efiVars() {
+    return this.path("efivars.fd");
+  }
   /** The root disk: an overlay (qcow2) of a cached image, or a copy in the image's format. */
   disk(format: "raw" | "qcow2") {
     return this.path(`disk.${format}`);

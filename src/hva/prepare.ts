@@ -1,21 +1,29 @@
 // Making an instance's files before its first start: its disk from the
 // (cached) image, its metadata drive (with first-boot for Windows,
-// guest-protocol.md), and its network's plan. The mark that it is prepared
-// goes last, so an agent stopped half way prepares again from scratch.
+// guest-protocol.md), a UEFI instance's variable store, and its network's
+// plan. A host that lacks the image's firmware says so before anything is
+// made. The mark that it is prepared goes last, so an agent stopped half way
+// prepares again from scratch.
 import type { WantedInstance } from "../model/agent-contract.js";
 import { passwordRules } from "../model/guest-protocol.js";
+import { virtualHardware } from "../model/image-features.js";
 import type { ImageCache } from "./image-cache.js";
 import { createInstanceDisk } from "./instance-disk.js";
 import type { InstanceFiles } from "./instance-files.js";
 import { writeMetadataDrive } from "./metadata-drive.js";
 import type { InstanceNetwork } from "./network/instance-network.js";
+import { firmwareMissing, makeVarStore, varsTemplate } from "./vm/firmware.js";
+import type { HostHardware } from "./vm/instance-vm.js";
 
 export async function prepareInstance(
   files: InstanceFiles,
   w: WantedInstance,
-  cache: ImageCache,
-  network: InstanceNetwork,
+  tools: { cache: ImageCache; network: InstanceNetwork; host: HostHardware },
 ): Promise<void> {
+  const { cache, network, host } = tools;
+  const hardware = virtualHardware(w.image.features);
+  const missing = firmwareMissing(hardware, host.ovmf);
+  if (missing) throw new Error(missing);
   await files.create();
   const base = await cache.get(w.image.backup_object);
   const { file_format: format, is_cacheable: cacheable } = w.image;
@@ -39,6 +47,8 @@ export async function prepareInstance(
     extraHosts: {},
     userData: w.user_data === null ? null : Buffer.from(w.user_data),
   });
+  const template = varsTemplate(hardware, host.ovmf);
+  if (template) await makeVarStore(template, files.efiVars);
   await files.writePlan(await network.plan(w));
   await files.writeDisk(disk);
   if (windows) await files.firstBootPending(true);

@@ -17,6 +17,7 @@ import { BridgedNetwork } from "./network/bridged.js";
 import { type GuestUser, hasDefaultRoute, wallProblem } from "./network/guest-wall.js";
 import { passtInstalled, resolveGuestUser } from "./network/passt.js";
 import { UserModeNetwork } from "./network/user-mode.js";
+import { debianOvmf } from "./vm/firmware.js";
 import { QemuDriver } from "./vm/qemu-driver.js";
 
 export interface HostAgentOptions {
@@ -83,7 +84,7 @@ export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
     instances,
     imageCache: new ImageCache(join(o.home, "image-cache"), o.log),
     vms: new QemuDriver(accel, o.log),
-    cpuModel,
+    host: { cpuModel, ovmf: debianOvmf },
     timeouts: { firstBootMs: o.firstBootTimeoutMs, powerdownMs: o.powerdownTimeoutMs },
     network:
       o.network.kind === "user"

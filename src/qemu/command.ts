@@ -55,6 +55,12 @@ export interface VmSpec {
   vnc?: VncConsole;
   /** The clock's start: utc, localtime (Windows keeps the hardware clock in local time), or a date. */
   rtcBase: string;
+  /**
+   * UEFI: OVMF's code (read-only) and the VM's own variable store, on q35
+   * with SMM (Secure Boot's variables are guarded by it). Absent: the PC
+   * BIOS (SeaBIOS) on i440fx.
+   */
+  firmware?: { code: string; vars: string };
   /** -cpu (guest-cpu.ts): QEMU's default model when absent. */
   cpu?: string;
   /**
@@ -86,7 +92,7 @@ export function qemuArgs(vm: VmSpec): string[] {
     "-accel",
     vm.accel,
     "-machine",
-    vm.windowsClock ? "pc,hpet=off" : "pc",
+    [vm.firmware ? "q35,smm=on" : "pc", ...(vm.windowsClock ? ["hpet=off"] : [])].join(","),
     "-smp",
     String(vm.cpuCores),
     "-m",
@@ -107,10 +113,17 @@ export function qemuArgs(vm: VmSpec): string[] {
     "-display",
     "none",
   ];
+  if (vm.firmware) {
+    args.push("-global", "driver=cfi.pflash01,property=secure,value=on");
+    args.push("-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${escapeOption(vm.firmware.code)}`);
+    args.push("-drive", `if=pflash,format=raw,unit=1,file=${escapeOption(vm.firmware.vars)}`);
+  }
   if (vm.cpu) args.push("-cpu", vm.cpu);
   if (vm.windowsClock && vm.accel === "kvm") args.push("-global", "kvm-pit.lost_tick_policy=delay");
   if (vm.vnc) args.push("-vnc", vncOption(vm.vnc));
   if (vm.pidFile) args.push("-pidfile", vm.pidFile);
+  // i440fx's PIIX has two IDE buses of two units; q35's AHCI has six ports (buses) of one.
+  const ideSlot = (n: number) => (vm.firmware ? `bus=ide.${n}` : `bus=ide.${n >> 1},unit=${n & 1}`);
   vm.disks.forEach((d, i) => {
     args.push(
       "-drive",
@@ -118,9 +131,9 @@ export function qemuArgs(vm: VmSpec): string[] {
     );
     args.push(
       "-device",
-      d.bus === "virtio"
-        ? `virtio-blk-pci,drive=disk${i}`
-        : `ide-hd,drive=disk${i},bus=ide.${Math.floor(i / 2)},unit=${i % 2}`,
+      (d.bus === "virtio" ? `virtio-blk-pci,drive=disk${i}` : `ide-hd,drive=disk${i},${ideSlot(i)}`) +
+        // The first disk is the boot disk: the firmware tries no network boot (OVMF drops what has no bootindex).
+        (i === 0 ? ",bootindex=1" : ""),
     );
   });
   // CD-ROMs take the IDE places after the IDE disks.
@@ -129,7 +142,7 @@ export function qemuArgs(vm: VmSpec): string[] {
     const at = ideDisks + i;
     const boot = vm.bootFromCdrom && i === 0 ? ",bootindex=0" : "";
     args.push("-drive", `file=${escapeOption(iso)},format=raw,if=none,id=cd${i},media=cdrom,readonly=on`);
-    args.push("-device", `ide-cd,drive=cd${i},bus=ide.${at >> 1},unit=${at & 1}${boot}`);
+    args.push("-device", `ide-cd,drive=cd${i},${ideSlot(at)}${boot}`);
   });
   if (vm.floppy) args.push("-drive", `file=${escapeOption(vm.floppy)},format=raw,if=floppy,index=0`);
   vm.nics.forEach((n, i) => {

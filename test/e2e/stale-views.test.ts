@@ -17,6 +17,7 @@ import { ImageCache } from "../../src/hva/image-cache.js";
 import { InstanceDirectories } from "../../src/hva/instance-files.js";
 import { startLoop } from "../../src/hva/loop.js";
 import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
+import { debianOvmf } from "../../src/hva/vm/firmware.js";
 import { QemuDriver } from "../../src/hva/vm/qemu-driver.js";
 import { installScript } from "../../src/imagebuild/install-script.js";
 import { packageTestGuest } from "../../src/testguest/package.js";
@@ -109,7 +110,7 @@ before(async () => {
     instances: new InstanceDirectories(join(agentHome, "instances")),
     imageCache: new ImageCache(join(agentHome, "image-cache"), (line) => log.push(line)),
     vms: new QemuDriver("tcg", (line) => log.push(line)),
-    cpuModel: "Nehalem",
+    host: { cpuModel: "Nehalem", ovmf: debianOvmf },
     timeouts,
     network: new UserModeNetwork({
       forwardAddress: "127.0.0.1",

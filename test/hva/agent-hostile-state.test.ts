@@ -11,6 +11,7 @@ import type { AgentApi } from "../../src/hva/agent-api.js";
 import { ImageCache } from "../../src/hva/image-cache.js";
 import { InstanceDirectories } from "../../src/hva/instance-files.js";
 import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
+import { debianOvmf } from "../../src/hva/vm/firmware.js";
 import { QemuDriver } from "../../src/hva/vm/qemu-driver.js";
 import type { HostState, WantedInstance } from "../../src/model/agent-contract.js";
 import { tempDir } from "../helpers/paths.js";
@@ -63,7 +64,7 @@ test("instance ids that are paths are ignored and logged, and make no directory 
     instances: new InstanceDirectories(instances),
     imageCache: new ImageCache(join(home, "image-cache"), (line) => log.push(line)),
     vms: new QemuDriver("tcg", (line) => log.push(line)),
-    cpuModel: "Nehalem",
+    host: { cpuModel: "Nehalem", ovmf: debianOvmf },
     timeouts: { firstBootMs: 1000, powerdownMs: 1000 },
     network,
     log: (line) => log.push(line),

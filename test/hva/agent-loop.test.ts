@@ -10,11 +10,12 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Agent } from "../../src/hva/agent.js";
+import { Agent, type AgentOptions } from "../../src/hva/agent.js";
 import { AgentApi } from "../../src/hva/agent-api.js";
 import { ImageCache } from "../../src/hva/image-cache.js";
 import { InstanceDirectories } from "../../src/hva/instance-files.js";
 import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
+import { debianOvmf } from "../../src/hva/vm/firmware.js";
 import { generateUuid } from "../../src/model/uuid.js";
 import { launchInstance, startApi, type TestApi, userRequest } from "../helpers/api.js";
 import { FakeVmDriver } from "../helpers/fake-vm-driver.js";
@@ -30,12 +31,16 @@ const log: string[] = [];
 const timeouts = { firstBootMs: 600_000, powerdownMs: 1000 };
 
 function agentWith(vms: FakeVmDriver): Agent {
-  return new Agent({
+  return new Agent(agentOptions(vms));
+}
+
+function agentOptions(vms: FakeVmDriver): AgentOptions {
+  return {
     api: dcmgr,
     instances: dirs,
     imageCache: new ImageCache(join(home, "image-cache"), (line) => log.push(line)),
     vms,
-    cpuModel: "Nehalem",
+    host: { cpuModel: "Nehalem", ovmf: debianOvmf },
     timeouts,
     network: new UserModeNetwork({
       forwardAddress: "127.0.0.1",
@@ -44,7 +49,7 @@ function agentWith(vms: FakeVmDriver): Agent {
       log: (line) => log.push(line),
     }),
     log: (line) => log.push(line),
-  });
+  };
 }
 
 const launch = (image: string) => launchInstance(api, image, keyId);
@@ -82,6 +87,11 @@ before(async () => {
     .values([
       imageRow({ id: "wmi-tinylinux", backup_object_id: "bo-tiny", features: '{"virtio":true}' }),
       imageRow({ id: "wmi-tinywin", backup_object_id: "bo-tiny", os_type: "windows" }),
+      imageRow({
+        id: "wmi-tinysb",
+        backup_object_id: "bo-tiny",
+        features: '{"uefi":true,"secure_boot":true}',
+      }),
     ])
     .execute();
   const keyFile = join(home, "key");
@@ -228,6 +238,7 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
     vms.leftRunning(stray, {
       cpuCores: 1,
       memoryMb: 256,
+      firmware: null,
       disks: [],
       nics: [],
       cpuModel: "Nehalem",
@@ -281,6 +292,34 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
     assert.equal(vms.vms.get(r.body.id)?.cpuCores, 2);
     await request("DELETE", `/instances/${r.body.id}.json`);
     await agent.tick();
+  });
+
+  test("a Secure Boot image gets its own variable store from the template, and boots on it with OVMF's code", async () => {
+    const sb = await launch("wmi-tinysb");
+    await agent.tick();
+    await expectShown(sb, "running");
+    const files = dirs.of(sb);
+    assert.deepEqual(vms.vms.get(sb)?.firmware, { code: debianOvmf.code, vars: files.efiVars });
+    assert.deepEqual(readFileSync(files.efiVars), readFileSync(debianOvmf.secureBootVars));
+    await request("DELETE", `/instances/${sb}.json`);
+    await agent.tick();
+  });
+
+  test("a host without OVMF halts a UEFI instance with what to install, and prepares nothing", async () => {
+    const noOvmf = new Agent({
+      ...agentOptions(new FakeVmDriver()),
+      host: { cpuModel: "Nehalem", ovmf: { ...debianOvmf, code: join(home, "no-ovmf-code.fd") } },
+    });
+    const sb = await launch("wmi-tinysb");
+    await noOvmf.tick();
+    await expectShown(
+      sb,
+      "halted",
+      /its image boots on UEFI, and this host has no OVMF .*install Debian's ovmf/,
+    );
+    assert.equal((await dirs.of(sb).marks()).prepared, false);
+    assert.equal(existsSync(dirs.of(sb).dir), false, "nothing made");
+    await request("DELETE", `/instances/${sb}.json`);
   });
 
   test("Windows: initializing during its first boot, then the password's fate collected and a second boot", async () => {

@@ -26,6 +26,45 @@ const vm: VmSpec = {
 
 const after = (args: string[], flag: string) => args.filter((_, i) => args[i - 1] === flag);
 
+test("UEFI: q35 with SMM, OVMF's code read-only and the VM's own variable store; IDE on AHCI's ports", () => {
+  const uefi = qemuArgs({
+    ...vm,
+    firmware: { code: "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd", vars: "/var/i/efi,vars.fd" },
+    cdroms: ["/iso/win.iso"],
+  });
+  assert.deepEqual(after(uefi, "-machine"), ["q35,smm=on"]);
+  assert.deepEqual(after(uefi, "-global"), ["driver=cfi.pflash01,property=secure,value=on"]);
+  assert.deepEqual(
+    after(uefi, "-drive").filter((d) => d.startsWith("if=pflash")),
+    [
+      "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd",
+      "if=pflash,format=raw,unit=1,file=/var/i/efi,,vars.fd",
+    ],
+  );
+  assert.deepEqual(
+    after(uefi, "-device").filter((d) => d.startsWith("ide-")),
+    [
+      "ide-hd,drive=disk0,bus=ide.0,bootindex=1",
+      "ide-hd,drive=disk1,bus=ide.1",
+      "ide-cd,drive=cd0,bus=ide.2",
+    ],
+  );
+  const bios = qemuArgs({ ...vm, cdroms: ["/iso/win.iso"] });
+  assert.deepEqual(
+    after(bios, "-device").filter((d) => d.startsWith("ide-")),
+    [
+      "ide-hd,drive=disk0,bus=ide.0,unit=0,bootindex=1",
+      "ide-hd,drive=disk1,bus=ide.0,unit=1",
+      "ide-cd,drive=cd0,bus=ide.1,unit=0",
+    ],
+  );
+  assert.equal(after(bios, "-drive").filter((d) => d.startsWith("if=pflash")).length, 0, "SeaBIOS, built in");
+  assert.deepEqual(
+    after(qemuArgs({ ...vm, firmware: { code: "c", vars: "v" }, windowsClock: true }), "-machine"),
+    ["q35,smm=on,hpet=off"],
+  );
+});
+
 test("the CPU as given, and Windows' clock: slewed RTC, no HPET, and under KVM its PIT delaying lost ticks", () => {
   assert.deepEqual(after(qemuArgs(vm), "-cpu"), [], "QEMU's default when none is given");
   const windows = qemuArgs({ ...vm, cpu: "Nehalem", windowsClock: true });
@@ -59,12 +98,15 @@ test("cpu, memory, accelerator, local-time RTC, USB tablet, serial log, QMP, VNC
 
 test("disks on IDE without the virtio feature, on virtio-blk with it; commas in paths doubled", () => {
   const ide = after(qemuArgs(vm), "-device").filter((d) => d.includes("drive="));
-  assert.deepEqual(ide, ["ide-hd,drive=disk0,bus=ide.0,unit=0", "ide-hd,drive=disk1,bus=ide.0,unit=1"]);
+  assert.deepEqual(ide, [
+    "ide-hd,drive=disk0,bus=ide.0,unit=0,bootindex=1",
+    "ide-hd,drive=disk1,bus=ide.0,unit=1",
+  ]);
   assert.match(after(qemuArgs(vm), "-drive")[0]!, /^file=\/var\/i\/disk,,1.qcow2,format=qcow2,/);
   const virtio = qemuArgs({ ...vm, disks: vm.disks.map((d) => ({ ...d, bus: "virtio" as const })) });
   assert.deepEqual(
     after(virtio, "-device").filter((d) => d.includes("drive=")),
-    ["virtio-blk-pci,drive=disk0", "virtio-blk-pci,drive=disk1"],
+    ["virtio-blk-pci,drive=disk0,bootindex=1", "virtio-blk-pci,drive=disk1"],
   );
 });
 
@@ -167,7 +209,7 @@ test("the installer VM: CD-ROMs after the IDE disks, the first one booted, a flo
   assert.deepEqual(
     after(args, "-device").filter((d) => d.includes("drive=")),
     [
-      "virtio-blk-pci,drive=disk0",
+      "virtio-blk-pci,drive=disk0,bootindex=1",
       "ide-cd,drive=cd0,bus=ide.0,unit=0,bootindex=0",
       "ide-cd,drive=cd1,bus=ide.0,unit=1",
     ],

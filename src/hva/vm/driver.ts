@@ -13,6 +13,8 @@ export interface InstanceVm {
   memoryMb: number;
   disks: readonly DiskSpec[];
   nics: readonly NicSpec[];
+  /** UEFI: OVMF's code and the instance's own variable store; null: the PC BIOS. */
+  firmware: { code: string; vars: string } | null;
   /** A QEMU CPU model (model/cpu-model.ts): the instance spec's, else the host's. */
   cpuModel: string;
   /** A Windows guest: its clock in local time, as Windows keeps it, and (under KVM) the Hyper-V enlightenments. */

@@ -1,29 +1,46 @@
 // The VM an instance runs as, from what dcmgr says it should be: its size and
-// CPU model, its disks on the bus its image supports, its NICs, whether it is
-// Windows (its clock, its enlightenments). Pure.
+// CPU model, its firmware (BIOS, or UEFI with its own variable store), its
+// disks on the bus its image supports, its NICs, whether it is Windows (its
+// clock, its enlightenments). Pure.
 import type { WantedInstance } from "../../model/agent-contract.js";
+import { virtualHardware } from "../../model/image-features.js";
 import type { NicSpec } from "../../qemu/command.js";
 import type { InstanceDisk } from "../instance-disk.js";
 import type { InstanceVm } from "./driver.js";
+import type { Ovmf } from "./firmware.js";
+
+/** What this host gives its VMs whatever the instance. */
+export interface HostHardware {
+  /** The CPU model of instances whose spec names none (hva.conf cpu-model). */
+  cpuModel: string;
+  ovmf: Ovmf;
+}
+
+/** The instance's own files the VM is made of. */
+export interface InstanceMade {
+  disk: InstanceDisk;
+  metadataDrive: string;
+  efiVars: string;
+}
 
 export function instanceVm(
   w: WantedInstance,
-  disk: InstanceDisk,
-  metadataDrive: string,
+  made: InstanceMade,
   nics: readonly NicSpec[],
-  /** The host's CPU model (hva.conf cpu-model), for an instance whose spec names none. */
-  hostCpuModel: string,
+  host: HostHardware,
 ): InstanceVm {
   const bus = w.image.features.virtio === true ? "virtio" : "ide";
+  const uefi = virtualHardware(w.image.features).firmware === "uefi";
   return {
     cpuCores: w.cpu_cores,
     memoryMb: w.memory_size,
+    firmware: uefi ? { code: host.ovmf.code, vars: made.efiVars } : null,
     disks: [
-      { file: disk.file, format: disk.format, bus },
-      { file: metadataDrive, format: "raw", bus },
+      { file: made.disk.file, format: made.disk.format, bus },
+      { file: made.metadataDrive, format: "raw", bus },
     ],
     nics,
-    cpuModel: w.cpu_model ?? hostCpuModel,
+    cpuModel: w.cpu_model ?? host.cpuModel,
     windows: w.os_type === "windows",
   };
 }

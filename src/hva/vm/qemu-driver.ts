@@ -28,7 +28,7 @@ export class QemuDriver implements VmDriver {
   }
 
   async start(files: InstanceFiles, vm: InstanceVm, sockets: readonly Socket[]): Promise<void> {
-    const { cpuModel, windows, ...hardware } = vm;
+    const { cpuModel, windows, firmware, ...hardware } = vm;
     const args = qemuArgs({
       name: files.id,
       ...hardware,
@@ -36,6 +36,7 @@ export class QemuDriver implements VmDriver {
       cpu: cpuOption({ accel: this.accel, model: cpuModel, windows }),
       rtcBase: windows ? "localtime" : "utc",
       windowsClock: windows,
+      ...(firmware && { firmware }),
       qmpSocket: files.qmpSocket,
       serialLog: files.serialLog,
       vnc: { socket: files.vncSocket },

@@ -1,0 +1,145 @@
+// UEFI instances on real OVMF (Debian's ovmf) and real QEMU (TCG), through
+// dcmgr and the host agent. The disk is blank: what boots is the firmware,
+// which tries its boot options, ends at its built-in UEFI Shell, and says so
+// on the serial console. Under Secure Boot (Microsoft's keys enrolled by the
+// template) that shell is refused: "Security Violation", the firmware really
+// enforcing. The variable store is the instance's own file, kept (the same
+// file, not a fresh copy) across power-off/on and an agent's restart.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { Agent } from "../../src/hva/agent.js";
+import { AgentApi } from "../../src/hva/agent-api.js";
+import { ImageCache } from "../../src/hva/image-cache.js";
+import { InstanceDirectories } from "../../src/hva/instance-files.js";
+import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
+import { debianOvmf } from "../../src/hva/vm/firmware.js";
+import { QemuDriver } from "../../src/hva/vm/qemu-driver.js";
+import { launchInstance, startApi, type TestApi, userRequest } from "../helpers/api.js";
+import { tempDir } from "../helpers/paths.js";
+import { backupObjectRow, imageRow } from "../helpers/stores.js";
+import { qemuPids } from "../helpers/vms.js";
+
+let api: TestApi;
+let dcmgr: AgentApi;
+const home = tempDir("firmware-e2e");
+const dirs = new InstanceDirectories(join(home, "instances"));
+const log: string[] = [];
+let agent: Agent;
+
+function newAgent(): Agent {
+  return new Agent({
+    api: dcmgr,
+    instances: dirs,
+    imageCache: new ImageCache(join(home, "image-cache"), (line) => log.push(line)),
+    vms: new QemuDriver("tcg", (line) => log.push(line)),
+    host: { cpuModel: "Nehalem", ovmf: debianOvmf },
+    timeouts: { firstBootMs: 600_000, powerdownMs: 1000 },
+    network: new UserModeNetwork({
+      forwardAddress: "127.0.0.1",
+      guestUser: null,
+      instances: dirs,
+      log: (line) => log.push(line),
+    }),
+    log: (line) => log.push(line),
+  });
+}
+
+/** Waits until the instance's serial console shows `text` (OVMF under TCG takes its time). */
+async function consoleShows(id: string, text: string, timeoutMs = 240_000): Promise<string> {
+  const serial = dirs.of(id).serialLog;
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const said = existsSync(serial) ? readFileSync(serial, "latin1") : "";
+    if (said.includes(text)) return said;
+    if (Date.now() > until)
+      assert.fail(`${id}'s console never showed '${text}'; it showed:\n${said.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+const shown = async (id: string) => (await api.req("GET", `/instances/${id}.json`)).body;
+const md5 = (file: string) => createHash("md5").update(readFileSync(file)).digest("hex");
+
+before(async () => {
+  api = await startApi("sqlite");
+  const disk = Buffer.alloc(4 << 20);
+  mkdirSync(join(api.t.home, "images"), { recursive: true });
+  writeFileSync(join(api.t.home, "images", "blank.raw"), disk);
+  await api.store.db
+    .insertInto("backup_objects")
+    .values(
+      backupObjectRow({
+        id: "bo-blank",
+        object_key: "blank.raw",
+        size: disk.length,
+        checksum: createHash("md5").update(disk).digest("hex"),
+      }),
+    )
+    .execute();
+  await api.store.db
+    .insertInto("images")
+    .values([
+      imageRow({ id: "wmi-uefi", backup_object_id: "bo-blank", features: '{"uefi":true}' }),
+      imageRow({ id: "wmi-sb", backup_object_id: "bo-blank", features: '{"uefi":true,"secure_boot":true}' }),
+    ])
+    .execute();
+  dcmgr = new AgentApi([api.origin], await api.token("host_node", "hn-demo1"));
+  agent = newAgent();
+});
+
+after(async () => {
+  agent.detach();
+  for (const pid of qemuPids(join(home, "instances"))) process.kill(pid, "SIGKILL");
+  await api.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe("UEFI instances on OVMF", { concurrency: false }, () => {
+  let sb = "";
+  let plain = "";
+
+  test("Secure Boot enforced with the template's keys; plain UEFI runs what it finds", async () => {
+    sb = await launchInstance(api, "wmi-sb");
+    plain = await launchInstance(api, "wmi-uefi");
+    await agent.tick();
+    assert.equal((await shown(sb)).state, "running", log.join("\n"));
+    assert.equal((await shown(plain)).state, "running", log.join("\n"));
+    const refused = await consoleShows(sb, "Security Violation");
+    assert.match(refused, /failed to start Boot\d+ "EFI Internal Shell".*Security Violation/);
+    const ran = await consoleShows(plain, "UEFI Interactive Shell");
+    assert.doesNotMatch(ran, /Security Violation/);
+  });
+
+  test("the variable store is the instance's own, kept across power-off/on and an agent's restart", async () => {
+    const store = dirs.of(sb).efiVars;
+    const inode = statSync(store).ino;
+    assert.notEqual(md5(store), md5(debianOvmf.secureBootVars), "the firmware wrote its boot options");
+    await userRequest(api, "PUT", `/instances/${sb}/poweroff.json`, { force: "true" });
+    await agent.tick();
+    assert.equal((await shown(sb)).state, "halted");
+    await userRequest(api, "PUT", `/instances/${sb}/poweron.json`);
+    await agent.tick();
+    assert.equal((await shown(sb)).state, "running");
+    assert.equal(statSync(store).ino, inode, "the same file, not a fresh copy");
+    await consoleShows(sb, "Security Violation");
+
+    agent.detach();
+    agent = newAgent();
+    await agent.tick();
+    assert.ok(log.includes(`${sb}: QEMU found running, adopted`));
+    assert.equal(statSync(store).ino, inode);
+    assert.equal(qemuPids(dirs.of(sb).dir).length, 1, "no twin");
+  });
+
+  test("terminate removes the variable store with the instance", async () => {
+    for (const id of [sb, plain]) await userRequest(api, "DELETE", `/instances/${id}.json`);
+    await agent.tick();
+    for (const id of [sb, plain]) {
+      assert.equal((await shown(id)).state, "terminated");
+      assert.equal(existsSync(dirs.of(id).dir), false);
+    }
+  });
+});
