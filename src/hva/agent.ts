@@ -6,6 +6,7 @@
 // so a read of dcmgr can come back after the agent acted on what it read:
 // read-order.ts keeps such a read from deciding for that instance.
 import type { StateReport, WantedInstance } from "../model/agent-contract.js";
+import { virtualHardware } from "../model/image-features.js";
 import { uuidProblem } from "../model/uuid.js";
 import { type ActionTools, carryOut, removeInstance, report } from "./actions.js";
 import { type AgentApi, OutdatedView, type StateRead } from "./agent-api.js";
@@ -124,7 +125,7 @@ export class Agent {
     this.order.take(w.id);
     try {
       const files = this.dirs.of(w.id);
-      let seen = await this.observe(w.id);
+      let seen = await this.observe(w);
       // A VM the agent does not follow ran before the agent (re)started.
       if (seen.running && !this.o.vms.follows(w.id)) await this.o.vms.adopt(files).catch(() => {});
       for (;;) {
@@ -133,7 +134,7 @@ export class Agent {
           this.o.log(`${w.id}: ${w.state} -> ${describe(action)}`);
           acting = true;
           await carryOut(action, view, files, this.tools);
-          seen = await this.observe(w.id);
+          seen = await this.observe(w);
         }
         if (!localActions.has(action.kind)) break;
       }
@@ -173,10 +174,12 @@ export class Agent {
     }
   }
 
-  private async observe(id: string): Promise<Observed> {
-    const files = this.dirs.of(id);
+  private async observe(w: WantedInstance): Promise<Observed> {
+    const files = this.dirs.of(w.id);
     const { prepared, ...marks } = await files.marks();
-    return { files: prepared, running: await this.o.vms.running(files), ...marks };
+    const running = await this.o.vms.running(files);
+    const tpmLost = running && virtualHardware(w.image.features).tpm && !(await this.o.vms.tpmAlive(files));
+    return { files: prepared, running, tpmLost, ...marks };
   }
 
   /** An instance dir whose instance dcmgr no longer lists (terminated while pending, say). */

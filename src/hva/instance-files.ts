@@ -54,6 +54,14 @@ export class InstanceFiles {
   get screenshot() {
     return this.path("screenshot.png");
   }
+  /** The state of the instance's own TPM (swtpm's directory): its keys and NV indexes. */
+  get tpmState() {
+    return this.path("tpm");
+  }
+  /** The instance's swtpm: its control socket (QEMU's end), pid file and log. */
+  get swtpm() {
+    return { socket: this.path("swtpm.sock"), pidFile: this.path("swtpm.pid"), log: this.path("swtpm.log") };
+  }
   /** A UEFI instance's own variable store: its boot entries and Secure Boot keys. */
   get efiVars() {
     return this.path("efivars.fd");

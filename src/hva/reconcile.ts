@@ -16,6 +16,8 @@ export interface Observed {
   files: boolean;
   /** A QEMU process of this instance is alive. */
   running: boolean;
+  /** It runs, it should have a TPM, and its TPM (swtpm) has ended: the guest lost it. */
+  tpmLost: boolean;
   /** The metadata drive still holds first-boot: the first boot has not been collected. */
   firstBootPending: boolean;
   /** When the running process started, ms since the epoch. */
@@ -56,6 +58,13 @@ export function nextAction(want: Wanted, seen: Observed, now: number, t: Timeout
     if (want.state === "halted") return { kind: "wait" };
     return { kind: "report", state: "halted", error: "the instance's files are gone from its host" };
   }
+
+  if (seen.running && seen.tpmLost && want.state !== "halting")
+    return {
+      kind: "force-stop",
+      report: "halted",
+      error: "its TPM (swtpm) ended while the VM ran (see swtpm.log in its directory): power it on again",
+    };
 
   if (seen.running) {
     switch (want.state) {

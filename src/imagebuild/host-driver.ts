@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { deleteMetadataFile, readMetadataFile, writeMetadataDrive } from "../hva/metadata-drive.js";
 import { hostAccelerator } from "../qemu/accelerator.js";
 import { qemuArgs } from "../qemu/command.js";
-import { livePid, startDetachedQemu, stopQemu } from "../qemu/launch.js";
+import { livePid, startDetachedQemu, stopDetached } from "../qemu/launch.js";
 import { withQmp } from "../qemu/qmp.js";
 import { probeGuest, testGuestCacheDir } from "../testguest/build.js";
 import type { BuildDriver } from "./driver.js";
@@ -57,7 +57,7 @@ export function hostDriver(): BuildDriver {
       return { pid: await startDetachedQemu(args, files), args };
     },
     vmPid: (files) => livePid(files.pidFile, files.qmpSocket),
-    stopVm: (files, signal) => stopQemu(files.pidFile, files.qmpSocket, signal),
+    stopVm: (files, signal) => stopDetached(files.pidFile, files.qmpSocket, signal),
     vncAddress: (files) =>
       withQmp(files.qmpSocket, async (q) => {
         const vnc = await q.execute<{ host?: string; service?: string }>("query-vnc");

@@ -61,6 +61,8 @@ export interface VmSpec {
    * BIOS (SeaBIOS) on i440fx.
    */
   firmware?: { code: string; vars: string };
+  /** A TPM 2.0: the control socket of the VM's own swtpm, which holds its state. */
+  tpm?: { socket: string };
   /** -cpu (guest-cpu.ts): QEMU's default model when absent. */
   cpu?: string;
   /**
@@ -117,6 +119,10 @@ export function qemuArgs(vm: VmSpec): string[] {
     args.push("-global", "driver=cfi.pflash01,property=secure,value=on");
     args.push("-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${escapeOption(vm.firmware.code)}`);
     args.push("-drive", `if=pflash,format=raw,unit=1,file=${escapeOption(vm.firmware.vars)}`);
+  }
+  if (vm.tpm) {
+    args.push("-chardev", `socket,id=chrtpm,path=${escapeOption(vm.tpm.socket)}`);
+    args.push("-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0");
   }
   if (vm.cpu) args.push("-cpu", vm.cpu);
   if (vm.windowsClock && vm.accel === "kvm") args.push("-global", "kvm-pit.lost_tick_policy=delay");

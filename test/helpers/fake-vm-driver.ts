@@ -32,6 +32,13 @@ export class FakeVmDriver implements VmDriver {
     return this.vms.has(files.id);
   }
 
+  /** Instances whose TPM (swtpm) has ended while their VM runs. */
+  readonly tpmLost = new Set<string>();
+
+  async tpmAlive(files: InstanceFiles): Promise<boolean> {
+    return this.vms.get(files.id)?.tpm === true && !this.tpmLost.has(files.id);
+  }
+
   follows(id: string): boolean {
     return this.followed.has(id);
   }

@@ -12,7 +12,7 @@ import type { Image } from "../../src/image/image.js";
 import { decodePng } from "../../src/image/png.js";
 import { hostDriver } from "../../src/imagebuild/host-driver.js";
 import { qemuArgs } from "../../src/qemu/command.js";
-import { startDetachedQemu, stopQemu } from "../../src/qemu/launch.js";
+import { startDetachedQemu, stopDetached } from "../../src/qemu/launch.js";
 import { withQmp } from "../../src/qemu/qmp.js";
 import { ensureStandinInstaller } from "../../src/testguest/standin-installer.js";
 import { RfbClient } from "../../src/vnc/rfb-client.js";
@@ -61,7 +61,7 @@ export async function startVncVm(
       return decodePng(await readFile(png));
     },
     async stop() {
-      await stopQemu(files.pidFile, files.qmpSocket, "SIGKILL");
+      await stopDetached(files.pidFile, files.qmpSocket, "SIGKILL");
     },
   };
 }

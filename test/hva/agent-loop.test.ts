@@ -92,6 +92,7 @@ before(async () => {
         backup_object_id: "bo-tiny",
         features: '{"uefi":true,"secure_boot":true}',
       }),
+      imageRow({ id: "wmi-tinytpm", backup_object_id: "bo-tiny", features: '{"tpm":true}' }),
     ])
     .execute();
   const keyFile = join(home, "key");
@@ -239,6 +240,7 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
       cpuCores: 1,
       memoryMb: 256,
       firmware: null,
+      tpm: false,
       disks: [],
       nics: [],
       cpuModel: "Nehalem",
@@ -302,6 +304,21 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
     assert.deepEqual(vms.vms.get(sb)?.firmware, { code: debianOvmf.code, vars: files.efiVars });
     assert.deepEqual(readFileSync(files.efiVars), readFileSync(debianOvmf.secureBootVars));
     await request("DELETE", `/instances/${sb}.json`);
+    await agent.tick();
+  });
+
+  test("a TPM image's VM has its TPM; one whose TPM ended is stopped and halted with why", async () => {
+    const id = await launch("wmi-tinytpm");
+    await agent.tick();
+    await expectShown(id, "running");
+    assert.equal(vms.vms.get(id)?.tpm, true);
+    await agent.tick();
+    await expectShown(id, "running");
+    vms.tpmLost.add(id);
+    await agent.tick();
+    await expectShown(id, "halted", /its TPM \(swtpm\) ended while the VM ran/);
+    assert.equal(vms.vms.has(id), false, "stopped");
+    await request("DELETE", `/instances/${id}.json`);
     await agent.tick();
   });
 

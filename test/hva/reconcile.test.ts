@@ -18,6 +18,7 @@ const want = (
 const seen = (o: Partial<Observed> = {}): Observed => ({
   files: true,
   running: false,
+  tpmLost: false,
   firstBootPending: false,
   startedAt: null,
   powerdownAskedAt: null,
@@ -141,6 +142,32 @@ const rows: [string, Wanted, Observed, Action][] = [
     want("running"),
     seen({ files: false }),
     { kind: "report", state: "halted", error: "the instance's files are gone from its host" },
+  ],
+  [
+    "a running VM whose TPM (swtpm) ended is stopped with why: its guest lost its TPM",
+    want("running"),
+    seen({ running: true, tpmLost: true }),
+    {
+      kind: "force-stop",
+      report: "halted",
+      error: "its TPM (swtpm) ended while the VM ran (see swtpm.log in its directory): power it on again",
+    },
+  ],
+  [
+    "during a first boot too",
+    want("initializing"),
+    seen({ running: true, tpmLost: true, firstBootPending: true, startedAt: now }),
+    {
+      kind: "force-stop",
+      report: "halted",
+      error: "its TPM (swtpm) ended while the VM ran (see swtpm.log in its directory): power it on again",
+    },
+  ],
+  [
+    "a VM powering off with its TPM gone goes on powering off",
+    want("halting", "poweroff"),
+    seen({ running: true, tpmLost: true, powerdownAskedAt: now - 1000 }),
+    { kind: "wait" },
   ],
 ];
 

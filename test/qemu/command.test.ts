@@ -65,6 +65,14 @@ test("UEFI: q35 with SMM, OVMF's code read-only and the VM's own variable store;
   );
 });
 
+test("a TPM 2.0: QEMU's emulator backend on the VM's swtpm socket, a TIS device", () => {
+  const args = qemuArgs({ ...vm, tpm: { socket: "/var/i/tpm,1/swtpm.sock" } });
+  assert.deepEqual(after(args, "-chardev"), ["socket,id=chrtpm,path=/var/i/tpm,,1/swtpm.sock"]);
+  assert.deepEqual(after(args, "-tpmdev"), ["emulator,id=tpm0,chardev=chrtpm"]);
+  assert.ok(after(args, "-device").includes("tpm-tis,tpmdev=tpm0"));
+  assert.deepEqual(after(qemuArgs(vm), "-tpmdev"), [], "none unless asked");
+});
+
 test("the CPU as given, and Windows' clock: slewed RTC, no HPET, and under KVM its PIT delaying lost ticks", () => {
   assert.deepEqual(after(qemuArgs(vm), "-cpu"), [], "QEMU's default when none is given");
   const windows = qemuArgs({ ...vm, cpu: "Nehalem", windowsClock: true });

@@ -18,7 +18,7 @@ import { stopDhcpServers } from "../../hva/network/dhcp-server.js";
 import { defaultNetwork } from "../../model/vocabulary.js";
 import { packageRoot } from "../../package-root.js";
 import type { AcceleratorSetting } from "../../qemu/accelerator.js";
-import { stopQemu } from "../../qemu/launch.js";
+import { stopDetached } from "../../qemu/launch.js";
 import type { Database } from "../../store/schema.js";
 import { demoDhcpServer, exists, scheduleOn, vdcManage } from "./demo.js";
 import { makeHostNamespaces } from "./host-namespaces.js";
@@ -184,7 +184,7 @@ export async function startSeveralHosts(o: SeveralHostsOptions): Promise<Several
         const instances = new InstanceDirectories(join(hostHome, "instances"));
         for (const id of await instances.ids()) {
           const files = instances.of(id);
-          if (await stopQemu(files.pidFile, files.dir, "SIGKILL"))
+          if (await stopDetached(files.pidFile, files.dir, "SIGKILL"))
             o.log(`${id}: stopped, it did not power off in time`);
         }
       }

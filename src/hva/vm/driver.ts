@@ -13,6 +13,8 @@ export interface InstanceVm {
   memoryMb: number;
   disks: readonly DiskSpec[];
   nics: readonly NicSpec[];
+  /** A TPM 2.0 of the instance's own (swtpm), its state kept in the instance's directory. */
+  tpm: boolean;
   /** UEFI: OVMF's code and the instance's own variable store; null: the PC BIOS. */
   firmware: { code: string; vars: string } | null;
   /** A QEMU CPU model (model/cpu-model.ts): the instance spec's, else the host's. */
@@ -30,6 +32,8 @@ export interface VmDriver {
    */
   start(files: InstanceFiles, vm: InstanceVm, sockets: readonly Socket[]): Promise<void>;
   running(files: InstanceFiles): Promise<boolean>;
+  /** Whether the VM's TPM (its swtpm) runs: a VM with a TPM whose swtpm ended has lost it. */
+  tpmAlive(files: InstanceFiles): Promise<boolean>;
   /** Whether the driver follows this VM: false for one that ran before the agent (re)started. */
   follows(id: string): boolean;
   /** Follows a VM found running: its end is told to onExit's listeners as any other's. */

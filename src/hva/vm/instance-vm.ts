@@ -30,11 +30,12 @@ export function instanceVm(
   host: HostHardware,
 ): InstanceVm {
   const bus = w.image.features.virtio === true ? "virtio" : "ide";
-  const uefi = virtualHardware(w.image.features).firmware === "uefi";
+  const hw = virtualHardware(w.image.features);
   return {
     cpuCores: w.cpu_cores,
     memoryMb: w.memory_size,
-    firmware: uefi ? { code: host.ovmf.code, vars: made.efiVars } : null,
+    firmware: hw.firmware === "uefi" ? { code: host.ovmf.code, vars: made.efiVars } : null,
+    tpm: hw.tpm,
     disks: [
       { file: made.disk.file, format: made.disk.format, bus },
       { file: made.metadataDrive, format: "raw", bus },

@@ -8,10 +8,11 @@ import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { qemuArgs } from "../../qemu/command.js";
 import { cpuOption } from "../../qemu/guest-cpu.js";
-import { livePid, startDetachedQemu, stopQemu } from "../../qemu/launch.js";
+import { livePid, startDetachedQemu, stopDetached } from "../../qemu/launch.js";
 import { QmpClient } from "../../qemu/qmp.js";
 import type { InstanceFiles } from "../instance-files.js";
 import { type InstanceVm, type VmDriver, VmStillRuns } from "./driver.js";
+import { startSwtpm, stopSwtpm, swtpmAlive } from "./swtpm.js";
 
 export class QemuDriver implements VmDriver {
   /** Each followed VM's QMP connection, opened once and kept. */
@@ -28,7 +29,8 @@ export class QemuDriver implements VmDriver {
   }
 
   async start(files: InstanceFiles, vm: InstanceVm, sockets: readonly Socket[]): Promise<void> {
-    const { cpuModel, windows, firmware, ...hardware } = vm;
+    const { cpuModel, windows, firmware, tpm, ...hardware } = vm;
+    if (tpm) await startSwtpm(files);
     const args = qemuArgs({
       name: files.id,
       ...hardware,
@@ -37,6 +39,7 @@ export class QemuDriver implements VmDriver {
       rtcBase: windows ? "localtime" : "utc",
       windowsClock: windows,
       ...(firmware && { firmware }),
+      ...(tpm && { tpm: { socket: files.swtpm.socket } }),
       qmpSocket: files.qmpSocket,
       serialLog: files.serialLog,
       vnc: { socket: files.vncSocket },
@@ -46,7 +49,10 @@ export class QemuDriver implements VmDriver {
       args,
       { qmpSocket: files.qmpSocket, pidFile: files.pidFile, log: files.qemuLog },
       sockets,
-    );
+    ).catch(async (err: Error) => {
+      await stopSwtpm(files);
+      throw err;
+    });
     await this.qmp(files);
     this.log(`${files.id}: QEMU started (${this.accel}), console on ${files.vncSocket}`);
   }
@@ -54,6 +60,10 @@ export class QemuDriver implements VmDriver {
   /** By its pid file, checked to be this instance's QEMU and not a reused pid. */
   async running(files: InstanceFiles): Promise<boolean> {
     return (await livePid(files.pidFile, files.dir)) !== undefined;
+  }
+
+  tpmAlive(files: InstanceFiles): Promise<boolean> {
+    return swtpmAlive(files);
   }
 
   follows(id: string): boolean {
@@ -74,8 +84,10 @@ export class QemuDriver implements VmDriver {
   }
 
   async kill(files: InstanceFiles): Promise<void> {
-    await stopQemu(files.pidFile, files.dir, "SIGKILL");
+    await stopDetached(files.pidFile, files.dir, "SIGKILL");
     if (await this.running(files)) throw new VmStillRuns("QEMU still runs 5 s after SIGKILL; trying again");
+    // It ends with QEMU; one that has not (or that outlived a QEMU that never started) is ended here.
+    await stopSwtpm(files);
   }
 
   async screenshot(files: InstanceFiles): Promise<Buffer> {

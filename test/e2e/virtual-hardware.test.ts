@@ -1,13 +1,15 @@
-// UEFI instances on real OVMF (Debian's ovmf) and real QEMU (TCG), through
-// dcmgr and the host agent. The disk is blank: what boots is the firmware,
+// Instances' own firmware and TPM on real OVMF (Debian's ovmf), real swtpm
+// and real QEMU (TCG), through dcmgr and the host agent. The disk is blank: what boots is the firmware,
 // which tries its boot options, ends at its built-in UEFI Shell, and says so
 // on the serial console. Under Secure Boot (Microsoft's keys enrolled by the
 // template) that shell is refused: "Security Violation", the firmware really
 // enforcing. The variable store is the instance's own file, kept (the same
-// file, not a fresh copy) across power-off/on and an agent's restart.
+// file, not a fresh copy) across power-off/on and an agent's restart. A TPM
+// image's VM has its own swtpm, its state in the instance's directory; a
+// swtpm killed under a running VM halts the instance with why.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Agent } from "../../src/hva/agent.js";
@@ -60,6 +62,21 @@ async function consoleShows(id: string, text: string, timeoutMs = 240_000): Prom
   }
 }
 
+/** The processes named `name` whose command line mentions `mention`. */
+function pidsMentioning(name: string, mention: string): number[] {
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const cmd = readFileSync(`/proc/${p}/cmdline`, "latin1");
+        return cmd.startsWith(name) && cmd.includes(mention);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 const shown = async (id: string) => (await api.req("GET", `/instances/${id}.json`)).body;
 const md5 = (file: string) => createHash("md5").update(readFileSync(file)).digest("hex");
 
@@ -84,6 +101,7 @@ before(async () => {
     .values([
       imageRow({ id: "wmi-uefi", backup_object_id: "bo-blank", features: '{"uefi":true}' }),
       imageRow({ id: "wmi-sb", backup_object_id: "bo-blank", features: '{"uefi":true,"secure_boot":true}' }),
+      imageRow({ id: "wmi-tpm", backup_object_id: "bo-blank", features: '{"uefi":true,"tpm":true}' }),
     ])
     .execute();
   dcmgr = new AgentApi([api.origin], await api.token("host_node", "hn-demo1"));
@@ -132,6 +150,42 @@ describe("UEFI instances on OVMF", { concurrency: false }, () => {
     assert.ok(log.includes(`${sb}: QEMU found running, adopted`));
     assert.equal(statSync(store).ino, inode);
     assert.equal(qemuPids(dirs.of(sb).dir).length, 1, "no twin");
+  });
+
+  test("a TPM of its own: swtpm with its state in the instance's directory, its death halting the instance", async () => {
+    const id = await launchInstance(api, "wmi-tpm");
+    await agent.tick();
+    assert.equal((await shown(id)).state, "running", log.join("\n"));
+    const files = dirs.of(id);
+    const swtpm = () => pidsMentioning("swtpm", files.tpmState);
+    assert.equal(swtpm().length, 1, "one swtpm, on this instance's state");
+    const qemu = readFileSync(`/proc/${qemuPids(files.dir)[0]}/cmdline`, "latin1").split("\0");
+    assert.ok(qemu.includes("tpm-tis,tpmdev=tpm0"), qemu.join(" "));
+    const state = join(files.tpmState, "tpm2-00.permall");
+    assert.ok(existsSync(state));
+    await consoleShows(id, "UEFI Interactive Shell");
+
+    // Killed under the running VM: the guest has lost its TPM, and the instance says why.
+    process.kill(swtpm()[0]!, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 500));
+    await agent.tick();
+    const halted = await shown(id);
+    assert.equal(halted.state, "halted");
+    assert.match(halted.error ?? "", /its TPM \(swtpm\) ended while the VM ran/);
+    assert.equal(qemuPids(files.dir).length, 0);
+
+    // Powered on again: the same TPM state, a new swtpm; it ends with its QEMU.
+    const kept = readFileSync(state);
+    await userRequest(api, "PUT", `/instances/${id}/poweron.json`);
+    await agent.tick();
+    assert.equal((await shown(id)).state, "running");
+    assert.equal(swtpm().length, 1);
+    assert.deepEqual(readFileSync(state), kept, "its state kept");
+    await userRequest(api, "DELETE", `/instances/${id}.json`);
+    await agent.tick();
+    assert.equal((await shown(id)).state, "terminated");
+    assert.equal(swtpm().length, 0, "no swtpm outlives its instance");
+    assert.equal(existsSync(files.dir), false);
   });
 
   test("terminate removes the variable store with the instance", async () => {
