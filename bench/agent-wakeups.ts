@@ -139,7 +139,7 @@ try {
         instances: new InstanceDirectories(join(home, "instances")),
         imageCache: new ImageCache(join(home, "image-cache"), () => {}),
         vms: new QemuDriver("tcg", () => {}),
-        host: { cpuModel: "Nehalem", ovmf: debianOvmf },
+        host: { cpuModel: "Nehalem", ovmf: debianOvmf, swtpm: true },
         timeouts: { firstBootMs: 600_000, powerdownMs: 60_000 },
         network,
         log: () => {},

@@ -12,7 +12,8 @@ import type { InstanceNetwork } from "./network/instance-network.js";
 import { prepareInstance } from "./prepare.js";
 import type { Action } from "./reconcile.js";
 import type { VmDriver } from "./vm/driver.js";
-import { type HostHardware, instanceVm } from "./vm/instance-vm.js";
+import type { HostHardware } from "./vm/host-hardware.js";
+import { instanceVm } from "./vm/instance-vm.js";
 
 export interface ActionTools {
   api: AgentApi;

@@ -19,7 +19,7 @@ import { powerOffAll } from "./power-off-all.js";
 import { ReadOrder } from "./read-order.js";
 import { type Action, nextAction, type Observed, recheckAt, type Timeouts } from "./reconcile.js";
 import { type VmDriver, VmStillRuns } from "./vm/driver.js";
-import type { HostHardware } from "./vm/instance-vm.js";
+import type { HostHardware } from "./vm/host-hardware.js";
 
 export interface AgentOptions {
   api: AgentApi;

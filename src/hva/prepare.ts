@@ -12,8 +12,8 @@ import { createInstanceDisk } from "./instance-disk.js";
 import type { InstanceFiles } from "./instance-files.js";
 import { writeMetadataDrive } from "./metadata-drive.js";
 import type { InstanceNetwork } from "./network/instance-network.js";
-import { firmwareMissing, makeVarStore, varsTemplate } from "./vm/firmware.js";
-import type { HostHardware } from "./vm/instance-vm.js";
+import { makeVarStore, varsTemplate } from "./vm/firmware.js";
+import { type HostHardware, hardwareMissing } from "./vm/host-hardware.js";
 
 export async function prepareInstance(
   files: InstanceFiles,
@@ -22,7 +22,7 @@ export async function prepareInstance(
 ): Promise<void> {
   const { cache, network, host } = tools;
   const hardware = virtualHardware(w.image.features);
-  const missing = firmwareMissing(hardware, host.ovmf);
+  const missing = hardwareMissing(hardware, host);
   if (missing) throw new Error(missing);
   await files.create();
   const base = await cache.get(w.image.backup_object);

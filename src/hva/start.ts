@@ -18,6 +18,7 @@ import { type GuestUser, hasDefaultRoute, wallProblem } from "./network/guest-wa
 import { passtInstalled, resolveGuestUser } from "./network/passt.js";
 import { UserModeNetwork } from "./network/user-mode.js";
 import { debianOvmf } from "./vm/firmware.js";
+import { swtpmInstalled } from "./vm/host-hardware.js";
 import { QemuDriver } from "./vm/qemu-driver.js";
 
 export interface HostAgentOptions {
@@ -84,7 +85,7 @@ export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
     instances,
     imageCache: new ImageCache(join(o.home, "image-cache"), o.log),
     vms: new QemuDriver(accel, o.log),
-    host: { cpuModel, ovmf: debianOvmf },
+    host: { cpuModel, ovmf: debianOvmf, swtpm: swtpmInstalled() },
     timeouts: { firstBootMs: o.firstBootTimeoutMs, powerdownMs: o.powerdownTimeoutMs },
     network:
       o.network.kind === "user"

@@ -44,7 +44,11 @@ export async function livePid(pidFile: string, mention: string): Promise<number 
 }
 
 /** Sends `signal` to the detached process of `pidFile` (a VM, its swtpm) if it runs, and waits up to 5 s for it to end. */
-export async function stopDetached(pidFile: string, mention: string, signal: NodeJS.Signals): Promise<boolean> {
+export async function stopDetached(
+  pidFile: string,
+  mention: string,
+  signal: NodeJS.Signals,
+): Promise<boolean> {
   const pid = await livePid(pidFile, mention);
   if (!pid) return false;
   process.kill(pid, signal);

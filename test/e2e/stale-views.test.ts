@@ -110,7 +110,7 @@ before(async () => {
     instances: new InstanceDirectories(join(agentHome, "instances")),
     imageCache: new ImageCache(join(agentHome, "image-cache"), (line) => log.push(line)),
     vms: new QemuDriver("tcg", (line) => log.push(line)),
-    host: { cpuModel: "Nehalem", ovmf: debianOvmf },
+    host: { cpuModel: "Nehalem", ovmf: debianOvmf, swtpm: true },
     timeouts,
     network: new UserModeNetwork({
       forwardAddress: "127.0.0.1",

@@ -37,7 +37,7 @@ function newAgent(): Agent {
     instances: dirs,
     imageCache: new ImageCache(join(home, "image-cache"), (line) => log.push(line)),
     vms: new QemuDriver("tcg", (line) => log.push(line)),
-    host: { cpuModel: "Nehalem", ovmf: debianOvmf },
+    host: { cpuModel: "Nehalem", ovmf: debianOvmf, swtpm: true },
     timeouts: { firstBootMs: 600_000, powerdownMs: 1000 },
     network: new UserModeNetwork({
       forwardAddress: "127.0.0.1",

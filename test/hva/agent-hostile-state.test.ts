@@ -64,7 +64,7 @@ test("instance ids that are paths are ignored and logged, and make no directory 
     instances: new InstanceDirectories(instances),
     imageCache: new ImageCache(join(home, "image-cache"), (line) => log.push(line)),
     vms: new QemuDriver("tcg", (line) => log.push(line)),
-    host: { cpuModel: "Nehalem", ovmf: debianOvmf },
+    host: { cpuModel: "Nehalem", ovmf: debianOvmf, swtpm: true },
     timeouts: { firstBootMs: 1000, powerdownMs: 1000 },
     network,
     log: (line) => log.push(line),

@@ -40,7 +40,7 @@ function agentOptions(vms: FakeVmDriver): AgentOptions {
     instances: dirs,
     imageCache: new ImageCache(join(home, "image-cache"), (line) => log.push(line)),
     vms,
-    host: { cpuModel: "Nehalem", ovmf: debianOvmf },
+    host: { cpuModel: "Nehalem", ovmf: debianOvmf, swtpm: true },
     timeouts,
     network: new UserModeNetwork({
       forwardAddress: "127.0.0.1",
@@ -322,10 +322,14 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
     await agent.tick();
   });
 
-  test("a host without OVMF halts a UEFI instance with what to install, and prepares nothing", async () => {
+  test("a host without OVMF, or without swtpm, halts the instance with what to install, and prepares nothing", async () => {
     const noOvmf = new Agent({
       ...agentOptions(new FakeVmDriver()),
-      host: { cpuModel: "Nehalem", ovmf: { ...debianOvmf, code: join(home, "no-ovmf-code.fd") } },
+      host: {
+        cpuModel: "Nehalem",
+        ovmf: { ...debianOvmf, code: join(home, "no-ovmf-code.fd") },
+        swtpm: true,
+      },
     });
     const sb = await launch("wmi-tinysb");
     await noOvmf.tick();
@@ -337,6 +341,20 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
     assert.equal((await dirs.of(sb).marks()).prepared, false);
     assert.equal(existsSync(dirs.of(sb).dir), false, "nothing made");
     await request("DELETE", `/instances/${sb}.json`);
+
+    const noSwtpm = new Agent({
+      ...agentOptions(new FakeVmDriver()),
+      host: { cpuModel: "Nehalem", ovmf: debianOvmf, swtpm: false },
+    });
+    const tpm = await launch("wmi-tinytpm");
+    await noSwtpm.tick();
+    await expectShown(
+      tpm,
+      "halted",
+      /its image has a TPM, and this host has no swtpm: install Debian's swtpm/,
+    );
+    assert.equal(existsSync(dirs.of(tpm).dir), false, "nothing made");
+    await request("DELETE", `/instances/${tpm}.json`);
   });
 
   test("Windows: initializing during its first boot, then the password's fate collected and a second boot", async () => {

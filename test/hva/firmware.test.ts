@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { debianOvmf, firmwareMissing, makeVarStore, varsTemplate } from "../../src/hva/vm/firmware.js";
+import { hardwareMissing } from "../../src/hva/vm/host-hardware.js";
 import { virtualHardware } from "../../src/model/image-features.js";
 import { tempDir } from "../helpers/paths.js";
 
@@ -43,6 +44,18 @@ test("a host without OVMF, or without the template, says what to install; BIOS n
     null,
     "this machine has ovmf",
   );
+});
+
+test("a TPM image on a host without swtpm is refused with what to install; the firmware's lack comes first", () => {
+  const host = { cpuModel: "Nehalem", ovmf: debianOvmf, swtpm: false };
+  assert.match(
+    hardwareMissing(virtualHardware({ tpm: true }), host) ?? "",
+    /has no swtpm: install Debian's swtpm and swtpm-tools/,
+  );
+  assert.equal(hardwareMissing(virtualHardware({ uefi: true }), host), null);
+  assert.equal(hardwareMissing(virtualHardware({ tpm: true }), { ...host, swtpm: true }), null);
+  const noOvmf = { ...host, ovmf: { ...debianOvmf, code: join(dir, "none.fd") } };
+  assert.match(hardwareMissing(virtualHardware({ uefi: true, tpm: true }), noOvmf) ?? "", /no OVMF/);
 });
 
 test("a variable store is the template's copy, and a failed copy leaves nothing", async () => {

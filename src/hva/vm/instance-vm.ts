@@ -7,14 +7,7 @@ import { virtualHardware } from "../../model/image-features.js";
 import type { NicSpec } from "../../qemu/command.js";
 import type { InstanceDisk } from "../instance-disk.js";
 import type { InstanceVm } from "./driver.js";
-import type { Ovmf } from "./firmware.js";
-
-/** What this host gives its VMs whatever the instance. */
-export interface HostHardware {
-  /** The CPU model of instances whose spec names none (hva.conf cpu-model). */
-  cpuModel: string;
-  ovmf: Ovmf;
-}
+import type { HostHardware } from "./host-hardware.js";
 
 /** The instance's own files the VM is made of. */
 export interface InstanceMade {

@@ -32,7 +32,9 @@ async function manufacture(files: InstanceFiles): Promise<void> {
     "--lock-nvram",
     "--not-overwrite",
   ]).catch((err: Error & { stderr?: string }) => {
-    throw new Error(`cannot make its TPM's state (swtpm_setup): ${(err.stderr ?? err.message).trim().split("\n").at(-1)}`);
+    throw new Error(
+      `cannot make its TPM's state (swtpm_setup): ${(err.stderr ?? err.message).trim().split("\n").at(-1)}`,
+    );
   });
 }
 
