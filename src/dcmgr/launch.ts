@@ -4,12 +4,14 @@
 // share an address. The instance is left `pending` for its host agent.
 import { randomBytes } from "node:crypto";
 import type { Kysely, Selectable, Transaction } from "kysely";
+import { virtualHardware } from "../model/image-features.js";
 import { instanceStatus } from "../model/instance-state.js";
 import { ipv4ToNumber, numberToIpv4 } from "../model/ipv4.js";
 import { isWindows, keyServesWindows, windowsKeyRule } from "../model/launch-rules.js";
-import { chooseHost } from "../model/placement.js";
+import { chooseHost, type PlacementNeed } from "../model/placement.js";
 import { defaultAccountId, defaultNetwork } from "../model/vocabulary.js";
 import { freshUuid } from "../store/fresh-uuid.js";
+import { hostCapabilities } from "../store/records.js";
 import type { Database, NetworksTable } from "../store/schema.js";
 import type { Store } from "../store/store.js";
 import { errors } from "./errors.js";
@@ -67,7 +69,12 @@ export async function launch(store: Store, accountId: string, req: LaunchRequest
       }
     }
 
-    const hostId = await place(db, lockRows, { ...size, arch: image.arch, host_node_id: req.host_node_id });
+    const hostId = await place(db, lockRows, {
+      ...size,
+      arch: image.arch,
+      host_node_id: req.host_node_id,
+      hardware: virtualHardware(JSON.parse(image.features)),
+    });
     const stamp = new Date().toISOString();
     await db
       .insertInto("instances")
@@ -167,11 +174,7 @@ async function sshKey(db: Kysely<Database>, accountId: string, keyId: string | u
   return key;
 }
 
-async function place(
-  db: Transaction<Database>,
-  lockRows: boolean,
-  need: { hypervisor: string; arch: string; cpu_cores: number; memory_size: number; host_node_id?: string },
-): Promise<string> {
+async function place(db: Transaction<Database>, lockRows: boolean, need: PlacementNeed): Promise<string> {
   // PostgreSQL: lock the host rows so that concurrent launches place one after another.
   let hostsQuery = db.selectFrom("host_nodes").selectAll().orderBy("id");
   if (lockRows) hostsQuery = hostsQuery.forUpdate();
@@ -189,6 +192,7 @@ async function place(
       offering_memory_size: h.offering_memory_size,
       used_cpu_cores: h.used_cpu_cores,
       used_memory_size: h.used_memory_size,
+      capabilities: hostCapabilities(h.capabilities),
     })),
     need,
   );

@@ -7,11 +7,13 @@ import {
   type ConsoleTunnelRequest,
   type HeartbeatAnswer,
   type HostState,
+  type heartbeatShape,
   type passwordReportShape,
   type StateReport,
   type stateReportShape,
   type Taken,
 } from "../model/agent-contract.js";
+import type { HostCapabilities } from "../model/host-capabilities.js";
 import type { ShapeInput } from "../model/shape.js";
 import { type Fetch, trustedFetch } from "../net/trusted-fetch.js";
 
@@ -97,8 +99,10 @@ export class AgentApi {
     return JSON.parse(text) as T;
   }
 
-  heartbeat() {
-    return this.call<HeartbeatAnswer>("POST", "/heartbeat");
+  /** Tells dcmgr this host is alive, and (once the agent knows them) what it can give a VM. */
+  heartbeat(capabilities?: HostCapabilities) {
+    const body: ShapeInput<typeof heartbeatShape> = capabilities ? { capabilities } : {};
+    return this.call<HeartbeatAnswer>("POST", "/heartbeat", body);
   }
   /** The host's whole state; with `since` and `wait`, a long-poll that answers when it changes. */
   hostState(read: StateRead = {}) {

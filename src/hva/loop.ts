@@ -5,6 +5,8 @@
 // instance's own deadline comes (first boot, power-off grace), or a second
 // after a pass that failed. A heartbeat tells dcmgr the host is alive. A
 // dcmgr that cannot be reached is logged once, not every second.
+
+import type { HostCapabilities } from "../model/host-capabilities.js";
 import type { Agent } from "./agent.js";
 import type { AgentApi } from "./agent-api.js";
 
@@ -15,7 +17,9 @@ export interface AgentLoop {
 
 const heartbeatEveryMs = 30_000;
 
-export interface LoopTiming {
+export interface LoopOptions {
+  /** What the heartbeats report of this host (host-hardware.ts). */
+  capabilities?: HostCapabilities;
   /** The pause after a pass that failed, or before one due at once. */
   intervalMs: number;
   /** The longest wait asked of dcmgr (its limit is 60). */
@@ -26,9 +30,9 @@ export function startLoop(
   agent: Agent,
   api: AgentApi,
   log: (line: string) => void,
-  timing: Partial<LoopTiming> = {},
+  options: Partial<LoopOptions> = {},
 ): AgentLoop {
-  const { intervalMs, longPollS } = { intervalMs: 1000, longPollS: 30, ...timing };
+  const { intervalMs, longPollS, capabilities } = { intervalMs: 1000, longPollS: 30, ...options };
   let stopping = false;
   let failing = "";
   const ending = new AbortController();
@@ -41,7 +45,7 @@ export function startLoop(
     if (failing) log("dcmgr answers again");
     failing = "";
   };
-  const beat = () => api.heartbeat().catch(fail);
+  const beat = () => api.heartbeat(capabilities).catch(fail);
   const heartbeats = setInterval(beat, heartbeatEveryMs);
   const ticks = new Set<Promise<void>>();
   let since: string | undefined;

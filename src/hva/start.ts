@@ -18,7 +18,7 @@ import { type GuestUser, hasDefaultRoute, wallProblem } from "./network/guest-wa
 import { passtInstalled, resolveGuestUser } from "./network/passt.js";
 import { UserModeNetwork } from "./network/user-mode.js";
 import { debianOvmf } from "./vm/firmware.js";
-import { swtpmInstalled } from "./vm/host-hardware.js";
+import { hostCapabilities, swtpmInstalled } from "./vm/host-hardware.js";
 import { QemuDriver } from "./vm/qemu-driver.js";
 
 export interface HostAgentOptions {
@@ -80,12 +80,13 @@ export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
   if (cpuProblem) throw new AgentStartError(`--cpu-model: ${cpuProblem}`);
   o.log(`host node ${me.host_node_id} (${o.nodeId}); VMs run on ${accel}: ${why}; their CPU: ${cpuModel}`);
   const instances = new InstanceDirectories(join(o.home, "instances"));
+  const host = { cpuModel, ovmf: debianOvmf, swtpm: swtpmInstalled() };
   const agent = new Agent({
     api,
     instances,
     imageCache: new ImageCache(join(o.home, "image-cache"), o.log),
     vms: new QemuDriver(accel, o.log),
-    host: { cpuModel, ovmf: debianOvmf, swtpm: swtpmInstalled() },
+    host,
     timeouts: { firstBootMs: o.firstBootTimeoutMs, powerdownMs: o.powerdownTimeoutMs },
     network:
       o.network.kind === "user"
@@ -93,7 +94,12 @@ export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
         : new BridgedNetwork({ ...o.network, dir: join(o.home, "networks"), log: o.log }),
     log: o.log,
   });
-  const loop: AgentLoop = startLoop(agent, api, o.log);
+  // Before the first pass: the scheduler knows what this host can run as soon as it serves.
+  const capabilities = hostCapabilities(host, accel);
+  await api
+    .heartbeat(capabilities)
+    .catch((err: Error) => o.log(`cannot report this host's capabilities: ${err.message}`));
+  const loop: AgentLoop = startLoop(agent, api, o.log, { capabilities });
   return { agent, hostNodeId: me.host_node_id, accel, stop: () => loop.stop() };
 }
 

@@ -4,6 +4,7 @@
 // the agent's client (src/hva/agent-api.ts) both import it, so a field added
 // on one side and not the other does not compile.
 import { enumField, type Field, FieldError, intField, listField, textField } from "./fields.js";
+import { capabilitiesField } from "./host-capabilities.js";
 import {
   type InstanceState,
   instanceStates,
@@ -111,6 +112,14 @@ export interface HostState {
   networks: HostNetwork[];
   security_groups: HostSecurityGroup[];
 }
+
+/** POST /heartbeat: what the host can give a VM, once its agent knows (after its accelerator's probe). */
+export const heartbeatShape = {
+  capabilities: {
+    field: capabilitiesField,
+    desc: "what this host can give a VM: UEFI, Secure Boot, a TPM, KVM, its CPU model",
+  },
+} as const;
 
 /** POST /heartbeat's answer. */
 export interface HeartbeatAnswer {

@@ -1,6 +1,8 @@
 // Choosing a host node for an instance (api.md, "Placement"). Pure: the
 // caller reads the hosts and their usage inside the transaction that then
 // records the choice.
+import { capabilitiesLacking, type HostCapabilities } from "./host-capabilities.js";
+import type { VirtualHardware } from "./image-features.js";
 
 export interface HostCapacity {
   id: string;
@@ -11,6 +13,8 @@ export interface HostCapacity {
   offering_memory_size: number;
   used_cpu_cores: number;
   used_memory_size: number;
+  /** What its agent last reported it can give a VM. */
+  capabilities: HostCapabilities;
 }
 
 export interface PlacementNeed {
@@ -20,6 +24,8 @@ export interface PlacementNeed {
   memory_size: number;
   /** Only this host, when the user named one. */
   host_node_id?: string;
+  /** What the image boots on; the PC BIOS, no TPM, when not given. */
+  hardware?: VirtualHardware;
 }
 
 /**
@@ -34,7 +40,16 @@ export function chooseHost(
   const matching = candidates.filter(
     (h) => h.scheduling_enabled && h.hypervisor === need.hypervisor && h.arch === need.arch,
   );
-  const fitting = matching.filter(
+  const lacking = (h: HostCapacity) =>
+    need.hardware ? capabilitiesLacking(h.capabilities, need.hardware) : [];
+  const capable = matching.filter((h) => lacking(h).length === 0);
+  if (matching.length > 0 && capable.length === 0) {
+    const needs = [...new Set(matching.flatMap(lacking))].join(" and ");
+    return {
+      reason: `no host node can run its image, which needs ${needs}: install it on a host (its hva reports what it has when it starts), or launch an image without it`,
+    };
+  }
+  const fitting = capable.filter(
     (h) =>
       h.offering_cpu_cores - h.used_cpu_cores >= need.cpu_cores &&
       h.offering_memory_size - h.used_memory_size >= need.memory_size,

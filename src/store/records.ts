@@ -1,6 +1,7 @@
 // Rows as the product shows them (API responses, `--json`): flags as booleans,
 // JSON columns as objects. The API and the CLIs print these, never raw rows.
 import type { Selectable } from "kysely";
+import { type HostCapabilities, unreportedCapabilities } from "../model/host-capabilities.js";
 import type {
   BackupObjectsTable,
   BackupStoragesTable,
@@ -15,8 +16,17 @@ import type {
 export const flag = (value: boolean): number => (value ? 1 : 0);
 
 export function hostNodeRecord(row: Selectable<HostNodesTable>) {
-  const { scheduling_enabled, ...rest } = row;
-  return { ...rest, scheduling_enabled: scheduling_enabled === 1 };
+  const { scheduling_enabled, capabilities, ...rest } = row;
+  return {
+    ...rest,
+    scheduling_enabled: scheduling_enabled === 1,
+    capabilities: hostCapabilities(capabilities),
+  };
+}
+
+/** A host's capabilities as stored; before its agent reported, what every host could run before. */
+export function hostCapabilities(stored: string | null): HostCapabilities {
+  return stored === null ? unreportedCapabilities : (JSON.parse(stored) as HostCapabilities);
 }
 
 export function backupStorageRecord(row: Selectable<BackupStoragesTable>) {

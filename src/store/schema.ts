@@ -33,6 +33,8 @@ export interface HostNodesTable {
   /** What its live instances hold; kept by the transactions that place and terminate them. */
   used_cpu_cores: Generated<number>;
   used_memory_size: Generated<number>;
+  /** JSON (model/host-capabilities.ts), as its agent last reported; null before it has. */
+  capabilities: string | null;
   created_at: string;
   updated_at: string;
 }

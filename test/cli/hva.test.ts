@@ -100,7 +100,7 @@ describe("hva", () => {
     const conf = join(dir, "hva.conf");
     writeFileSync(
       conf,
-      `node-id = hva.wrong\ndcmgr = ${api.origin}\ntoken-file = ${tokenFile}\naccelerator = tcg # no probe in tests\n`,
+      `node-id = hva.wrong\ndcmgr = ${api.origin}\ntoken-file = ${tokenFile}\naccelerator = tcg # no probe in tests\ncpu-model = Westmere\n`,
     );
     const child = spawn(process.execPath, [hvaBin, "--config", conf, "--node-id", "hva.demo1"], { env });
     let err = "";
@@ -109,7 +109,19 @@ describe("hva", () => {
     });
     const exited = new Promise<number | null>((done) => child.on("exit", done));
     for (let i = 0; i < 100 && !err.includes("VMs run on"); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.match(err, /hva: host node hn-demo1 \(hva.demo1\); VMs run on tcg: configured/);
+    assert.match(
+      err,
+      /hva: host node hn-demo1 \(hva.demo1\); VMs run on tcg: configured.*; their CPU: Westmere/,
+    );
+    // What it can give a VM reaches dcmgr before its first pass: this machine has Debian's ovmf and swtpm.
+    const host = (await api.req("GET", "/host_nodes/hn-demo1.json")).body;
+    assert.deepEqual(host.capabilities, {
+      kvm: false,
+      uefi: true,
+      secure_boot: true,
+      tpm: true,
+      cpu_model: "Westmere",
+    });
     child.kill("SIGTERM");
     assert.equal(await exited, 0, err);
     assert.match(err, /stopped; the VMs keep running and the next hva adopts them/);

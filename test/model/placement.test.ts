@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { capabilitiesLacking, unreportedCapabilities } from "../../src/model/host-capabilities.js";
+import { virtualHardware } from "../../src/model/image-features.js";
 import { chooseHost, type HostCapacity } from "../../src/model/placement.js";
 
 const host = (id: string, over: Partial<HostCapacity> = {}): HostCapacity => ({
@@ -11,6 +13,7 @@ const host = (id: string, over: Partial<HostCapacity> = {}): HostCapacity => ({
   offering_memory_size: 8192,
   used_cpu_cores: 0,
   used_memory_size: 0,
+  capabilities: unreportedCapabilities,
   ...over,
 });
 const need = { hypervisor: "kvm", arch: "x86_64", cpu_cores: 2, memory_size: 4096 };
@@ -44,4 +47,49 @@ test("a named host is the only candidate", () => {
     host_node_id: "hn-b",
   });
   assert.ok("reason" in choice);
+});
+
+test("an image's firmware and TPM go only where the host reported them; none capable says what is lacking", () => {
+  const full = { kvm: false, uefi: true, secure_boot: true, tpm: true, cpu_model: "Nehalem" };
+  const hosts = [
+    host("hn-bios", { used_memory_size: 0 }),
+    host("hn-uefi", { used_memory_size: 2048, capabilities: { ...full, tpm: false } }),
+    host("hn-all", { used_memory_size: 4096, capabilities: full }),
+  ];
+  const pick = (features: Record<string, boolean>) => {
+    const choice = chooseHost(hosts, { ...need, hardware: virtualHardware(features) });
+    return "host" in choice ? choice.host.id : choice.reason;
+  };
+  assert.equal(pick({}), "hn-bios", "BIOS runs anywhere: the most free memory wins");
+  assert.equal(pick({ uefi: true }), "hn-uefi");
+  assert.equal(pick({ uefi: true, secure_boot: true }), "hn-uefi");
+  assert.equal(pick({ uefi: true, secure_boot: true, tpm: true }), "hn-all");
+  assert.equal(pick({ tpm: true }), "hn-all");
+  const none = chooseHost([host("hn-bios")], {
+    ...need,
+    hardware: virtualHardware({ uefi: true, tpm: true }),
+  });
+  assert.ok("reason" in none);
+  assert.match(
+    none.reason,
+    /no host node can run its image, which needs UEFI firmware \(OVMF\) and a TPM 2.0 \(swtpm\): install it on a host/,
+  );
+  const full4 = chooseHost([host("hn-all", { used_memory_size: 8192, capabilities: full })], {
+    ...need,
+    hardware: virtualHardware({ uefi: true }),
+  });
+  assert.ok(
+    "reason" in full4 && /no host node has room/.test(full4.reason),
+    "capable but full: room is the reason",
+  );
+});
+
+test("what a host lacks for an image, in words", () => {
+  const hw = virtualHardware({ uefi: true, secure_boot: true, tpm: true });
+  assert.deepEqual(capabilitiesLacking(unreportedCapabilities, hw), [
+    "UEFI firmware (OVMF)",
+    "Secure Boot (OVMF's variable store template)",
+    "a TPM 2.0 (swtpm)",
+  ]);
+  assert.deepEqual(capabilitiesLacking(unreportedCapabilities, virtualHardware({ virtio: true })), []);
 });

@@ -5,7 +5,12 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
 import { createWebSocketStream } from "ws";
-import { hostStateQuery, passwordReportShape, stateReportShape } from "../../model/agent-contract.js";
+import {
+  heartbeatShape,
+  hostStateQuery,
+  passwordReportShape,
+  stateReportShape,
+} from "../../model/agent-contract.js";
 import { textField } from "../../model/fields.js";
 import { instanceStatus } from "../../model/instance-state.js";
 import type { Database } from "../../store/schema.js";
@@ -83,13 +88,19 @@ export function agentRoutes(app: FastifyInstance, store: Store, desks: AgentDesk
     return revision;
   }
 
-  api.post("/heartbeat", async (req) => {
+  api.post("/heartbeat", { schema: { body: heartbeatShape } }, async (req) => {
     const host = await store.db
       .selectFrom("host_nodes")
       .select("node_id")
       .where("id", "=", req.hostNodeId)
       .executeTakeFirstOrThrow();
     const stamp = now();
+    if (req.body?.capabilities)
+      await store.db
+        .updateTable("host_nodes")
+        .set({ capabilities: JSON.stringify(req.body.capabilities) })
+        .where("id", "=", req.hostNodeId)
+        .execute();
     await store.db
       .insertInto("node_states")
       .values({ node_id: host.node_id, state: "online", last_seen_at: stamp })

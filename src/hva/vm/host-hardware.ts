@@ -2,6 +2,7 @@
 // whether it can give a VM a TPM; and what it lacks for an instance's image,
 // said before anything of the instance is made.
 import { existsSync } from "node:fs";
+import type { HostCapabilities } from "../../model/host-capabilities.js";
 import type { VirtualHardware } from "../../model/image-features.js";
 import { firmwareMissing, type Ovmf } from "./firmware.js";
 
@@ -17,6 +18,18 @@ export const swtpmInstalled = () =>
   ["swtpm", "swtpm_setup"].every((tool) =>
     ["/usr/bin", "/usr/local/bin"].some((d) => existsSync(`${d}/${tool}`)),
   );
+
+/** What the agent reports of this host with each heartbeat, for the scheduler. */
+export function hostCapabilities(host: HostHardware, accel: "kvm" | "tcg"): HostCapabilities {
+  const uefi = existsSync(host.ovmf.code) && existsSync(host.ovmf.emptyVars);
+  return {
+    kvm: accel === "kvm",
+    uefi,
+    secure_boot: uefi && existsSync(host.ovmf.secureBootVars),
+    tpm: host.swtpm,
+    cpu_model: host.cpuModel,
+  };
+}
 
 /** What this host lacks to run `hw`, in words that say how to get it; null: nothing. */
 export function hardwareMissing(hw: VirtualHardware, host: HostHardware): string | null {

@@ -12,6 +12,7 @@ import * as hostWakeups from "./0007-host-wakeups.js";
 import * as desks from "./0008-desks.js";
 import * as imageWakeups from "./0009-image-wakeups.js";
 import * as cpuModel from "./0010-cpu-model.js";
+import * as hostCapabilities from "./0011-host-capabilities.js";
 
 export function migrationsFor(seed: SeedSettings): MigrationProvider {
   return {
@@ -27,6 +28,7 @@ export function migrationsFor(seed: SeedSettings): MigrationProvider {
       "0008-desks": desks,
       "0009-image-wakeups": imageWakeups,
       "0010-cpu-model": cpuModel,
+      "0011-host-capabilities": hostCapabilities,
     }),
   };
 }
