@@ -136,7 +136,7 @@ describe("the other pages", { skip: withoutChromium }, () => {
 
       await page.getByRole("link", { name: "Images" }).click();
       const image = page.getByRole("row").filter({ hasText: "wmi-windows2008r2" });
-      assert.match(await image.innerText(), /windows\s+virtio\s+raw\s+30 GiB\s+2\.8 GiB/);
+      assert.match(await image.innerText(), /windows\s+virtio\s+BIOS\s+raw\s+30 GiB\s+2\.8 GiB/);
       await page.getByRole("link", { name: "Hosts" }).click();
       const host = page.getByRole("row").filter({ hasText: "hn-demo1" });
       assert.match(await host.innerText(), /0 of 100 \(0%\)[\s\S]*0 MiB of 10 GiB \(0%\)[\s\S]*enabled/);
