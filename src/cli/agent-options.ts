@@ -3,7 +3,7 @@
 import { missingForBridged } from "../hva/capabilities.js";
 import { AgentStartError, type HostAgent, type HostAgentOptions, startHostAgent } from "../hva/start.js";
 import { cpuModelField, tcgCpuModel } from "../model/cpu-model.js";
-import { enumField, flagField, intField, ipv4Field, textField } from "../model/fields.js";
+import { enumField, fileListField, flagField, intField, ipv4Field, textField } from "../model/fields.js";
 import { trustedCas } from "../net/trusted-fetch.js";
 import { type AcceleratorSetting, acceleratorSettings } from "../qemu/accelerator.js";
 import { UserError } from "./errors.js";
@@ -50,6 +50,14 @@ export const agentOptions = {
     field: cpuModelField,
     desc: `the CPU instances see when their spec names none (default: host under KVM, ${tcgCpuModel} under TCG)`,
   },
+  secure_boot_kek: {
+    field: fileListField,
+    desc: "KEK certificates to enroll in Secure Boot instances' variable stores (Microsoft's KEK CA 2011 and 2023); with --secure-boot-db",
+  },
+  secure_boot_db: {
+    field: fileListField,
+    desc: "db certificates to enroll (Microsoft's Windows PCA 2011, Windows UEFI CA 2023, UEFI CA 2011 and 2023); without these, Debian's OVMF_VARS_4M.ms.fd (2011 only)",
+  },
   password_generation_timeout: {
     field: intField({ min: 1 }),
     desc: "seconds a Windows first boot may take to make its password",
@@ -80,6 +88,10 @@ export function startAgentFromOptions(
     throw new UserError(
       `--network bridge makes bridges, taps, nftables rules and DHCP servers, which needs ${missing.join(", ")}: run hva as root or as wakame-vdc-hva.service (AmbientCapabilities), or use --network user`,
     );
+  if (!o.secure_boot_kek !== !o.secure_boot_db)
+    throw new UserError(
+      "--secure-boot-kek and --secure-boot-db go together: give both, or neither for Debian's Microsoft 2011 store",
+    );
   let ca: string[] | undefined;
   try {
     ca = o.ca_file ? trustedCas(o.ca_file) : undefined;
@@ -91,6 +103,8 @@ export function startAgentFromOptions(
     ca,
     accelerator: o.accelerator!,
     cpuModel: o.cpu_model,
+    ...(o.secure_boot_kek &&
+      o.secure_boot_db && { secureBoot: { kek: o.secure_boot_kek, db: o.secure_boot_db } }),
     network:
       o.network === "bridge"
         ? { kind: "bridge", uplinkDevice: o.uplink_device ?? null, gateway: o.gateway! }

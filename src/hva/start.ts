@@ -20,6 +20,7 @@ import { UserModeNetwork } from "./network/user-mode.js";
 import { debianOvmf } from "./vm/firmware.js";
 import { hostCapabilities, swtpmInstalled } from "./vm/host-hardware.js";
 import { QemuDriver } from "./vm/qemu-driver.js";
+import { enrollSecureBootKeys, type SecureBootCertificates } from "./vm/secure-boot-keys.js";
 
 export interface HostAgentOptions {
   nodeId: string;
@@ -32,6 +33,8 @@ export interface HostAgentOptions {
   /** $WAKAME_HOME: instance files and the image cache go under it. */
   home: string;
   accelerator: AcceleratorSetting;
+  /** Certificates to enroll in Secure Boot instances' stores; Debian's Microsoft 2011 store when absent. */
+  secureBoot?: SecureBootCertificates;
   /** The CPU model of instances whose spec names none; the accelerator's default (model/cpu-model.ts) when absent. */
   cpuModel?: string;
   network:
@@ -80,7 +83,15 @@ export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
   if (cpuProblem) throw new AgentStartError(`--cpu-model: ${cpuProblem}`);
   o.log(`host node ${me.host_node_id} (${o.nodeId}); VMs run on ${accel}: ${why}; their CPU: ${cpuModel}`);
   const instances = new InstanceDirectories(join(o.home, "instances"));
-  const host = { cpuModel, ovmf: debianOvmf, swtpm: swtpmInstalled() };
+  const ovmf = o.secureBoot
+    ? await enrollSecureBootKeys(debianOvmf, o.secureBoot, join(o.home, "secure-boot")).catch(
+        (err: Error) => {
+          throw new AgentStartError(err.message);
+        },
+      )
+    : debianOvmf;
+  o.log(`Secure Boot instances start from ${ovmf.secureBootVars}`);
+  const host = { cpuModel, ovmf, swtpm: swtpmInstalled() };
   const agent = new Agent({
     api,
     instances,

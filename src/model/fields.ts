@@ -166,7 +166,20 @@ export const baseUriField: Field<string> = {
   },
 };
 
-/** A web server's root, such as dcmgr's: http(s)://host:port, without a trailing slash. */
+/** Several file paths, comma-separated (certificates to enroll, say). */
+export const fileListField: Field<string[]> = {
+  type: "file,...",
+  allowed: "FILE[,FILE...]",
+  parse(raw) {
+    const files = text(raw, "one or more file paths")
+      .split(",")
+      .map((f) => f.trim())
+      .filter(Boolean);
+    if (files.length === 0) throw new FieldError("give at least one file");
+    return [...new Set(files)];
+  },
+};
+
 /** Several http(s) URLs, comma-separated: the API servers a host agent may use, in order. */
 export const httpUrlListField: Field<string[]> = {
   type: "url,...",
@@ -181,6 +194,7 @@ export const httpUrlListField: Field<string[]> = {
   },
 };
 
+/** A web server's root, such as dcmgr's: http(s)://host:port, without a trailing slash. */
 export const httpUrlField: Field<string> = {
   type: "url",
   allowed: "http(s)://host:port",

@@ -1,7 +1,7 @@
 // The hva command's start: what it refuses and says before it runs, its
 // config file, and a clean stop that leaves VMs alone.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -71,6 +71,53 @@ describe("hva", () => {
       assert.equal(r.stderr.trim().split("\n").length, 1, "one line");
     });
   }
+
+  test("Secure Boot certificates: both or neither, each one readable and a certificate, each refusal one line", async () => {
+    const pem = join(dir, "kek.pem");
+    execFileSync(
+      "openssl",
+      [
+        ...["req", "-new", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kek/"],
+        ...["-keyout", "/dev/null", "-out", pem],
+      ],
+      { stdio: "ignore" },
+    );
+    const notCert = join(dir, "not-a-cert.pem");
+    writeFileSync(notCert, "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n");
+    const up = [
+      "--node-id",
+      "hva.demo1",
+      "--dcmgr",
+      api.origin,
+      "--token-file",
+      tokenFile,
+      "--accelerator",
+      "tcg",
+    ];
+    for (const [args, message] of [
+      [["--secure-boot-kek", pem], /--secure-boot-kek and --secure-boot-db go together/],
+      [
+        ["--secure-boot-kek", pem, "--secure-boot-db", "/nonexistent.pem"],
+        /--secure-boot-db: cannot read \/nonexistent.pem: ENOENT/,
+      ],
+      [
+        ["--secure-boot-kek", `${pem},${notCert}`, "--secure-boot-db", pem],
+        /--secure-boot-kek: .*not-a-cert.pem is not an X.509 certificate \(PEM or DER\)/,
+      ],
+    ] as const) {
+      const r = await hva(...up, ...args);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, message);
+      assert.equal(
+        r.stderr
+          .trim()
+          .split("\n")
+          .filter((l) => /hva: (?!host node|Secure Boot)/.test(l)).length,
+        1,
+        r.stderr,
+      );
+    }
+  });
 
   test("refuses a dcmgr that does not answer, and a token of another host", async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
