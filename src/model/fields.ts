@@ -166,18 +166,21 @@ export const baseUriField: Field<string> = {
   },
 };
 
+/** The non-empty items of a comma-separated value, each once, in order; `none` says what to give when there are none. */
+function commaList(raw: unknown, what: string, none: string): string[] {
+  const items = text(raw, what)
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+  if (items.length === 0) throw new FieldError(none);
+  return [...new Set(items)];
+}
+
 /** Several file paths, comma-separated (certificates to enroll, say). */
 export const fileListField: Field<string[]> = {
   type: "file,...",
   allowed: "FILE[,FILE...]",
-  parse(raw) {
-    const files = text(raw, "one or more file paths")
-      .split(",")
-      .map((f) => f.trim())
-      .filter(Boolean);
-    if (files.length === 0) throw new FieldError("give at least one file");
-    return [...new Set(files)];
-  },
+  parse: (raw) => commaList(raw, "one or more file paths", "give at least one file"),
 };
 
 /** Several http(s) URLs, comma-separated: the API servers a host agent may use, in order. */
@@ -185,11 +188,7 @@ export const httpUrlListField: Field<string[]> = {
   type: "url,...",
   allowed: "http(s)://host:port[,http(s)://host:port...]",
   parse(raw) {
-    const urls = text(raw, "one or more URLs")
-      .split(",")
-      .map((u) => u.trim())
-      .filter(Boolean);
-    if (urls.length === 0) throw new FieldError("give at least one URL: http://127.0.0.1:9001");
+    const urls = commaList(raw, "one or more URLs", "give at least one URL: http://127.0.0.1:9001");
     return [...new Set(urls.map((u) => httpUrlField.parse(u)))];
   },
 };

@@ -9,7 +9,7 @@
 // swtpm killed under a running VM halts the instance with why.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Agent } from "../../src/hva/agent.js";
@@ -19,9 +19,9 @@ import { InstanceDirectories } from "../../src/hva/instance-files.js";
 import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
 import { debianOvmf } from "../../src/hva/vm/firmware.js";
 import { QemuDriver } from "../../src/hva/vm/qemu-driver.js";
-import { launchInstance, startApi, type TestApi, userRequest } from "../helpers/api.js";
+import { blankBackupObject, launchInstance, startApi, type TestApi, userRequest } from "../helpers/api.js";
 import { tempDir } from "../helpers/paths.js";
-import { backupObjectRow, imageRow } from "../helpers/stores.js";
+import { imageRow } from "../helpers/stores.js";
 import { qemuPids } from "../helpers/vms.js";
 
 let api: TestApi;
@@ -82,20 +82,7 @@ const md5 = (file: string) => createHash("md5").update(readFileSync(file)).diges
 
 before(async () => {
   api = await startApi("sqlite");
-  const disk = Buffer.alloc(4 << 20);
-  mkdirSync(join(api.t.home, "images"), { recursive: true });
-  writeFileSync(join(api.t.home, "images", "blank.raw"), disk);
-  await api.store.db
-    .insertInto("backup_objects")
-    .values(
-      backupObjectRow({
-        id: "bo-blank",
-        object_key: "blank.raw",
-        size: disk.length,
-        checksum: createHash("md5").update(disk).digest("hex"),
-      }),
-    )
-    .execute();
+  await blankBackupObject(api, "bo-blank", 4 << 20);
   await api.store.db
     .insertInto("images")
     .values([
@@ -105,6 +92,8 @@ before(async () => {
     ])
     .execute();
   dcmgr = new AgentApi([api.origin], await api.token("host_node", "hn-demo1"));
+  // As the agent does at its start: the scheduler places UEFI and TPM images only where they can run.
+  await dcmgr.heartbeat({ kvm: false, uefi: true, secure_boot: true, tpm: true, cpu_model: "Nehalem" });
   agent = newAgent();
 });
 

@@ -1,6 +1,7 @@
 // A real dcmgr on a loopback port over a fresh store, and requests to it.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { hashToken } from "../../src/dcmgr/caller.js";
@@ -8,7 +9,7 @@ import { buildServer, type ServerOptions } from "../../src/dcmgr/server.js";
 import type { Store } from "../../src/store/store.js";
 import { run } from "./cli.js";
 import { commandsOnPath, repoRoot } from "./paths.js";
-import { type Backend, freshStore, type TestStore } from "./stores.js";
+import { type Backend, backupObjectRow, freshStore, type TestStore } from "./stores.js";
 
 export interface Answer {
   status: number;
@@ -207,4 +208,17 @@ export async function userRequest(
 ) {
   const r = await api.req(method, path, { form });
   assert.equal(r.status, 200, `${method} ${path}: ${r.text}`);
+}
+
+/** A blank disk of `bytes` in the seeded local backup storage (bkst-local), registered as backup object `id`. */
+export async function blankBackupObject(api: TestApi, id: string, bytes: number): Promise<void> {
+  const disk = Buffer.alloc(bytes);
+  const objectKey = `${id}.raw`;
+  mkdirSync(join(api.t.home, "images"), { recursive: true });
+  writeFileSync(join(api.t.home, "images", objectKey), disk);
+  const checksum = createHash("md5").update(disk).digest("hex");
+  await api.store.db
+    .insertInto("backup_objects")
+    .values(backupObjectRow({ id, object_key: objectKey, size: bytes, checksum }))
+    .execute();
 }

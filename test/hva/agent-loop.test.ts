@@ -6,8 +6,7 @@
 // tests (test/e2e/host-agent.test.ts, stale-views.test.ts) prove the QEMU driver.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Agent, type AgentOptions } from "../../src/hva/agent.js";
@@ -17,10 +16,10 @@ import { InstanceDirectories } from "../../src/hva/instance-files.js";
 import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
 import { debianOvmf } from "../../src/hva/vm/firmware.js";
 import { generateUuid } from "../../src/model/uuid.js";
-import { launchInstance, startApi, type TestApi, userRequest } from "../helpers/api.js";
+import { blankBackupObject, launchInstance, startApi, type TestApi, userRequest } from "../helpers/api.js";
 import { FakeVmDriver } from "../helpers/fake-vm-driver.js";
 import { tempDir } from "../helpers/paths.js";
-import { backupObjectRow, imageRow } from "../helpers/stores.js";
+import { imageRow } from "../helpers/stores.js";
 
 let api: TestApi;
 let dcmgr: AgentApi;
@@ -68,20 +67,7 @@ async function expectShown(id: string, state: string, error: RegExp | null = nul
 before(async () => {
   api = await startApi("sqlite");
   // A tiny disk in the seeded local backup storage, as a Linux and a Windows image.
-  const disk = Buffer.alloc(1 << 20);
-  mkdirSync(join(api.t.home, "images"), { recursive: true });
-  writeFileSync(join(api.t.home, "images", "tiny.raw"), disk);
-  await api.store.db
-    .insertInto("backup_objects")
-    .values(
-      backupObjectRow({
-        id: "bo-tiny",
-        object_key: "tiny.raw",
-        size: disk.length,
-        checksum: createHash("md5").update(disk).digest("hex"),
-      }),
-    )
-    .execute();
+  await blankBackupObject(api, "bo-tiny", 1 << 20);
   await api.store.db
     .insertInto("images")
     .values([
@@ -103,6 +89,8 @@ before(async () => {
     })
   ).body.id;
   dcmgr = new AgentApi([api.origin], await api.token("host_node", "hn-demo1"));
+  // As the agent does at its start: the scheduler places UEFI and TPM images only where they can run.
+  await dcmgr.heartbeat({ kvm: false, uefi: true, secure_boot: true, tpm: true, cpu_model: "Nehalem" });
 });
 
 after(async () => {
