@@ -2,7 +2,10 @@
 # Builds the Linux test guest from Debian packages: the cloud kernel, its
 # virtio/FAT modules, busybox-static, openssl and the libraries it needs, and
 # our init. Result, in OUTDIR: testvm.raw, a bootable disk (MBR, syslinux, one
-# FAT partition labelled ROOT with kernel and initramfs), and vmlinuz/initrd.gz.
+# FAT partition labelled ROOT with kernel and initramfs); testvm-uefi.raw, the
+# same guest for UEFI with Secure Boot (GPT, its EFI system partition labelled
+# ROOT: Debian's signed shim, signed GRUB and the signed kernel); and
+# vmlinuz/initrd.gz.
 # No root needed beyond what apt-get download asks.
 #   build.sh OUTDIR PROTOCOL_SH
 set -euo pipefail
@@ -25,7 +28,7 @@ mkdir -p "$root"/{etc/acpi/PWRF,md,disk}
 # The modules the guest needs, each after those it depends on.
 # vfat mounts with iocharset ascii and codepage 437 by default in this kernel.
 initramfs_modules "$root" "kernel/lib/modules/$kver" \
-  virtio_pci virtio_blk virtio_net ata_piix sd_mod vfat nls_cp437 nls_ascii nls_utf8 button evdev
+  virtio_pci virtio_blk virtio_net ata_piix sd_mod vfat nls_cp437 nls_ascii nls_utf8 button evdev efivarfs
 
 # openssl and the libraries it links, from this machine's Debian packages.
 initramfs_binary "$root" /usr/bin/openssl
@@ -52,6 +55,22 @@ printf 'DEFAULT linux\nTIMEOUT 1\nLABEL linux\n  KERNEL vmlinuz\n  INITRD initrd
 mcopy -i "$part" vmlinuz initrd.gz syslinux.cfg ::
 syslinux --offset 1048576 --install testvm.raw
 
+# The UEFI disk: GPT, one EFI system partition labelled ROOT from 1 MiB. shim
+# (signed by Microsoft's UEFI CA 2011) boots GRUB (signed by Debian) from its
+# own folder, which reads EFI/debian/grub.cfg and boots the kernel (signed by
+# Debian): the chain a Secure Boot firmware with Microsoft's keys accepts.
+truncate -s ${size_mb}M testvm-uefi.raw
+echo 'label: gpt
+start=2048, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B' | sfdisk -q testvm-uefi.raw
+mformat -C -i esp.img -v ROOT -T $(((size_mb - 1) * 2048 - 34)) -h 64 -s 32 ::
+mmd -i esp.img ::/EFI ::/EFI/BOOT ::/EFI/debian
+mcopy -i esp.img /usr/lib/shim/shimx64.efi.signed ::/EFI/BOOT/BOOTX64.EFI
+mcopy -i esp.img /usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed ::/EFI/BOOT/grubx64.efi
+printf 'set timeout=0\nlinux /vmlinuz console=ttyS0 panic=10\ninitrd /initrd.gz\nboot\n' > grub.cfg
+mcopy -i esp.img grub.cfg ::/EFI/debian/grub.cfg
+mcopy -i esp.img vmlinuz initrd.gz ::
+dd if=esp.img of=testvm-uefi.raw bs=1M seek=1 conv=notrunc status=none
+
 mkdir -p "$out"
-mv testvm.raw vmlinuz initrd.gz "$out/"
+mv testvm.raw testvm-uefi.raw vmlinuz initrd.gz "$out/"
 echo "$kernel_pkg" > "$out/kernel-package"

@@ -17,6 +17,12 @@ const run = promisify(execFile);
 export interface TestGuest {
   /** Bootable raw disk: MBR, syslinux, FAT partition ROOT with kernel and initramfs. */
   disk: string;
+  /**
+   * The same guest for UEFI and Secure Boot: GPT, its EFI system partition
+   * ROOT holding Debian's signed shim, GRUB and kernel. Its kernel has no AHCI
+   * driver: on q35 its disks must be virtio.
+   */
+  uefiDisk: string;
   kernel: string;
   initrd: string;
 }
@@ -86,15 +92,20 @@ export async function ensureTestGuest(log: (line: string) => void = () => {}): P
   const hash = createHash("sha256");
   for (const f of sources) hash.update(await readFile(f));
   hash.update(protocolShell());
-  for (const p of ["linux-image-cloud-amd64", "busybox-static", "openssl", "syslinux"])
+  for (const p of ["linux-image-cloud-amd64", "busybox-static", "openssl", "syslinux", "shim-signed", "grub-efi-amd64-signed"])
     hash.update(await packageVersion(p));
   const key = hash.digest("hex").slice(0, 16);
   const dir = join(testGuestCacheDir(), key);
   if (!existsSync(join(dir, "testvm.raw"))) log(`building the Linux test guest into ${dir}`);
-  await cachedBuild(testGuestCacheDir(), key, "testvm.raw", async (out, work) => {
+  await cachedBuild(testGuestCacheDir(), key, "testvm-uefi.raw", async (out, work) => {
     const protocol = join(work, "protocol.sh");
     await writeFile(protocol, protocolShell());
     await run("bash", [join(root, "guest", "testvm", "build.sh"), out, protocol], { maxBuffer: 16 << 20 });
   });
-  return { disk: join(dir, "testvm.raw"), kernel: join(dir, "vmlinuz"), initrd: join(dir, "initrd.gz") };
+  return {
+    disk: join(dir, "testvm.raw"),
+    uefiDisk: join(dir, "testvm-uefi.raw"),
+    kernel: join(dir, "vmlinuz"),
+    initrd: join(dir, "initrd.gz"),
+  };
 }

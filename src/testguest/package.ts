@@ -16,17 +16,20 @@ const run = promisify(execFile);
 export async function packageTestGuest(
   imagesDir: string,
   log: (line: string) => void,
+  /** The UEFI (GPT, Secure Boot) disk instead of the BIOS one. */
+  firmware: "bios" | "uefi" = "bios",
 ): Promise<PackagedImage> {
-  const guest = await ensureTestGuest(log);
+  const built = await ensureTestGuest(log);
+  const disk = firmware === "uefi" ? built.uefiDisk : built.disk;
   // The build's cache key names the package, so a rebuilt guest is a new object.
-  const objectKey = `testwin.${basename(dirname(guest.disk))}.raw.tar.gz`;
+  const objectKey = `testwin${firmware === "uefi" ? "-uefi" : ""}.${basename(dirname(disk))}.raw.tar.gz`;
   const packaged = join(imagesDir, objectKey);
   if (!existsSync(packaged)) {
     log(`packaging the test guest as ${packaged}`);
     await mkdir(imagesDir, { recursive: true });
     const temp = `${packaged}.packing`;
     try {
-      await run("tar", ["-C", dirname(guest.disk), "-czSf", temp, basename(guest.disk)]);
+      await run("tar", ["-C", dirname(disk), "-czSf", temp, basename(disk)]);
       await rename(temp, packaged);
     } finally {
       await rm(temp, { force: true });
@@ -38,7 +41,7 @@ export async function packageTestGuest(
     objectKey,
     containerFormat: "tgz",
     fileFormat: "raw",
-    size: (await stat(guest.disk)).size,
+    size: (await stat(disk)).size,
     allocationSize: (await stat(packaged)).size,
     checksum: md5.digest("hex"),
   };

@@ -8,8 +8,9 @@
 // image's VM has its own swtpm, its state in the instance's directory; a
 // swtpm killed under a running VM halts the instance with why.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Agent } from "../../src/hva/agent.js";
@@ -19,8 +20,11 @@ import { InstanceDirectories } from "../../src/hva/instance-files.js";
 import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
 import { debianOvmf } from "../../src/hva/vm/firmware.js";
 import { QemuDriver } from "../../src/hva/vm/qemu-driver.js";
+import { installScript } from "../../src/imagebuild/install-script.js";
+import { packageTestGuest } from "../../src/testguest/package.js";
 import { blankBackupObject, launchInstance, startApi, type TestApi, userRequest } from "../helpers/api.js";
-import { tempDir } from "../helpers/paths.js";
+import { run } from "../helpers/cli.js";
+import { commandsOnPath, tempDir } from "../helpers/paths.js";
 import { imageRow } from "../helpers/stores.js";
 import { qemuPids } from "../helpers/vms.js";
 
@@ -175,6 +179,45 @@ describe("UEFI instances on OVMF", { concurrency: false }, () => {
     assert.equal((await shown(id)).state, "terminated");
     assert.equal(swtpm().length, 0, "no swtpm outlives its instance");
     assert.equal(existsSync(files.dir), false);
+  });
+
+  test("the test guest on UEFI, Secure Boot and a TPM, as a Windows image: first boot, password, and what it booted on", async () => {
+    const packaged = await packageTestGuest(join(api.t.home, "images"), () => {}, "uefi");
+    const script = join(home, "testuefi.install.sh");
+    writeFileSync(
+      script,
+      installScript({ name: "testuefi", ...packaged, features: ["virtio", "uefi", "secure_boot", "tpm"] }),
+    );
+    const installed = await run("bash", [script], {
+      ...api.t.env,
+      PATH: `${commandsOnPath()}:${process.env.PATH}`,
+    });
+    assert.equal(installed.code, 0, installed.stderr);
+    const keyFile = join(home, "key");
+    execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "", "-f", keyFile]);
+    const key = (
+      await api.req("POST", "/ssh_key_pairs.json", {
+        form: { public_key: readFileSync(`${keyFile}.pub`, "utf8") },
+      })
+    ).body.id;
+    const id = await launchInstance(api, "wmi-testuefi", key);
+    for (let i = 0; i < 300; i++) {
+      await agent.tick();
+      const now = await shown(id);
+      if (now.state === "running") break;
+      if (now.state === "halted") assert.fail(`halted: ${now.error}\n${log.join("\n")}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const running = await shown(id);
+    assert.equal(running.state, "running", log.join("\n"));
+    assert.equal(running.error, null);
+    const said = await consoleShows(id, "wakame-testvm: hardware");
+    assert.match(said, /EFI stub: UEFI Secure Boot is enabled/);
+    assert.match(said, /wakame-testvm: hardware firmware=uefi secure-boot=on cpu=popcnt,sse4_2 tpm=2/);
+    const password = await api.req("GET", `/instances/${id}/password.json`);
+    assert.equal(password.status, 200, password.text);
+    await userRequest(api, "DELETE", `/instances/${id}.json`);
+    await agent.tick();
   });
 
   test("terminate removes the variable store with the instance", async () => {
