@@ -10,7 +10,16 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Agent } from "../../src/hva/agent.js";
@@ -21,11 +30,12 @@ import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
 import { debianOvmf } from "../../src/hva/vm/firmware.js";
 import { QemuDriver } from "../../src/hva/vm/qemu-driver.js";
 import { installScript } from "../../src/imagebuild/install-script.js";
+import { ensureTestGuest } from "../../src/testguest/build.js";
 import { packageTestGuest } from "../../src/testguest/package.js";
 import { blankBackupObject, launchInstance, startApi, type TestApi, userRequest } from "../helpers/api.js";
 import { run } from "../helpers/cli.js";
 import { commandsOnPath, tempDir } from "../helpers/paths.js";
-import { imageRow } from "../helpers/stores.js";
+import { backupObjectRow, imageRow } from "../helpers/stores.js";
 import { qemuPids } from "../helpers/vms.js";
 
 let api: TestApi;
@@ -216,6 +226,66 @@ describe("UEFI instances on OVMF", { concurrency: false }, () => {
     assert.match(said, /wakame-testvm: hardware firmware=uefi secure-boot=on cpu=popcnt,sse4_2 tpm=2/);
     const password = await api.req("GET", `/instances/${id}/password.json`);
     assert.equal(password.status, 200, password.text);
+    await userRequest(api, "DELETE", `/instances/${id}.json`);
+    await agent.tick();
+  });
+
+  test("the same guest with its kernel's signature removed does not boot under Secure Boot: the first boot times out", async () => {
+    const guest = await ensureTestGuest();
+    const images = join(api.t.home, "images");
+    const unsigned = join(home, "unsigned");
+    mkdirSync(unsigned, { recursive: true });
+    const disk = join(unsigned, "testvm-uefi.raw");
+    copyFileSync(guest.uefiDisk, disk);
+    const esp = `${disk}@@1M`;
+    execFileSync("mcopy", ["-i", esp, "::/vmlinuz", join(unsigned, "vmlinuz")]);
+    execFileSync("sbattach", ["--remove", join(unsigned, "vmlinuz")]);
+    execFileSync("mcopy", ["-o", "-i", esp, join(unsigned, "vmlinuz"), "::/vmlinuz"]);
+    execFileSync("tar", ["-C", unsigned, "-czSf", join(images, "unsigned.raw.tar.gz"), "testvm-uefi.raw"]);
+    const tgz = readFileSync(join(images, "unsigned.raw.tar.gz"));
+    await api.store.db
+      .insertInto("backup_objects")
+      .values(
+        backupObjectRow({
+          id: "bo-unsigned",
+          object_key: "unsigned.raw.tar.gz",
+          container_format: "tgz",
+          size: statSync(disk).size,
+          allocation_size: tgz.length,
+          checksum: createHash("md5").update(tgz).digest("hex"),
+        }),
+      )
+      .execute();
+    await api.store.db
+      .insertInto("images")
+      .values(
+        imageRow({
+          id: "wmi-unsigned",
+          backup_object_id: "bo-unsigned",
+          os_type: "windows",
+          features: '{"virtio":true,"uefi":true,"secure_boot":true}',
+        }),
+      )
+      .execute();
+    const keyFile = join(home, "key");
+    const key = (
+      await api.req("POST", "/ssh_key_pairs.json", {
+        form: { public_key: readFileSync(`${keyFile}.pub`, "utf8") },
+      })
+    ).body.id;
+    const id = await launchInstance(api, "wmi-unsigned", key);
+    await agent.tick();
+    assert.equal((await shown(id)).state, "initializing", log.join("\n"));
+    const said = await consoleShows(id, "bad shim signature");
+    assert.doesNotMatch(said, /wakame-testvm/, "the kernel never ran");
+    // The first boot's time is up: the agent ends it with the password_generation_timeout error.
+    await agent.tick({}, Date.now() + 600_000 + 1000);
+    const halted = await shown(id);
+    assert.equal(halted.state, "halted");
+    assert.match(
+      halted.error ?? "",
+      /first boot did not finish within 600 s \(password_generation_timeout\)/,
+    );
     await userRequest(api, "DELETE", `/instances/${id}.json`);
     await agent.tick();
   });
