@@ -92,7 +92,14 @@ export async function ensureTestGuest(log: (line: string) => void = () => {}): P
   const hash = createHash("sha256");
   for (const f of sources) hash.update(await readFile(f));
   hash.update(protocolShell());
-  for (const p of ["linux-image-cloud-amd64", "busybox-static", "openssl", "syslinux", "shim-signed", "grub-efi-amd64-signed"])
+  for (const p of [
+    "linux-image-cloud-amd64",
+    "busybox-static",
+    "openssl",
+    "syslinux",
+    "shim-signed",
+    "grub-efi-amd64-signed",
+  ])
     hash.update(await packageVersion(p));
   const key = hash.digest("hex").slice(0, 16);
   const dir = join(testGuestCacheDir(), key);
