@@ -27,6 +27,19 @@ export const unreportedCapabilities: HostCapabilities = {
   cpu_model: "",
 };
 
+/** What a host can run, in words for its operator (vdc-manage host show). */
+export function capabilityWords(caps: HostCapabilities): string {
+  if (caps.cpu_model === "") return "BIOS images without a TPM (its hva has not reported what it has)";
+  const has = [
+    caps.kvm ? "KVM" : "TCG",
+    "BIOS",
+    ...(caps.uefi ? ["UEFI"] : []),
+    ...(caps.secure_boot ? ["Secure Boot"] : []),
+    ...(caps.tpm ? ["TPM 2.0"] : []),
+  ];
+  return `${has.join(", ")}; CPU ${caps.cpu_model}`;
+}
+
 /** What the host lacks for `hw`, in words for the user: [] when it can run it. */
 export function capabilitiesLacking(caps: HostCapabilities, hw: VirtualHardware): string[] {
   return [

@@ -43,6 +43,23 @@ for (const backend of backends) {
         await ok("host", "show"),
         new RegExp(`${id}\\s+hva.two\\s+kvm\\s+x86_64\\s+4\\s+2048\\s+false`),
       );
+      assert.match(
+        await ok("host", "show", id),
+        /Can Run: BIOS images without a TPM \(its hva has not reported what it has\)/,
+      );
+      const store = await t.open();
+      try {
+        const caps = { kvm: true, uefi: true, secure_boot: false, tpm: true, cpu_model: "host" };
+        await store.db
+          .updateTable("host_nodes")
+          .set({ capabilities: JSON.stringify(caps) })
+          .where("id", "=", id)
+          .execute();
+      } finally {
+        await store.close();
+      }
+      assert.match(await ok("host", "show", id), /Can Run: KVM, BIOS, UEFI, TPM 2.0; CPU host/);
+      assert.equal((await json("host", "show", id)).capabilities.tpm, true);
       await ok("host", "del", id);
       assert.deepEqual(await json("host", "show"), []);
     });

@@ -2,6 +2,7 @@
 
 import type { Kysely } from "kysely";
 import { enumField, flagField, intField, textField, uuidField } from "../../model/fields.js";
+import { capabilityWords } from "../../model/host-capabilities.js";
 import { arches, hypervisors } from "../../model/vocabulary.js";
 import { liveInstance } from "../../store/in-use.js";
 import { flag, hostNodeRecord } from "../../store/records.js";
@@ -170,6 +171,7 @@ const show = command({
       ["Hypervisor", host.hypervisor],
       ["Architecture", host.arch],
       ["Scheduling Enabled", host.scheduling_enabled],
+      ["Can Run", capabilityWords(host.capabilities)],
       ["Create", host.created_at],
       ["Update", host.updated_at],
     ]);
