@@ -161,8 +161,11 @@ describe("hva", () => {
       /hva: host node hn-demo1 \(hva.demo1\); VMs run on tcg: configured.*; their CPU: Westmere/,
     );
     // What it can give a VM reaches dcmgr before its first pass: this machine has Debian's ovmf and swtpm.
-    const host = (await api.req("GET", "/host_nodes/hn-demo1.json")).body;
-    assert.deepEqual(host.capabilities, {
+    // Its first heartbeat with them follows that line: wait for it rather than assume it came.
+    const reported = async () => (await api.req("GET", "/host_nodes/hn-demo1.json")).body.capabilities;
+    for (let i = 0; i < 100 && (await reported()).cpu_model === ""; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(await reported(), {
       kvm: false,
       uefi: true,
       secure_boot: true,
