@@ -13,6 +13,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { BuildDir } from "../src/imagebuild/build-dir.js";
 import { hostDriver } from "../src/imagebuild/host-driver.js";
+import { rootPartition } from "../src/imagebuild/disk-partitions.js";
 import { setNtfsLabel } from "../src/imagebuild/ntfs-label.js";
 import { makeSimpleTarOfImage } from "../src/imagebuild/steps/26-make-simple-tar-of-image.js";
 import { packageToWakameTgzImage } from "../src/imagebuild/steps/27-package-to-wakame-tgz-image.js";
@@ -75,7 +76,7 @@ try {
   const final = join(orig, "final-seed-image");
   mkdirSync(final);
   o["27 tar xzf"] = await timed(() => sh(`tar xzf ../windows-*.tar.gz && mv win-2008.raw ${seed}`, final));
-  o["27 relabel"] = await timed(() => setNtfsLabel(join(final, seed), 1, "root"));
+  o["27 relabel"] = await timed(() => setNtfsLabel(join(final, seed), rootPartition, "root"));
   o["27 tar czSf"] = await timed(() => sh(`tar czSf ${seed}.tar.gz ${seed}`, final));
   o["27 md5sum"] = await timed(() => sh(`md5sum ${seed}.tar.gz > ${seed}.tar.gz.md5`, final));
   const qcow = "windows2008r2.x86_64.15071.qcow2";

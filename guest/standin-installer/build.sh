@@ -14,13 +14,20 @@
 # of Autounattend.xml shows an echoing field, for the typing tests. The installed disk boots the
 # Linux test guest (its FAT partition, as entry 3), so a built image follows
 # the guest protocol.
-#   build.sh OUTDIR TESTVM_RAW VERSION KEY
+# The ISO boots on UEFI too, under Secure Boot with Microsoft's keys (Debian's
+# signed shim, GRUB and kernel in its El Torito EFI image), and then asks
+# "Press any key to boot from CD or DVD..." as Windows' cdboot.efi does; the
+# answer file's GPT layout installs the UEFI test guest's EFI system
+# partition as partition 1, the MSR and Windows' NTFS after it. As Windows
+# 11 and Server 2025 do, it refuses hardware below their requirements.
+#   build.sh OUTDIR TESTVM_RAW TESTVM_UEFI_RAW VERSION KEY
 # KEY is the key this "ISO" accepts, or none for an evaluation ISO.
 set -euo pipefail
 out=$(realpath -m "$1")
 testvm=$(realpath "$2")
-version=$3
-key=$4
+testvm_uefi=$(realpath "$3")
+version=$4
+key=$5
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/initramfs.sh
 . "$here/../lib/initramfs.sh"
@@ -34,7 +41,7 @@ root=$work/initramfs
 initramfs_busybox "$root" busybox/bin/busybox
 mkdir -p "$root"/{a,mnt}
 initramfs_modules "$root" "kernel/lib/modules/$kver" \
-  floppy virtio_pci virtio_blk vfat nls_cp437 nls_ascii fuse bochs uhci-hcd usbhid hid-generic evdev
+  floppy virtio_pci virtio_blk vfat nls_cp437 nls_ascii fuse bochs uhci-hcd usbhid hid-generic evdev efivarfs
 # The screens program, the console font and the US and JIS keymaps (Debian's
 # console-data, compiled by kbd's loadkeys for busybox's loadkmap).
 gcc -static -O2 -Wall -o "$root/bin/screens" "$here/screens.c"
@@ -51,19 +58,38 @@ gzip -1 < "$testvm" > "$root/testvm.raw.gz"
 fat_sectors=$(sfdisk -d "$testvm" | sed -n 's/.*start= *2048, size= *\([0-9]*\).*/\1/p')
 [[ -n "$fat_sectors" ]] || { echo "build.sh: $testvm has no partition at 2048" >&2; exit 1; }
 boot_start=$(( (2048 + fat_sectors + 2047) / 2048 * 2048 ))
-printf 'VERSION=%s\nKEY=%s\nFAT_SECTORS=%s\nBOOT_START=%s\n' "$version" "$key" "$fat_sectors" "$boot_start" \
-  > "$root/etc/installer.conf"
+esp_sectors=$(sfdisk -d "$testvm_uefi" | sed -n 's/.*start= *2048, size= *\([0-9]*\).*/\1/p')
+[[ -n "$esp_sectors" ]] || { echo "build.sh: $testvm_uefi has no partition at 2048" >&2; exit 1; }
+printf 'VERSION=%s\nKEY=%s\nFAT_SECTORS=%s\nBOOT_START=%s\nESP_SECTORS=%s\n' \
+  "$version" "$key" "$fat_sectors" "$boot_start" "$esp_sectors" > "$root/etc/installer.conf"
 cp "$here/init" "$root/init"
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > initrd.gz
+# The UEFI test guest's disk, a second initramfs that only the UEFI boot loads.
+mkdir -p uefi/uefi
+gzip -1 < "$testvm_uefi" > uefi/uefi/testvm-uefi.raw.gz
+(cd uefi && find . | cpio -o -H newc --quiet | gzip -1) > uefi.gz
 
 iso=$work/iso
 mkdir -p "$iso/isolinux"
 cp "kernel/boot/vmlinuz-$kver" "$iso/isolinux/vmlinuz"
-mv initrd.gz "$iso/isolinux/"
+mv initrd.gz uefi.gz "$iso/isolinux/"
 cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$iso/isolinux/"
 printf 'DEFAULT setup\nTIMEOUT 1\nLABEL setup\n  KERNEL vmlinuz\n  INITRD initrd.gz\n  APPEND console=ttyS0 video=1024x768 quiet panic=10\n' > "$iso/isolinux/isolinux.cfg"
+# UEFI: the El Torito EFI image holds shim (signed by Microsoft's UEFI CA) and
+# GRUB (signed by Debian); GRUB reads EFI/debian/grub.cfg from the CD and boots
+# the signed kernel with both initramfs archives.
+printf 'set timeout=0\nsearch --no-floppy --set=root --file /isolinux/vmlinuz\nlinux /isolinux/vmlinuz console=ttyS0 video=1024x768 quiet panic=10\ninitrd /isolinux/initrd.gz /isolinux/uefi.gz\nboot\n' > grub.cfg
+mkdir -p "$iso/EFI/debian"
+cp grub.cfg "$iso/EFI/debian/grub.cfg"
+export MTOOLS_SKIP_CHECK=1
+mformat -C -i "$iso/efi.img" -T 8192 -h 64 -s 32 ::
+mmd -i "$iso/efi.img" ::/EFI ::/EFI/BOOT ::/EFI/debian
+mcopy -i "$iso/efi.img" /usr/lib/shim/shimx64.efi.signed ::/EFI/BOOT/BOOTX64.EFI
+mcopy -i "$iso/efi.img" /usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed ::/EFI/BOOT/grubx64.efi
+mcopy -i "$iso/efi.img" grub.cfg ::/EFI/debian/grub.cfg
 mkdir -p "$out"
 xorriso -as mkisofs -quiet -V "STANDIN_WS$version" -o "$out/installer.iso.partial" \
-  -b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table "$iso"
+  -b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \
+  -eltorito-alt-boot -e efi.img -no-emul-boot "$iso"
 mv "$out/installer.iso.partial" "$out/installer.iso"

@@ -8,8 +8,10 @@
  *
  *   screens --title TEXT [--line TEXT]... [--mark green|grey]
  *           [--button X,Y,W,H,LABEL] [--field] [--secret]
- *           --expect key:enter|key:tab|key:f8 | text:VALUE | line | click:X,Y,W,H | cad
+ *           [--timeout SECONDS]
+ *           --expect key:enter|key:tab|key:f8|key:any | text:VALUE | line | click:X,Y,W,H | cad
  *   screens --show ...   (draw and exit, waiting for nothing)
+ * With --timeout, nothing within SECONDS exits 3.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_LINES 16
@@ -36,7 +39,7 @@ static unsigned char *font;
 static int glyph_height;
 
 static const char *title = "", *lines[MAX_LINES], *expect = "", *mark = NULL;
-static int nlines, field, secret, show_only;
+static int nlines, field, secret, show_only, timeout_s;
 static int button[4] = {-1, -1, -1, -1};
 static const char *button_label = "";
 static char typed[MAX_TEXT];
@@ -174,9 +177,23 @@ static int open_tablet(struct input_absinfo *ax, struct input_absinfo *ay) {
   return -1;
 }
 
+/* A tablet coordinate as a pixel of a screen `size` pixels across. */
+static int to_screen(int value, const struct input_absinfo *a, int size) {
+  return (int)((long)(value - a->minimum) * (size - 1) / (a->maximum - a->minimum));
+}
+
 static void on_cad(int sig) {
   (void)sig;
   cad = 1;
+}
+
+/* Said on the serial port once the screen is drawn, so a test that waits for it sees it. */
+static void announce(void) {
+  FILE *serial = fopen("/dev/ttyS0", "w");
+  if (serial) {
+    fprintf(serial, "standin: screen: %s\n", title);
+    fclose(serial);
+  }
 }
 
 static void parse_rect(const char *s, int *r, const char **label) {
@@ -199,6 +216,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--secret")) secret = 1;
     else if (!strcmp(a, "--expect")) expect = v, i++;
     else if (!strcmp(a, "--show")) show_only = 1;
+    else if (!strcmp(a, "--timeout")) timeout_s = atoi(v), i++;
     else {
       fprintf(stderr, "screens: unknown argument %s\n", a);
       return 2;
@@ -210,15 +228,14 @@ int main(int argc, char **argv) {
   if (tty < 0) die("/dev/tty1");
   /* The console stops drawing on the framebuffer; keys still come through it. */
   ioctl(tty, KDSETMODE, KD_GRAPHICS);
-  present();
-  /* Said once the screen is drawn, so a test that waits for it sees it. */
-  FILE *serial = fopen("/dev/ttyS0", "w");
-  if (serial) {
-    fprintf(serial, "standin: screen: %s\n", title);
-    fclose(serial);
+  if (show_only) {
+    present();
+    announce();
+    return 0;
   }
-  if (show_only) return 0;
 
+  /* Listening before the screen shows: a key or click that comes the instant
+   * it is drawn (as a tool that waits for the screen sends it) is not lost. */
   struct termios raw;
   tcgetattr(tty, &raw);
   raw.c_lflag &= ~(ICANON | ECHO | ISIG);
@@ -240,9 +257,23 @@ int main(int argc, char **argv) {
   if (!strncmp(expect, "click:", 6)) parse_rect(expect + 6, click, NULL);
   struct input_absinfo ax, ay;
   int tablet = open_tablet(&ax, &ay);
+  /* Where the pointer is now: a click where it already was brings no motion event. */
   int px = 0, py = 0;
+  if (tablet >= 0) {
+    px = to_screen(ax.value, &ax, width);
+    py = to_screen(ay.value, &ay, height);
+  }
+  present();
+  announce();
 
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
   for (;;) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (timeout_s > 0 && now.tv_sec - start.tv_sec >= timeout_s) {
+      printf("nothing within %d s\n", timeout_s);
+      return 3;
+    }
     if (cad) {
       printf("ctrl-alt-delete\n");
       return want_cad ? 0 : 1;
@@ -257,7 +288,7 @@ int main(int argc, char **argv) {
         const char *name = c == '\r' || c == '\n' ? "enter" : c == '\t' ? "tab" : c == ' ' ? "space" : NULL;
         if (c == 27 && n - k >= 5 && !memcmp(buf + k, "\033[19~", 5)) name = "f8";
         printf("key %s\n", name ? name : "other");
-        return name && !strcmp(name, expect + 4) ? 0 : 1;
+        return !strcmp(expect, "key:any") || (name && !strcmp(name, expect + 4)) ? 0 : 1;
       }
       if (strncmp(expect, "text:", 5) && strcmp(expect, "line")) {
         printf("key pressed while waiting for %s\n", expect);
@@ -276,9 +307,9 @@ int main(int argc, char **argv) {
     struct input_event ev;
     while (tablet >= 0 && (p[1].revents & POLLIN) && read(tablet, &ev, sizeof ev) == sizeof ev) {
       if (ev.type == EV_ABS && ev.code == ABS_X)
-        px = (int)((long)(ev.value - ax.minimum) * (width - 1) / (ax.maximum - ax.minimum));
+        px = to_screen(ev.value, &ax, width);
       if (ev.type == EV_ABS && ev.code == ABS_Y)
-        py = (int)((long)(ev.value - ay.minimum) * (height - 1) / (ay.maximum - ay.minimum));
+        py = to_screen(ev.value, &ay, height);
       if (ev.type == EV_KEY && ev.code == BTN_LEFT && ev.value == 1) {
         printf("clicked at %d,%d\n", px, py);
         if (click[0] < 0) return 1;

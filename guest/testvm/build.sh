@@ -4,8 +4,8 @@
 # our init. Result, in OUTDIR: testvm.raw, a bootable disk (MBR, syslinux, one
 # FAT partition labelled ROOT with kernel and initramfs); testvm-uefi.raw, the
 # same guest for UEFI with Secure Boot (GPT, its EFI system partition labelled
-# ROOT: Debian's signed shim, signed GRUB and the signed kernel); and
-# vmlinuz/initrd.gz.
+# ROOT: Debian's signed shim, signed GRUB and the signed kernel, and
+# tpm2-tools as a second initramfs, tpm.gz); and vmlinuz/initrd.gz.
 # No root needed beyond what apt-get download asks.
 #   build.sh OUTDIR PROTOCOL_SH
 set -euo pipefail
@@ -41,6 +41,15 @@ printf '#!/bin/sh\nsync; umount /disk 2>/dev/null; poweroff -f\n' > "$root/etc/a
 printf '#!/bin/sh\necho wakame-accel-probe-ok\npoweroff -f\n' > "$root/bin/accel-probe"
 chmod +x "$root/init" "$root/bin/logincheck" "$root/bin/reach" "$root/bin/dhcp-report" "$root/etc/acpi/PWRF/00000080" "$root/bin/accel-probe"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) > initrd.gz
+# tpm2-tools and the TPM device's TCTI (which it opens at run time): only the
+# UEFI guest has a TPM, so only its boot loads this second archive.
+tpmroot=$work/tpm
+mkdir -p "$tpmroot/bin"
+initramfs_binary "$tpmroot" /usr/bin/tpm2
+mkdir -p "$tpmroot/usr/lib/x86_64-linux-gnu"
+cp -L /usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0 "$tpmroot/usr/lib/x86_64-linux-gnu/"
+for tool in nvdefine nvwrite nvread; do ln -s tpm2 "$tpmroot/bin/tpm2_$tool"; done
+(cd "$tpmroot" && find . | cpio -o -H newc --quiet | gzip -9) > tpm.gz
 cp "kernel/boot/vmlinuz-$kver" vmlinuz
 
 # The disk: syslinux's MBR code, one bootable FAT partition from 1 MiB.
@@ -66,9 +75,9 @@ mformat -C -i esp.img -v ROOT -T $(((size_mb - 1) * 2048 - 34)) -h 64 -s 32 ::
 mmd -i esp.img ::/EFI ::/EFI/BOOT ::/EFI/debian
 mcopy -i esp.img /usr/lib/shim/shimx64.efi.signed ::/EFI/BOOT/BOOTX64.EFI
 mcopy -i esp.img /usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed ::/EFI/BOOT/grubx64.efi
-printf 'set timeout=0\nlinux /vmlinuz console=ttyS0 panic=10\ninitrd /initrd.gz\nboot\n' > grub.cfg
+printf 'set timeout=0\nlinux /vmlinuz console=ttyS0 panic=10\ninitrd /initrd.gz /tpm.gz\nboot\n' > grub.cfg
 mcopy -i esp.img grub.cfg ::/EFI/debian/grub.cfg
-mcopy -i esp.img vmlinuz initrd.gz ::
+mcopy -i esp.img vmlinuz initrd.gz tpm.gz ::
 dd if=esp.img of=testvm-uefi.raw bs=1M seek=1 conv=notrunc status=none
 
 mkdir -p "$out"

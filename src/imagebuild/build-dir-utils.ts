@@ -8,7 +8,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { reportFile } from "./auto/report.js";
 import { BuildDir, BuildDirError } from "./build-dir.js";
-import { windowsVersions } from "./build-settings.js";
+import { versionName, type WindowsVersion, windowsVersions } from "./windows-versions.js";
 import { installParamsDir } from "./install-params.js";
 import { screenshotsDir, stepScreenshot } from "./step-screenshots.js";
 import { vncPasswordFile } from "./steps/3-boot-with-install-iso-and-floppy.js";
@@ -143,7 +143,7 @@ async function init(dir: BuildDir, version: string | undefined, out: Out): Promi
   await dir.write("WINIMG", `win-${version}.raw`);
   await dir.write("timestamp", timestamp(new Date()));
   await dir.write("nextstep", first.name);
-  const lines = [`started a Windows Server ${version} build in ${dir.path}`];
+  const lines = [`started a ${versionName(version as WindowsVersion)} build in ${dir.path}`];
   await dir.log("0-init", lines, "ok");
   for (const l of [...lines, ...nextLines(first)]) out(l);
 }

@@ -6,9 +6,7 @@
 
 import { ipv4Problem } from "../model/ipv4.js";
 import { parseKeyValueLines } from "../model/key-value-file.js";
-
-export const windowsVersions = ["2008", "2012", "2016", "2019", "2022", "2025"] as const;
-export type WindowsVersion = (typeof windowsVersions)[number];
+import { hardwareProblems, uefiByDefault, versionName, type WindowsVersion } from "./windows-versions.js";
 
 export const windowsLanguages = ["ja-JP", "en-US"] as const;
 
@@ -41,7 +39,7 @@ const fileName = (v: string) =>
 function virtioPaths(version: WindowsVersion): string {
   if (version === "2008") return "E:\\WLH\\AMD64;E:\\VISTA\\AMD64";
   if (version === "2012") return "E:\\WIN8\\AMD64";
-  const dir = `2k${version.slice(2)}`;
+  const dir = version === "11" ? "w11" : `2k${version.slice(2)}`;
   return ["viostor", "NetKVM", "vioscsi"].map((d) => `E:\\${d}\\${dir}\\amd64`).join(";");
 }
 
@@ -54,7 +52,7 @@ export const settings: readonly Setting[] = [
   },
   {
     name: "IMAGENAME",
-    default: (v) => `Windows Server ${v}${original(v) ? " R2" : ""} SERVERSTANDARD`,
+    default: (v) => (v === "11" ? "Windows 11 Pro" : `${versionName(v)} SERVERSTANDARD`),
     meaning: "the edition to install, as the ISO's install.wim names it (/IMAGE/NAME)",
     check: (v) => (v && !/[<>&]/.test(v) ? undefined : "write an edition name without < > &"),
   },
@@ -83,7 +81,7 @@ export const settings: readonly Setting[] = [
   },
   {
     name: "IMAGESIZE",
-    default: () => "30G",
+    default: (v) => (v === "11" ? "64G" : v === "2025" ? "40G" : "30G"),
     meaning: "size of the blank disk Windows is installed on, as qemu-img takes it",
     check: (v) => (/^[1-9]\d*[MGT]$/.test(v) ? undefined : "write a size such as 30G, 40960M or 1T"),
   },
@@ -116,11 +114,37 @@ export const settings: readonly Setting[] = [
   },
   {
     name: "MEMORY",
-    default: () => "2048",
+    default: (v) => (v === "11" ? "4096" : "2048"),
     meaning: "MiB of memory for the build's VMs",
     check: count(65536),
   },
   { name: "CPUS", default: () => "2", meaning: "virtual CPUs for the build's VMs", check: count(64) },
+  {
+    name: "FIRMWARE",
+    default: (v) => (uefiByDefault(v) ? "uefi" : "bios"),
+    meaning:
+      "firmware of the build's VMs and of the image: uefi (OVMF, a GPT disk) or bios (SeaBIOS, an MBR disk)",
+    check: (v) => (v === "uefi" || v === "bios" ? undefined : "write uefi or bios"),
+  },
+  {
+    name: "SECUREBOOT",
+    default: (v) => (uefiByDefault(v) ? "yes" : ""),
+    meaning: "UEFI builds: install under Secure Boot, and the image boots under it (yes, or empty)",
+    check: yesNo,
+  },
+  {
+    name: "TPM",
+    default: (v) => (uefiByDefault(v) ? "yes" : ""),
+    meaning: "give the build's VMs a TPM 2.0 (swtpm), and the image its own at every launch (yes, or empty)",
+    check: yesNo,
+  },
+  {
+    name: "OVMF_VARS",
+    default: () => "",
+    meaning:
+      "Secure Boot builds: the variable store the build's VMs start from, default Debian's OVMF_VARS_4M.ms.fd (Microsoft's 2011 keys); for media signed under the 2023 CAs, the host agent's $WAKAME_HOME/secure-boot/OVMF_VARS_4M.enrolled.fd",
+    check: (v) => (v === "" || v.startsWith("/") ? undefined : "write the variable store's absolute path"),
+  },
   {
     name: "IPV4",
     default: () => "10.0.2.15",
@@ -184,7 +208,7 @@ export function versionSettings(version: WindowsVersion): Setting[] {
     {
       name: `ISO${version}`,
       default: () => undefined,
-      meaning: `the Windows Server ${version} installation ISO in ./resources/`,
+      meaning: `the ${versionName(version)} installation ISO in ./resources/`,
       check: fileName,
     },
     {
@@ -241,6 +265,19 @@ export function resolveSettings(
     if (wrong) problems.push(`${s.name}=${value} (from ${where}) is refused: ${wrong}`);
     else values.set(s.name, value);
   }
+  if (problems.length === 0) {
+    const get = (name: string) => values.get(name)!;
+    problems.push(
+      ...hardwareProblems(version, {
+        memoryMb: Number(get("MEMORY")),
+        cpus: Number(get("CPUS")),
+        imageSize: get("IMAGESIZE"),
+        firmware: get("FIRMWARE") as "bios" | "uefi",
+        secureBoot: get("SECUREBOOT") === "yes",
+        tpm: get("TPM") === "yes",
+      }),
+    );
+  }
   if (problems.length > 0) throw new SettingError(problems.join("\n"));
   return values;
 }
@@ -251,7 +288,7 @@ export function defaultIni(version: WindowsVersion): string {
     "# windows-image-build.ini: the settings of seed-image builds, read by",
     "# 'build-dir-utils BUILDDIR 1-setup-install' from the directory it runs in.",
     "# One NAME=value a line; the environment overrides this file. Defaults shown",
-    `# are those of Windows Server ${version}; ISOnnnn and KEYnnnn must be set.`,
+    `# are those of ${versionName(version)}; ISOnnnn and KEYnnnn must be set.`,
     "",
   ];
   for (const s of [...versionSettings(version), ...settings]) {

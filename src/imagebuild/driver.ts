@@ -6,7 +6,9 @@
 import type { MetadataContent } from "../model/guest-protocol.js";
 import type { Accelerator, AcceleratorSetting } from "../qemu/accelerator.js";
 import type { VmSpec } from "../qemu/command.js";
+import type { TpmFiles } from "../hva/vm/swtpm.js";
 import type { DetachedFiles } from "../qemu/launch.js";
+import type { Partition } from "./disk-partitions.js";
 import type { packQcow2Gz, packSparseTarGz } from "./pack.js";
 
 export interface BuildDriver {
@@ -21,12 +23,16 @@ export interface BuildDriver {
   packQcow2Gz: typeof packQcow2Gz;
   /** Copies the data of a sparse file, holes kept. */
   sparseCopy(from: string, to: string): Promise<void>;
+  /** The bytes a (sparse) file takes on disk: it grows as a VM writes to it. */
+  allocatedBytes(file: string): Promise<number>;
 
-  // NTFS
-  /** Returns the byte ranges it rewrote. */
+  // Partitions and NTFS
+  /** The partitions of a disk image (MBR or GPT). */
+  partitionsOf(image: string): Promise<Partition[]>;
+  /** Labels the NTFS of the partition `choose` picks; returns the byte ranges it rewrote. */
   setNtfsLabel(
     image: string,
-    partition: number,
+    choose: (parts: Partition[]) => Partition | undefined,
     label: string,
   ): Promise<{ offset: number; length: number }[]>;
   /** A tar.gz of those of `paths` that exist on the image's Windows partition; returns what it held. */
@@ -39,6 +45,12 @@ export interface BuildDriver {
   writeMetadataDrive(file: string, content: MetadataContent): Promise<void>;
   readMetadataFile(file: string, path: string): Promise<Buffer | undefined>;
   deleteMetadataFile(file: string, path: string): Promise<void>;
+
+  // UEFI and the TPM
+  /** A VM's own UEFI variable store, copied from `template` (whole or not at all). */
+  makeVarStore(template: string, target: string): Promise<void>;
+  /** Starts the VM's swtpm (its state made on the first start, kept after); it ends with its QEMU. */
+  startTpm(files: TpmFiles): Promise<void>;
 
   // QEMU
   accelerator(setting: AcceleratorSetting): Promise<Accelerator>;
@@ -53,4 +65,6 @@ export interface BuildDriver {
   /** Sets the password of the VM's VNC console, which refuses everyone until then. */
   setVncPassword(files: DetachedFiles, password: string): Promise<void>;
   screendump(files: DetachedFiles, png: string): Promise<void>;
+  /** Presses and releases a key (QEMU's key names: spc, ret) on the VM's keyboard. */
+  pressKey(files: DetachedFiles, key: string): Promise<void>;
 }

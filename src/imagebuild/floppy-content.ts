@@ -9,7 +9,8 @@ import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { protocolPowerShell } from "../model/guest-protocol-scripts.js";
 import { packageRoot } from "../package-root.js";
-import type { WindowsVersion } from "./build-settings.js";
+import { partitionLayout, partitionsXml } from "./partition-layout.js";
+import { versionName } from "./windows-versions.js";
 import type { InstallParams } from "./install-params.js";
 
 /** The Administrator password of the installed (not yet sysprepped) Windows: what steps 7 and 11 type. */
@@ -34,10 +35,6 @@ const crlf = (text: string) => text.replace(/\r?\n/g, "\r\n");
 const xmlText = (value: string) =>
   value.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
 
-export function versionName(version: WindowsVersion): string {
-  return `Windows Server ${version}${version === "2008" || version === "2012" ? " R2" : ""}`;
-}
-
 /** Fills {{NAME}}s; a name the template has but `values` lacks is a bug, and says so. */
 export function fillTemplate(template: string, values: Readonly<Record<string, string>>): string {
   return template.replace(/\{\{([A-Z_]+)\}\}/g, (_, name: string) => {
@@ -51,6 +48,7 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
 export function answerFileValues(p: InstallParams, firstBootPassword: string): Record<string, string> {
   const indent = (n: number) => " ".repeat(n);
   const japanese = p.winLang === "ja-JP";
+  const layout = partitionLayout(p);
   return {
     VERSION_NAME: versionName(p.version),
     LANG: p.winLang,
@@ -58,7 +56,21 @@ export function answerFileValues(p: InstallParams, firstBootPassword: string): R
     // Japanese: the 106/109 keyboard (layered driver 6), as the original.
     LAYERED_DRIVER: japanese ? `${indent(6)}<LayeredDriver>6</LayeredDriver>` : "",
     IMAGE_NAME: xmlText(p.imageName),
-    BOOT_PARTITION_MB: p.version === "2008" || p.version === "2012" ? "350" : "500",
+    DISK_KIND: p.firmware === "uefi" ? "GPT, for UEFI" : "MBR, for the BIOS",
+    PARTITIONS: partitionsXml(layout, 10),
+    WINDOWS_PARTITION: String(layout.windows),
+    // Windows 11's OOBE would ask for a Microsoft account, a user and a network: the Administrator signs in instead.
+    CLIENT_OOBE:
+      p.version === "11"
+        ? [
+            "HideOnlineAccountScreens",
+            "HideLocalAccountScreen",
+            "HideWirelessSetupInOOBE",
+            "HideOEMRegistrationScreen",
+          ]
+            .map((tag) => `${indent(8)}<${tag}>true</${tag}>`)
+            .join("\n")
+        : "",
     DRIVER_PATHS: p.virtioPaths
       .map(
         (path, i) =>

@@ -2,10 +2,12 @@
 // pigz and ntfs-3g.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdtemp, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { deleteMetadataFile, readMetadataFile, writeMetadataDrive } from "../hva/metadata-drive.js";
+import { makeVarStore } from "../hva/vm/firmware.js";
+import { startSwtpm } from "../hva/vm/swtpm.js";
 import { hostAccelerator } from "../qemu/accelerator.js";
 import { qemuArgs } from "../qemu/command.js";
 import { livePid, startDetachedQemu, stopDetached } from "../qemu/launch.js";
@@ -13,7 +15,7 @@ import { withQmp } from "../qemu/qmp.js";
 import { probeGuest, testGuestCacheDir } from "../testguest/build.js";
 import type { BuildDriver } from "./driver.js";
 import { makeFloppy } from "./floppy.js";
-import { mbrPartitions } from "./mbr.js";
+import { diskPartitions, isWindowsData, partitionTableBytes } from "./disk-partitions.js";
 import { setNtfsLabel } from "./ntfs-label.js";
 import { packQcow2Gz, packSparseTarGz } from "./pack.js";
 import { sparseCopy } from "./sparse-copy.js";
@@ -33,6 +35,10 @@ export function hostDriver(): BuildDriver {
     packSparseTarGz,
     packQcow2Gz,
     sparseCopy,
+    allocatedBytes: async (file) => (await stat(file)).blocks * 512,
+    makeVarStore,
+    startTpm: startSwtpm,
+    partitionsOf,
     setNtfsLabel,
     archiveWindowsLogs,
     async unmountLeftovers(dir) {
@@ -69,7 +75,22 @@ export function hostDriver(): BuildDriver {
       ),
     screendump: (files, png) =>
       withQmp(files.qmpSocket, (q) => q.execute("screendump", { filename: png, format: "png" })),
+    pressKey: (files, key) =>
+      withQmp(files.qmpSocket, (q) =>
+        q.execute("send-key", { keys: [{ type: "qcode", data: key }] }),
+      ).then(() => {}),
   };
+}
+
+async function partitionsOf(image: string) {
+  const handle = await open(image, "r");
+  const head = Buffer.alloc(partitionTableBytes);
+  try {
+    await handle.read(head, 0, head.length, 0);
+  } finally {
+    await handle.close();
+  }
+  return diskPartitions(head);
 }
 
 /**
@@ -83,16 +104,10 @@ async function archiveWindowsLogs(image: string, paths: readonly string[], out: 
       "reading the NTFS partition needs root (a loop mount of ntfs-3g), as the original used sudo",
     );
   }
-  const handle = await open(image, "r");
-  const first = Buffer.alloc(512);
-  try {
-    await handle.read(first, 0, 512, 0);
-  } finally {
-    await handle.close();
-  }
+  const parts = await partitionsOf(image);
   const mnt = await mkdtemp(join(dirname(out), ".ntfs-"));
   try {
-    for (const p of mbrPartitions(first).filter((p) => p.type === 0x07)) {
+    for (const p of parts.filter(isWindowsData)) {
       await run("mount", [
         "-t",
         "ntfs-3g",

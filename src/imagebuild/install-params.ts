@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AcceleratorSetting } from "../qemu/accelerator.js";
-import type { WindowsVersion } from "./build-settings.js";
+import type { WindowsVersion } from "./windows-versions.js";
 
 export const installParamsDir = "install-params";
 
@@ -32,6 +32,11 @@ export interface InstallParams {
   accel: AcceleratorSetting;
   memoryMb: number;
   cpus: number;
+  firmware: "bios" | "uefi";
+  secureBoot: boolean;
+  tpm: boolean;
+  /** Secure Boot builds: the variable store template the build's VMs start from; "" for Debian's. */
+  ovmfVars: string;
   ipv4: string;
   netmask: string;
   gateway: string;
@@ -64,6 +69,10 @@ const files: Record<keyof InstallParams, string> = {
   accel: "ACCEL",
   memoryMb: "MEMORY",
   cpus: "CPUS",
+  firmware: "FIRMWARE",
+  secureBoot: "SECUREBOOT",
+  tpm: "TPM",
+  ovmfVars: "OVMF_VARS",
   ipv4: "IPV4",
   netmask: "NETMASK",
   gateway: "GATEWAY",
@@ -112,6 +121,8 @@ export async function readInstallParams(buildDir: string): Promise<InstallParams
     cpus: Number(raw.cpus),
     keyRate: Number(raw.keyRate),
     firstBoot: raw.firstBoot === "yes",
+    secureBoot: raw.secureBoot === "yes",
+    tpm: raw.tpm === "yes",
     autoActivate: raw.autoActivate === "yes",
   };
 }

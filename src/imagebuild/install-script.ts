@@ -5,12 +5,31 @@
 
 import type { PackagedImage } from "../model/packaged-image.js";
 import type { ImageFeature } from "../model/vocabulary.js";
+import type { InstallParams } from "./install-params.js";
 
 export interface InstallScriptParams extends PackagedImage {
   /** The image's name: its uuids are bo-NAME and wmi-NAME (windows2008r2, say). */
   name: string;
   /** The image's features (`vdc-manage image features`); the seed's `--virtio` when none are named. */
   features?: readonly ImageFeature[];
+}
+
+/**
+ * The features of an image the build made: virtio always (its drivers are
+ * installed); uefi when its disk is GPT, which only UEFI boots; Secure Boot
+ * and the TPM on a UEFI image as the build's settings gave them (none for an
+ * image installed some other way, which has no settings).
+ */
+export function imageFeatures(
+  disk: { gpt: boolean },
+  settings: Pick<InstallParams, "secureBoot" | "tpm"> | undefined,
+): ImageFeature[] {
+  const features: ImageFeature[] = ["virtio"];
+  if (!disk.gpt) return features;
+  features.push("uefi");
+  if (settings?.secureBoot) features.push("secure_boot");
+  if (settings?.tpm) features.push("tpm");
+  return features;
 }
 
 /** Single-quotes a value for bash. */

@@ -12,7 +12,7 @@ import { cachedBuild, ensureTestGuest, guestCacheRoot, packageVersion } from "./
 
 const run = promisify(execFile);
 
-/** installer.iso for Windows Server `version`, accepting product key `key` (or none: an evaluation ISO). */
+/** installer.iso (BIOS and UEFI) for Windows `version`, accepting product key `key` (or none: an evaluation ISO). */
 export async function ensureStandinInstaller(version: string, key: string): Promise<string> {
   const root = packageRoot();
   const guest = await ensureTestGuest();
@@ -36,11 +36,14 @@ export async function ensureStandinInstaller(version: string, key: string): Prom
     "console-data",
     "kbd",
     "gcc",
+    "shim-signed",
+    "grub-efi-amd64-signed",
   ])
     hash.update(await packageVersion(p));
   const kindDir = join(guestCacheRoot(), "standin-installer", `${version}-${key}`);
   const dir = await cachedBuild(kindDir, hash.digest("hex").slice(0, 16), "installer.iso", async (out) => {
-    await run("bash", [join(root, "guest", "standin-installer", "build.sh"), out, guest.disk, version, key], {
+    const script = join(root, "guest", "standin-installer", "build.sh");
+    await run("bash", [script, out, guest.disk, guest.uefiDisk, version, key], {
       maxBuffer: 16 << 20,
     });
   });

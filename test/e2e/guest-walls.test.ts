@@ -152,7 +152,11 @@ test("a user-mode guest reaches nothing on its host, while the outside world and
       )
       .join("\n");
 
-  assert.equal(await reach("198.51.100.2", 7000), "reached: hi", "the outside world is reachable");
+  assert.equal(
+    await reach("198.51.100.2", 7000),
+    "reached: hi",
+    `the outside world is reachable\n${said()}\nthe agent: ${cloud.output.err.split("\n").slice(-20).join("\n")}`,
+  );
   const password = (await mussel("instance", "decrypt_password", attacker, key)).trim();
   assert.equal(await loginCheck(forward(a, 3389), password), "OK\n", "its forwarded 3389 works");
   Object.assign(made, { mussel, group, rdp: forward(a, 3389), password });

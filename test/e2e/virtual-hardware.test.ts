@@ -6,7 +6,9 @@
 // enforcing. The variable store is the instance's own file, kept (the same
 // file, not a fresh copy) across power-off/on and an agent's restart. A TPM
 // image's VM has its own swtpm, its state in the instance's directory; a
-// swtpm killed under a running VM halts the instance with why.
+// swtpm killed under a running VM halts the instance with why. The UEFI test
+// guest boots under Secure Boot, and what its first boot writes into its TPM
+// (tpm2-tools, an NV index) is there at every later boot, and only there.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -191,6 +193,43 @@ describe("UEFI instances on OVMF", { concurrency: false }, () => {
     assert.equal(existsSync(files.dir), false);
   });
 
+  /** The UEFI test guest's image and a key for it, made by the first test that boots it. */
+  let keyId = "";
+  let guest = "";
+
+  /** Launches the UEFI test guest and waits until its first boot is done and it runs again. */
+  async function launchUefiGuest(): Promise<string> {
+    const id = await launchInstance(api, "wmi-testuefi", keyId);
+    for (let i = 0; i < 300; i++) {
+      await agent.tick();
+      const now = await shown(id);
+      if (now.state === "running") break;
+      if (now.state === "halted") assert.fail(`halted: ${now.error}\n${log.join("\n")}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const running = await shown(id);
+    assert.equal(running.state, "running", log.join("\n"));
+    assert.equal(running.error, null);
+    return id;
+  }
+
+  /**
+   * The values the guest's boots since its QEMU started said its TPM's NV
+   * index holds, once there are `boots` of them (init's tpm_nv).
+   */
+  async function nvValues(id: string, boots: number): Promise<string[]> {
+    const lines = () =>
+      [...readFileSync(dirs.of(id).serialLog, "latin1").matchAll(/wakame-testvm: tpm-nv (\w+) ?(\w*)/g)].map(
+        (m) => `${m[1]} ${m[2]}`.trim(),
+      );
+    await consoleShows(id, "wakame-testvm: tpm-nv");
+    for (let i = 0; lines().length < boots; i++) {
+      assert.ok(i < 240, `${id}: ${boots} boots never said their TPM's value: ${lines().join("; ")}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    return lines();
+  }
+
   test("the test guest on UEFI, Secure Boot and a TPM, as a Windows image: first boot, password, and what it booted on", async () => {
     const packaged = await packageTestGuest(join(api.t.home, "images"), () => {}, "uefi");
     const script = join(home, "testuefi.install.sh");
@@ -205,28 +244,50 @@ describe("UEFI instances on OVMF", { concurrency: false }, () => {
     assert.equal(installed.code, 0, installed.stderr);
     const keyFile = join(home, "key");
     execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "", "-f", keyFile]);
-    const key = (
+    keyId = (
       await api.req("POST", "/ssh_key_pairs.json", {
         form: { public_key: readFileSync(`${keyFile}.pub`, "utf8") },
       })
     ).body.id;
-    const id = await launchInstance(api, "wmi-testuefi", key);
-    for (let i = 0; i < 300; i++) {
-      await agent.tick();
-      const now = await shown(id);
-      if (now.state === "running") break;
-      if (now.state === "halted") assert.fail(`halted: ${now.error}\n${log.join("\n")}`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    const running = await shown(id);
-    assert.equal(running.state, "running", log.join("\n"));
-    assert.equal(running.error, null);
-    const said = await consoleShows(id, "wakame-testvm: hardware");
+    guest = await launchUefiGuest();
+    const said = await consoleShows(guest, "wakame-testvm: hardware");
     assert.match(said, /EFI stub: UEFI Secure Boot is enabled/);
     assert.match(said, /wakame-testvm: hardware firmware=uefi secure-boot=on cpu=popcnt,sse4_2 tpm=2/);
-    const password = await api.req("GET", `/instances/${id}/password.json`);
+    const password = await api.req("GET", `/instances/${guest}/password.json`);
     assert.equal(password.status, 200, password.text);
-    await userRequest(api, "DELETE", `/instances/${id}.json`);
+  });
+
+  test("what the guest wrote into its TPM on its first boot it reads after a reboot, a power-off/on and an agent's restart; another instance never sees it", async () => {
+    assert.ok(guest, "the previous test launched the guest");
+    // The first boot wrote a value (later boots only read): the second boot finds it.
+    const [second] = await nvValues(guest, 1);
+    assert.match(second ?? "", /^holds [0-9a-f]{16}$/);
+
+    await userRequest(api, "PUT", `/instances/${guest}/reboot.json`);
+    await agent.tick();
+    assert.deepEqual(await nvValues(guest, 2), [second, second], "after a reboot");
+
+    await userRequest(api, "PUT", `/instances/${guest}/poweroff.json`, { force: "true" });
+    await agent.tick();
+    assert.equal((await shown(guest)).state, "halted");
+    await userRequest(api, "PUT", `/instances/${guest}/poweron.json`);
+    await agent.tick();
+    assert.deepEqual(await nvValues(guest, 1), [second], "after a power-off and on");
+
+    agent.detach();
+    agent = newAgent();
+    await agent.tick();
+    assert.ok(log.includes(`${guest}: QEMU found running, adopted`));
+    await userRequest(api, "PUT", `/instances/${guest}/reboot.json`);
+    await agent.tick();
+    assert.deepEqual(await nvValues(guest, 2), [second, second], "after the agent's restart");
+
+    // Another instance of the same image: its first boot found its TPM empty and wrote its own.
+    const other = await launchUefiGuest();
+    const [its] = await nvValues(other, 1);
+    assert.match(its ?? "", /^holds [0-9a-f]{16}$/);
+    assert.notEqual(its, second, "the other instance's TPM is its own");
+    for (const id of [guest, other]) await userRequest(api, "DELETE", `/instances/${id}.json`);
     await agent.tick();
   });
 
@@ -267,13 +328,7 @@ describe("UEFI instances on OVMF", { concurrency: false }, () => {
         }),
       )
       .execute();
-    const keyFile = join(home, "key");
-    const key = (
-      await api.req("POST", "/ssh_key_pairs.json", {
-        form: { public_key: readFileSync(`${keyFile}.pub`, "utf8") },
-      })
-    ).body.id;
-    const id = await launchInstance(api, "wmi-unsigned", key);
+    const id = await launchInstance(api, "wmi-unsigned", keyId);
     await agent.tick();
     assert.equal((await shown(id)).state, "initializing", log.join("\n"));
     const said = await consoleShows(id, "bad shim signature");

@@ -1,8 +1,8 @@
 // Disk images with an NTFS partition, as Windows leaves them, made with
-// sfdisk and ntfs-3g's mkntfs (no root), and their partition 1's label.
+// sfdisk and ntfs-3g's mkntfs (no root), and their root partition's label.
 import { execFileSync } from "node:child_process";
 import { closeSync, openSync, readSync, rmSync } from "node:fs";
-import { mbrPartitions } from "../../src/imagebuild/mbr.js";
+import { diskPartitions, partitionTableBytes, rootPartition } from "../../src/imagebuild/disk-partitions.js";
 
 /** A sparse disk image of `mib` MiB: MBR, partition 1 (type 7) from 1 MiB to the end holding NTFS labelled `label`. */
 export function ntfsDisk(file: string, label: string, mib = 64): void {
@@ -15,14 +15,42 @@ export function ntfsDisk(file: string, label: string, mib = 64): void {
   rmSync(part);
 }
 
-/** The label of the NTFS filesystem in partition 1, wherever the MBR puts it. */
+/**
+ * A sparse GPT disk image of 64 MiB as a UEFI install of Windows lays it out:
+ * an EFI system partition (FAT) of 8 MiB, the Microsoft reserved partition,
+ * then Windows' NTFS labelled `label` to the end.
+ */
+export function gptWindowsDisk(file: string, label: string): void {
+  execFileSync("truncate", ["-s", "64M", file]);
+  execFileSync("sfdisk", ["-q", file], {
+    input:
+      "label: gpt\n" +
+      "start=2048, size=16384, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B\n" +
+      "size=32768, type=E3C9E316-0B5C-4DB8-817D-F92DF00215AE\n" +
+      "type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\n",
+  });
+  execFileSync("mformat", ["-i", `${file}@@1M`, "-T", "16384", "-h", "64", "-s", "32", "-v", "SYSTEM", "::"], {
+    env: { ...process.env, MTOOLS_SKIP_CHECK: "1" },
+  });
+  const start = 25 << 20;
+  const sectors = Number(
+    /start=\s*51200, size=\s*(\d+)/.exec(execFileSync("sfdisk", ["-d", file]).toString())?.[1],
+  );
+  const part = `${file}.p3`;
+  execFileSync("truncate", ["-s", String(sectors * 512), part]);
+  execFileSync("mkntfs", ["-q", "-F", "-Q", "-L", label, part], { stdio: "ignore" });
+  execFileSync("dd", [`if=${part}`, `of=${file}`, "bs=1M", `seek=${start >> 20}`, "conv=notrunc,sparse", "status=none"]);
+  rmSync(part);
+}
+
+/** The label of the NTFS filesystem in the root partition (partition 1 on MBR, Windows' on GPT). */
 export const labelOf = (file: string) => {
-  const first = Buffer.alloc(512);
+  const head = Buffer.alloc(partitionTableBytes);
   const fd = openSync(file, "r");
-  readSync(fd, first, 0, 512, 0);
+  readSync(fd, head, 0, head.length, 0);
   closeSync(fd);
-  const p1 = mbrPartitions(first).find((p) => p.number === 1);
-  if (!p1) throw new Error(`${file} has no partition 1`);
+  const p1 = rootPartition(diskPartitions(head));
+  if (!p1) throw new Error(`${file} has no root partition`);
   const part = `${file}.check`;
   execFileSync("dd", [
     `if=${file}`,

@@ -3,7 +3,7 @@
 // key of the host's own, made once.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { debianOvmf } from "../../src/hva/vm/firmware.js";
@@ -53,5 +53,27 @@ test("the template enrolls the given KEK and db certificates, PEM or DER, under 
     new Map(readVariables(readFileSync(again.secureBootVars)).map((v) => [v.name, v.data])).get("PK"),
     pk,
     "the host's platform key is made once",
+  );
+});
+
+test("a store that cannot be written is refused with why and what to do, and the template before it stays whole", async () => {
+  const home = join(dir, "refused");
+  const kek = certificate("kek-refused", "PEM").file;
+  const db = certificate("db-refused", "PEM").file;
+  const before = await enrollSecureBootKeys(debianOvmf, { kek: [kek], db: [db] }, home);
+  const kept = readFileSync(before.secureBootVars);
+  // More certificates than one variable of OVMF's store holds (33792 bytes).
+  await assert.rejects(
+    enrollSecureBootKeys(debianOvmf, { kek: [kek], db: Array(60).fill(db) }, home),
+    /do not fit OVMF's variable store: db is \d+ bytes: OVMF reads back at most 33792; name fewer --secure-boot-kek or --secure-boot-db files/,
+  );
+  assert.deepEqual(readFileSync(before.secureBootVars), kept, "the template in use is untouched");
+  assert.deepEqual(readdirSync(home).sort(), ["OVMF_VARS_4M.enrolled.fd", "pk.pem"], "nothing half written");
+  // A place it cannot write: a file where its directory should be.
+  const blocked = join(dir, "a-file");
+  writeFileSync(blocked, "");
+  await assert.rejects(
+    enrollSecureBootKeys(debianOvmf, { kek: [kek], db: [db] }, join(blocked, "secure-boot")),
+    new RegExp(`cannot write the Secure Boot variable store template in ${blocked}/secure-boot: ENOTDIR`),
   );
 });

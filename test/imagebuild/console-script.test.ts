@@ -12,7 +12,8 @@ import {
   tagsOf,
 } from "../../src/imagebuild/auto/console-script.js";
 import { shippedConsoleScript } from "../../src/imagebuild/auto/console-scripts.js";
-import { windowsLanguages, windowsVersions } from "../../src/imagebuild/build-settings.js";
+import { windowsLanguages } from "../../src/imagebuild/build-settings.js";
+import { windowsVersions } from "../../src/imagebuild/windows-versions.js";
 import { temporaryPassword } from "../../src/imagebuild/floppy-content.js";
 import { buildSteps } from "../../src/imagebuild/steps.js";
 import { layoutNamed } from "../../src/vnc/keyboard/layouts.js";

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { before, test } from "node:test";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { Language, type Node, Parser } from "web-tree-sitter";
-import { windowsLanguages, windowsVersions } from "../../src/imagebuild/build-settings.js";
+import { windowsLanguages } from "../../src/imagebuild/build-settings.js";
+import { windowsVersions } from "../../src/imagebuild/windows-versions.js";
 import {
   answerFileValues,
   fillTemplate,
@@ -250,6 +251,56 @@ test("Autounattend.xml for every version and language: well formed, with the pas
       }
     }
   }
+});
+
+test("the answer file's disk: MBR with an active Boot partition on BIOS; GPT with EFI, MSR and Windows on UEFI; Windows 11's OOBE asks nothing", () => {
+  const template = source("Autounattend.xml.template");
+  const disk = (p: ReturnType<typeof installParams>) => {
+    const doc = fillTemplate(template, answerFileValues(p, "Wk-first-boot-9!"));
+    assert.equal(XMLValidator.validate(doc), true);
+    const setup = components(doc, "windowsPE").get<{
+      DiskConfiguration: {
+        Disk: {
+          CreatePartitions: { CreatePartition: { Type: string; Size?: number; Extend?: string }[] };
+          ModifyPartitions: {
+            ModifyPartition: { Order: number; PartitionID: number; Format: string; Active?: string }[];
+          };
+        };
+      };
+      ImageInstall: { OSImage: { InstallTo: { PartitionID: number } } };
+    }>("Microsoft-Windows-Setup");
+    const d = setup.DiskConfiguration.Disk;
+    const shell = components(doc, "oobeSystem").get<{ OOBE: Record<string, unknown> }>(
+      "Microsoft-Windows-Shell-Setup",
+    );
+    return {
+      create: d.CreatePartitions.CreatePartition.map((c) => `${c.Type} ${c.Size ?? "rest"}`),
+      modify: d.ModifyPartitions.ModifyPartition.map(
+        (m) => `${m.Order}:${m.PartitionID} ${m.Format}${m.Active ? " active" : ""}`,
+      ),
+      windows: Number(setup.ImageInstall.OSImage.InstallTo.PartitionID),
+      oobe: Object.keys(shell.OOBE).filter((k) => k.startsWith("Hide")),
+    };
+  };
+  assert.deepEqual(disk(installParams("2012", "ja-JP", "none")), {
+    create: ["Primary 350", "Primary rest"],
+    modify: ["1:1 NTFS active", "2:2 NTFS"],
+    windows: 2,
+    oobe: ["HideEULAPage"],
+  });
+  assert.deepEqual(disk({ ...installParams("2025", "en-US", "none"), firmware: "uefi" }), {
+    create: ["EFI 100", "MSR 16", "Primary rest"],
+    modify: ["1:1 FAT32", "2:3 NTFS"],
+    windows: 3,
+    oobe: ["HideEULAPage"],
+  });
+  assert.deepEqual(disk({ ...installParams("11", "ja-JP", "none"), firmware: "uefi" }).oobe, [
+    "HideEULAPage",
+    "HideOnlineAccountScreens",
+    "HideLocalAccountScreen",
+    "HideWirelessSetupInOOBE",
+    "HideOEMRegistrationScreen",
+  ]);
 });
 
 test("the first-boot answer file: well formed, no rearm, quiet OOBE in the build's language, the build's own password", () => {

@@ -280,3 +280,52 @@ test("step 2: a 1.44 MB FAT floppy with the answer files, the scripts, the insta
     /\[ {4}\] 12-M-finish-installer-agent {2}\(manual: -done\)\n {2}\[ {4}\] 24-wait-for-shutdown/,
   );
 });
+
+test("Windows 11 and Server 2025: UEFI, Secure Boot and a TPM by default, and their minimums enforced with the setting that mends each", () => {
+  const given = (version: "11" | "2025" | "2022", env: Record<string, string> = {}) =>
+    resolveSettings(version, undefined, { [`ISO${version}`]: "w.iso", [`KEY${version}`]: "none", ...env });
+  const eleven = given("11");
+  assert.deepEqual(
+    ["FIRMWARE", "SECUREBOOT", "TPM", "MEMORY", "CPUS", "IMAGESIZE", "IMAGENAME", "VIRTIOPATHS"].map((n) =>
+      eleven.get(n),
+    ),
+    ["uefi", "yes", "yes", "4096", "2", "64G", "Windows 11 Pro", "E:\\viostor\\w11\\amd64;E:\\NetKVM\\w11\\amd64;E:\\vioscsi\\w11\\amd64"],
+  );
+  assert.deepEqual(
+    ["FIRMWARE", "SECUREBOOT", "TPM", "MEMORY", "IMAGESIZE"].map((n) => given("2025").get(n)),
+    ["uefi", "yes", "yes", "2048", "40G"],
+  );
+  assert.deepEqual(
+    ["FIRMWARE", "SECUREBOOT", "TPM"].map((n) => given("2022").get(n)),
+    ["bios", "", ""],
+  );
+  const refused = (version: "11" | "2025" | "2022", env: Record<string, string>) => {
+    try {
+      given(version, env);
+    } catch (err) {
+      assert.ok(err instanceof SettingError);
+      return err.message.split("\n");
+    }
+    assert.fail(`${version} ${JSON.stringify(env)} was taken`);
+  };
+  assert.deepEqual(refused("11", { MEMORY: "2048", IMAGESIZE: "40960M", CPUS: "1" }), [
+    "MEMORY=2048 is below Windows 11's system requirements: write MEMORY=4096 or more",
+    "CPUS=1 is below Windows 11's system requirements: write CPUS=2 or more",
+    "IMAGESIZE=40960M is below Windows 11's system requirements: write IMAGESIZE=64G or more",
+  ]);
+  assert.deepEqual(refused("11", { FIRMWARE: "bios", SECUREBOOT: "", TPM: "" }), [
+    "Windows 11 setup refuses a PC without UEFI, Secure Boot and a TPM 2.0: write FIRMWARE=uefi, SECUREBOOT=yes, TPM=yes",
+  ]);
+  assert.deepEqual(refused("2025", { IMAGESIZE: "30G" }), [
+    "IMAGESIZE=30G is below Windows Server 2025's system requirements (Desktop Experience): write IMAGESIZE=32G or more",
+  ]);
+  // Server 2025 may be built on BIOS; Secure Boot never is.
+  assert.equal(given("2025", { FIRMWARE: "bios", SECUREBOOT: "" }).get("FIRMWARE"), "bios");
+  assert.deepEqual(refused("2022", { SECUREBOOT: "yes" }), [
+    "SECUREBOOT=yes needs FIRMWARE=uefi: Secure Boot is a UEFI feature",
+  ]);
+  assert.deepEqual(refused("2022", { FIRMWARE: "efi", OVMF_VARS: "vars.fd" }), [
+    "FIRMWARE=efi (from the environment) is refused: write uefi or bios",
+    "OVMF_VARS=vars.fd (from the environment) is refused: write the variable store's absolute path",
+  ]);
+});

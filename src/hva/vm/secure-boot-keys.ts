@@ -7,10 +7,14 @@
 import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { secureBootVariables, writeVariableStore } from "../../model/uefi-variable-store.js";
+import {
+  secureBootVariables,
+  VariableStoreError,
+  writeVariableStore,
+} from "../../model/uefi-variable-store.js";
 import type { Ovmf } from "./firmware.js";
 
 const run = promisify(execFile);
@@ -56,13 +60,25 @@ export async function enrollSecureBootKeys(
 ): Promise<Ovmf> {
   const kek = await Promise.all(certs.kek.map((f) => certificate("--secure-boot-kek", f)));
   const db = await Promise.all(certs.db.map((f) => certificate("--secure-boot-db", f)));
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const store = writeVariableStore(
-    await readFile(ovmf.emptyVars),
-    secureBootVariables({ pk: await platformKey(dir), kek, db }),
-  );
   const template = join(dir, "OVMF_VARS_4M.enrolled.fd");
-  await writeFile(`${template}.creating`, store);
-  await rename(`${template}.creating`, template);
+  const temp = `${template}.creating`;
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const store = writeVariableStore(
+      await readFile(ovmf.emptyVars),
+      secureBootVariables({ pk: await platformKey(dir), kek, db }),
+    );
+    await writeFile(temp, store);
+    await rename(temp, template);
+  } catch (err) {
+    await rm(temp, { force: true });
+    const why = (err as Error).message;
+    // The store's own limits: too many certificates for one variable.
+    if (err instanceof VariableStoreError)
+      throw new Error(
+        `the Secure Boot keys do not fit OVMF's variable store: ${why}; name fewer --secure-boot-kek or --secure-boot-db files`,
+      );
+    throw new Error(`cannot write the Secure Boot variable store template in ${dir}: ${why}`);
+  }
   return { ...ovmf, secureBootVars: template };
 }

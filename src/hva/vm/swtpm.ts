@@ -1,5 +1,5 @@
-// An instance's TPM 2.0: its own swtpm (Debian's swtpm), its state in the
-// instance's directory, so nothing of it is visible to another instance and
+// An instance's TPM 2.0 (or an image build's VM's): its own swtpm (Debian's
+// swtpm), its state in the instance's directory, so nothing of it is visible to another instance and
 // it lasts as long as the instance does. Made once (swtpm_setup: an endorsement
 // key, NV locked), started before each start of the VM, and ending by itself
 // when QEMU lets go of it (--terminate); a restarted agent finds it by its pid
@@ -11,16 +11,21 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { livePid, stopDetached } from "../../qemu/launch.js";
-import type { InstanceFiles } from "../instance-files.js";
 
 const run = promisify(execFile);
 
-export async function swtpmAlive(files: InstanceFiles): Promise<boolean> {
+/** Where one TPM lives: its state directory, and its swtpm's socket, pid file and log (an instance's, or a build VM's). */
+export interface TpmFiles {
+  tpmState: string;
+  swtpm: { socket: string; pidFile: string; log: string };
+}
+
+export async function swtpmAlive(files: TpmFiles): Promise<boolean> {
   return (await livePid(files.swtpm.pidFile, files.tpmState)) !== undefined;
 }
 
 /** Makes the TPM's state on the instance's first start; later starts keep what the guest wrote. */
-async function manufacture(files: InstanceFiles): Promise<void> {
+async function manufacture(files: TpmFiles): Promise<void> {
   if (existsSync(join(files.tpmState, "tpm2-00.permall"))) return;
   await rm(files.tpmState, { recursive: true, force: true });
   await mkdir(files.tpmState, { mode: 0o700 });
@@ -39,7 +44,7 @@ async function manufacture(files: InstanceFiles): Promise<void> {
 }
 
 /** Starts the instance's swtpm and waits for its socket: QEMU connects to it at start. */
-export async function startSwtpm(files: InstanceFiles): Promise<void> {
+export async function startSwtpm(files: TpmFiles): Promise<void> {
   await manufacture(files);
   const { socket, pidFile, log } = files.swtpm;
   await stopDetached(pidFile, files.tpmState, "SIGKILL");
@@ -76,6 +81,6 @@ export async function startSwtpm(files: InstanceFiles): Promise<void> {
 }
 
 /** Ends the instance's swtpm if it still runs (it ends by itself with its QEMU). */
-export async function stopSwtpm(files: InstanceFiles): Promise<void> {
+export async function stopSwtpm(files: TpmFiles): Promise<void> {
   await stopDetached(files.swtpm.pidFile, files.tpmState, "SIGTERM");
 }

@@ -5,13 +5,20 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { shippedConsoleScript } from "../auto/console-scripts.js";
-import { resolveSettings, type WindowsVersion, windowsVersions } from "../build-settings.js";
+import { resolveSettings } from "../build-settings.js";
+import { versionName, type WindowsVersion, windowsVersions } from "../windows-versions.js";
 import { type InstallParams, writeInstallParams } from "../install-params.js";
 import { ensureResources, type Resource } from "../resources.js";
 import type { StepContext } from "./context.js";
 
 export const iniFile = "windows-image-build.ini";
 export const resourcesDir = "resources";
+
+/** "UEFI with Secure Boot and a TPM 2.0", "BIOS". */
+function hardwareWords(p: InstallParams): string {
+  const extras = [p.secureBoot && "Secure Boot", p.tpm && "a TPM 2.0"].filter(Boolean);
+  return `${p.firmware === "uefi" ? "UEFI" : "BIOS"}${extras.length > 0 ? ` with ${extras.join(" and ")}` : ""}`;
+}
 
 export async function setupInstall(ctx: StepContext): Promise<void> {
   const label = await ctx.value("LABEL");
@@ -30,7 +37,7 @@ export async function setupInstall(ctx: StepContext): Promise<void> {
   const needed: Resource[] = [
     {
       file: get(`ISO${version}`),
-      what: `the Windows Server ${version} installation ISO`,
+      what: `the ${versionName(version)} installation ISO`,
       whereToGet: "Microsoft (the Evaluation Center has trial ISOs: https://www.microsoft.com/evalcenter)",
     },
     {
@@ -63,6 +70,10 @@ export async function setupInstall(ctx: StepContext): Promise<void> {
     accel: get("ACCEL") as InstallParams["accel"],
     memoryMb: Number(get("MEMORY")),
     cpus: Number(get("CPUS")),
+    firmware: get("FIRMWARE") as InstallParams["firmware"],
+    secureBoot: get("SECUREBOOT") === "yes",
+    tpm: get("TPM") === "yes",
+    ovmfVars: get("OVMF_VARS"),
     ipv4: get("IPV4"),
     netmask: get("NETMASK"),
     gateway: get("GATEWAY"),
@@ -77,6 +88,6 @@ export async function setupInstall(ctx: StepContext): Promise<void> {
   };
   await writeInstallParams(ctx.dir, params);
   ctx.say(
-    `install-params/ written: ${params.imageName}, ${lang}, key ${params.winKey === "none" ? "none" : "given"}, disk ${params.imageSize}`,
+    `install-params/ written: ${params.imageName}, ${lang}, key ${params.winKey === "none" ? "none" : "given"}, disk ${params.imageSize}, ${hardwareWords(params)}`,
   );
 }

@@ -47,7 +47,8 @@ function metadataFor(p: InstallParams, publicKey: string): MetadataContent {
   };
 }
 
-async function bootGen0(ctx: StepContext, p: InstallParams): Promise<void> {
+/** Boots the test VM: the first boot with a new variable store and TPM, as a newly launched instance; the second keeps them. */
+async function bootGen0(ctx: StepContext, p: InstallParams, first: boolean): Promise<void> {
   const rdpPort = await freeHostPort("127.0.0.1");
   await ctx.write(gen0.rdp, String(rdpPort));
   const prefix = netmaskToPrefix(p.netmask);
@@ -71,7 +72,7 @@ async function bootGen0(ctx: StepContext, p: InstallParams): Promise<void> {
       },
     ],
     rtcBase: "localtime",
-  });
+  }, { role: "gen0", fresh: first });
   ctx.say(`remote desktop (port 3389) of the VM is forwarded to 127.0.0.1:${rdpPort}`);
 }
 
@@ -88,7 +89,7 @@ export async function gen0FirstBoot(ctx: StepContext): Promise<void> {
   await ctx.driver.createOverlay(winimg, ctx.file(gen0.overlay));
   await ctx.driver.writeMetadataDrive(ctx.file(gen0.metadata), metadataFor(p, openSsh));
   ctx.say(`metadata drive with a new test key (${gen0.key}), first-boot ${p.firstBoot ? "on" : "off"}`);
-  await bootGen0(ctx, p);
+  await bootGen0(ctx, p, true);
 }
 
 /** The password the guest left in pw.enc, decrypted with the test key. */
@@ -123,5 +124,5 @@ export async function gen0SecondBoot(ctx: StepContext): Promise<void> {
   // As the host agent does: a reboot never makes a new password.
   await ctx.driver.deleteMetadataFile(ctx.file(gen0.metadata), metadataPaths.firstBoot);
   ctx.say(`${metadataPaths.firstBoot} removed from the metadata drive`);
-  await bootGen0(ctx, await ctx.params());
+  await bootGen0(ctx, await ctx.params(), false);
 }

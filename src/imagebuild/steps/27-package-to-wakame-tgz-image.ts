@@ -1,13 +1,16 @@
-// Step 27: the seed image. A sparse copy of WINIMG named for the store,
-// partition 1's NTFS labelled `root` (images say root_device label:root), its
-// sparse tar.gz with .md5, and the .install.sh that registers it. Made in
+// Step 27: the seed image. A sparse copy of WINIMG named for the store, its
+// root partition's NTFS labelled `root` (images say root_device label:root:
+// partition 1 on MBR, Windows' own on GPT), its sparse tar.gz with .md5, and
+// the .install.sh that registers it with the image's features. Made in
 // final-seed-image.partial/ and renamed when whole. The data step 26
 // compressed is reused, but for the pieces the label changed, when WINIMG is
 // as step 26 found it.
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { installScript } from "../install-script.js";
+import { isGpt, rootPartition } from "../disk-partitions.js";
+import { installParamsDir } from "../install-params.js";
+import { imageFeatures, installScript } from "../install-script.js";
 import { md5Line, readPieceIndex } from "../pack.js";
 import { seedNames } from "../seed-names.js";
 import { progressReporter, type StepContext } from "./context.js";
@@ -27,10 +30,10 @@ export async function packageToWakameTgzImage(ctx: StepContext): Promise<void> {
   await rm(work, { recursive: true, force: true });
   await mkdir(work);
   const raw = join(work, names.raw);
-  ctx.say(`copying ${winimg} to ${finalDir}/${names.raw} (data only), partition 1's NTFS labelled root`);
+  ctx.say(`copying ${winimg} to ${finalDir}/${names.raw} (data only), its root partition's NTFS labelled root`);
   const source = await stat(join(ctx.dir, winimg));
   await ctx.driver.sparseCopy(join(ctx.dir, winimg), raw);
-  const changed = await ctx.driver.setNtfsLabel(raw, 1, "root");
+  const changed = await ctx.driver.setNtfsLabel(raw, rootPartition, "root");
   await copyFile(join(ctx.dir, names.winimgMd5), join(work, names.winimgMd5));
   const index = await readPieceIndex(ctx.file(names.pieces(names.simpleTar)));
   const unchanged = index && index.source.size === source.size && index.source.mtimeMs === source.mtimeMs;
@@ -58,6 +61,10 @@ export async function packageToWakameTgzImage(ctx: StepContext): Promise<void> {
       size: (await stat(raw)).size,
       allocationSize: packed.size,
       checksum: packed.md5,
+      features: imageFeatures(
+        { gpt: isGpt(await ctx.driver.partitionsOf(raw)) },
+        existsSync(ctx.file(installParamsDir)) ? await ctx.params() : undefined,
+      ),
     }),
     { mode: 0o755 },
   );
