@@ -12,18 +12,15 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { localAgentToken, registerDemoImage, registerLocalHost } from "../src/cli/wakame/demo.js";
-import { serveApi } from "../src/dcmgr/serve.js";
 import { collectPassword } from "../src/hva/first-boot.js";
 import { ImageCache } from "../src/hva/image-cache.js";
 import { createInstanceDisk } from "../src/hva/instance-disk.js";
 import { writeMetadataDrive } from "../src/hva/metadata-drive.js";
-import { startHostAgent } from "../src/hva/start.js";
 import { qemuArgs } from "../src/qemu/command.js";
 import { imagesDir } from "../src/store/config.js";
-import { openStore } from "../src/store/store.js";
 import { firstBootMetadata, loginCheck } from "../src/testguest/client.js";
 import { packageTestGuest } from "../src/testguest/package.js";
+import { startLocalCloud } from "./local-cloud.js";
 
 const runs = 5;
 const home = mkdtempSync(join(tmpdir(), "wakame-bench-launch-"));
@@ -98,39 +95,9 @@ try {
   }
 
   // Through the cloud.
-  const store = await openStore(
-    { kind: "sqlite", file: join(home, "wakame.sqlite3") },
-    { imagesDir: imagesDir(env) },
-  );
-  const port = 19000 + Math.floor(Math.random() * 1000);
-  const api = await serveApi(store, {
-    listen: { host: "127.0.0.1", port },
-    deletePasswordAfterMinutes: 0,
-    logger: false,
-  });
-  await registerLocalHost(env, home);
-  await registerDemoImage(env, imagesDir(env), () => {});
   const events: { at: number; line: string }[] = [];
-  const agent = await startHostAgent({
-    nodeId: "hva.local",
-    dcmgr: [`http://127.0.0.1:${port}`],
-    token: await localAgentToken(env),
-    home,
-    accelerator: "tcg",
-    network: { kind: "user", forwardAddress: "127.0.0.1", guestUser: "wakame-vdc-guest" },
-    firstBootTimeoutMs: 600_000,
-    powerdownTimeoutMs: 30_000,
-    log: (line) => events.push({ at: performance.now(), line }),
-  });
-  const call = async (method: string, path: string, body?: Record<string, unknown>) => {
-    const res = await fetch(`${api.url}${path}`, {
-      method,
-      headers: { "X-VDC-Account-ID": "a-shpoolxx", ...(body && { "Content-Type": "application/json" }) },
-      body: body && JSON.stringify(body),
-    });
-    // biome-ignore lint/suspicious/noExplicitAny: API records, read field by field
-    return (await res.json()) as Record<string, any>;
-  };
+  const cloudApi = await startLocalCloud(home, env, (line) => events.push({ at: performance.now(), line }));
+  const call = cloudApi.call;
   const key = (await call("POST", "/ssh_key_pairs.json", { public_key: publicKey })).id;
   const group = (await call("POST", "/security_groups.json", { rule: "tcp:3389,3389,ip4:0.0.0.0" })).id;
   const cloud: { running: number; password: number; login: number; agentShare: number }[] = [];
@@ -163,9 +130,7 @@ try {
     await call("DELETE", `/instances/${id}.json`);
     while ((await call("GET", `/instances/${id}.json`)).state !== "terminated") await sleep(50);
   }
-  await agent.stop();
-  await api.stop();
-  await store.close();
+  await cloudApi.stop();
 
   const m = (xs: number[]) => median(xs);
   const handLogin = m(byHand.map((r) => r.login));

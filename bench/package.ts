@@ -12,8 +12,8 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, wri
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { BuildDir } from "../src/imagebuild/build-dir.js";
-import { hostDriver } from "../src/imagebuild/host-driver.js";
 import { rootPartition } from "../src/imagebuild/disk-partitions.js";
+import { hostDriver } from "../src/imagebuild/host-driver.js";
 import { setNtfsLabel } from "../src/imagebuild/ntfs-label.js";
 import { makeSimpleTarOfImage } from "../src/imagebuild/steps/26-make-simple-tar-of-image.js";
 import { packageToWakameTgzImage } from "../src/imagebuild/steps/27-package-to-wakame-tgz-image.js";

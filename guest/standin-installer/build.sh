@@ -83,7 +83,7 @@ printf 'set timeout=0\nsearch --no-floppy --set=root --file /isolinux/vmlinuz\nl
 mkdir -p "$iso/EFI/debian"
 cp grub.cfg "$iso/EFI/debian/grub.cfg"
 export MTOOLS_SKIP_CHECK=1
-mformat -C -i "$iso/efi.img" -T 8192 -h 64 -s 32 ::
+mformat -C -i "$iso/efi.img" -T 16384 -h 64 -s 32 ::
 mmd -i "$iso/efi.img" ::/EFI ::/EFI/BOOT ::/EFI/debian
 mcopy -i "$iso/efi.img" /usr/lib/shim/shimx64.efi.signed ::/EFI/BOOT/BOOTX64.EFI
 mcopy -i "$iso/efi.img" /usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed ::/EFI/BOOT/grubx64.efi

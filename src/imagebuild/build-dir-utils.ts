@@ -8,13 +8,13 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { reportFile } from "./auto/report.js";
 import { BuildDir, BuildDirError } from "./build-dir.js";
-import { versionName, type WindowsVersion, windowsVersions } from "./windows-versions.js";
 import { installParamsDir } from "./install-params.js";
 import { screenshotsDir, stepScreenshot } from "./step-screenshots.js";
 import { vncPasswordFile } from "./steps/3-boot-with-install-iso-and-floppy.js";
 import { gen0Password } from "./steps/1001-first-boot-test.js";
 import { buildVmFiles, type StepContext, type Surroundings, stepContext } from "./steps/context.js";
 import { buildSteps, firstTestStep, type Step } from "./steps.js";
+import { versionName, type WindowsVersion, windowsVersions } from "./windows-versions.js";
 
 export type Out = (line: string) => void;
 

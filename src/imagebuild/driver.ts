@@ -3,10 +3,11 @@
 // driver). Steps say what they want done; hostDriver (host-driver.ts) does
 // it with the real tools, and a fully automatic build or another
 // hypervisor can bring its own.
+
+import type { TpmFiles } from "../hva/vm/swtpm.js";
 import type { MetadataContent } from "../model/guest-protocol.js";
 import type { Accelerator, AcceleratorSetting } from "../qemu/accelerator.js";
 import type { VmSpec } from "../qemu/command.js";
-import type { TpmFiles } from "../hva/vm/swtpm.js";
 import type { DetachedFiles } from "../qemu/launch.js";
 import type { Partition } from "./disk-partitions.js";
 import type { packQcow2Gz, packSparseTarGz } from "./pack.js";

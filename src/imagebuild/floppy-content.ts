@@ -9,9 +9,9 @@ import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { protocolPowerShell } from "../model/guest-protocol-scripts.js";
 import { packageRoot } from "../package-root.js";
+import type { InstallParams } from "./install-params.js";
 import { partitionLayout, partitionsXml } from "./partition-layout.js";
 import { versionName } from "./windows-versions.js";
-import type { InstallParams } from "./install-params.js";
 
 /** The Administrator password of the installed (not yet sysprepped) Windows: what steps 7 and 11 type. */
 export const temporaryPassword = "a:run-sysprep";

@@ -13,9 +13,9 @@ import { qemuArgs } from "../qemu/command.js";
 import { livePid, startDetachedQemu, stopDetached } from "../qemu/launch.js";
 import { withQmp } from "../qemu/qmp.js";
 import { probeGuest, testGuestCacheDir } from "../testguest/build.js";
+import { diskPartitions, isWindowsData, partitionTableBytes } from "./disk-partitions.js";
 import type { BuildDriver } from "./driver.js";
 import { makeFloppy } from "./floppy.js";
-import { diskPartitions, isWindowsData, partitionTableBytes } from "./disk-partitions.js";
 import { setNtfsLabel } from "./ntfs-label.js";
 import { packQcow2Gz, packSparseTarGz } from "./pack.js";
 import { sparseCopy } from "./sparse-copy.js";
@@ -75,9 +75,16 @@ export function hostDriver(): BuildDriver {
       ),
     screendump: (files, png) =>
       withQmp(files.qmpSocket, (q) => q.execute("screendump", { filename: png, format: "png" })),
+    // input-send-event, not send-key: send-key queues each release behind a
+    // timer, and under TCG keys left in that queue came out with a later key.
     pressKey: (files, key) =>
       withQmp(files.qmpSocket, (q) =>
-        q.execute("send-key", { keys: [{ type: "qcode", data: key }] }),
+        q.execute("input-send-event", {
+          events: [true, false].map((down) => ({
+            type: "key",
+            data: { down, key: { type: "qcode", data: key } },
+          })),
+        }),
       ).then(() => {}),
   };
 }

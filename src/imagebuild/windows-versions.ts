@@ -74,7 +74,9 @@ export function hardwareProblems(version: WindowsVersion, hw: BuildHardware): st
   if (hw.cpus < min.cpus)
     problems.push(`CPUS=${hw.cpus} is below ${min.source}: write CPUS=${min.cpus} or more`);
   if (!(sizeGiB(hw.imageSize) >= min.diskGiB))
-    problems.push(`IMAGESIZE=${hw.imageSize} is below ${min.source}: write IMAGESIZE=${min.diskGiB}G or more`);
+    problems.push(
+      `IMAGESIZE=${hw.imageSize} is below ${min.source}: write IMAGESIZE=${min.diskGiB}G or more`,
+    );
   if (min.requiresUefiSecureBootTpm) {
     const lacking = [
       hw.firmware !== "uefi" && "FIRMWARE=uefi",
@@ -82,7 +84,9 @@ export function hardwareProblems(version: WindowsVersion, hw: BuildHardware): st
       !hw.tpm && "TPM=yes",
     ].filter(Boolean);
     if (lacking.length > 0)
-      problems.push(`${name} setup refuses a PC without UEFI, Secure Boot and a TPM 2.0: write ${lacking.join(", ")}`);
+      problems.push(
+        `${name} setup refuses a PC without UEFI, Secure Boot and a TPM 2.0: write ${lacking.join(", ")}`,
+      );
   }
   return problems;
 }

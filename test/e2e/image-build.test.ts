@@ -8,7 +8,9 @@
 // .install.sh against vdc-manage), and the first-boot cycle runs on the
 // result with the guest protocol: the printed password logs in. Then
 // auto-windows-image-build does the same build with no one at the console,
-// and stops, with its evidence, on a screen that does not come.
+// and stops, with its evidence, on a screen that does not come. Last, a
+// Windows 11 build on UEFI with Secure Boot and a TPM (the stand-in checks
+// them as Windows 11's setup does), past the CD's boot prompt, packaged GPT.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import {
@@ -25,6 +27,7 @@ import {
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { fillRect } from "../../src/image/image.js";
 import { decodePng, encodePng } from "../../src/image/png.js";
 import { parseConsoleScript } from "../../src/imagebuild/auto/console-script.js";
@@ -38,7 +41,7 @@ import {
   needleCli,
   vdcManage,
 } from "../helpers/cli.js";
-import { labelOf } from "../helpers/ntfs.js";
+import { labelOf, partitionsOf } from "../helpers/ntfs.js";
 import { commandsOnPath, repoRoot, tempDir } from "../helpers/paths.js";
 import { freshStore, type TestStore } from "../helpers/stores.js";
 import { vncUser } from "../helpers/vnc-user.js";
@@ -440,4 +443,91 @@ test("the stand-in refuses a version its ISO does not hold, and a product key an
     await ok(dir, "-cleanup");
     assert.match(await ok(dir, "-status"), /VM: +not running/);
   }
+});
+
+test("a Windows 11 build on UEFI, Secure Boot and a TPM: past the CD's boot prompt and through every step with no one at the console, GPT packaged, and the image's first boot on its own firmware and TPM", async () => {
+  copyFileSync(await ensureStandinInstaller("11", "none"), join(resources, "standin-11.iso"));
+  // The 2012 build's needles; the sign-in screen's by its title only, which both versions share.
+  const needles = join(ws, "needles-11");
+  mkdirSync(needles);
+  for (const f of readdirSync(join(ws, "needles"))) copyFileSync(join(ws, "needles", f), join(needles, f));
+  const signIn = JSON.parse(readFileSync(join(needles, "ctrl-alt-delete.json"), "utf8"));
+  signIn.area[0].height = 64;
+  writeFileSync(join(needles, "ctrl-alt-delete.json"), JSON.stringify(signIn));
+  // The 2012 script for this stand-in's screens, as Windows 11 shows them: no Server Manager.
+  const script = parseYaml(readFileSync(join(ws, "console.yaml"), "utf8"));
+  script.windows = "11";
+  script.steps["8-M-wait-for-desktop"] = [{ wait: "desktop", timeout: 60 }];
+  script.steps["9-M-close-server-manager"] = [{ wait: "desktop", timeout: 20 }];
+  writeFileSync(join(ws, "console-11.yaml"), stringifyYaml(script));
+  const env = {
+    ISO11: "standin-11.iso",
+    KEY11: "none",
+    WINLANG: "ja-JP",
+    VIRTIOISO: "virtio-win-0.1-74.iso",
+    NEEDLES_DIR: "needles-11",
+    CONSOLE_SCRIPT: "console-11.yaml",
+    // Windows 11's minimums: a smaller disk or memory is refused by step 1, as by its setup.
+    IMAGESIZE: "64G",
+    MEMORY: "4096",
+  };
+  const dir = join(ws, "auto-11");
+  assert.equal((await utils({}, dir, "0-init", "11")).code, 0);
+  const r = await autoImageBuild(ws, env, dir, "--package");
+  assert.equal(
+    r.code,
+    0,
+    `${r.stdout}\n${r.stderr}\n${existsSync(join(dir, "kvm-serial.log")) ? serial(dir) : ""}`,
+  );
+  assert.match(
+    r.stdout,
+    /install-params\/ written: Windows 11 Pro, ja-JP, key none, disk 64G, UEFI with Secure Boot and a TPM 2\.0/,
+  );
+  assert.match(r.stdout, /setup is writing to the disk: past the boot prompt after \d+ presses/);
+  const said = serial(dir);
+  assert.match(said, /standin: boot from CD: a key was pressed/);
+  assert.match(said, /standin: hardware: UEFI, Secure Boot, TPM 2\.0, sse4_2 popcnt/);
+  assert.match(said, /answer file: image 'Windows 11 Pro', language ja-JP, GPT: EFI 100 MB, MSR 16 MB/);
+  assert.match(said, /sysprep done, powering off/);
+  const cmdline = readFileSync(join(dir, "kvm-boot-cmdline-1"), "utf8");
+  for (const flag of [
+    /-machine q35,smm=on/,
+    /OVMF_CODE_4M\.secboot\.fd/,
+    /kvm-efivars\.fd/,
+    /-device tpm-tis/,
+    /-cpu Nehalem/,
+  ])
+    assert.match(cmdline, flag);
+
+  // The seed image: GPT, Windows' partition labelled root, the ESP as installed; features registered.
+  const final = join(dir, "final-seed-image");
+  const raw = join(final, "windows11r2.x86_64.kvm.md.raw");
+  assert.deepEqual(
+    partitionsOf(raw).map((p) => p.type),
+    [
+      "c12a7328-f81f-11d2-ba4b-00a0c93ec93b",
+      "e3c9e316-0b5c-4db8-817d-f92df00215ae",
+      "ebd0a0a2-b9e5-4433-87c0-68b6b72699c7",
+    ],
+  );
+  assert.equal(labelOf(raw), "root");
+  assert.equal(accepted(final).length, 2);
+  const storeEnv = { ...store.env, PATH: `${commandsOnPath()}:${process.env.PATH}` };
+  execFileSync("bash", [join(final, "windows11r2.x86_64.kvm.md.raw.tar.gz.install.sh")], { env: storeEnv });
+  const image = JSON.parse(
+    (await vdcManage(["image", "show", "wmi-windows11r2", "--json"], storeEnv)).stdout,
+  );
+  const features = typeof image.features === "string" ? JSON.parse(image.features) : image.features;
+  assert.deepEqual(features, { virtio: true, uefi: true, secure_boot: true, tpm: true });
+
+  // 1001 to 1003: the image boots on a new variable store and TPM, as a launched instance, and its password logs in.
+  assert.match(await ok(dir, "-do-next"), /remote desktop \(port 3389\) of the VM is forwarded/);
+  const password = /Administrator password: (\S{10})\n/.exec(await ok(dir, "-do-next"))?.[1];
+  assert.ok(password);
+  assert.match(readFileSync(join(dir, "kvm-boot-cmdline-2"), "utf8"), /gen0-efivars\.fd.*-device tpm-tis/);
+  assert.match(await ok(dir, "-do-next"), /The build is finished/);
+  const port = Number(readFileSync(join(dir, "gen0-rdp-port"), "utf8"));
+  assert.equal((await loginCheck(port, password)).trim(), "OK");
+  assert.match(serial(dir), /wakame-testvm: hardware firmware=uefi secure-boot=on cpu=popcnt,sse4_2 tpm=2/);
+  await ok(dir, "-kill-kvm");
 });

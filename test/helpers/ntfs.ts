@@ -29,9 +29,13 @@ export function gptWindowsDisk(file: string, label: string): void {
       "size=32768, type=E3C9E316-0B5C-4DB8-817D-F92DF00215AE\n" +
       "type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\n",
   });
-  execFileSync("mformat", ["-i", `${file}@@1M`, "-T", "16384", "-h", "64", "-s", "32", "-v", "SYSTEM", "::"], {
-    env: { ...process.env, MTOOLS_SKIP_CHECK: "1" },
-  });
+  execFileSync(
+    "mformat",
+    ["-i", `${file}@@1M`, "-T", "16384", "-h", "64", "-s", "32", "-v", "SYSTEM", "::"],
+    {
+      env: { ...process.env, MTOOLS_SKIP_CHECK: "1" },
+    },
+  );
   const start = 25 << 20;
   const sectors = Number(
     /start=\s*51200, size=\s*(\d+)/.exec(execFileSync("sfdisk", ["-d", file]).toString())?.[1],
@@ -39,28 +43,55 @@ export function gptWindowsDisk(file: string, label: string): void {
   const part = `${file}.p3`;
   execFileSync("truncate", ["-s", String(sectors * 512), part]);
   execFileSync("mkntfs", ["-q", "-F", "-Q", "-L", label, part], { stdio: "ignore" });
-  execFileSync("dd", [`if=${part}`, `of=${file}`, "bs=1M", `seek=${start >> 20}`, "conv=notrunc,sparse", "status=none"]);
+  execFileSync("dd", [
+    `if=${part}`,
+    `of=${file}`,
+    "bs=1M",
+    `seek=${start >> 20}`,
+    "conv=notrunc,sparse",
+    "status=none",
+  ]);
   rmSync(part);
 }
 
-/** The label of the NTFS filesystem in the root partition (partition 1 on MBR, Windows' on GPT). */
-export const labelOf = (file: string) => {
+/** The partitions of a disk image, read from its first sectors only (images can be 64 GiB). */
+export function partitionsOf(file: string) {
   const head = Buffer.alloc(partitionTableBytes);
   const fd = openSync(file, "r");
   readSync(fd, head, 0, head.length, 0);
   closeSync(fd);
-  const p1 = rootPartition(diskPartitions(head));
-  if (!p1) throw new Error(`${file} has no root partition`);
+  return diskPartitions(head);
+}
+
+/** The label of the NTFS filesystem in the root partition (partition 1 on MBR, Windows' on GPT). */
+export const labelOf = (file: string) => {
+  const root = rootPartition(partitionsOf(file));
+  if (!root) throw new Error(`${file} has no root partition`);
   const part = `${file}.check`;
-  execFileSync("dd", [
-    `if=${file}`,
-    `of=${part}`,
-    "bs=512",
-    `skip=${p1.offset / 512}`,
-    `count=${p1.length / 512}`,
-    "conv=sparse",
-    "status=none",
-  ]);
+  // Only the data qemu-img finds in the partition is copied: a 64 GiB partition of holes takes no time.
+  execFileSync("truncate", ["-s", String(root.length), part]);
+  const map = JSON.parse(execFileSync("qemu-img", ["map", "--output=json", "-f", "raw", file]).toString()) as {
+    start: number;
+    length: number;
+    data: boolean;
+  }[];
+  for (const extent of map.filter((e) => e.data)) {
+    const from = Math.max(extent.start, root.offset);
+    const to = Math.min(extent.start + extent.length, root.offset + root.length);
+    if (from >= to) continue;
+    execFileSync("dd", [
+      `if=${file}`,
+      `of=${part}`,
+      "bs=1M",
+      "iflag=skip_bytes,count_bytes",
+      "oflag=seek_bytes",
+      `skip=${from}`,
+      `seek=${from - root.offset}`,
+      `count=${to - from}`,
+      "conv=notrunc",
+      "status=none",
+    ]);
+  }
   try {
     return execFileSync("ntfslabel", [part]).toString().trim();
   } finally {

@@ -6,7 +6,13 @@ import { bootPromptAction, type PromptState } from "../../src/imagebuild/boot-pr
 import { imageFeatures } from "../../src/imagebuild/install-script.js";
 
 test("the boot prompt: press until setup writes to the disk, the VM stops or the limit passes", () => {
-  const s: PromptState = { elapsedMs: 0, allocatedAtStart: 0, allocatedNow: 0, vmRunning: true, limitMs: 60_000 };
+  const s: PromptState = {
+    elapsedMs: 0,
+    allocatedAtStart: 0,
+    allocatedNow: 0,
+    vmRunning: true,
+    limitMs: 60_000,
+  };
   const cases: [Partial<PromptState>, string][] = [
     [{}, "press"],
     [{ elapsedMs: 59_999 }, "press"],

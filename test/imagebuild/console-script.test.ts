@@ -13,9 +13,9 @@ import {
 } from "../../src/imagebuild/auto/console-script.js";
 import { shippedConsoleScript } from "../../src/imagebuild/auto/console-scripts.js";
 import { windowsLanguages } from "../../src/imagebuild/build-settings.js";
-import { windowsVersions } from "../../src/imagebuild/windows-versions.js";
 import { temporaryPassword } from "../../src/imagebuild/floppy-content.js";
 import { buildSteps } from "../../src/imagebuild/steps.js";
+import { windowsVersions } from "../../src/imagebuild/windows-versions.js";
 import { layoutNamed } from "../../src/vnc/keyboard/layouts.js";
 import { textEvents } from "../../src/vnc/keyboard/typing.js";
 import { repoRoot } from "../helpers/paths.js";

@@ -11,7 +11,6 @@ import { before, test } from "node:test";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { Language, type Node, Parser } from "web-tree-sitter";
 import { windowsLanguages } from "../../src/imagebuild/build-settings.js";
-import { windowsVersions } from "../../src/imagebuild/windows-versions.js";
 import {
   answerFileValues,
   fillTemplate,
@@ -20,6 +19,7 @@ import {
   runSysprep,
   temporaryPassword,
 } from "../../src/imagebuild/floppy-content.js";
+import { windowsVersions } from "../../src/imagebuild/windows-versions.js";
 import { protocolPowerShell, protocolVariables } from "../../src/model/guest-protocol-scripts.js";
 import { installParams } from "../helpers/install-params.js";
 import { repoRoot } from "../helpers/paths.js";

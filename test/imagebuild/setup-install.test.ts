@@ -289,7 +289,16 @@ test("Windows 11 and Server 2025: UEFI, Secure Boot and a TPM by default, and th
     ["FIRMWARE", "SECUREBOOT", "TPM", "MEMORY", "CPUS", "IMAGESIZE", "IMAGENAME", "VIRTIOPATHS"].map((n) =>
       eleven.get(n),
     ),
-    ["uefi", "yes", "yes", "4096", "2", "64G", "Windows 11 Pro", "E:\\viostor\\w11\\amd64;E:\\NetKVM\\w11\\amd64;E:\\vioscsi\\w11\\amd64"],
+    [
+      "uefi",
+      "yes",
+      "yes",
+      "4096",
+      "2",
+      "64G",
+      "Windows 11 Pro",
+      "E:\\viostor\\w11\\amd64;E:\\NetKVM\\w11\\amd64;E:\\vioscsi\\w11\\amd64",
+    ],
   );
   assert.deepEqual(
     ["FIRMWARE", "SECUREBOOT", "TPM", "MEMORY", "IMAGESIZE"].map((n) => given("2025").get(n)),

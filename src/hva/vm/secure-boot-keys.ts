@@ -71,7 +71,8 @@ export async function enrollSecureBootKeys(
     await writeFile(temp, store);
     await rename(temp, template);
   } catch (err) {
-    await rm(temp, { force: true });
+    // Nothing half written is left (where nothing could be written, there is nothing to remove).
+    await rm(temp, { force: true }).catch(() => {});
     const why = (err as Error).message;
     // The store's own limits: too many certificates for one variable.
     if (err instanceof VariableStoreError)

@@ -6,9 +6,9 @@ import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { shippedConsoleScript } from "../auto/console-scripts.js";
 import { resolveSettings } from "../build-settings.js";
-import { versionName, type WindowsVersion, windowsVersions } from "../windows-versions.js";
 import { type InstallParams, writeInstallParams } from "../install-params.js";
 import { ensureResources, type Resource } from "../resources.js";
+import { versionName, type WindowsVersion, windowsVersions } from "../windows-versions.js";
 import type { StepContext } from "./context.js";
 
 export const iniFile = "windows-image-build.ini";

@@ -52,27 +52,31 @@ async function bootGen0(ctx: StepContext, p: InstallParams, first: boolean): Pro
   const rdpPort = await freeHostPort("127.0.0.1");
   await ctx.write(gen0.rdp, String(rdpPort));
   const prefix = netmaskToPrefix(p.netmask);
-  await bootBuildVm(ctx, {
-    cpuCores: p.cpus,
-    memoryMb: p.memoryMb,
-    disks: [
-      { file: ctx.file(gen0.overlay), format: "qcow2", bus: "virtio" },
-      { file: ctx.file(gen0.metadata), format: "raw", bus: "virtio" },
-    ],
-    nics: [
-      {
-        mac: p.bootMac.replaceAll("-", ":"),
-        model: "virtio",
-        backend: {
-          kind: "user",
-          network: { cidr: `${networkAddress(p.ipv4, prefix)}/${prefix}`, gateway: p.gateway, dns: null },
-          guestAddress: p.ipv4,
-          forwards: [{ protocol: "tcp", guest_port: 3389, host_address: "127.0.0.1", host_port: rdpPort }],
+  await bootBuildVm(
+    ctx,
+    {
+      cpuCores: p.cpus,
+      memoryMb: p.memoryMb,
+      disks: [
+        { file: ctx.file(gen0.overlay), format: "qcow2", bus: "virtio" },
+        { file: ctx.file(gen0.metadata), format: "raw", bus: "virtio" },
+      ],
+      nics: [
+        {
+          mac: p.bootMac.replaceAll("-", ":"),
+          model: "virtio",
+          backend: {
+            kind: "user",
+            network: { cidr: `${networkAddress(p.ipv4, prefix)}/${prefix}`, gateway: p.gateway, dns: null },
+            guestAddress: p.ipv4,
+            forwards: [{ protocol: "tcp", guest_port: 3389, host_address: "127.0.0.1", host_port: rdpPort }],
+          },
         },
-      },
-    ],
-    rtcBase: "localtime",
-  }, { role: "gen0", fresh: first });
+      ],
+      rtcBase: "localtime",
+    },
+    { role: "gen0", fresh: first },
+  );
   ctx.say(`remote desktop (port 3389) of the VM is forwarded to 127.0.0.1:${rdpPort}`);
 }
 

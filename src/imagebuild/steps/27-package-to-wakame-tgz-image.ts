@@ -30,7 +30,9 @@ export async function packageToWakameTgzImage(ctx: StepContext): Promise<void> {
   await rm(work, { recursive: true, force: true });
   await mkdir(work);
   const raw = join(work, names.raw);
-  ctx.say(`copying ${winimg} to ${finalDir}/${names.raw} (data only), its root partition's NTFS labelled root`);
+  ctx.say(
+    `copying ${winimg} to ${finalDir}/${names.raw} (data only), its root partition's NTFS labelled root`,
+  );
   const source = await stat(join(ctx.dir, winimg));
   await ctx.driver.sparseCopy(join(ctx.dir, winimg), raw);
   const changed = await ctx.driver.setNtfsLabel(raw, rootPartition, "root");

@@ -27,7 +27,10 @@ const vncPassword = () => randomBytes(6).toString("base64url");
  */
 export async function bootBuildVm(
   ctx: StepContext,
-  vm: Omit<VmSpec, "qmpSocket" | "serialLog" | "pidFile" | "accel" | "vnc" | "name" | "cpu" | "firmware" | "tpm">,
+  vm: Omit<
+    VmSpec,
+    "qmpSocket" | "serialLog" | "pidFile" | "accel" | "vnc" | "name" | "cpu" | "firmware" | "tpm"
+  >,
   role: { role: BuildVmRole; fresh: boolean },
 ): Promise<void> {
   const running = await ctx.driver.vmPid(ctx.vm);
@@ -71,16 +74,20 @@ export async function bootWithInstallIsoAndFloppy(ctx: StepContext): Promise<voi
     await ctx.driver.createBlankImage(winimg, p.imageSize);
     ctx.say(`blank sparse disk ${await ctx.value("WINIMG")} of ${p.imageSize}`);
   }
-  await bootBuildVm(ctx, {
-    cpuCores: p.cpus,
-    memoryMb: p.memoryMb,
-    disks: [{ file: winimg, format: "raw", bus: "virtio" }],
-    cdroms: [p.winIso, p.virtioIso],
-    floppy: ctx.file(floppyImage),
-    bootFromCdrom: true,
-    nics: [],
-    rtcBase: p.installDate === "now" ? "localtime" : p.installDate,
-  }, { role: "kvm", fresh: false });
+  await bootBuildVm(
+    ctx,
+    {
+      cpuCores: p.cpus,
+      memoryMb: p.memoryMb,
+      disks: [{ file: winimg, format: "raw", bus: "virtio" }],
+      cdroms: [p.winIso, p.virtioIso],
+      floppy: ctx.file(floppyImage),
+      bootFromCdrom: true,
+      nics: [],
+      rtcBase: p.installDate === "now" ? "localtime" : p.installDate,
+    },
+    { role: "kvm", fresh: false },
+  );
   if (p.firmware === "uefi") await passBootPrompt(ctx, winimg);
 }
 
@@ -98,7 +105,8 @@ async function passBootPrompt(ctx: StepContext, disk: string): Promise<void> {
       limitMs: bootPromptLimitMs,
     });
     const after = `after ${presses} presses in ${Math.round((Date.now() - started) / 1000)} s`;
-    if (action === "setup-writes") return ctx.say(`setup is writing to the disk: past the boot prompt ${after}`);
+    if (action === "setup-writes")
+      return ctx.say(`setup is writing to the disk: past the boot prompt ${after}`);
     if (action === "vm-stopped") throw new Error(`the VM stopped ${after}: see kvm-serial.log and kvm.log`);
     if (action === "gave-up")
       return ctx.say(
