@@ -70,7 +70,9 @@ export const labelOf = (file: string) => {
   const part = `${file}.check`;
   // Only the data qemu-img finds in the partition is copied: a 64 GiB partition of holes takes no time.
   execFileSync("truncate", ["-s", String(root.length), part]);
-  const map = JSON.parse(execFileSync("qemu-img", ["map", "--output=json", "-f", "raw", file]).toString()) as {
+  const map = JSON.parse(
+    execFileSync("qemu-img", ["map", "--output=json", "-f", "raw", file]).toString(),
+  ) as {
     start: number;
     length: number;
     data: boolean;
