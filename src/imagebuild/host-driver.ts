@@ -75,17 +75,10 @@ export function hostDriver(): BuildDriver {
       ),
     screendump: (files, png) =>
       withQmp(files.qmpSocket, (q) => q.execute("screendump", { filename: png, format: "png" })),
-    // input-send-event, not send-key: send-key queues each release behind a
-    // timer, and under TCG keys left in that queue came out with a later key.
     pressKey: (files, key) =>
-      withQmp(files.qmpSocket, (q) =>
-        q.execute("input-send-event", {
-          events: [true, false].map((down) => ({
-            type: "key",
-            data: { down, key: { type: "qcode", data: key } },
-          })),
-        }),
-      ).then(() => {}),
+      withQmp(files.qmpSocket, (q) => q.execute("send-key", { keys: [{ type: "qcode", data: key }] })).then(
+        () => {},
+      ),
   };
 }
 
