@@ -47,3 +47,23 @@ export async function networkInUse(db: Kysely<Database>, id: string): Promise<st
     .executeTakeFirst();
   return vif && `instance ${vif.instance_id} has an interface on it: terminate the instance first`;
 }
+
+/** A live instance launched from this image; undefined when none. */
+export async function imageInUse(db: Kysely<Database>, id: string): Promise<string | undefined> {
+  const live = await liveInstance(db, "image_id", id);
+  return live && `instance ${live} runs from it: terminate the instance first`;
+}
+
+/** An image made from this backup object (`deleteHow` says how to delete it); undefined when none. */
+export async function backupObjectInUse(
+  db: Kysely<Database>,
+  id: string,
+  deleteHow: (image: string) => string,
+): Promise<string | undefined> {
+  const image = await db
+    .selectFrom("images")
+    .select("id")
+    .where("backup_object_id", "=", id)
+    .executeTakeFirst();
+  return image && `image ${image.id} is made from it: delete the image first (${deleteHow(image.id)})`;
+}

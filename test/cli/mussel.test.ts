@@ -3,16 +3,17 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { createPublicKey } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { encryptPassword } from "../../src/model/password-crypto.js";
 import { readPrivateKey } from "../../src/model/ssh-private-key.js";
-import { startApi, type TestApi } from "../helpers/api.js";
+import { blankBackupObject, startApi, type TestApi } from "../helpers/api.js";
 import { run } from "../helpers/cli.js";
 import { freePort } from "../helpers/net.js";
 import { repoRoot, tempDir } from "../helpers/paths.js";
+import { imageRow } from "../helpers/stores.js";
 
 const home = tempDir("mussel-home");
 const keys = join(home, "keys");
@@ -265,6 +266,23 @@ describe("mussel", () => {
       bad.stderr,
       /^mussel: rule line 1 'tcp:1,2': write PROTO:FROM,TO,SOURCE.* \(InvalidSecurityGroupRule\)\n$/,
     );
+  });
+
+  test("image destroy and backup_object destroy: the image, then its file; in use, the reason", async () => {
+    await blankBackupObject(api, "bo-gone", 512);
+    await api.store.db
+      .insertInto("images")
+      .values(imageRow({ id: "wmi-gone", backup_object_id: "bo-gone" }))
+      .execute();
+    const inUse = await mussel(["backup_object", "destroy", "bo-gone"]);
+    assert.equal(inUse.code, 1);
+    assert.match(
+      inUse.stderr,
+      /bo-gone is still in use: image wmi-gone is made from it: .*\(ExistsRegisteredInstance\)/,
+    );
+    assert.match(await ok("image", "destroy", "wmi-gone"), /^- wmi-gone$/m);
+    assert.match(await ok("backup_object", "destroy", "bo-gone"), /^- bo-gone$/m);
+    assert.equal(existsSync(join(api.t.home, "images", "bo-gone.raw")), false);
   });
 
   test("the command line: help, unknown commands and options", async () => {

@@ -11,6 +11,7 @@ import {
 } from "../../model/fields.js";
 import { objectKeyProblem } from "../../model/object-key.js";
 import { containerFormats, defaultAccountId, serviceTypes } from "../../model/vocabulary.js";
+import { backupObjectInUse } from "../../store/in-use.js";
 import { backupObjectRecord } from "../../store/records.js";
 import { arg, type CommandGroup, command } from "../command.js";
 import { addRow, type Ctx, modifyRow, requireRow } from "./context.js";
@@ -125,16 +126,7 @@ const del = delCommand({
   table: "backup_objects",
   uuid: objectUuid,
   summary: "Deregister the backup object",
-  async inUse(db, id) {
-    const image = await db
-      .selectFrom("images")
-      .select("id")
-      .where("backup_object_id", "=", id)
-      .executeTakeFirst();
-    return (
-      image && `image ${image.id} is made from it: delete the image first (vdc-manage image del ${image.id})`
-    );
-  },
+  inUse: (db, id) => backupObjectInUse(db, id, (image) => `vdc-manage image del ${image}`),
 });
 
 export const backupObjectCommands: CommandGroup<Ctx> = {

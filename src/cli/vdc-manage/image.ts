@@ -5,7 +5,7 @@ import { enumField, flagField, textField, uuidField } from "../../model/fields.j
 import { featuresProblem } from "../../model/image-features.js";
 import { givenFields } from "../../model/shape.js";
 import { arches, defaultAccountId, fileFormats, osTypes, serviceTypes } from "../../model/vocabulary.js";
-import { liveInstance } from "../../store/in-use.js";
+import { imageInUse } from "../../store/in-use.js";
 import { flag, imageRecord } from "../../store/records.js";
 import { arg, type CommandGroup, command } from "../command.js";
 import { UsageError } from "../errors.js";
@@ -176,10 +176,7 @@ const del = delCommand({
   table: "images",
   uuid: imageUuid,
   summary: "Delete registered machine image",
-  async inUse(db, id) {
-    const live = await liveInstance(db, "image_id", id);
-    return live && `instance ${live} runs from it: terminate the instance first`;
-  },
+  inUse: imageInUse,
 });
 
 export const imageCommands: CommandGroup<Ctx> = {

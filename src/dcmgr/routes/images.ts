@@ -1,8 +1,10 @@
-// /images: the caller's own machine images and the public ones.
+// /images: the caller's own machine images and the public ones; its own,
+// when no live instance runs from them, can be deleted.
 import type { FastifyInstance } from "fastify";
 import type { Selectable } from "kysely";
 import { enumField } from "../../model/fields.js";
 import { osTypes, serviceTypes } from "../../model/vocabulary.js";
+import { imageInUse } from "../../store/in-use.js";
 import { imageRecord } from "../../store/records.js";
 import type { ImagesTable } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
@@ -51,5 +53,25 @@ export function imageRoutes(app: FastifyInstance, store: Store): void {
     const row = await visible(req.accountId).where("id", "=", req.params.id!).executeTakeFirst();
     if (!row) throw errors.unknownImage(`${req.params.id} does not exist`);
     return (await withSizes([row]))[0];
+  });
+
+  api.delete("/images/:id", { schema: { params: idParams("image") } }, async (req) => {
+    const id = req.params.id!;
+    await store.db.transaction().execute(async (db) => {
+      const row = await db
+        .selectFrom("images")
+        .select(["account_id", "is_public"])
+        .where("id", "=", id)
+        .executeTakeFirst();
+      if (row && row.account_id !== req.accountId && row.is_public)
+        throw errors.operationNotPermitted(
+          `${id} is another account's public image: only its owner can delete it`,
+        );
+      if (row?.account_id !== req.accountId) throw errors.unknownImage(`${id} does not exist`);
+      const why = await imageInUse(db, id);
+      if (why) throw errors.existsRegisteredInstance(`${id} is still in use: ${why}`);
+      await db.deleteFrom("images").where("id", "=", id).execute();
+    });
+    return [id];
   });
 }
