@@ -5,12 +5,12 @@
 // the last event it had, without a reload.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { changeInstance } from "../../src/dcmgr/instance-change.js";
-import { startApi, type TestApi } from "../helpers/api.js";
+import { blankBackupObject, launchInstance, startApi, type TestApi } from "../helpers/api.js";
 import {
   eventually,
   launchBrowser,
@@ -19,6 +19,7 @@ import {
   withoutChromium,
 } from "../helpers/browser.js";
 import { tempDir } from "../helpers/paths.js";
+import { imageRow } from "../helpers/stores.js";
 
 const keys = tempDir("gui-live");
 execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", join(keys, "rsa")]);
@@ -140,6 +141,48 @@ describe("the other pages", { skip: withoutChromium }, () => {
       await page.getByRole("link", { name: "Hosts" }).click();
       const host = page.getByRole("row").filter({ hasText: "hn-demo1" });
       assert.match(await host.innerText(), /0 of 100 \(0%\)[\s\S]*0 MiB of 10 GiB \(0%\)[\s\S]*enabled/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await api.close();
+    }
+  });
+});
+
+describe("deleting images in the page", { skip: withoutChromium }, () => {
+  test("an image in use is kept with dcmgr's reason in the dialog; a free one goes, its backup object and stored file with it when asked", async () => {
+    const api = await startApi("sqlite");
+    const browser = await launchBrowser();
+    try {
+      await blankBackupObject(api, "bo-mine", 4096);
+      await api.store.db
+        .insertInto("images")
+        .values(imageRow({ id: "wmi-mine", backup_object_id: "bo-mine" }))
+        .execute();
+      const instance = await launchInstance(api, "wmi-mine");
+      const { page, errors } = await recordedPage(browser);
+      await page.goto(`${api.origin}/#/images`);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      const row = page.getByRole("row").filter({ hasText: "wmi-mine" });
+      await row.getByRole("button", { name: "Delete" }).click();
+      const dialog = page.getByRole("dialog", { name: "Delete wmi-mine?" });
+      await dialog.getByLabel("Also delete its backup object bo-mine (the stored file)").check();
+      await dialog.getByRole("button", { name: "Delete" }).click();
+      assert.equal(
+        await dialog.getByRole("alert").innerText(),
+        `wmi-mine is still in use: instance ${instance} runs from it: terminate the instance first`,
+      );
+      assert.equal((await api.req("GET", "/images/wmi-mine.json")).status, 200, "kept");
+      await dialog.getByRole("button", { name: "Cancel" }).click();
+
+      assert.equal((await api.req("DELETE", `/instances/${instance}.json`)).status, 200);
+      await row.getByRole("button", { name: "Delete" }).click();
+      await dialog.getByLabel(/Also delete its backup object/).check();
+      await dialog.getByRole("button", { name: "Delete" }).click();
+      await row.waitFor({ state: "detached" });
+      assert.equal((await api.req("GET", "/images/wmi-mine.json")).status, 404);
+      assert.equal((await api.req("GET", "/backup_objects/bo-mine.json")).status, 404);
+      assert.equal(existsSync(join(api.t.home, "images", "bo-mine.raw")), false, "the stored file is gone");
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

@@ -32,6 +32,7 @@ export interface Instance {
 
 export interface Image {
   id: string;
+  backup_object_id: string;
   display_name: string;
   description: string | null;
   os_type: string;

@@ -1,11 +1,18 @@
-// Images: what can be launched, with its OS type, features and size.
+// Images: what can be launched, with its OS type, features and size; the
+// account's own can be deleted, their backup object (the stored file) with
+// them when asked. What refuses a deletion (an instance running from the
+// image, another account's image) is dcmgr's word, shown in the dialog.
+import { useState } from "preact/hooks";
 import { hardwareWords } from "../../../src/model/image-features.js";
+import { api } from "../api/client.js";
 import type { Image } from "../api/types.js";
 import { bytes } from "../components/format.js";
+import { Confirm } from "../components/modal.js";
 import { useList } from "../state/resource.js";
 
 export function ImagesPage() {
   const images = useList<Image>("/images");
+  const [deleting, setDeleting] = useState<Image | null>(null);
   return (
     <section>
       <header class="page">
@@ -22,6 +29,7 @@ export function ImagesPage() {
             <th>Size</th>
             <th>Disk</th>
             <th>State</th>
+            <th />
           </tr>
         </thead>
         <tbody>
@@ -43,10 +51,51 @@ export function ImagesPage() {
               <td>{bytes(i.size)}</td>
               <td>{bytes(i.allocation_size)}</td>
               <td>{i.state}</td>
+              <td>
+                <button type="button" class="danger small" onClick={() => setDeleting(i)}>
+                  Delete
+                </button>
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {deleting && (
+        <DeleteImage image={deleting} onDeleted={images.reload} onClose={() => setDeleting(null)} />
+      )}
     </section>
+  );
+}
+
+function DeleteImage(props: { image: Image; onDeleted: () => Promise<void>; onClose: () => void }) {
+  const { image } = props;
+  const [withObject, setWithObject] = useState(false);
+  return (
+    <Confirm
+      title={`Delete ${image.id}?`}
+      message={
+        <>
+          Instances can no longer be launched from it.
+          <label class="inline">
+            <input
+              type="checkbox"
+              checked={withObject}
+              onChange={(e) => setWithObject((e.target as HTMLInputElement).checked)}
+            />{" "}
+            Also delete its backup object {image.backup_object_id} (the stored file)
+          </label>
+        </>
+      }
+      action="Delete"
+      onConfirm={async () => {
+        await api("DELETE", `/images/${image.id}`);
+        await props.onDeleted();
+        if (withObject)
+          await api("DELETE", `/backup_objects/${image.backup_object_id}`).catch((err: Error) => {
+            throw new Error(`${image.id} is deleted; its backup object is kept: ${err.message}`);
+          });
+      }}
+      onClose={props.onClose}
+    />
   );
 }
