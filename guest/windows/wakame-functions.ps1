@@ -96,6 +96,22 @@ function Reset-ActivationProxy {
     & netsh winhttp reset proxy | Out-Null
 }
 
+# slmgr /ipk KEY: the product key the instance was launched with; its exit status.
+function Set-ProductKey {
+    param([string]$Key)
+    $slmgr = Join-Path $env:SystemRoot 'System32\slmgr.vbs'
+    & cscript //b $slmgr /ipk $Key | Out-Null
+    return $LASTEXITCODE
+}
+
+# slmgr /skms HOST:PORT: the KMS server activation goes to; its exit status.
+function Set-KmsHost {
+    param([string]$HostPort)
+    $slmgr = Join-Path $env:SystemRoot 'System32\slmgr.vbs'
+    & cscript //b $slmgr /skms $HostPort | Out-Null
+    return $LASTEXITCODE
+}
+
 # slmgr /ato; its exit status.
 function Invoke-Activation {
     $slmgr = Join-Path $env:SystemRoot 'System32\slmgr.vbs'
@@ -372,11 +388,23 @@ function New-EncryptedInitialPassword {
     }
 }
 
-# meta-data\auto-activate present: activate, through the proxy when
+# meta-data\product-key: applied first (the log names only its last group).
+# meta-data\auto-activate present: activate, against the KMS host that
+# auto-activate\kms-host names (HOST:PORT), through the proxy when
 # auto-activate-proxy gives one (IP:PORT), which is reset afterwards.
 function Invoke-AutoActivation {
     param([string]$Root)
+    $key = Read-Metadata $Root $META_PRODUCT_KEY
+    if ($key) {
+        $status = Set-ProductKey $key
+        Write-Log "product key *****-*****-*****-*****-$($key.Substring($key.Length - 5)) applied (slmgr status $status)"
+    }
     if (-not (Test-Metadata $Root $META_AUTO_ACTIVATE)) { return }
+    $kms = Read-Metadata $Root $META_AUTO_ACTIVATE_KMS_HOST
+    if ($kms) {
+        $status = Set-KmsHost $kms
+        Write-Log "activation against the KMS host $kms (slmgr status $status)"
+    }
     $proxy = Read-Metadata $Root $META_AUTO_ACTIVATE_PROXY
     if ($proxy) {
         Set-ActivationProxy $proxy

@@ -1,7 +1,9 @@
 // API records of instances: the row plus its vifs, addresses, security groups
 // and key pair, in the fields api.md lists (the original's, and ours).
+
 import type { Kysely, Selectable } from "kysely";
 import type { PortForward } from "../model/port-forward.js";
+import { shownWindowsOptions, type WindowsOptions } from "../model/windows-options.js";
 import type { Database, InstancesTable } from "../store/schema.js";
 
 export async function instanceViews(db: Kysely<Database>, rows: readonly Selectable<InstancesTable>[]) {
@@ -74,6 +76,10 @@ export async function instanceViews(db: Kysely<Database>, rows: readonly Selecta
       service_type: r.service_type,
       labels: [],
       os_type: r.os_type,
+      // The product key travels only to the guest: answers and events show its last group.
+      windows_options: r.windows_options
+        ? shownWindowsOptions(JSON.parse(r.windows_options) as WindowsOptions)
+        : null,
       password_ready: r.encrypted_password !== null,
       password_will_be_deleted_at: r.password_will_be_deleted_at,
       error: r.error,

@@ -7,6 +7,7 @@
 import type { WantedInstance } from "../model/agent-contract.js";
 import { passwordRules } from "../model/guest-protocol.js";
 import { virtualHardware } from "../model/image-features.js";
+import type { WindowsOptions } from "../model/windows-options.js";
 import type { ImageCache } from "./image-cache.js";
 import { createInstanceDisk } from "./instance-disk.js";
 import type { InstanceFiles } from "./instance-files.js";
@@ -14,6 +15,16 @@ import { writeMetadataDrive } from "./metadata-drive.js";
 import type { InstanceNetwork } from "./network/instance-network.js";
 import { makeVarStore, varsTemplate } from "./vm/firmware.js";
 import { type HostHardware, hardwareMissing } from "./vm/host-hardware.js";
+
+/** The metadata drive's part of a Windows instance's launch options; the protocol's defaults without them. */
+function metadataOptions(o: WindowsOptions | null) {
+  return {
+    enableFirewall: o?.windows_firewall ?? false,
+    autoActivate: o?.auto_activate ? { proxy: null, kmsHost: o.kms_host } : null,
+    productKey: o?.product_key ?? null,
+    retryGenPassword: o?.password_retries ?? passwordRules.defaultRetries,
+  };
+}
 
 export async function prepareInstance(
   files: InstanceFiles,
@@ -41,9 +52,7 @@ export async function prepareInstance(
     })),
     publicKey: w.ssh_public_key,
     firstBoot: windows,
-    enableFirewall: false,
-    autoActivate: null,
-    retryGenPassword: passwordRules.defaultRetries,
+    ...metadataOptions(w.windows_options),
     extraHosts: {},
     userData: w.user_data === null ? null : Buffer.from(w.user_data),
   });

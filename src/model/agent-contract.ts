@@ -14,6 +14,7 @@ import {
 import type { PortForward } from "./port-forward.js";
 import type { ShapeInput } from "./shape.js";
 import type { ContainerFormat, FileFormat, OsType } from "./vocabulary.js";
+import type { WindowsOptions } from "./windows-options.js";
 
 export const agentApiPrefix = "/api/agent/v1";
 
@@ -75,6 +76,8 @@ export interface WantedInstance {
   hostname: string | null;
   ssh_public_key: string | null;
   user_data: string | null;
+  /** A Windows instance's launch options, the product key whole: the agent writes them to the metadata drive. */
+  windows_options: WindowsOptions | null;
   password_stored: boolean;
   error: string | null;
   /** A user waits for a console screenshot. */

@@ -21,6 +21,8 @@ export function protocolVariables(): Record<string, string | number> {
     META_ENABLE_FIREWALL: metadataPaths.enableFirewall,
     META_AUTO_ACTIVATE: metadataPaths.autoActivate,
     META_AUTO_ACTIVATE_PROXY: metadataPaths.autoActivateProxy,
+    META_AUTO_ACTIVATE_KMS_HOST: metadataPaths.autoActivateKmsHost,
+    META_PRODUCT_KEY: metadataPaths.productKey,
     META_RETRY_GEN_PASSWORD: metadataPaths.retryGenPassword,
     META_PW_ENC: metadataPaths.encryptedPassword,
     META_INTERFACES_DIR: dirOf(metadataPaths.interface("x")),

@@ -13,6 +13,10 @@ export const metadataPaths = {
   enableFirewall: "meta-data/enable-firewall",
   autoActivate: "meta-data/auto-activate",
   autoActivateProxy: "meta-data/auto-activate/auto-activate-proxy",
+  /** host:port of the KMS server activation goes to (slmgr /skms). */
+  autoActivateKmsHost: "meta-data/auto-activate/kms-host",
+  /** The product key the guest applies before activating (slmgr /ipk). */
+  productKey: "meta-data/product-key",
   retryGenPassword: "meta-data/retry-gen-password",
   userData: "meta-data/user-data",
   encryptedPassword: "meta-data/pw.enc",
@@ -56,7 +60,8 @@ export interface MetadataContent {
   /** Present only for the very first boot: the guest then makes the password. */
   firstBoot: boolean;
   enableFirewall: boolean;
-  autoActivate: { proxy: string | null } | null;
+  autoActivate: { proxy: string | null; kmsHost: string | null } | null;
+  productKey: string | null;
   retryGenPassword: number;
   extraHosts: Readonly<Record<string, string>>;
   userData: Buffer | null;
@@ -84,7 +89,9 @@ export function metadataFiles(c: MetadataContent): { files: Map<string, Buffer>;
   if (c.autoActivate) {
     directories.push(metadataPaths.autoActivate);
     if (c.autoActivate.proxy) text(metadataPaths.autoActivateProxy, c.autoActivate.proxy);
+    if (c.autoActivate.kmsHost) text(metadataPaths.autoActivateKmsHost, c.autoActivate.kmsHost);
   }
+  if (c.productKey) text(metadataPaths.productKey, c.productKey);
   text(metadataPaths.retryGenPassword, String(c.retryGenPassword));
   if (c.userData) files.set(metadataPaths.userData, c.userData);
   return { files, directories };

@@ -169,6 +169,8 @@ export interface InstancesTable {
   memory_size: number;
   /** Its spec's CPU model at launch; null: the host's. */
   cpu_model: string | null;
+  /** WindowsOptions as JSON (Windows instances); null otherwise. */
+  windows_options: string | null;
   hypervisor: string;
   arch: string;
   os_type: OsType;

@@ -62,6 +62,7 @@ export function firstBootMetadata(
     firstBoot: true,
     enableFirewall: false,
     autoActivate: null,
+    productKey: null,
     retryGenPassword: passwordRules.defaultRetries,
     extraHosts: {},
     userData: null,

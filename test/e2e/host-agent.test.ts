@@ -70,6 +70,7 @@ interface Instance {
   status: string;
   error: string | null;
   password_ready: boolean;
+  windows_options: { product_key: string | null } | null;
   vif: { port_forwards: { guest_port: number; host_port: number; host_address: string }[] }[];
 }
 
@@ -159,7 +160,14 @@ describe("a Windows-style instance through mussel, dcmgr and hva", { concurrency
     group = (
       JSON.parse(await mussel("security_group", "create", "--rule", "tcp:3389,3389,ip4:0.0.0.0")) as Instance
     ).id;
-    first = await launch(key, group);
+    // With the Windows options a user can give: they reach the guest on its metadata drive.
+    first = await launchTestwin(
+      mussel,
+      key,
+      group,
+      ...["--windows-firewall", "true", "--auto-activate", "true", "--kms-host", "kms.example.com:1688"],
+      ...["--product-key", "ABCDE-FGHIJ-KLMNO-PQRST-VWXY2", "--password-retries", "3"],
+    );
     const states: string[] = [];
     const running = await until(first, (i) => i.state === "running", 180_000, states);
     assert.deepEqual(
@@ -178,6 +186,11 @@ describe("a Windows-style instance through mussel, dcmgr and hva", { concurrency
     assert.equal(await loginCheck(port3389(running), password), "OK\n");
     assert.equal(await loginCheck(port3389(running), `${password}x`), "DENIED\n");
     assert.equal(qemuPids(first).length, 1);
+    assert.match(
+      readFileSync(join(home, "instances", first, "serial.log"), "utf8"),
+      /wakame-testvm: options firewall=on auto-activate=on kms=kms\.example\.com:1688 product-key=\*{5}-\*{5}-\*{5}-\*{5}-VWXY2 retries=3/,
+    );
+    assert.equal(running.windows_options?.product_key, "*****-*****-*****-*****-VWXY2");
   });
 
   test("the console screenshot is a PNG from the running VM", async () => {

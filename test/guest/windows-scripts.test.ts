@@ -367,26 +367,46 @@ describe("the Windows guest scripts, run", { skip: withoutPwsh, concurrency: fal
     }
   });
 
-  test("first boot: activation only when auto-activate is there, through its proxy when it names one (set, then reset)", async () => {
+  test("first boot: the product key first, then activation only when auto-activate is there, against its KMS host, through its proxy (set, then reset)", async () => {
     const activation = (effects: EffectCall[]) =>
       effects
         .filter((e) =>
-          ["Set-ActivationProxy", "Invoke-Activation", "Reset-ActivationProxy"].includes(e.effect),
+          [
+            "Set-ProductKey",
+            "Set-KmsHost",
+            "Set-ActivationProxy",
+            "Invoke-Activation",
+            "Reset-ActivationProxy",
+          ].includes(e.effect),
         )
         .map((e) => [e.effect, ...e.args]);
     const key = rsaKey(2048, "act");
-    const cases: [MetadataContent["autoActivate"], unknown[][]][] = [
-      [null, []],
-      [{ proxy: null }, [["Invoke-Activation"]]],
+    const productKey = "ABCDE-FGHIJ-KLMNO-PQRST-VWXY2";
+    const cases: [Pick<MetadataContent, "autoActivate" | "productKey">, unknown[][]][] = [
+      [{ autoActivate: null, productKey: null }, []],
+      [{ autoActivate: null, productKey }, [["Set-ProductKey", productKey]]],
+      [{ autoActivate: { proxy: null, kmsHost: null }, productKey: null }, [["Invoke-Activation"]]],
       [
-        { proxy: "10.0.2.2:3128" },
+        { autoActivate: { proxy: null, kmsHost: "kms.example.com:1688" }, productKey },
+        [["Set-ProductKey", productKey], ["Set-KmsHost", "kms.example.com:1688"], ["Invoke-Activation"]],
+      ],
+      [
+        { autoActivate: { proxy: "10.0.2.2:3128", kmsHost: null }, productKey: null },
         [["Set-ActivationProxy", "10.0.2.2:3128"], ["Invoke-Activation"], ["Reset-ActivationProxy"]],
       ],
     ];
-    for (const [autoActivate, expected] of cases) {
-      const { run } = await firstBoot({ ...firstBootMetadata(key.publicKey), autoActivate });
+    for (const [options, expected] of cases) {
+      const { run } = await firstBoot({ ...firstBootMetadata(key.publicKey), ...options });
       assert.equal(run.stderr, "");
-      assert.deepEqual(activation(run.effects), expected, JSON.stringify(autoActivate));
+      assert.deepEqual(activation(run.effects), expected, JSON.stringify(options));
+      // The log names the key by its last group only.
+      if (options.productKey) {
+        assert.ok(
+          run.log.includes("product key *****-*****-*****-*****-VWXY2 applied (slmgr status 0)"),
+          run.log.join("\n"),
+        );
+        assert.doesNotMatch(run.log.join("\n"), /ABCDE-FGHIJ/);
+      }
     }
   });
 });

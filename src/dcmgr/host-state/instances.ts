@@ -1,6 +1,8 @@
 // The instances placed on a host, with the image and backup object each
 // boots from: a host's state without what other tables add to them.
+
 import type { WantedInstance } from "../../model/agent-contract.js";
+import type { WindowsOptions } from "../../model/windows-options.js";
 import type { Db } from "./db.js";
 
 /** What the instance rows alone say; the other loaders add the rest. */
@@ -29,6 +31,7 @@ export async function loadInstances(db: Db, hostNodeId: string): Promise<PlacedI
       "instances.encrypted_password",
       "instances.error",
       "instances.revision",
+      "instances.windows_options",
       "images.id as image_id",
       "images.file_format",
       "images.features",
@@ -60,6 +63,7 @@ export async function loadInstances(db: Db, hostNodeId: string): Promise<PlacedI
     user_data: r.user_data,
     password_stored: r.encrypted_password !== null,
     error: r.error,
+    windows_options: r.windows_options ? (JSON.parse(r.windows_options) as WindowsOptions) : null,
     image: {
       id: r.image_id,
       file_format: r.file_format,

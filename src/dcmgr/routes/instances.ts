@@ -20,6 +20,7 @@ import {
 } from "../../model/instance-state.js";
 import { hostnameField } from "../../model/launch-rules.js";
 import { hypervisors, serviceTypes } from "../../model/vocabulary.js";
+import { kmsHostField, passwordRetriesField, productKeyField } from "../../model/windows-options.js";
 import type { Store } from "../../store/store.js";
 import { pageOf, pageShape } from "../collections.js";
 import { errors } from "../errors.js";
@@ -96,6 +97,12 @@ const launchShape = {
   host_node_id: { field: uuidField("hostNode"), desc: "place on this host node" },
   service_type: { field: enumField(serviceTypes), desc: "service type" },
   ha_enabled: { field: flagField, desc: "accepted for compatibility; ignored" },
+  // Windows images only (windows-options.ts).
+  windows_firewall: { field: flagField, desc: "Windows: the guest's firewall on (RDP let in) or off" },
+  auto_activate: { field: flagField, desc: "Windows: activate at first boot" },
+  kms_host: { field: kmsHostField, desc: "Windows: activate against this KMS host:port" },
+  product_key: { field: productKeyField, desc: "Windows: product key applied before activation" },
+  password_retries: { field: passwordRetriesField, desc: "Windows: tries at setting the first password" },
 };
 
 const listShape = {

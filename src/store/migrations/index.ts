@@ -13,6 +13,7 @@ import * as desks from "./0008-desks.js";
 import * as imageWakeups from "./0009-image-wakeups.js";
 import * as cpuModel from "./0010-cpu-model.js";
 import * as hostCapabilities from "./0011-host-capabilities.js";
+import * as windowsOptions from "./0012-windows-options.js";
 
 export function migrationsFor(seed: SeedSettings): MigrationProvider {
   return {
@@ -29,6 +30,7 @@ export function migrationsFor(seed: SeedSettings): MigrationProvider {
       "0009-image-wakeups": imageWakeups,
       "0010-cpu-model": cpuModel,
       "0011-host-capabilities": hostCapabilities,
+      "0012-windows-options": windowsOptions,
     }),
   };
 }
