@@ -1,8 +1,9 @@
 // The API server's options, the same for `dcmgr` and `wakame up` (declared
 // apart from serve-api.ts, so that vdc-manage can check dcmgr.conf without
 // loading the server).
-import { type Field, intField, textField } from "../model/fields.js";
+import { type Field, flagField, intField, textField } from "../model/fields.js";
 import { listenField } from "../model/listen.js";
+import { defaultWindowsOptions, kmsHostField, passwordRetriesField } from "../model/windows-options.js";
 
 /** Host names, comma-separated. */
 const serverNamesField: Field<string[]> = {
@@ -40,6 +41,26 @@ export const apiOptions = {
     field: intField({ min: 10 }),
     desc: "and at most this many changes of each instance, the newest",
     default: 500,
+  },
+  // Defaults of a Windows launch's options (windows-options.ts); a launch's own parameters override them.
+  windows_firewall: {
+    field: flagField,
+    desc: "Windows instances: the guest's firewall on (RDP let in) unless a launch says otherwise",
+    default: defaultWindowsOptions.windows_firewall,
+  },
+  windows_auto_activate: {
+    field: flagField,
+    desc: "Windows instances: activate at first boot unless a launch says otherwise",
+    default: defaultWindowsOptions.auto_activate,
+  },
+  windows_kms_host: {
+    field: kmsHostField,
+    desc: "Windows instances: the KMS host:port activation goes to unless a launch names another",
+  },
+  windows_password_retries: {
+    field: passwordRetriesField,
+    desc: "Windows instances: tries at setting the first password unless a launch says",
+    default: defaultWindowsOptions.password_retries,
   },
   server_name: {
     field: serverNamesField,

@@ -2,6 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { type RunningApi, serveApi } from "../dcmgr/serve.js";
 import type { ListenAddress } from "../model/listen.js";
+import { defaultWindowsOptions } from "../model/windows-options.js";
 import type { Store } from "../store/store.js";
 import { UserError } from "./errors.js";
 
@@ -14,6 +15,10 @@ type ApiOptionValues = {
   events_keep_per_instance?: number;
   tls_cert?: string;
   tls_key?: string;
+  windows_firewall?: boolean;
+  windows_auto_activate?: boolean;
+  windows_kms_host?: string;
+  windows_password_retries?: number;
   /** How agents reach this dcmgr, when not at its listen address (serve.ts). */
   agentUrl?: string;
 };
@@ -46,6 +51,13 @@ export async function serveFromOptions(
     },
     logger,
     agentUrl: o.agentUrl,
+    windowsDefaults: {
+      ...defaultWindowsOptions,
+      windows_firewall: o.windows_firewall ?? defaultWindowsOptions.windows_firewall,
+      auto_activate: o.windows_auto_activate ?? defaultWindowsOptions.auto_activate,
+      kms_host: o.windows_kms_host ?? null,
+      password_retries: o.windows_password_retries ?? defaultWindowsOptions.password_retries,
+    },
   }).catch((err: Error) => {
     throw new UserError(err.message);
   });

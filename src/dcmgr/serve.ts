@@ -1,6 +1,7 @@
 // Running the API server until told to stop: the `dcmgr` command and the
 // all-in-one `wakame up` both serve through here.
 import { isLoopback, type ListenAddress } from "../model/listen.js";
+import type { WindowsOptions } from "../model/windows-options.js";
 import type { Store } from "../store/store.js";
 import { type EventRetention, pruneInstanceEvents } from "./event-pruning.js";
 import { forgetExpiredPasswords } from "./passwords.js";
@@ -20,6 +21,8 @@ export interface ServeOptions {
   streamsPerAccount?: number;
   /** How much of the instances' events is kept (event-pruning.ts); none: all. */
   eventRetention?: EventRetention;
+  /** The operator's defaults of a Windows launch's options. */
+  windowsDefaults?: WindowsOptions;
 }
 
 export interface RunningApi {
@@ -40,6 +43,7 @@ export async function serveApi(store: Store, o: ServeOptions): Promise<RunningAp
     serverNames: o.serverNames ?? [],
     streamsPerAccount: o.streamsPerAccount,
     agentUrl: o.agentUrl ?? (wildcard ? undefined : `${scheme}://${host}:${o.listen.port}`),
+    windowsDefaults: o.windowsDefaults,
   });
   // Passwords past their time are forgotten even when nobody asks for them;
   // events past their retention are pruned (at start too: a dcmgr restarted often must not skip it).

@@ -4,6 +4,7 @@
 import fastifyWebsocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { agentApiPrefix } from "../model/agent-contract.js";
+import { defaultWindowsOptions, type WindowsOptions } from "../model/windows-options.js";
 import type { Store } from "../store/store.js";
 import { installCaller } from "./caller.js";
 import { ConsoleDesk } from "./console-desk.js";
@@ -44,6 +45,8 @@ export interface ServerOptions {
    * agent connects to the dcmgr it reads (one dcmgr, or a wildcard listen).
    */
   agentUrl?: string;
+  /** The operator's defaults of a Windows launch's options (dcmgr.conf); none: windows-options.ts's. */
+  windowsDefaults?: WindowsOptions;
 }
 
 export const userApiPrefix = "/api/12.03";
@@ -74,7 +77,7 @@ export async function buildServer(store: Store, options: ServerOptions): Promise
   await app.register(
     async (user) => {
       installCaller(user, store, options.requireTokens);
-      instanceRoutes(user, store, screenshots);
+      instanceRoutes(user, store, screenshots, options.windowsDefaults ?? defaultWindowsOptions);
       eventRoutes(user, store, feed, {
         quota,
         bufferBytes: options.streamBufferBytes ?? defaultStreamBufferBytes,

@@ -61,7 +61,11 @@ export const kmsHostField: Field<string> = {
 
 export const passwordRetriesField = intField({ min: 1, max: 100 });
 
-/** The options a launch asked for, over the operator's defaults; what is wrong with them, or the options. */
+/**
+ * The options a launch asked for, over the operator's defaults; what is
+ * wrong with them, or the options. A KMS host goes with activation: the
+ * launch's own without it is refused, the operator's is dropped.
+ */
 export function windowsOptions(
   given: Partial<WindowsOptions>,
   defaults: WindowsOptions,
@@ -69,13 +73,14 @@ export function windowsOptions(
   const options = {
     ...defaults,
     ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
-  };
-  if (options.kms_host && !options.auto_activate)
+  } as WindowsOptions;
+  if (options.auto_activate) return { options };
+  if (given.kms_host)
     return {
       problem: "kms_host is where activation goes: give auto_activate=true with it",
       field: "kms_host",
     };
-  return { options };
+  return { options: { ...options, kms_host: null } };
 }
 
 /** The product key as answers show it: only its last group, as Windows itself shows it. */

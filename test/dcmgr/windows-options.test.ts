@@ -132,3 +132,51 @@ for (const backend of backends) {
     });
   });
 }
+
+describe("the operator's defaults (dcmgr.conf)", () => {
+  test("a launch without options takes the operator's; a launch's own win", async () => {
+    const api = await startApi("sqlite", {
+      windowsDefaults: {
+        windows_firewall: true,
+        auto_activate: true,
+        kms_host: "kms.example.com:1688",
+        product_key: null,
+        password_retries: 5,
+      },
+    });
+    try {
+      const keyId = (
+        await api.req("POST", "/ssh_key_pairs.json", {
+          form: { public_key: readFileSync(join(keys, "rsa.pub"), "utf8") },
+        })
+      ).body.id;
+      const launch = (options: Record<string, string>) =>
+        api.req("POST", "/instances.json", {
+          form: {
+            image_id: "wmi-windows2008r2",
+            instance_spec_name: "kvm.small",
+            ssh_key_id: keyId,
+            ...options,
+          },
+        });
+      assert.deepEqual((await launch({})).body.windows_options, {
+        windows_firewall: true,
+        auto_activate: true,
+        kms_host: "kms.example.com:1688",
+        product_key: null,
+        password_retries: 5,
+      });
+      // Activation turned off by the launch: the operator's KMS host goes with it.
+      const own = await launch({ windows_firewall: "false", auto_activate: "false", password_retries: "2" });
+      assert.deepEqual(own.body.windows_options, {
+        windows_firewall: false,
+        auto_activate: false,
+        kms_host: null,
+        product_key: null,
+        password_retries: 2,
+      });
+    } finally {
+      await api.close();
+    }
+  });
+});

@@ -186,6 +186,17 @@ describe("the web GUI", { skip: withoutChromium }, () => {
     await userDataError.waitFor();
     assert.match(await userDataError.innerText(), /^user_data: /);
     await dialog.getByLabel("User data").fill("");
+
+    // Windows options: the product key checked as it is typed; firewall on, activation against a KMS host.
+    const options = dialog.getByRole("group", { name: "Windows options" });
+    await options.getByLabel("Product key").fill("ABCDE-FGHIJ-KLMNO-PQRST");
+    assert.ok(await eventually(() => launch.isDisabled()), "a product key of four groups");
+    assert.match(await dialog.locator("#launch-blocker").innerText(), /is not a product key/);
+    await options.getByLabel("Product key").fill("abcde-fghij-klmno-pqrst-vwxy2");
+    assert.ok(await eventually(() => launch.isEnabled()));
+    await options.getByLabel("Firewall on (remote desktop let in)").check();
+    await options.getByLabel("Activate Windows at first boot").check();
+    await options.getByLabel("KMS host").fill("kms.example.com:1688");
   });
 
   test("launch: the page shows initializing, then running, without a reload; the wait for the password says why", async () => {
@@ -219,6 +230,12 @@ describe("the web GUI", { skip: withoutChromium }, () => {
     assert.ok(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded));
     const history = await page.getByRole("list", { name: "State history" }).innerText();
     assert.match(history, /pending[\s\S]*initializing[\s\S]*running/);
+    // The dialog's Windows options reached the guest; the product key by its last group only.
+    for (let i = 0; i < 600 && !/wakame-testvm: options/.test(serialLog()); i++) await sleep(200);
+    assert.match(
+      serialLog(),
+      /wakame-testvm: options firewall=on auto-activate=on kms=kms\.example\.com:1688 product-key=\*{5}-\*{5}-\*{5}-\*{5}-VWXY2 retries=10/,
+    );
   });
 
   test("the password: a wrong key says so; the PEM key decrypts it in the page; the guest takes it", async () => {

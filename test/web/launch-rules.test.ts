@@ -25,33 +25,88 @@ const group = (rule: string) => ({ id: "sg-x", rule }) as SecurityGroup;
 test("launch blocker: image and spec first; a Windows image needs an RSA key; the hostname's rule", () => {
   const rsa = key("ssh-rsa");
   const cases: [string, Parameters<typeof launchBlocker>[0], RegExp | null][] = [
-    ["no image", { image: undefined, spec: "kvm.small", key: rsa, hostname: "" }, /choose an image/],
-    ["no spec", { image: image("linux"), spec: "", key: undefined, hostname: "" }, /choose an instance spec/],
-    ["linux without a key", { image: image("linux"), spec: "kvm.small", key: undefined, hostname: "" }, null],
+    [
+      "no image",
+      { image: undefined, spec: "kvm.small", key: rsa, hostname: "", productKey: "" },
+      /choose an image/,
+    ],
+    [
+      "no spec",
+      { image: image("linux"), spec: "", key: undefined, hostname: "", productKey: "" },
+      /choose an instance spec/,
+    ],
+    [
+      "linux without a key",
+      { image: image("linux"), spec: "kvm.small", key: undefined, hostname: "", productKey: "" },
+      null,
+    ],
     [
       "windows without a key",
-      { image: image("windows"), spec: "kvm.xlarge", key: undefined, hostname: "" },
+      { image: image("windows"), spec: "kvm.xlarge", key: undefined, hostname: "", productKey: "" },
       /^Windows instances need an RSA ssh key: the initial password is encrypted with it$/,
     ],
     [
       "windows, ed25519",
-      { image: image("windows"), spec: "kvm.xlarge", key: key("ssh-ed25519"), hostname: "" },
+      { image: image("windows"), spec: "kvm.xlarge", key: key("ssh-ed25519"), hostname: "", productKey: "" },
       /ed25519 keys cannot/,
     ],
     [
       "windows, ecdsa",
-      { image: image("windows"), spec: "kvm.xlarge", key: key("ecdsa-sha2-nistp256"), hostname: "" },
+      {
+        image: image("windows"),
+        spec: "kvm.xlarge",
+        key: key("ecdsa-sha2-nistp256"),
+        hostname: "",
+        productKey: "",
+      },
       /ecdsa-sha2-nistp256 keys cannot/,
     ],
-    ["windows, rsa", { image: image("windows"), spec: "kvm.xlarge", key: rsa, hostname: "web-01" }, null],
+    [
+      "windows, rsa",
+      { image: image("windows"), spec: "kvm.xlarge", key: rsa, hostname: "web-01", productKey: "" },
+      null,
+    ],
     [
       "windows, 16 characters",
-      { image: image("windows"), spec: "kvm.xlarge", key: rsa, hostname: "abcdefghijklmnop" },
+      { image: image("windows"), spec: "kvm.xlarge", key: rsa, hostname: "abcdefghijklmnop", productKey: "" },
       /hostname: Windows computer names are at most 15/,
     ],
     [
+      "windows, a product key of four groups",
+      {
+        image: image("windows"),
+        spec: "kvm.xlarge",
+        key: rsa,
+        hostname: "",
+        productKey: "ABCDE-FGHIJ-KLMNO-PQRST",
+      },
+      /^product key is not a product key: write five groups of five/,
+    ],
+    [
+      "windows, a product key",
+      {
+        image: image("windows"),
+        spec: "kvm.xlarge",
+        key: rsa,
+        hostname: "",
+        productKey: "abcde-fghij-klmno-pqrst-vwxy2",
+      },
+      null,
+    ],
+    [
+      "linux: no Windows options, so no product key is checked",
+      { image: image("linux"), spec: "kvm.small", key: undefined, hostname: "", productKey: "x" },
+      null,
+    ],
+    [
       "linux, 16 characters",
-      { image: image("linux"), spec: "kvm.small", key: undefined, hostname: "abcdefghijklmnop" },
+      {
+        image: image("linux"),
+        spec: "kvm.small",
+        key: undefined,
+        hostname: "abcdefghijklmnop",
+        productKey: "",
+      },
       null,
     ],
   ];
@@ -99,9 +154,9 @@ test("RDP groups and the proposed spec", () => {
   assert.equal(proposedSpec(specs.slice(0, 1), true), "kvm.small");
 });
 
-test("the form's request leaves out what is empty, so dcmgr's defaults apply", () => {
+test("the form's request leaves out what is empty, so dcmgr's defaults apply; Windows options only for Windows", () => {
   assert.deepEqual(
-    launchRequest({ ...emptyLaunchForm, image_id: "wmi-x", instance_spec_name: "kvm.small" }),
+    launchRequest({ ...emptyLaunchForm, image_id: "wmi-x", instance_spec_name: "kvm.small" }, false),
     {
       image_id: "wmi-x",
       instance_spec_name: "kvm.small",
@@ -116,7 +171,19 @@ test("the form's request leaves out what is empty, so dcmgr's defaults apply", (
     display_name: "web",
     user_data: "a=1",
   };
-  assert.deepEqual(launchRequest(full), full);
+  const options = {
+    windows_firewall: "true",
+    auto_activate: "true",
+    kms_host: "kms.example.com:1688",
+    product_key: "ABCDE-FGHIJ-KLMNO-PQRST-VWXY2",
+    password_retries: "3",
+  };
+  assert.deepEqual(launchRequest({ ...full, ...options }, true), { ...full, ...options });
+  // The image became a Linux one after the options were filled: dcmgr would refuse them.
+  assert.deepEqual(launchRequest({ ...full, ...options }, false), full);
+  // A KMS host typed, then activation unticked: it goes with activation.
+  const { kms_host: _kms, auto_activate: _activate, ...rest } = options;
+  assert.deepEqual(launchRequest({ ...full, ...options, auto_activate: "" }, true), { ...full, ...rest });
 });
 
 test("an API error's field marks the form's field of that name, and only the form's", () => {

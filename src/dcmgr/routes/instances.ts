@@ -20,7 +20,12 @@ import {
 } from "../../model/instance-state.js";
 import { hostnameField } from "../../model/launch-rules.js";
 import { hypervisors, serviceTypes } from "../../model/vocabulary.js";
-import { kmsHostField, passwordRetriesField, productKeyField } from "../../model/windows-options.js";
+import {
+  kmsHostField,
+  passwordRetriesField,
+  productKeyField,
+  type WindowsOptions,
+} from "../../model/windows-options.js";
 import type { Store } from "../../store/store.js";
 import { pageOf, pageShape } from "../collections.js";
 import { errors } from "../errors.js";
@@ -117,7 +122,12 @@ const listShape = {
 /** How long a screenshot request waits for the host agent (it polls about once a second). */
 const screenshotWaitMs = 15_000;
 
-export function instanceRoutes(app: FastifyInstance, store: Store, screenshots: ScreenshotDesk): void {
+export function instanceRoutes(
+  app: FastifyInstance,
+  store: Store,
+  screenshots: ScreenshotDesk,
+  windowsDefaults: WindowsOptions,
+): void {
   const api = app.withTypeProvider<ShapeTypeProvider>();
   const params = idParams("instance");
   const load = (id: string, accountId: string) => ownedInstance(store.db, id, accountId);
@@ -138,7 +148,7 @@ export function instanceRoutes(app: FastifyInstance, store: Store, screenshots: 
 
   api.post("/instances", { schema: { body: launchShape } }, async (req) => {
     const { ha_enabled: _ignored, ...request } = req.body;
-    return view(await launch(store, req.accountId, request), req.accountId);
+    return view(await launch(store, req.accountId, request, windowsDefaults), req.accountId);
   });
 
   const updateShape = {

@@ -1,7 +1,8 @@
 // The Launch Instance dialog: image, spec (kvm.xlarge proposed for Windows),
 // security groups (with an offer of a remote desktop group when none chosen
 // opens 3389), ssh key (required and RSA for Windows), hostname, display
-// name and user data. The button stays disabled with the reason beside it;
+// name and user data, and for Windows images its options (firewall,
+// activation, KMS host, product key, password tries). The button stays disabled with the reason beside it;
 // an API error is shown under the field it names.
 import { useEffect, useState } from "preact/hooks";
 import { isWindows } from "../../../src/model/launch-rules.js";
@@ -14,7 +15,6 @@ import { ImageField, SpecField, SshKeyField } from "./choice-fields.js";
 import type { LaunchErrors } from "./launch-field.js";
 import {
   emptyLaunchForm,
-  type LaunchField,
   type LaunchForm,
   launchBlocker,
   launchFieldNamed,
@@ -23,6 +23,7 @@ import {
 } from "./launch-rules.js";
 import { SecurityGroupsField } from "./security-groups-field.js";
 import { DisplayNameField, HostnameField, UserDataField } from "./text-fields.js";
+import { WindowsOptionsFields } from "./windows-options-fields.js";
 
 export function LaunchDialog(props: { onClose: () => void; onLaunched: (id: string) => void }) {
   const images = useList<Image>("/images");
@@ -37,7 +38,9 @@ export function LaunchDialog(props: { onClose: () => void; onLaunched: (id: stri
   const [busy, setBusy] = useState(false);
   const set = (change: Partial<LaunchForm>) => setForm((f) => ({ ...f, ...change }));
   /** What a field of one value takes: its value, its change and its API error. */
-  const bind = (name: Exclude<LaunchField, "security_groups">) => ({
+  const bind = (
+    name: "image_id" | "instance_spec_name" | "ssh_key_id" | "hostname" | "display_name" | "user_data",
+  ) => ({
     value: form[name],
     onChange: (value: string) => set({ [name]: value }),
     error: errors[name],
@@ -57,6 +60,7 @@ export function LaunchDialog(props: { onClose: () => void; onLaunched: (id: stri
     spec: form.instance_spec_name,
     key: keys.rows?.find((k) => k.id === form.ssh_key_id),
     hostname: form.hostname,
+    productKey: form.product_key,
   });
 
   const launch = async (e: Event) => {
@@ -66,7 +70,7 @@ export function LaunchDialog(props: { onClose: () => void; onLaunched: (id: stri
     setErrors({});
     setGeneral("");
     try {
-      const made = await api<Instance>("POST", "/instances", launchRequest(form));
+      const made = await api<Instance>("POST", "/instances", launchRequest(form, windows));
       props.onLaunched(made.id);
     } catch (err) {
       const message = (err as Error).message;
@@ -104,6 +108,7 @@ export function LaunchDialog(props: { onClose: () => void; onLaunched: (id: stri
         <HostnameField windows={windows} {...bind("hostname")} />
         <DisplayNameField {...bind("display_name")} />
         <UserDataField {...bind("user_data")} />
+        {windows && <WindowsOptionsFields form={form} set={set} errors={errors} />}
         <Alert message={general} />
         <footer>
           {blocker && (

@@ -10,6 +10,7 @@ import {
   windowsKeyRule,
 } from "../../../src/model/launch-rules.js";
 import { allowsPort, parseRules, RuleError } from "../../../src/model/security-group-rules.js";
+import { productKeyField } from "../../../src/model/windows-options.js";
 import type { Image, InstanceSpec, SecurityGroup, SshKeyPair } from "../api/types.js";
 
 /** The dialog's fields, named as the API names them, so that an error's `field` finds its place. */
@@ -21,7 +22,21 @@ export interface LaunchForm {
   hostname: string;
   display_name: string;
   user_data: string;
+  // Windows options ("true" or empty for the flags): sent for Windows images only.
+  windows_firewall: string;
+  auto_activate: string;
+  kms_host: string;
+  product_key: string;
+  password_retries: string;
 }
+
+const windowsOptionFields = [
+  "windows_firewall",
+  "auto_activate",
+  "kms_host",
+  "product_key",
+  "password_retries",
+] as const;
 
 export type LaunchField = keyof LaunchForm;
 
@@ -33,13 +48,35 @@ export const emptyLaunchForm: LaunchForm = {
   hostname: "",
   display_name: "",
   user_data: "",
+  windows_firewall: "",
+  auto_activate: "",
+  kms_host: "",
+  product_key: "",
+  password_retries: "",
 };
 
-/** The POST /instances body: a field left empty is left out, so that dcmgr applies its default. */
-export function launchRequest(form: LaunchForm): Partial<LaunchForm> {
+/**
+ * The POST /instances body: a field left empty is left out, so that dcmgr
+ * applies its default; the Windows options only for a Windows image (dcmgr
+ * refuses them for others), the KMS host only with activation.
+ */
+export function launchRequest(form: LaunchForm, windows: boolean): Partial<LaunchForm> {
+  const dropped = new Set<string>(windows ? (form.auto_activate ? [] : ["kms_host"]) : windowsOptionFields);
   return Object.fromEntries(
-    Object.entries(form).filter(([, value]) => value.length > 0),
+    Object.entries(form).filter(([name, value]) => value.length > 0 && !dropped.has(name)),
   ) as Partial<LaunchForm>;
+}
+
+/** Why the product key typed will not do, or null (none is fine: the image's own stays). */
+export function productKeyProblem(key: string): string | null {
+  if (key === "") return null;
+  try {
+    productKeyField.parse(key);
+    return null;
+  } catch (err) {
+    if (err instanceof FieldError) return `product key ${err.message}`;
+    throw err;
+  }
 }
 
 /** The form field an API error names, or null when it names none of the dialog's (it is shown below them all). */
@@ -99,6 +136,7 @@ export interface LaunchChoice {
   spec: string;
   key: SshKeyPair | undefined;
   hostname: string;
+  productKey: string;
 }
 
 /** Why the launch button is disabled, or null when the launch may go. */
@@ -112,5 +150,7 @@ export function launchBlocker(c: LaunchChoice): string | null {
   }
   const host = hostnameProblem(c.hostname, windows);
   if (host) return `hostname: ${host}`;
+  const key = windows ? productKeyProblem(c.productKey) : null;
+  if (key) return key;
   return null;
 }
