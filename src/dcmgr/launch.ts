@@ -10,7 +10,11 @@ import { ipv4ToNumber, numberToIpv4 } from "../model/ipv4.js";
 import { isWindows, keyServesWindows, windowsKeyRule } from "../model/launch-rules.js";
 import { chooseHost, type PlacementNeed } from "../model/placement.js";
 import { defaultAccountId, defaultNetwork } from "../model/vocabulary.js";
-import { defaultWindowsOptions, type WindowsOptions, windowsOptions } from "../model/windows-options.js";
+import {
+  defaultWindowsOptions,
+  launchWindowsOptions,
+  type WindowsOptions,
+} from "../model/windows-options.js";
 import { freshUuid } from "../store/fresh-uuid.js";
 import { hostCapabilities } from "../store/records.js";
 import type { Database, NetworksTable } from "../store/schema.js";
@@ -44,33 +48,6 @@ export interface VifRequest {
   security_groups?: string[];
 }
 
-/** The Windows options a launch gives, over the operator's defaults; null for other images, which take none. */
-function windowsOptionsOf(
-  req: LaunchRequest,
-  osType: string,
-  defaults: WindowsOptions,
-): WindowsOptions | null {
-  const given = {
-    windows_firewall: req.windows_firewall,
-    auto_activate: req.auto_activate,
-    kms_host: req.kms_host,
-    product_key: req.product_key,
-    password_retries: req.password_retries,
-  };
-  const named = Object.entries(given).find(([, v]) => v !== undefined)?.[0];
-  if (!isWindows(osType)) {
-    if (named)
-      throw errors.invalidParameter(
-        `${named}: Windows options are for Windows images, and ${req.image_id} is ${osType}`,
-        named,
-      );
-    return null;
-  }
-  const chosen = windowsOptions(given, defaults);
-  if ("problem" in chosen) throw errors.invalidParameter(chosen.problem, chosen.field);
-  return chosen.options;
-}
-
 export async function launch(
   store: Store,
   accountId: string,
@@ -88,7 +65,16 @@ export async function launch(
       .executeTakeFirst();
     if (!image) throw errors.unknownImage(`image_id: ${req.image_id} does not exist`, "image_id");
 
-    const windows = windowsOptionsOf(req, image.os_type, windowsDefaults);
+    const given = {
+      windows_firewall: req.windows_firewall,
+      auto_activate: req.auto_activate,
+      kms_host: req.kms_host,
+      product_key: req.product_key,
+      password_retries: req.password_retries,
+    };
+    const chosen = launchWindowsOptions(given, image, windowsDefaults);
+    if ("problem" in chosen) throw errors.invalidParameter(chosen.problem, chosen.field);
+    const windows = chosen.options;
     const size = await sizing(db, req);
     const key = await sshKey(db, accountId, req.ssh_key_id, isWindows(image.os_type));
     const vifRequests = req.vifs ?? [{ network: defaultNetwork.id }];

@@ -6,6 +6,7 @@
 // never shown back whole. Pure.
 import { type Field, FieldError, intField } from "./fields.js";
 import { passwordRules } from "./guest-protocol.js";
+import { isWindows } from "./launch-rules.js";
 
 /** As the launch's parameters name them. */
 export interface WindowsOptions {
@@ -81,6 +82,22 @@ export function windowsOptions(
       field: "kms_host",
     };
   return { options: { ...options, kms_host: null } };
+}
+
+/** The options a launch gives for `image`; none for an image not Windows, which takes none. */
+export function launchWindowsOptions(
+  given: Partial<WindowsOptions>,
+  image: { id: string; os_type: string },
+  defaults: WindowsOptions,
+): { options: WindowsOptions | null } | { problem: string; field: keyof WindowsOptions } {
+  if (isWindows(image.os_type)) return windowsOptions(given, defaults);
+  const named = (Object.keys(given) as (keyof WindowsOptions)[]).find((k) => given[k] !== undefined);
+  if (named)
+    return {
+      problem: `${named}: Windows options are for Windows images, and ${image.id} is ${image.os_type}`,
+      field: named,
+    };
+  return { options: null };
 }
 
 /** The product key as answers show it: only its last group, as Windows itself shows it. */

@@ -7,6 +7,7 @@ import { FieldError } from "../../src/model/fields.js";
 import {
   defaultWindowsOptions,
   kmsHostField,
+  launchWindowsOptions,
   maskedProductKey,
   productKeyField,
   windowsOptions,
@@ -70,4 +71,23 @@ test("a launch's options over the operator's defaults; a KMS host only with acti
   assert.deepEqual(windowsOptions({ kms_host: "kms:1688", auto_activate: true }, defaultWindowsOptions), {
     options: { ...defaultWindowsOptions, kms_host: "kms:1688", auto_activate: true },
   });
+});
+
+test("an image that is not Windows takes no options: none given, none kept; one given, refused by its name", () => {
+  const linux = { id: "wmi-linux", os_type: "linux" };
+  assert.deepEqual(launchWindowsOptions({ product_key: undefined }, linux, defaultWindowsOptions), {
+    options: null,
+  });
+  assert.deepEqual(launchWindowsOptions({ password_retries: 3 }, linux, defaultWindowsOptions), {
+    problem: "password_retries: Windows options are for Windows images, and wmi-linux is linux",
+    field: "password_retries",
+  });
+  assert.deepEqual(
+    launchWindowsOptions(
+      { windows_firewall: true },
+      { id: "wmi-w", os_type: "windows" },
+      defaultWindowsOptions,
+    ),
+    { options: { ...defaultWindowsOptions, windows_firewall: true } },
+  );
 });
