@@ -1,7 +1,7 @@
 // The API server's options, the same for `dcmgr` and `wakame up` (declared
 // apart from serve-api.ts, so that vdc-manage can check dcmgr.conf without
 // loading the server).
-import { type Field, flagField, intField, textField } from "../model/fields.js";
+import { type Field, flagField, intField, textField, uuidField } from "../model/fields.js";
 import { listenField } from "../model/listen.js";
 import { defaultWindowsOptions, kmsHostField, passwordRetriesField } from "../model/windows-options.js";
 
@@ -61,6 +61,10 @@ export const apiOptions = {
     field: passwordRetriesField,
     desc: "Windows instances: tries at setting the first password unless a launch says",
     default: defaultWindowsOptions.password_retries,
+  },
+  backup_storage: {
+    field: uuidField("backupStorage"),
+    desc: "where instance backups are written (vdc-manage backupstorage); default: the storage of the instance's own image",
   },
   server_name: {
     field: serverNamesField,

@@ -19,6 +19,7 @@ type ApiOptionValues = {
   windows_auto_activate?: boolean;
   windows_kms_host?: string;
   windows_password_retries?: number;
+  backup_storage?: string;
   /** How agents reach this dcmgr, when not at its listen address (serve.ts). */
   agentUrl?: string;
 };
@@ -51,6 +52,7 @@ export async function serveFromOptions(
     },
     logger,
     agentUrl: o.agentUrl,
+    backupStorageId: o.backup_storage ?? null,
     windowsDefaults: {
       ...defaultWindowsOptions,
       windows_firewall: o.windows_firewall ?? defaultWindowsOptions.windows_firewall,

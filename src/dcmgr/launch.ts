@@ -64,6 +64,11 @@ export async function launch(
       .where((eb) => eb.or([eb("account_id", "=", accountId), eb("is_public", "=", 1)]))
       .executeTakeFirst();
     if (!image) throw errors.unknownImage(`image_id: ${req.image_id} does not exist`, "image_id");
+    if (image.state !== "available")
+      throw errors.invalidParameter(
+        `image_id: ${image.id} is ${image.state}: ${image.state === "creating" ? "its backup is still being written; launch it once it is available" : "only an available image launches"}`,
+        "image_id",
+      );
 
     const given = {
       windows_firewall: req.windows_firewall,

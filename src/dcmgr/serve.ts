@@ -21,6 +21,8 @@ export interface ServeOptions {
   streamsPerAccount?: number;
   /** How much of the instances' events is kept (event-pruning.ts); none: all. */
   eventRetention?: EventRetention;
+  /** Where instance backups are written; null: the storage of each instance's own image. */
+  backupStorageId?: string | null;
   /** The operator's defaults of a Windows launch's options. */
   windowsDefaults?: WindowsOptions;
 }
@@ -44,6 +46,7 @@ export async function serveApi(store: Store, o: ServeOptions): Promise<RunningAp
     streamsPerAccount: o.streamsPerAccount,
     agentUrl: o.agentUrl ?? (wildcard ? undefined : `${scheme}://${host}:${o.listen.port}`),
     windowsDefaults: o.windowsDefaults,
+    backupStorageId: o.backupStorageId ?? null,
   });
   // Passwords past their time are forgotten even when nobody asks for them;
   // events past their retention are pruned (at start too: a dcmgr restarted often must not skip it).

@@ -19,6 +19,7 @@ import { consoleSocketRoute, consoleTicketRoute } from "./routes/console.js";
 import { defaultStreamBufferBytes, eventRoutes } from "./routes/events.js";
 import { hostNodeRoutes } from "./routes/host-nodes.js";
 import { imageRoutes } from "./routes/images.js";
+import { instanceBackupRoute } from "./routes/instance-backup.js";
 import { instanceRoutes } from "./routes/instances.js";
 import { securityGroupRoutes } from "./routes/security-groups.js";
 import { sshKeyPairRoutes } from "./routes/ssh-key-pairs.js";
@@ -47,6 +48,8 @@ export interface ServerOptions {
   agentUrl?: string;
   /** The operator's defaults of a Windows launch's options (dcmgr.conf); none: windows-options.ts's. */
   windowsDefaults?: WindowsOptions;
+  /** Where instance backups are written (dcmgr.conf backup-storage); none: the storage of each instance's own image. */
+  backupStorageId?: string | null;
 }
 
 export const userApiPrefix = "/api/12.03";
@@ -78,6 +81,7 @@ export async function buildServer(store: Store, options: ServerOptions): Promise
     async (user) => {
       installCaller(user, store, options.requireTokens);
       instanceRoutes(user, store, screenshots, options.windowsDefaults ?? defaultWindowsOptions);
+      instanceBackupRoute(user, store, options.backupStorageId ?? null);
       eventRoutes(user, store, feed, {
         quota,
         bufferBytes: options.streamBufferBytes ?? defaultStreamBufferBytes,

@@ -30,6 +30,22 @@ export async function instanceViews(db: Kysely<Database>, rows: readonly Selecta
     .where("instance_id", "in", ids)
     .orderBy("security_group_id")
     .execute();
+  // Each instance's newest backup: under way (with its progress), or how the last one ended.
+  const backups = await db
+    .selectFrom("backup_objects")
+    .innerJoin("images", "images.backup_object_id", "backup_objects.id")
+    .select([
+      "backup_objects.id",
+      "backup_objects.source_instance_id",
+      "backup_objects.state",
+      "backup_objects.progress",
+      "backup_objects.error",
+      "images.id as image_id",
+    ])
+    .where("backup_objects.source_instance_id", "in", ids)
+    .orderBy("backup_objects.created_at", "desc")
+    .orderBy("backup_objects.id", "desc")
+    .execute();
   const keyIds = [...new Set(rows.map((r) => r.ssh_key_pair_id).filter((k): k is string => k !== null))];
   const keys = keyIds.length
     ? await db.selectFrom("ssh_key_pairs").select(["id", "display_name"]).where("id", "in", keyIds).execute()
@@ -49,6 +65,7 @@ export async function instanceViews(db: Kysely<Database>, rows: readonly Selecta
         port_forwards: JSON.parse(v.port_forwards) as PortForward[],
       }));
     const key = r.ssh_key_pair_id;
+    const backup = backups.find((b) => b.source_instance_id === r.id);
     return {
       id: r.id,
       account_id: r.account_id,
@@ -83,6 +100,15 @@ export async function instanceViews(db: Kysely<Database>, rows: readonly Selecta
       password_ready: r.encrypted_password !== null,
       password_will_be_deleted_at: r.password_will_be_deleted_at,
       error: r.error,
+      backup: backup
+        ? {
+            backup_object_id: backup.id,
+            image_id: backup.image_id,
+            state: backup.state,
+            progress: backup.progress,
+            error: backup.error,
+          }
+        : null,
       address: vif[0]?.ipv4.address ?? null,
     };
   });

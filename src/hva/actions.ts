@@ -5,15 +5,17 @@
 import type { StateReport, WantedInstance } from "../model/agent-contract.js";
 import { unreachable } from "../model/instance-state.js";
 import type { AgentApi } from "./agent-api.js";
+import { failBackup, runBackup } from "./backup/run-backup.js";
+import { generalized, startSysprep } from "./backup/sysprep.js";
 import { collectPassword } from "./first-boot.js";
 import type { ImageCache } from "./image-cache.js";
 import type { InstanceFiles } from "./instance-files.js";
 import type { InstanceNetwork } from "./network/instance-network.js";
 import { prepareInstance } from "./prepare.js";
 import type { Action } from "./reconcile.js";
+import { startVm } from "./start-vm.js";
 import type { VmDriver } from "./vm/driver.js";
 import type { HostHardware } from "./vm/host-hardware.js";
-import { instanceVm } from "./vm/instance-vm.js";
 
 export interface ActionTools {
   api: AgentApi;
@@ -41,7 +43,7 @@ export async function carryOut(
     case "prepare":
       return prepareInstance(files, w, tools);
     case "start": {
-      const plan = await start(w, files, tools);
+      const plan = await startVm(w, files, tools);
       return report(api, w, {
         state: a.report,
         error: await files.passwordError(),
@@ -71,30 +73,17 @@ export async function carryOut(
     case "report":
       await files.powerdownAsked(null);
       return report(api, w, { state: a.state, error: a.error, done_action: a.done });
+    case "start-sysprep":
+      return startSysprep(w, files, tools);
+    case "generalized":
+      return generalized(files);
+    case "backup":
+      return runBackup(w, files, tools);
+    case "fail-backup":
+      return failBackup(w, files, tools, a.error);
     default:
       return unreachable(a);
   }
-}
-
-/** Starts the instance's VM on the host side of its NICs; the plan it started with. */
-async function start(w: WantedInstance, files: InstanceFiles, tools: ActionTools) {
-  const plan = await files.readPlan();
-  if (!plan) throw new Error(`its network plan is missing from ${files.dir}`);
-  const disk = await files.readDisk();
-  await files.powerdownAsked(null);
-  const sockets = await tools.network.attach(w, plan);
-  await tools.vms.start(
-    files,
-    instanceVm(
-      w,
-      { disk, metadataDrive: files.metadataDrive, efiVars: files.efiVars },
-      tools.network.nics(w, plan),
-      tools.host,
-    ),
-    sockets,
-  );
-  await files.started(Date.now());
-  return plan;
 }
 
 /** Ends the instance's VM, undoes the host side of its NICs (if it got as far as a plan), and deletes its files. */

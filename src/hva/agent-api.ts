@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import { createWebSocketStream, WebSocket } from "ws";
 import {
   agentApiPrefix,
+  type BackupReport,
   type ConsoleTunnelRequest,
   type HeartbeatAnswer,
   type HostState,
@@ -120,6 +121,10 @@ export class AgentApi {
   storePassword(id: string, revision: number, encryptedPassword: string) {
     const body: ShapeInput<typeof passwordReportShape> = { revision, encrypted_password: encryptedPassword };
     return this.call<Taken>("PUT", `/instances/${id}/password`, body);
+  }
+  /** How a backup of one of this host's instances goes (backup object `id`). */
+  reportBackup(id: string, report: BackupReport) {
+    return this.call("PUT", `/backup_objects/${id}`, report);
   }
   deliverScreenshot(id: string, png: Buffer) {
     return this.call("PUT", `/instances/${id}/screenshot`, png);

@@ -35,7 +35,7 @@ export interface AgentOptions {
 }
 
 /** Actions that change only this host's files: the next one can follow at once, without a report in between. */
-const localActions = new Set<Action["kind"]>(["prepare", "collect-password"]);
+const localActions = new Set<Action["kind"]>(["prepare", "collect-password", "generalized"]);
 
 export class Agent {
   private readonly dirs: InstanceDirectories;

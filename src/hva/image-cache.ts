@@ -5,15 +5,14 @@
 // share one fetch.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, open, readdir, rename, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
-import { type Readable, Transform, Writable } from "node:stream";
+import { basename, join } from "node:path";
+import { Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { fileURLToPath } from "node:url";
 import { createGunzip } from "node:zlib";
+import { openStoredObject } from "../backup-storage/stored-objects.js";
 import type { WantedBackupObject } from "../model/agent-contract.js";
-import { objectUri } from "../model/object-key.js";
 
 /** What the cache needs of a backup object: where it is (model/object-key.ts), how it is packed, its md5, its stored size (for progress; 0 when unknown). */
 export type BackupObjectSource = Pick<
@@ -34,6 +33,12 @@ export class ImageCache {
   /** Where the unpacked image of this backup object lives in the cache. */
   pathOf(bo: BackupObjectSource): string {
     return join(this.dir, `${bo.id}-${bo.checksum}.img`);
+  }
+
+  /** A UEFI image's variable store (boot entries, keys), kept beside it when its container holds one (a backup's does). */
+  efiVarsOf(bo: BackupObjectSource): string | null {
+    const path = join(this.dir, `${bo.id}-${bo.checksum}.${efiVarsName}`);
+    return existsSync(path) ? path : null;
   }
 
   /** The unpacked image, fetched first if the cache does not have it. */
@@ -68,16 +73,21 @@ export class ImageCache {
           done(null, chunk);
         },
       });
-      // dcmgr's word is not enough: a key that leads out of its storage is refused here.
-      const uri = objectUri(bo.storage_uri, bo.object_key);
-      await pipeline([await openSource(uri), meter, ...unpackStages(bo.container_format, work)]);
+      // dcmgr's word is not enough: a key that leads out of its storage is refused there.
+      await pipeline([
+        await openStoredObject(bo.storage_uri, bo.object_key),
+        meter,
+        ...unpackStages(bo.container_format, work),
+      ]);
       const sum = md5.digest("hex");
       if (sum !== bo.checksum) {
         throw new ChecksumMismatch(
           `image checksum mismatch for ${bo.id}: expected ${bo.checksum}, got ${sum}`,
         );
       }
-      const image = await theOneFile(work, bo);
+      const { image, efiVars } = await containedFiles(work, bo);
+      // The image last: its being there says the whole entry is.
+      if (efiVars) await rename(efiVars, join(this.dir, `${bo.id}-${bo.checksum}.${efiVarsName}`));
       await rename(image, final);
       this.log(`fetched ${bo.id}: ${mib(seen)} MiB in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return final;
@@ -88,15 +98,6 @@ export class ImageCache {
 }
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
-
-async function openSource(uri: string): Promise<Readable> {
-  const url = new URL(uri);
-  if (url.protocol === "file:") return createReadStream(fileURLToPath(url));
-  const res = await fetch(url);
-  if (!res.ok || !res.body) throw new Error(`cannot fetch ${uri}: HTTP ${res.status}`);
-  const { Readable: NodeReadable } = await import("node:stream");
-  return NodeReadable.fromWeb(res.body as never);
-}
 
 /** Where the stream goes, by container format: GNU tar keeps a tar's sparse file sparse. */
 function unpackStages(
@@ -174,8 +175,11 @@ function sparseFileWriter(file: string): Writable {
   });
 }
 
-/** A container must hold exactly one image file. */
-async function theOneFile(work: string, bo: BackupObjectSource): Promise<string> {
+/** The name of a UEFI image's variable store beside its disk in a container (backups write it). */
+export const efiVarsName = "efivars.fd";
+
+/** A container holds exactly one image file, and beside it at most a UEFI variable store. */
+async function containedFiles(work: string, bo: BackupObjectSource) {
   const found: string[] = [];
   const walk = async (d: string) => {
     for (const e of await readdir(d, { withFileTypes: true })) {
@@ -185,11 +189,13 @@ async function theOneFile(work: string, bo: BackupObjectSource): Promise<string>
     }
   };
   await walk(work);
-  if (found.length !== 1) {
+  const efiVars = found.filter((f) => basename(f) === efiVarsName);
+  const images = found.filter((f) => basename(f) !== efiVarsName);
+  if (images.length !== 1 || efiVars.length > 1) {
     throw new Error(
-      `${bo.id} (${bo.container_format}) holds ${found.length} files; an image container holds exactly one`,
+      `${bo.id} (${bo.container_format}) holds ${images.length} image files${efiVars.length ? ` and ${efiVars.length} ${efiVarsName}` : ""}; an image container holds exactly one, and at most one ${efiVarsName}`,
     );
   }
-  await stat(found[0]!);
-  return found[0]!;
+  await stat(images[0]!);
+  return { image: images[0]!, efiVars: efiVars[0] ?? null };
 }

@@ -19,6 +19,10 @@ export interface InstanceMarks {
   startedAt: number | null;
   /** When an ACPI power-off was last asked of the guest, ms since the epoch. */
   powerdownAskedAt: number | null;
+  /** When the VM was started to generalize itself for a backup, ms since the epoch. */
+  sysprepStartedAt: number | null;
+  /** Its guest generalized itself for the backup under way. */
+  generalized: boolean;
 }
 
 export class InstanceFiles {
@@ -86,6 +90,8 @@ export class InstanceFiles {
       firstBootPending: existsSync(this.path("first-boot.pending")),
       startedAt: await time("started-at"),
       powerdownAskedAt: await time("powerdown-asked-at"),
+      sysprepStartedAt: await time("sysprep-started-at"),
+      generalized: existsSync(this.path("generalized")),
     };
   }
 
@@ -111,6 +117,22 @@ export class InstanceFiles {
   powerdownAsked(at: number | null): Promise<void> {
     const mark = this.path("powerdown-asked-at");
     return at === null ? rm(mark, { force: true }) : writeFile(mark, String(at));
+  }
+
+  /** When the VM was started with sysprep-for-backup; null: the backup's marks go (it ended). */
+  sysprepStarted(at: number | null): Promise<void> {
+    const mark = this.path("sysprep-started-at");
+    return at === null ? rm(mark, { force: true }) : writeFile(mark, String(at));
+  }
+
+  generalized(done: boolean): Promise<void> {
+    const mark = this.path("generalized");
+    return done ? writeFile(mark, "") : rm(mark, { force: true });
+  }
+
+  /** Where a backup flattens the disk and packs it on its way to an HTTP storage. */
+  get backupWork() {
+    return this.path("backup");
   }
 
   async readDisk(): Promise<InstanceDisk> {

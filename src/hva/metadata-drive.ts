@@ -1,7 +1,7 @@
 // The metadata drive: a small disk image with an MBR and one FAT partition at
 // 1 MiB labelled METADATA (guest-protocol.md), written and read with mtools,
 // so no root and no loop mounts are needed.
-import { mkdtemp, open, rename, rm } from "node:fs/promises";
+import { mkdtemp, open, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { copyIntoFat, fatAt, listFatFiles, mtool, notFound, readFatFile } from "../fat/mtools.js";
 import { type MetadataContent, metadataFiles, metadataLabel } from "../model/guest-protocol.js";
@@ -69,6 +69,17 @@ export async function writeMetadataDrive(file: string, content: MetadataContent)
 
 /** The bytes of a file on the drive, or undefined when it is not there. */
 export const readMetadataFile = (file: string, path: string) => readFatFile(metadataVolume(file), path);
+
+/** Puts one file on the drive (its directory is there already), replacing one of that name. */
+export async function putMetadataFile(file: string, path: string, bytes: Buffer): Promise<void> {
+  const work = await mkdtemp(join(dirname(file), ".metadata-"));
+  try {
+    await writeFile(join(work, "file"), bytes);
+    await mtool("mcopy", ["-o", "-i", metadataVolume(file), join(work, "file"), `::${path}`]);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
 
 export async function deleteMetadataFile(file: string, path: string): Promise<void> {
   try {

@@ -1,6 +1,7 @@
 // Making an instance's files before its first start: its disk from the
-// (cached) image, its metadata drive (with first-boot for Windows,
-// guest-protocol.md), a UEFI instance's variable store, and its network's
+// (cached) image, its metadata drive (with first-boot for a generalized
+// Windows image, guest-protocol.md), a UEFI instance's variable store (the
+// image's own, a backup's, or the host's template), and its network's
 // plan. A host that lacks the image's firmware says so before anything is
 // made. The mark that it is prepared goes last, so an agent stopped half way
 // prepares again from scratch.
@@ -39,7 +40,8 @@ export async function prepareInstance(
   const base = await cache.get(w.image.backup_object);
   const { file_format: format, is_cacheable: cacheable } = w.image;
   const disk = await createInstanceDisk(base, format, files.disk(cacheable ? "qcow2" : format), cacheable);
-  const windows = w.os_type === "windows";
+  // A generalized (sysprep'd) Windows image's instance makes its password at its first boot; one backed up as it was keeps its source's.
+  const firstBoot = w.os_type === "windows" && w.image.generalized;
   await writeMetadataDrive(files.metadataDrive, {
     instanceId: w.id,
     hostname: w.hostname ?? w.id.slice(2),
@@ -51,15 +53,19 @@ export async function prepareInstance(
       dns: v.dns,
     })),
     publicKey: w.ssh_public_key,
-    firstBoot: windows,
+    firstBoot,
     ...metadataOptions(w.windows_options),
     extraHosts: {},
     userData: w.user_data === null ? null : Buffer.from(w.user_data),
   });
-  const template = varsTemplate(hardware, host.ovmf);
+  // A backup's own store (its boot entries, its keys), else the host's template.
+  const template =
+    hardware.firmware === "uefi"
+      ? (cache.efiVarsOf(w.image.backup_object) ?? varsTemplate(hardware, host.ovmf))
+      : null;
   if (template) await makeVarStore(template, files.efiVars);
   await files.writePlan(await network.plan(w));
   await files.writeDisk(disk);
-  if (windows) await files.firstBootPending(true);
+  if (firstBoot) await files.firstBootPending(true);
   await files.markPrepared();
 }

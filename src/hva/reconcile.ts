@@ -3,12 +3,14 @@
 // agent's loop observes, asks this, acts, and reports; the hard cases (agent
 // restarted mid-first-boot, VM died, no password) are rows of its tests.
 
+import type { WantedBackup } from "../model/agent-contract.js";
 import { type InstanceState, type RequestedAction, unreachable } from "../model/instance-state.js";
 
 export interface Wanted {
   state: InstanceState;
   requested_action: RequestedAction | null;
   os_type: string;
+  backup: Pick<WantedBackup, "state" | "generalize"> | null;
 }
 
 export interface Observed {
@@ -24,6 +26,10 @@ export interface Observed {
   startedAt: number | null;
   /** When an ACPI power-off was last asked of the guest, ms since the epoch. */
   powerdownAskedAt: number | null;
+  /** When the VM was started with sysprep-for-backup on its drive, ms since the epoch; null: not for this backup. */
+  sysprepStartedAt: number | null;
+  /** Its guest generalized itself for this backup and powered off. */
+  generalized: boolean;
 }
 
 export interface Timeouts {
@@ -46,12 +52,24 @@ export type Action =
   | { kind: "reset"; done: RequestedAction }
   /** Stop whatever runs, delete the instance's files, report terminated. */
   | { kind: "destroy" }
-  | { kind: "report"; state: InstanceState; error?: string; done?: RequestedAction };
+  | { kind: "report"; state: InstanceState; error?: string; done?: RequestedAction }
+  /** Put sysprep-for-backup on the drive and start the VM: its guest generalizes itself and powers off. */
+  | { kind: "start-sysprep" }
+  /** The guest generalized itself: take the flag off its drive, arm its next first boot. */
+  | { kind: "generalized" }
+  /** Write the disk into the backup storage and report the backup available (or failed). */
+  | { kind: "backup" }
+  /** End the backup as failed (stopping its VM), leaving nothing in the storage. */
+  | { kind: "fail-backup"; error: string };
 
 export function nextAction(want: Wanted, seen: Observed, now: number, t: Timeouts): Action {
   const windows = want.os_type === "windows";
   if (want.requested_action === "terminate" || want.state === "shuttingdown" || want.state === "terminated") {
     return { kind: "destroy" };
+  }
+  if (want.backup && seen.files) {
+    const b = backupAction(want, seen, now, t);
+    if (b) return b;
   }
   if (!seen.files) {
     if (want.state === "pending") return { kind: "prepare" };
@@ -116,7 +134,13 @@ export function nextAction(want: Wanted, seen: Observed, now: number, t: Timeout
     case "halting":
       return { kind: "report", state: "halted", done: want.requested_action ?? undefined };
     case "halted":
-      if (want.requested_action === "poweron") return { kind: "start", report: "running", done: "poweron" };
+      // A guest generalized for a backup makes a new password at its next boot.
+      if (want.requested_action === "poweron")
+        return {
+          kind: "start",
+          report: windows && seen.firstBootPending ? "initializing" : "running",
+          done: "poweron",
+        };
       return { kind: "wait" };
     case "scheduling":
       return { kind: "wait" };
@@ -126,12 +150,51 @@ export function nextAction(want: Wanted, seen: Observed, now: number, t: Timeout
 }
 
 /**
+ * A backup's steps, before the instance's own: down (ACPI), up again with
+ * sysprep-for-backup when it generalizes, and once its guest has powered off,
+ * halted and written. null: the instance's own rows decide (a running VM of
+ * a halted instance is stopped there first). A backup dcmgr says was begun
+ * and that no step of this agent holds was begun by an agent since stopped:
+ * it failed, and what it left is removed.
+ */
+function backupAction(want: Wanted, seen: Observed, now: number, t: Timeouts): Action | null {
+  const b = want.backup!;
+  if (b.state === "creating")
+    return {
+      kind: "fail-backup",
+      error: "the host agent stopped while it wrote the backup: ask for it again",
+    };
+  if (b.generalize && !seen.generalized) {
+    if (seen.running && seen.sysprepStartedAt === null) {
+      if (seen.powerdownAskedAt === null) return { kind: "powerdown" };
+      if (now - seen.powerdownAskedAt > t.powerdownMs) return { kind: "force-stop", report: "halted" };
+      return { kind: "wait" };
+    }
+    if (seen.running) {
+      if (now - seen.sysprepStartedAt! > t.firstBootMs)
+        return {
+          kind: "fail-backup",
+          error: `its guest did not generalize itself and power off within ${Math.round(t.firstBootMs / 1000)} s (password_generation_timeout)`,
+        };
+      return { kind: "wait" };
+    }
+    return seen.sysprepStartedAt === null ? { kind: "start-sysprep" } : { kind: "generalized" };
+  }
+  if (seen.running) return null;
+  if (want.state === "halting") return { kind: "report", state: "halted" };
+  if (want.state === "halted") return { kind: "backup" };
+  return null;
+}
+
+/**
  * When the agent must look at an instance again though nothing else changes:
  * the end of its first boot's time or of its power-off's grace. null: not
  * before dcmgr or its VM tells of a change (the agent's long-poll, QMP).
  */
 export function recheckAt(want: Wanted, seen: Observed, t: Timeouts): number | null {
   if (!seen.running) return null;
+  if (want.backup?.generalize && seen.sysprepStartedAt !== null)
+    return seen.sysprepStartedAt + t.firstBootMs + 1;
   if (want.state === "initializing" && seen.firstBootPending && seen.startedAt !== null)
     return seen.startedAt + t.firstBootMs + 1;
   if (want.state === "halting" && seen.powerdownAskedAt !== null)

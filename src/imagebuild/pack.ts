@@ -252,6 +252,8 @@ export async function packSparseTarGz(o: {
   out: string;
   indexFile: string;
   withMd5Member?: boolean;
+  /** Small files after the image (a backup's UEFI variable store). */
+  alongside?: readonly { name: string; content: Buffer }[];
   reuse?: Reuse;
   progress?: (done: number, total: number) => void;
 }): Promise<Packed> {
@@ -279,7 +281,13 @@ export async function packSparseTarGz(o: {
       const md5Member = o.withMd5Member
         ? plainFile(`${name}.md5`, Buffer.from(md5Line(imageMd5, name)), mtime)
         : [];
-      return Buffer.concat([Buffer.alloc(padding(memberSize)), ...[md5Member].flat(), archiveEnd()]);
+      const others = (o.alongside ?? []).map((f) => plainFile(f.name, f.content, mtime));
+      return Buffer.concat([
+        Buffer.alloc(padding(memberSize)),
+        ...[md5Member].flat(),
+        ...others,
+        archiveEnd(),
+      ]);
     },
   });
   await writePieceIndex(o.indexFile, written.index);

@@ -13,7 +13,7 @@ import {
 } from "./instance-state.js";
 import type { PortForward } from "./port-forward.js";
 import type { ShapeInput } from "./shape.js";
-import type { ContainerFormat, FileFormat, OsType } from "./vocabulary.js";
+import type { ContainerFormat, FileFormat, OsType, StorageType } from "./vocabulary.js";
 import type { WindowsOptions } from "./windows-options.js";
 
 export const agentApiPrefix = "/api/agent/v1";
@@ -42,6 +42,8 @@ export interface WantedImage {
   file_format: FileFormat;
   features: Record<string, boolean>;
   is_cacheable: boolean;
+  /** Sysprep'd: an instance of it goes through the first boot. Else it boots as its source was, password and all. */
+  generalized: boolean;
   backup_object: WantedBackupObject;
 }
 
@@ -54,6 +56,23 @@ export interface WantedVif {
   netmask: string;
   gateway: string | null;
   dns: string | null;
+}
+
+/**
+ * A backup of the instance under way (PUT /instances/:id/backup): the agent
+ * generalizes the guest first when asked, then writes the disk, flattened
+ * and packed, to `object_key` in the storage and reports on the object.
+ */
+export interface WantedBackup {
+  backup_object_id: string;
+  image_id: string;
+  /** pending: not begun; creating: begun (by this agent, or one that stopped: then it failed). */
+  state: "pending" | "creating";
+  /** Have the guest sysprep itself (meta-data/sysprep-for-backup) and power off first. */
+  generalize: boolean;
+  storage_uri: string;
+  storage_type: StorageType;
+  object_key: string;
 }
 
 /** A browser console waiting for the agent to connect the VM's VNC server to it, at the dcmgr it waits at (null: any). */
@@ -84,6 +103,7 @@ export interface WantedInstance {
   screenshot_requested: boolean;
   console_tunnels: ConsoleTunnelRequest[];
   image: WantedImage;
+  backup: WantedBackup | null;
   vifs: WantedVif[];
   security_group_ids: string[];
   security_group_rules: SecurityGroupRule[];
@@ -202,6 +222,25 @@ export const passwordReportShape = {
     required: true,
   },
 } as const;
+
+/** PUT /backup_objects/:id: how a backup goes; `available` with what was written, `failed` with why (nothing is left in the storage). */
+export const backupReportShape = {
+  state: {
+    field: enumField(["creating", "available", "failed"] as const),
+    desc: "where the backup is",
+    required: true,
+  },
+  progress: { field: intField({ min: 0, max: 100 }), desc: "percent done" },
+  size: { field: intField({ min: 1 }), desc: "bytes of the disk image (available)" },
+  allocation_size: { field: intField({ min: 1 }), desc: "bytes of the packed file (available)" },
+  checksum: {
+    field: textField({ max: 32, pattern: /^[0-9a-f]{32}$/, patternWords: "an md5 in hex" }),
+    desc: "md5 of the packed file (available)",
+  },
+  error: { field: textField({ max: 4096, lines: true }), desc: "why it failed (failed)" },
+} as const;
+
+export type BackupReport = ShapeInput<typeof backupReportShape>;
 
 /** What the agent says of an instance; the revision it was decided on goes beside it. */
 export type StateReport = Omit<ShapeInput<typeof stateReportShape>, "revision">;

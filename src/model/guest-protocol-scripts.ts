@@ -24,6 +24,7 @@ export function protocolVariables(): Record<string, string | number> {
     META_AUTO_ACTIVATE_KMS_HOST: metadataPaths.autoActivateKmsHost,
     META_PRODUCT_KEY: metadataPaths.productKey,
     META_RETRY_GEN_PASSWORD: metadataPaths.retryGenPassword,
+    META_SYSPREP_FOR_BACKUP: metadataPaths.sysprepForBackup,
     META_PW_ENC: metadataPaths.encryptedPassword,
     META_INTERFACES_DIR: dirOf(metadataPaths.interface("x")),
     META_EXTRA_HOSTS_DIR: dirOf(metadataPaths.extraHost("x")),

@@ -18,6 +18,8 @@ export const metadataPaths = {
   /** The product key the guest applies before activating (slmgr /ipk). */
   productKey: "meta-data/product-key",
   retryGenPassword: "meta-data/retry-gen-password",
+  /** Put by the host agent before a boot whose guest must generalize itself for a backup (the seed's sysprep-for-backup) and power off. */
+  sysprepForBackup: "meta-data/sysprep-for-backup",
   userData: "meta-data/user-data",
   encryptedPassword: "meta-data/pw.enc",
   /** Per NIC, by MAC written with dashes: `52-54-00-11-a0-5b`. */

@@ -38,11 +38,12 @@ export function backupObjectRecord(row: Selectable<BackupObjectsTable>) {
 }
 
 export function imageRecord(row: Selectable<ImagesTable>) {
-  const { is_public, is_cacheable, features, ...rest } = row;
+  const { is_public, is_cacheable, generalized, features, ...rest } = row;
   return {
     ...rest,
     is_public: is_public === 1,
     is_cacheable: is_cacheable === 1,
+    generalized: generalized === 1,
     features: JSON.parse(features) as Record<string, boolean>,
   };
 }

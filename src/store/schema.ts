@@ -1,4 +1,5 @@
 import type { Generated } from "kysely";
+import type { BackupState } from "../model/backup.js";
 import type { InstanceState, InstanceStatus, RequestedAction } from "../model/instance-state.js";
 import type { ContainerFormat, FileFormat, OsType } from "../model/vocabulary.js";
 
@@ -62,7 +63,13 @@ export interface BackupObjectsTable {
   container_format: ContainerFormat;
   description: string | null;
   service_type: string;
-  state: string;
+  state: BackupState;
+  /** The instance this object is a backup of (PUT /instances/:id/backup); null for registered ones. */
+  source_instance_id: string | null;
+  /** How far its making is, 0-100, while pending or creating. */
+  progress: number | null;
+  /** Why its making failed. */
+  error: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -83,6 +90,8 @@ export interface ImagesTable {
   os_type: OsType;
   /** JSON object, e.g. {"virtio":true}. */
   features: string;
+  /** 1: sysprep'd, a launch goes through the first boot; 0: a backup as it was, password and all. */
+  generalized: Generated<number>;
   state: string;
   created_at: string;
   updated_at: string;

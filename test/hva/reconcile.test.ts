@@ -10,11 +10,16 @@ const want = (
   state: InstanceState,
   requested_action: RequestedAction | null = null,
   os_type = "windows",
+  backup: Wanted["backup"] = null,
 ): Wanted => ({
   state,
   requested_action,
   os_type,
+  backup,
 });
+/** A backup asked of the instance: generalized or not, begun (creating) or not. */
+const backingUp = (state: InstanceState, generalize: boolean, begun = false) =>
+  want(state, null, "windows", { state: begun ? "creating" : "pending", generalize });
 const seen = (o: Partial<Observed> = {}): Observed => ({
   files: true,
   running: false,
@@ -22,6 +27,8 @@ const seen = (o: Partial<Observed> = {}): Observed => ({
   firstBootPending: false,
   startedAt: null,
   powerdownAskedAt: null,
+  sysprepStartedAt: null,
+  generalized: false,
   ...o,
 });
 
@@ -168,6 +175,82 @@ const rows: [string, Wanted, Observed, Action][] = [
     want("halting", "poweroff"),
     seen({ running: true, tpmLost: true, powerdownAskedAt: now - 1000 }),
     { kind: "wait" },
+  ],
+  [
+    "a generalized Windows instance powered on again makes a new password",
+    want("halted", "poweron"),
+    seen({ firstBootPending: true }),
+    { kind: "start", report: "initializing", done: "poweron" },
+  ],
+  ["a halted instance's backup is written", backingUp("halted", false), seen(), { kind: "backup" }],
+  [
+    "a backup that dcmgr says was begun, and no step holds, was an agent's that stopped",
+    backingUp("halted", false, true),
+    seen(),
+    { kind: "fail-backup", error: "the host agent stopped while it wrote the backup: ask for it again" },
+  ],
+  [
+    "a running instance to generalize is asked to power off first",
+    backingUp("halting", true),
+    seen({ running: true, startedAt: now - 5000 }),
+    { kind: "powerdown" },
+  ],
+  [
+    "it is forced off when it does not honour the power-off",
+    backingUp("halting", true),
+    seen({ running: true, powerdownAskedAt: now - 61_000 }),
+    { kind: "force-stop", report: "halted" },
+  ],
+  [
+    "once down, it starts again with sysprep-for-backup",
+    backingUp("halting", true),
+    seen({ powerdownAskedAt: now - 1000 }),
+    { kind: "start-sysprep" },
+  ],
+  [
+    "a halted instance to generalize starts with sysprep-for-backup",
+    backingUp("halted", true),
+    seen(),
+    { kind: "start-sysprep" },
+  ],
+  [
+    "while its guest generalizes, the agent waits and asks no power-off",
+    backingUp("halting", true),
+    seen({ running: true, sysprepStartedAt: now - 1000, powerdownAskedAt: null }),
+    { kind: "wait" },
+  ],
+  [
+    "a guest that does not generalize in time fails the backup",
+    backingUp("halting", true),
+    seen({ running: true, sysprepStartedAt: now - 1_800_001 }),
+    {
+      kind: "fail-backup",
+      error: "its guest did not generalize itself and power off within 1800 s (password_generation_timeout)",
+    },
+  ],
+  [
+    "its guest powered off after sysprep: generalized",
+    backingUp("halting", true),
+    seen({ sysprepStartedAt: now - 1000 }),
+    { kind: "generalized" },
+  ],
+  [
+    "generalized, it is reported halted",
+    backingUp("halting", true),
+    seen({ sysprepStartedAt: now - 1000, generalized: true }),
+    { kind: "report", state: "halted" },
+  ],
+  [
+    "generalized and halted, it is written",
+    backingUp("halted", true),
+    seen({ generalized: true, firstBootPending: true }),
+    { kind: "backup" },
+  ],
+  [
+    "a halted instance whose VM runs is stopped before its backup",
+    backingUp("halted", false),
+    seen({ running: true }),
+    { kind: "force-stop", report: "halted" },
   ],
 ];
 

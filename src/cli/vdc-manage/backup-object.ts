@@ -77,7 +77,7 @@ const add = command({
         container_format: o.container_format!,
         description: o.description ?? null,
         service_type: o.service_type!,
-        state: "available",
+        state: "available" as const,
       };
     });
   },

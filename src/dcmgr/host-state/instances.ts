@@ -8,7 +8,12 @@ import type { Db } from "./db.js";
 /** What the instance rows alone say; the other loaders add the rest. */
 export type PlacedInstance = Omit<
   WantedInstance,
-  "vifs" | "security_group_ids" | "security_group_rules" | "screenshot_requested" | "console_tunnels"
+  | "backup"
+  | "vifs"
+  | "security_group_ids"
+  | "security_group_rules"
+  | "screenshot_requested"
+  | "console_tunnels"
 >;
 
 export async function loadInstances(db: Db, hostNodeId: string): Promise<PlacedInstance[]> {
@@ -36,6 +41,7 @@ export async function loadInstances(db: Db, hostNodeId: string): Promise<PlacedI
       "images.file_format",
       "images.features",
       "images.is_cacheable",
+      "images.generalized",
       "backup_objects.id as backup_object_id",
       "backup_objects.object_key",
       "backup_objects.container_format",
@@ -69,6 +75,7 @@ export async function loadInstances(db: Db, hostNodeId: string): Promise<PlacedI
       file_format: r.file_format,
       features: JSON.parse(r.features) as Record<string, boolean>,
       is_cacheable: r.is_cacheable === 1,
+      generalized: r.generalized === 1,
       backup_object: {
         id: r.backup_object_id,
         storage_uri: r.base_uri,

@@ -8,6 +8,7 @@
 // (store/wakeups.ts hostStateTables; test/dcmgr/host-state.test.ts checks).
 import { createHash } from "node:crypto";
 import type { HostState } from "../../model/agent-contract.js";
+import { loadBackups } from "./backups.js";
 import type { Db } from "./db.js";
 import { loadInstances } from "./instances.js";
 import { loadNetworks } from "./networks.js";
@@ -18,6 +19,7 @@ import { loadVifs } from "./vifs.js";
 export async function readHostState(db: Db, hostNodeId: string): Promise<HostState> {
   const placed = await loadInstances(db, hostNodeId);
   const ids = placed.map((i) => i.id);
+  const backups = await loadBackups(db, ids);
   const vifs = await loadVifs(db, ids);
   const groups = await loadSecurityGroups(db, ids);
   const waits = await loadUserWaits(db, ids);
@@ -29,6 +31,7 @@ export async function readHostState(db: Db, hostNodeId: string): Promise<HostSta
       screenshot_requested: waits.screenshotRequested(own.id),
       console_tunnels: waits.tunnels(own.id),
       image,
+      backup: backups(own.id),
       vifs: vifs.of(own.id),
       security_group_ids: groups.groupsOf(own.id),
       security_group_rules: groups.rulesOf(own.id),

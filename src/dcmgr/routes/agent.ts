@@ -24,6 +24,7 @@ import { releaseResources } from "../launch.js";
 import { deletionTime, type PasswordPolicy } from "../passwords.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
 import type { ScreenshotDesk } from "../screenshots.js";
+import { agentBackupRoute } from "./agent-backups.js";
 import { idParams, now } from "./common.js";
 
 declare module "fastify" {
@@ -204,6 +205,7 @@ export function agentRoutes(app: FastifyInstance, store: Store, desks: AgentDesk
     },
   );
   agentConsoleRoute(app, store, consoles);
+  agentBackupRoute(app, store);
 
   api.put("/instances/:id/screenshot", { schema: { params }, bodyLimit: screenshotLimit }, async (req) => {
     await placed(store.db, req, req.params.id!);

@@ -1,13 +1,13 @@
 // /backup_objects: the caller's image files, with size and checksum; one no
 // image is made from can be deleted, its stored file with it.
 import type { FastifyInstance } from "fastify";
+import { removeStoredObject } from "../../backup-storage/stored-objects.js";
 import { backupObjectInUse } from "../../store/in-use.js";
 import { backupObjectRecord } from "../../store/records.js";
 import type { Store } from "../../store/store.js";
 import { pageOf, pageShape } from "../collections.js";
 import { errors } from "../errors.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
-import { removeStoredObject } from "../stored-objects.js";
 import { idParams, owned } from "./common.js";
 
 export function backupObjectRoutes(app: FastifyInstance, store: Store): void {

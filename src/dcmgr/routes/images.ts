@@ -21,19 +21,29 @@ export function imageRoutes(app: FastifyInstance, store: Store): void {
       .selectAll()
       .where((eb) => eb.or([eb("account_id", "=", accountId), eb("is_public", "=", 1)]));
 
-  /** The records with their backup object's size (bytes of the file) and allocation size (of the disk). */
+  /**
+   * The records with what their backup object says: the disk's size and the
+   * packed file's (allocation_size); for a backup, how far it is (progress,
+   * 0-100, while creating) and why it failed (error).
+   */
   async function withSizes(rows: Selectable<ImagesTable>[]) {
     const ids = [...new Set(rows.map((r) => r.backup_object_id))];
-    const sizes = ids.length
+    const objects = ids.length
       ? await store.db
           .selectFrom("backup_objects")
-          .select(["id", "size", "allocation_size"])
+          .select(["id", "size", "allocation_size", "progress", "error"])
           .where("id", "in", ids)
           .execute()
       : [];
     return rows.map((r) => {
-      const b = sizes.find((x) => x.id === r.backup_object_id);
-      return { ...imageRecord(r), size: b?.size ?? null, allocation_size: b?.allocation_size ?? null };
+      const b = objects.find((x) => x.id === r.backup_object_id);
+      return {
+        ...imageRecord(r),
+        size: b?.size ?? null,
+        allocation_size: b?.allocation_size ?? null,
+        progress: r.state === "creating" ? (b?.progress ?? 0) : null,
+        error: r.state === "failed" ? (b?.error ?? null) : null,
+      };
     });
   }
 

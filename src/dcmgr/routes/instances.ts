@@ -1,5 +1,6 @@
 // /instances: launch, list, show, power, terminate, and the encrypted initial password.
 import type { FastifyInstance } from "fastify";
+import type { Kysely } from "kysely";
 import {
   enumField,
   type Field,
@@ -26,7 +27,9 @@ import {
   productKeyField,
   type WindowsOptions,
 } from "../../model/windows-options.js";
+import type { Database } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
+import { backupUnderWay } from "../backup.js";
 import { pageOf, pageShape } from "../collections.js";
 import { errors } from "../errors.js";
 import { changeInstance } from "../instance-change.js";
@@ -43,6 +46,15 @@ const changedMeanwhile = (id: string) =>
   errors.invalidInstanceState(
     `${id} changed state while this request was handled: look at it again and retry`,
   );
+
+/** Power actions and terminate wait for a backup under way: it owns the instance's disk and VM until it ends. */
+async function refuseWhileBackingUp(db: Kysely<Database>, id: string, action: string): Promise<void> {
+  const underWay = await backupUnderWay(db, id);
+  if (underWay)
+    throw errors.invalidInstanceState(
+      `${id} is being backed up (${underWay}): ${action} waits until its image is available or failed`,
+    );
+}
 
 /** `vifs` as the original took it: JSON text (or an object), `{"eth0": {"network": "nw-...", "security_groups": [...]}}`. */
 const vifsField: Field<VifRequest[]> = {
@@ -180,6 +192,7 @@ export function instanceRoutes(
     await store.db.transaction().execute(async (db) => {
       const instance = await ownedInstance(db, id, req.accountId);
       if (instance.state === "terminated") throw errors.invalidInstanceState(`${id} is terminated already`);
+      await refuseWhileBackingUp(db, id, "terminate");
       const stamp = now();
       // No agent has started it: nothing runs, so it ends here.
       const unstarted = instance.state === "scheduling" || instance.state === "pending";
@@ -244,6 +257,7 @@ export function instanceRoutes(
           `${id} is ${instance.state}: ${action} needs it ${allowedFrom.join(" or ")}`,
         );
       }
+      await refuseWhileBackingUp(db, id, action);
       const changed = await changeInstance(db, id, instance.revision, {
         requested_action: requested,
         ...(nextState && { state: nextState }),

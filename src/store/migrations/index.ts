@@ -14,6 +14,7 @@ import * as imageWakeups from "./0009-image-wakeups.js";
 import * as cpuModel from "./0010-cpu-model.js";
 import * as hostCapabilities from "./0011-host-capabilities.js";
 import * as windowsOptions from "./0012-windows-options.js";
+import * as backups from "./0013-backups.js";
 
 export function migrationsFor(seed: SeedSettings): MigrationProvider {
   return {
@@ -31,6 +32,7 @@ export function migrationsFor(seed: SeedSettings): MigrationProvider {
       "0010-cpu-model": cpuModel,
       "0011-host-capabilities": hostCapabilities,
       "0012-windows-options": windowsOptions,
+      "0013-backups": backups,
     }),
   };
 }

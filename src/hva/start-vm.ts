@@ -1,0 +1,31 @@
+// Starting an instance's VM on the host side of its NICs, from the files
+// `prepare` made: its disk, metadata drive, variable store and network plan.
+import type { WantedInstance } from "../model/agent-contract.js";
+import type { ActionTools } from "./actions.js";
+import type { InstanceFiles } from "./instance-files.js";
+import { instanceVm } from "./vm/instance-vm.js";
+
+/** Starts the instance's VM on the host side of its NICs; the plan it started with. */
+export async function startVm(
+  w: WantedInstance,
+  files: InstanceFiles,
+  tools: Pick<ActionTools, "network" | "vms" | "host">,
+) {
+  const plan = await files.readPlan();
+  if (!plan) throw new Error(`its network plan is missing from ${files.dir}`);
+  const disk = await files.readDisk();
+  await files.powerdownAsked(null);
+  const sockets = await tools.network.attach(w, plan);
+  await tools.vms.start(
+    files,
+    instanceVm(
+      w,
+      { disk, metadataDrive: files.metadataDrive, efiVars: files.efiVars },
+      tools.network.nics(w, plan),
+      tools.host,
+    ),
+    sockets,
+  );
+  await files.started(Date.now());
+  return plan;
+}
