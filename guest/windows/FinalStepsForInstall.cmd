@@ -20,5 +20,6 @@ REM Shared by the scripts above.
 copy /y A:\wakame-functions.ps1 C:\Windows\Setup\Scripts\
 copy /y A:\wakame-protocol.ps1 C:\Windows\Setup\Scripts\
 
-REM For users who sysprep an instance again before a backup.
+REM Sysprep for backup: the every-boot script runs it when the host agent puts
+REM meta-data\sysprep-for-backup on the drive (a backup with generalize=true).
 copy /y A:\sysprep-for-backup.cmd C:\Windows\Setup\Scripts\

@@ -130,6 +130,16 @@ function Stop-Guest {
     Stop-Computer -Force
 }
 
+# The seed's sysprep-for-backup.cmd: it deletes the every-boot task, makes the
+# next boot a first boot again (SetupComplete-firstboot.cmd) and runs sysprep
+# /generalize /oobe /shutdown with the first-boot answer file, which powers
+# the machine off. Its lines go to the log; its exit status (sysprep's).
+function Invoke-SysprepForBackup {
+    param([string]$Script)
+    & cmd /c $Script | ForEach-Object { Write-Log "sysprep-for-backup: $_" }
+    return $LASTEXITCODE
+}
+
 # ---- The guest protocol ---------------------------------------------------
 
 # To the script's standard output, which the .cmd files send to a log file;
@@ -445,10 +455,25 @@ function Invoke-FirstBoot {
 }
 
 # Every later boot: networking and hosts entries again. Never the password.
+# When the host agent has put sysprep-for-backup on the drive (a backup asked
+# with generalize=true), instead: sysprep-for-backup.cmd, which re-arms the
+# first boot and has sysprep generalize the machine and power it off; the
+# host then takes the flag off, puts first-boot back and backs the disk up.
+# Nothing else runs then: the machine is on its way down.
 function Invoke-EveryBoot {
     param([string]$Root)
     if (-not $Root) { return }
     Write-Log "every boot, metadata on $Root"
+    if (Test-Metadata $Root $META_SYSPREP_FOR_BACKUP) {
+        Write-Log "$META_SYSPREP_FOR_BACKUP on the metadata drive: sysprep for backup (generalize, first boot re-armed, power off)"
+        $status = Invoke-SysprepForBackup (Join-Path $ScriptDir 'sysprep-for-backup.cmd')
+        if ($status -eq 0) {
+            Write-Log 'sysprep-for-backup.cmd done: sysprep powers the machine off for the host agent'
+        } else {
+            Write-Log "sysprep-for-backup.cmd failed (status $status): sysprep's logs are in %SystemRoot%\System32\Sysprep\Panther; the machine stays on and the host agent fails the backup when its time is up"
+        }
+        return
+    }
     Set-NetworkFromMetadata $Root
     Set-HostsFromMetadata $Root
 }

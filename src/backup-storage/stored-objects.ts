@@ -56,7 +56,9 @@ export async function putStoredObject(
     body: Readable.toWeb(body) as ReadableStream,
     headers: { "content-length": String(size), "content-type": "application/octet-stream" },
     duplex: "half",
-  } as RequestInit);
+  } as RequestInit).catch((err: Error & { cause?: { code?: string; message?: string } }) => {
+    throw new Error(`cannot PUT ${uri}: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
+  });
   await res.arrayBuffer().catch(() => {});
   if (!res.ok) throw new Error(`the backup storage answered HTTP ${res.status} to PUT ${uri}`);
 }

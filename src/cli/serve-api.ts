@@ -40,6 +40,17 @@ export async function serveFromOptions(
     o.tls_cert && o.tls_key
       ? { cert: await read("--tls-cert", o.tls_cert), key: await read("--tls-key", o.tls_key) }
       : undefined;
+  if (
+    o.backup_storage &&
+    !(await store.db
+      .selectFrom("backup_storages")
+      .select("id")
+      .where("id", "=", o.backup_storage)
+      .executeTakeFirst())
+  )
+    throw new UserError(
+      `--backup-storage: ${o.backup_storage} is no backup storage: see vdc-manage backupstorage show, or add it with vdc-manage backupstorage add`,
+    );
   return serveApi(store, {
     tls,
     listen: o.listen!,

@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { collectPassword } from "../../src/hva/first-boot.js";
+import { putMetadataFile } from "../../src/hva/metadata-drive.js";
 import { type MetadataContent, metadataPaths, passwordRules } from "../../src/model/guest-protocol.js";
 import { decryptPassword } from "../../src/model/password-crypto.js";
 import { readPrivateKey } from "../../src/model/ssh-private-key.js";
@@ -310,7 +311,12 @@ describe("the Windows guest scripts, run", { skip: withoutPwsh, concurrency: fal
       ],
     );
     assert.ok(run.log.includes("no address in the metadata for NIC 52-54-00-99-99-99; leaving it on DHCP"));
-    for (const never of ["Set-AdministratorPassword", "Stop-Guest", "Rename-Guest"])
+    for (const never of [
+      "Set-AdministratorPassword",
+      "Stop-Guest",
+      "Rename-Guest",
+      "Invoke-SysprepForBackup",
+    ])
       assert.deepEqual(called(run.effects, never), [], `every boot does not ${never}`);
   });
 
@@ -344,6 +350,59 @@ describe("the Windows guest scripts, run", { skip: withoutPwsh, concurrency: fal
       assert.equal(run.stderr, "", time);
       assert.equal(readFileSync(hostsFile, "utf8"), expected, `${time} run`);
     }
+  });
+
+  /** As the host agent's startSysprep does for a backup with generalize=true. */
+  const putSysprepForBackup = (drive: string) =>
+    putMetadataFile(drive, metadataPaths.sysprepForBackup, Buffer.alloc(0));
+
+  test("every boot with sysprep-for-backup on the drive: sysprep-for-backup.cmd beside the scripts runs instead of the network and hosts steps", async () => {
+    const content = twoNics({ extraHosts: { "db-server": "10.0.2.30" } });
+    const tree = await metadataTree(content, putSysprepForBackup);
+    const script = join(scripts, "sysprep-for-backup.cmd");
+    for (const [status, outcome] of [
+      [0, "sysprep-for-backup.cmd done: sysprep powers the machine off for the host agent"],
+      [5, "sysprep-for-backup.cmd failed (status 5): sysprep's logs are in"],
+    ] as const) {
+      const hostsFile = join(guestTempDir("hosts"), "hosts");
+      const run = await runGuest(scripts, `Invoke-EveryBoot '${tree.root}'`, {
+        macs: ["52:54:00:AB:CD:EF", "52:54:00:12:34:56"],
+        hostsFile,
+        sysprepStatus: status,
+      });
+      assert.equal(run.stderr, "");
+      assert.equal(run.code, 0);
+      // Sysprep powers the machine off itself; nothing else is done on the way down.
+      assert.deepEqual(
+        run.effects,
+        [{ effect: "Invoke-SysprepForBackup", args: [script] }],
+        run.log.join("\n"),
+      );
+      assert.equal(existsSync(hostsFile), false, "the hosts file is not rewritten");
+      assert.ok(
+        run.log.includes(
+          "meta-data\\sysprep-for-backup on the metadata drive: sysprep for backup (generalize, first boot re-armed, power off)",
+        ),
+        run.log.join("\n"),
+      );
+      assert.ok(
+        run.log.some((l) => l.startsWith(outcome)),
+        run.log.join("\n"),
+      );
+    }
+    // The path called is the floppy's copy, which FinalStepsForInstall.cmd puts beside the scripts.
+    assert.match(readFileSync(script, "utf8"), /sysprep\.exe \/generalize \/oobe \/shutdown \/unattend:/);
+
+    // The same drive without the flag: the usual steps, no sysprep.
+    const hostsFile = join(guestTempDir("hosts"), "hosts");
+    const usual = await runGuest(scripts, `Invoke-EveryBoot '${(await metadataTree(content)).root}'`, {
+      macs: ["52:54:00:AB:CD:EF", "52:54:00:12:34:56"],
+      hostsFile,
+    });
+    assert.equal(usual.stderr, "");
+    assert.deepEqual(called(usual.effects, "Invoke-SysprepForBackup"), []);
+    assert.equal(called(usual.effects, "Set-NicAddress").length, 2);
+    assert.match(readFileSync(hostsFile, "utf8"), /10\.0\.2\.30\tdb-server/);
   });
 
   test("first boot: hostname from the metadata, firewall on or off by enable-firewall", async () => {

@@ -41,6 +41,8 @@ export interface EffectsConfig {
   macs?: string[];
   hostsFile?: string;
   passwordFailures?: number;
+  /** The exit status sysprep-for-backup.cmd gives (0: sysprep powers the machine off). */
+  sysprepStatus?: number;
 }
 
 export interface EffectCall {
@@ -87,7 +89,14 @@ export async function runGuest(
       "",
     ].join("\n"),
   );
-  const config = { volumeRoot: null, macs: [], hostsFile: "", passwordFailures: 0, ...effects };
+  const config = {
+    volumeRoot: null,
+    macs: [],
+    hostsFile: "",
+    passwordFailures: 0,
+    sysprepStatus: 0,
+    ...effects,
+  };
   const r = await run(pwshPath, ["-NoProfile", "-NonInteractive", "-File", file], {
     ...process.env,
     WAKAME_EFFECTS: JSON.stringify(config),
@@ -111,11 +120,18 @@ export interface MetadataTree {
   root: string;
 }
 
-/** The host agent's metadata drive for `content`, and its files as Windows would see them. */
-export async function metadataTree(content: MetadataContent): Promise<MetadataTree> {
+/**
+ * The host agent's metadata drive for `content`, and its files as Windows would see them;
+ * `change` is what the host agent does to the drive after writing it (a flag it puts).
+ */
+export async function metadataTree(
+  content: MetadataContent,
+  change: (drive: string) => Promise<void> = async () => {},
+): Promise<MetadataTree> {
   const dir = guestTempDir("drive");
   const drive = join(dir, "metadata.img");
   await writeMetadataDrive(drive, content);
+  await change(drive);
   const root = join(dir, "volume");
   await mkdir(root);
   await mtool("mcopy", ["-s", "-n", "-i", metadataVolume(drive), "::/meta-data", root]);

@@ -80,6 +80,7 @@ test("every PowerShell file parses without error nodes, the generated protocol f
 // Get-NetAdapter, ConvertFrom-Json, Invoke-WebRequest) are not here.
 const powershell2 = new Set(
   [
+    "ForEach-Object",
     "Get-ChildItem",
     "Get-Date",
     "Get-WmiObject",
@@ -94,6 +95,7 @@ const powershell2 = new Set(
     "Test-Path",
     "Where-Object",
     "Write-Output",
+    "cmd",
     "cscript",
     "netsh",
     "schtasks",
@@ -362,6 +364,12 @@ test("FinalStepsForInstall.cmd copies every script the later phases run", () => 
     /-File C:\\Windows\\Setup\\Scripts\\wakame-init-first-boot\.ps1/,
   );
   assert.match(source("wakame-functions.ps1"), /Join-Path \$ScriptDir 'wakame-init-every-boot\.cmd'/);
+  // Sysprep for backup runs the copy beside the scripts (C:\Windows\Setup\Scripts\).
+  assert.match(
+    source("FinalStepsForInstall.cmd"),
+    /copy \/y A:\\sysprep-for-backup\.cmd C:\\Windows\\Setup\\Scripts\\\r?\n/,
+  );
+  assert.match(source("wakame-functions.ps1"), /Join-Path \$ScriptDir 'sysprep-for-backup\.cmd'/);
 });
 
 // The passes and components each version's answer files need: the same for

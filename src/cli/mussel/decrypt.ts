@@ -36,6 +36,7 @@ export async function decryptInstancePassword(
     ).encrypted_password;
   } catch (err) {
     if (err instanceof ApiCallError && err.errorName === "PasswordNotInDatabase") {
+      if (/without generalizing/.test(err.message)) throw new UserError(err.message);
       const instance = await showInstance(config, instanceId);
       throw new UserError(
         `${instanceId} has no password yet: it is ${instance.state}; the password appears once its first boot ends (or it was deleted)`,

@@ -161,6 +161,20 @@ const instanceExtras: Command<Shape, Ctx>[] = [
     force: text("true: power off at once"),
   }),
   put("poweron", "Power the instance on"),
+  put(
+    "backup",
+    "Make a new image of the instance's disk (halted, or --generalize=true: Windows, sysprep'd first)",
+    {
+      display_name: text("the new image's name"),
+      description: text("the new image's description"),
+      is_public: text("true: every account sees the image"),
+      is_cacheable: text("true or false: hosts keep it cached (default: as the instance's image)"),
+      all: text("true: every volume (the boot disk is the only one)"),
+      generalize: text(
+        "true: the guest runs sysprep-for-backup and powers off first; launches get a new password",
+      ),
+    },
+  ),
   put("reboot", "Reboot the instance"),
   command({
     name: "show_password",

@@ -56,6 +56,18 @@ async function refuseWhileBackingUp(db: Kysely<Database>, id: string, action: st
     );
 }
 
+/** Why an instance of this image makes no password: it was backed up without generalizing; null when it does. */
+async function keptPassword(db: Kysely<Database>, imageId: string): Promise<string | null> {
+  const image = await db
+    .selectFrom("images")
+    .innerJoin("backup_objects", "backup_objects.id", "images.backup_object_id")
+    .select(["images.generalized", "backup_objects.source_instance_id"])
+    .where("images.id", "=", imageId)
+    .executeTakeFirst();
+  if (!image || image.generalized === 1) return null;
+  return `its image ${imageId} was backed up without generalizing, so it has no first boot: its Administrator password is the one ${image.source_instance_id ?? "its source"} had`;
+}
+
 /** `vifs` as the original took it: JSON text (or an object), `{"eth0": {"network": "nw-...", "security_groups": [...]}}`. */
 const vifsField: Field<VifRequest[]> = {
   type: "json",
@@ -272,6 +284,8 @@ export function instanceRoutes(
     await forgetExpiredPasswords(store.db, new Date());
     const instance = await load(req.params.id!, req.accountId);
     if (instance.encrypted_password === null) {
+      const kept = await keptPassword(store.db, instance.image_id);
+      if (kept) throw errors.passwordNotInDatabase(`no encrypted password for ${instance.id}: ${kept}`);
       throw errors.passwordNotInDatabase(
         `no encrypted password for ${instance.id} (it is ${instance.state}): the password appears once its first boot ends, and is gone once deleted`,
       );

@@ -1,0 +1,109 @@
+// A backup made on one host launches on another, through a WebDAV backup
+// storage every host reaches (nginx's DAV module, on this machine, which the
+// namespaced hosts reach over the management bridge as they reach dcmgr):
+// `wakame up --hosts 2 --network bridge --backup-storage bkst-dav`.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { managementUrl } from "../../src/cli/wakame/several-hosts.js";
+import { loginCheck } from "../../src/testguest/client.js";
+import { vdcManage } from "../helpers/cli.js";
+import { launchTestwin, musselWith } from "../helpers/mussel.js";
+import { freePort } from "../helpers/net.js";
+import { withoutNetns } from "../helpers/netns.js";
+import { tempDir } from "../helpers/paths.js";
+import { rsaKey } from "../helpers/process-cloud.js";
+import { startUp, upEnv } from "../helpers/wakame-up.js";
+import { nginxMissing, type WebDav, webDav } from "../helpers/webdav.js";
+
+const skip =
+  withoutNetns || nginxMissing || (!existsSync("/usr/sbin/dnsmasq") && "needs dnsmasq (dnsmasq-base)");
+const home = tempDir("backup-hosts");
+let cloud: ReturnType<typeof startUp>;
+let mussel: ReturnType<typeof musselWith>;
+let dav: WebDav;
+
+before(async () => {
+  if (skip) return;
+  const port = await freePort();
+  const env = upEnv(home, port);
+  mussel = musselWith(env);
+  dav = await webDav(join(home, "dav"));
+  // The operator's storage, registered before the cloud starts, at the address the hosts reach.
+  const uri = `http://${new URL(managementUrl(port)).hostname}:${dav.port}/backups/`;
+  await vdcManage(
+    ["backupstorage", "add", "--uuid", "bkst-dav", "--base-uri", uri, "--storage-type", "webdav"],
+    env,
+  );
+  cloud = startUp(env, port, {
+    extra: ["--network", "bridge", "--hosts", "2", "--backup-storage", "bkst-dav"],
+  });
+  await cloud.ready();
+});
+
+after(async () => {
+  if (skip) return;
+  await cloud?.stop();
+  await dav?.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: () => Promise<T>, done: (v: T) => boolean, ms = 300_000): Promise<T> {
+  for (const end = Date.now() + ms; ; ) {
+    const v = await what();
+    if (done(v)) return v;
+    assert.ok(Date.now() < end, `still ${JSON.stringify(v)}\n${cloud.output.err}`);
+    await sleep(500);
+  }
+}
+
+test("a generalized backup of an instance on hn-h1, stored by WebDAV, launches on hn-h2 with a new password and the source's disk", {
+  skip,
+}, async () => {
+  const keyA = rsaKey(join(home, "key-a"));
+  const keyB = rsaKey(join(home, "key-b"));
+  const idOf = async (file: string) =>
+    JSON.parse(await mussel("ssh_key_pair", "create", "--public-key", `${file}.pub`)).id as string;
+  const group = JSON.parse(
+    await mussel("security_group", "create", "--rule", "tcp:3389,3389,ip4:0.0.0.0"),
+  ).id;
+  const show = async (id: string) => JSON.parse(await mussel("instance", "show", id));
+  const a = await launchTestwin(mussel, await idOf(keyA), group, "--host-node-id", "hn-h1");
+  await until(
+    () => show(a),
+    (i) => i.state === "running",
+  );
+
+  const asked = JSON.parse(await mussel("instance", "backup", a, "--generalize", "true"));
+  const made = await until(
+    async () => JSON.parse(await mussel("image", "show", asked.image_id)),
+    (i) => i.state !== "creating",
+  );
+  assert.equal(made.state, "available", made.error);
+  assert.deepEqual(
+    dav.stored(),
+    [`${asked.backup_object_id}.raw.tar.gz`],
+    "the object is on the WebDAV server",
+  );
+
+  const fromBackup = JSON.parse(
+    await mussel(
+      "instance",
+      ...["create", "--image-id", asked.image_id, "--instance-spec-name", "kvm.small"],
+      ...["--ssh-key-id", await idOf(keyB), "--security-groups", group, "--host-node-id", "hn-h2"],
+    ),
+  ).id as string;
+  const running = await until(
+    () => show(fromBackup),
+    (i) => i.state === "running",
+  );
+  assert.equal(running.host_node, "hn-h2");
+  const password = (await mussel("instance", "decrypt_password", fromBackup, keyB)).trim();
+  assert.equal(await loginCheck(3389, password, 60_000, running.vif[0].ipv4.address), "OK\n");
+  const serial = readFileSync(join(home, "hosts", "h2", "instances", fromBackup, "serial.log"), "utf8");
+  assert.match(serial, new RegExp(`wakame-testvm: disk born-as ${a}`), "its disk is the one A had on hn-h1");
+  assert.match(serial, /wakame-testvm: first boot/);
+});
