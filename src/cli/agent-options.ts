@@ -3,6 +3,7 @@
 import { missingForBridged } from "../hva/capabilities.js";
 import { AgentStartError, type HostAgent, type HostAgentOptions, startHostAgent } from "../hva/start.js";
 import { cpuModelField, tcgCpuModel } from "../model/cpu-model.js";
+import { extraHostsField } from "../model/extra-hosts.js";
 import { enumField, fileListField, flagField, intField, ipv4Field, textField } from "../model/fields.js";
 import { trustedCas } from "../net/trusted-fetch.js";
 import { type AcceleratorSetting, acceleratorSettings } from "../qemu/accelerator.js";
@@ -58,6 +59,10 @@ export const agentOptions = {
     field: fileListField,
     desc: "db certificates to enroll (Microsoft's Windows PCA 2011, Windows UEFI CA 2023, UEFI CA 2011 and 2023); without these, Debian's OVMF_VARS_4M.ms.fd (2011 only)",
   },
+  extra_hosts: {
+    field: extraHostsField,
+    desc: "hosts entries for this host's instances (meta-data/extra-hosts/), e.g. kms.example.com=192.168.1.10",
+  },
   password_generation_timeout: {
     field: intField({ min: 1 }),
     desc: "seconds a Windows first boot may take to make its password",
@@ -109,6 +114,7 @@ export function startAgentFromOptions(
       o.network === "bridge"
         ? { kind: "bridge", uplinkDevice: o.uplink_device ?? null, gateway: o.gateway! }
         : { kind: "user", forwardAddress: o.forward_address!, guestUser: o.guest_user! },
+    extraHosts: o.extra_hosts ?? {},
     firstBootTimeoutMs: o.password_generation_timeout! * 1000,
     powerdownTimeoutMs: o.powerdown_timeout! * 1000,
   }).catch((err: Error) => {

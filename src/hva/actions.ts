@@ -24,6 +24,8 @@ export interface ActionTools {
   vms: VmDriver;
   network: InstanceNetwork;
   cache: ImageCache;
+  /** Hosts entries for every instance's metadata drive. */
+  extraHosts: Readonly<Record<string, string>>;
 }
 
 /** Reports what `view` has become; the view follows: the revision dcmgr made, the state reported. */

@@ -30,6 +30,8 @@ export interface AgentOptions {
   /** What this host gives every VM: its default CPU model, its UEFI firmware. */
   host: HostHardware;
   timeouts: Timeouts;
+  /** Hosts entries for every instance's metadata drive (the operator's --extra-hosts). */
+  extraHosts?: Readonly<Record<string, string>>;
   network: InstanceNetwork;
   log: (line: string) => void;
 }
@@ -48,7 +50,14 @@ export class Agent {
 
   constructor(private readonly o: AgentOptions) {
     this.dirs = o.instances;
-    this.tools = { api: o.api, vms: o.vms, network: o.network, cache: o.imageCache, host: o.host };
+    this.tools = {
+      api: o.api,
+      vms: o.vms,
+      network: o.network,
+      cache: o.imageCache,
+      host: o.host,
+      extraHosts: o.extraHosts ?? {},
+    };
     this.tunnels = new ConsoleTunnels(o.api, o.vms, o.log);
     // A VM that stops wakes the loop: its pass reports it at once (guest-protocol.md, step 7).
     o.vms.onExit(() => this.naps.wake());

@@ -30,7 +30,12 @@ function metadataOptions(o: WindowsOptions | null) {
 export async function prepareInstance(
   files: InstanceFiles,
   w: WantedInstance,
-  tools: { cache: ImageCache; network: InstanceNetwork; host: HostHardware },
+  tools: {
+    cache: ImageCache;
+    network: InstanceNetwork;
+    host: HostHardware;
+    extraHosts: Readonly<Record<string, string>>;
+  },
 ): Promise<void> {
   const { cache, network, host } = tools;
   const hardware = virtualHardware(w.image.features);
@@ -55,7 +60,7 @@ export async function prepareInstance(
     publicKey: w.ssh_public_key,
     firstBoot,
     ...metadataOptions(w.windows_options),
-    extraHosts: {},
+    extraHosts: tools.extraHosts,
     userData: w.user_data === null ? null : Buffer.from(w.user_data),
   });
   // A backup's own store (its boot entries, its keys), else the host's template.

@@ -37,6 +37,8 @@ export interface HostAgentOptions {
   secureBoot?: SecureBootCertificates;
   /** The CPU model of instances whose spec names none; the accelerator's default (model/cpu-model.ts) when absent. */
   cpuModel?: string;
+  /** Hosts entries for every instance's metadata drive (meta-data/extra-hosts/): name to IPv4 address. */
+  extraHosts?: Readonly<Record<string, string>>;
   network:
     | { kind: "user"; forwardAddress: string; guestUser: string }
     | { kind: "bridge"; uplinkDevice: string | null; gateway: boolean };
@@ -99,6 +101,7 @@ export async function startHostAgent(o: HostAgentOptions): Promise<HostAgent> {
     vms: new QemuDriver(accel, o.log),
     host,
     timeouts: { firstBootMs: o.firstBootTimeoutMs, powerdownMs: o.powerdownTimeoutMs },
+    extraHosts: o.extraHosts ?? {},
     network:
       o.network.kind === "user"
         ? await userModeNetwork(o.network, instances, o.log)

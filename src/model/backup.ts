@@ -41,9 +41,11 @@ export function backupRefusal(a: BackupAsk): { problem: string; field?: string; 
         ? "nothing is left of it to back up"
         : a.generalize
           ? "generalize=true needs it running or halted"
-          : a.state === "running"
+          : a.state === "running" && a.osType === "windows"
             ? "a backup needs it halted: power it off first, or ask generalize=true to have its guest sysprep'd and powered off"
-            : "a backup needs it halted";
+            : a.state === "running"
+              ? "a backup needs it halted: power it off first"
+              : "a backup needs it halted";
     return { problem: `${a.instanceId} is ${a.state}: ${how}`, conflict: true };
   }
   return null;

@@ -50,6 +50,9 @@ export async function networkInUse(db: Kysely<Database>, id: string): Promise<st
 
 /** A live instance launched from this image; undefined when none. */
 export async function imageInUse(db: Kysely<Database>, id: string): Promise<string | undefined> {
+  const image = await db.selectFrom("images").select("state").where("id", "=", id).executeTakeFirst();
+  if (image?.state === "creating")
+    return "its backup is still being written: delete it once it is available or failed";
   const live = await liveInstance(db, "image_id", id);
   return live && `instance ${live} runs from it: terminate the instance first`;
 }

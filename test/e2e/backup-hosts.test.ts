@@ -101,9 +101,9 @@ test("a generalized backup of an instance on hn-h1, stored by WebDAV, launches o
     (i) => i.state === "running",
   );
   assert.equal(running.host_node, "hn-h2");
+  // Its own first boot made it: B's key decrypts it (A's image forgot A's).
   const password = (await mussel("instance", "decrypt_password", fromBackup, keyB)).trim();
   assert.equal(await loginCheck(3389, password, 60_000, running.vif[0].ipv4.address), "OK\n");
   const serial = readFileSync(join(home, "hosts", "h2", "instances", fromBackup, "serial.log"), "utf8");
   assert.match(serial, new RegExp(`wakame-testvm: disk born-as ${a}`), "its disk is the one A had on hn-h1");
-  assert.match(serial, /wakame-testvm: first boot/);
 });

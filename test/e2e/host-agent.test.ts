@@ -54,6 +54,9 @@ function startHva(...extra: string[]) {
       join(home, "hva.token"),
       "--accelerator",
       "tcg",
+      // The operator's hosts entries reach every instance (the original's hva.conf metadata paths).
+      "--extra-hosts",
+      "fluent.local=192.168.1.101",
       ...extra,
     ],
     (t) => {
@@ -191,6 +194,10 @@ describe("a Windows-style instance through mussel, dcmgr and hva", { concurrency
       /wakame-testvm: options firewall=on auto-activate=on kms=kms\.example\.com:1688 product-key=\*{5}-\*{5}-\*{5}-\*{5}-VWXY2 retries=3/,
     );
     assert.equal(running.windows_options?.product_key, "*****-*****-*****-*****-VWXY2");
+    assert.match(
+      readFileSync(join(home, "instances", first, "serial.log"), "utf8"),
+      /wakame-testvm: extra-hosts fluent\.local=192\.168\.1\.101\r?$/m,
+    );
   });
 
   test("the console screenshot is a PNG from the running VM", async () => {

@@ -198,8 +198,8 @@ describe("UEFI instances on OVMF", { concurrency: false }, () => {
   let guest = "";
 
   /** Launches the UEFI test guest and waits until its first boot is done and it runs again. */
-  async function launchUefiGuest(): Promise<string> {
-    const id = await launchInstance(api, "wmi-testuefi", keyId);
+  async function launchUefiGuest(image = "wmi-testuefi"): Promise<string> {
+    const id = await launchInstance(api, image, keyId);
     for (let i = 0; i < 300; i++) {
       await agent.tick();
       const now = await shown(id);
@@ -287,7 +287,35 @@ describe("UEFI instances on OVMF", { concurrency: false }, () => {
     const [its] = await nvValues(other, 1);
     assert.match(its ?? "", /^holds [0-9a-f]{16}$/);
     assert.notEqual(its, second, "the other instance's TPM is its own");
-    for (const id of [guest, other]) await userRequest(api, "DELETE", `/instances/${id}.json`);
+    await userRequest(api, "DELETE", `/instances/${other}.json`);
+    await agent.tick();
+  });
+
+  test("a backup of the guest keeps its variable store and not its TPM: an instance of it boots under Secure Boot with an empty TPM", async () => {
+    assert.ok(guest, "the first test launched the guest");
+    await userRequest(api, "PUT", `/instances/${guest}/poweroff.json`, { force: "true" });
+    await agent.tick();
+    const store = md5(dirs.of(guest).efiVars);
+    const asked = await api.req("PUT", `/instances/${guest}/backup.json`, { form: {} });
+    assert.equal(asked.status, 200, asked.text);
+    await agent.tick();
+    const made = (await api.req("GET", `/images/${asked.body.image_id}.json`)).body;
+    assert.equal(made.state, "available", `${made.error}\n${log.join("\n")}`);
+    assert.deepEqual(made.features, { virtio: true, uefi: true, secure_boot: true, tpm: true });
+    const object = (await api.req("GET", `/backup_objects/${asked.body.backup_object_id}.json`)).body;
+    const packed = join(api.t.home, "images", object.object_key);
+    const kept = execFileSync("tar", ["-xzOf", packed, "efivars.fd"]);
+    assert.equal(
+      createHash("md5").update(kept).digest("hex"),
+      store,
+      "the stored variable store is the instance's",
+    );
+
+    const copy = await launchUefiGuest(asked.body.image_id);
+    const said = await consoleShows(copy, "wakame-testvm: hardware");
+    assert.match(said, /wakame-testvm: hardware firmware=uefi secure-boot=on cpu=popcnt,sse4_2 tpm=2/);
+    assert.deepEqual(await nvValues(copy, 1), ["empty"], "a TPM of its own, not the source's");
+    for (const id of [guest, copy]) await userRequest(api, "DELETE", `/instances/${id}.json`);
     await agent.tick();
   });
 

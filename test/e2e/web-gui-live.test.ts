@@ -2,7 +2,9 @@
 // reports (made through the agent API as hva makes them) reach an open
 // Instances page within a second, and a dcmgr restart with a change made
 // while it was down loses nothing: the page reconnects and resumes after
-// the last event it had, without a reload.
+// the last event it had, without a reload. A backup asked in the page (the
+// Create image dialog) shows its progress on the instance as the agent
+// reports it, and the Images page follows the new image until available.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
@@ -23,6 +25,8 @@ import { imageRow } from "../helpers/stores.js";
 
 const keys = tempDir("gui-live");
 execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", join(keys, "rsa")]);
+// The suites below all use the key: it goes once they have all run.
+after(() => rmSync(keys, { recursive: true, force: true }));
 
 describe("the Instances page, live", { skip: withoutChromium }, () => {
   let api: TestApi;
@@ -40,7 +44,6 @@ describe("the Instances page, live", { skip: withoutChromium }, () => {
   after(async () => {
     await browser?.close();
     await api?.close();
-    rmSync(keys, { recursive: true, force: true });
   });
 
   const stateCell = () => user.page.locator(`tr[data-instance="${id}"] [data-state]`);
@@ -141,6 +144,106 @@ describe("the other pages", { skip: withoutChromium }, () => {
       await page.getByRole("link", { name: "Hosts" }).click();
       const host = page.getByRole("row").filter({ hasText: "hn-demo1" });
       assert.match(await host.innerText(), /0 of 100 \(0%\)[\s\S]*0 MiB of 10 GiB \(0%\)[\s\S]*enabled/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await api.close();
+    }
+  });
+});
+
+describe("creating an image in the page", { skip: withoutChromium }, () => {
+  test("the dialog holds back what dcmgr refuses, in its words; the agent's progress shows on the instance; the Images page follows the image", async () => {
+    const api = await startApi("sqlite");
+    const browser = await launchBrowser();
+    try {
+      const agentToken = await api.token("host_node", "hn-demo1");
+      const key = (
+        await api.req("POST", "/ssh_key_pairs", {
+          json: { public_key: readFileSync(join(keys, "rsa.pub"), "utf8") },
+        })
+      ).body.id;
+      const id = (
+        await api.req("POST", "/instances", {
+          json: { image_id: "wmi-windows2008r2", instance_spec_name: "kvm.small", ssh_key_id: key },
+        })
+      ).body.id as string;
+      assert.equal((await api.report(agentToken, id, "state", { state: "running" })).status, 200);
+
+      const { page, errors } = await recordedPage(browser);
+      await page.goto(`${api.origin}/#/instances/${id}`);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("status").filter({ hasText: "live" }).waitFor();
+      await page.getByRole("button", { name: "Create image" }).click();
+      const dialog = page.getByRole("dialog", { name: `Create image from ${id}` });
+      const create = dialog.getByRole("button", { name: "Create image" });
+      // Running and not generalized: the button waits, with the reason dcmgr gives.
+      const refused = await api.req("PUT", `/instances/${id}/backup`, { json: {} });
+      assert.equal(refused.status, 409, refused.text);
+      assert.equal(await dialog.locator("#backup-blocker").innerText(), refused.body.message);
+      assert.ok(await create.isDisabled());
+      await dialog.getByLabel("Name", { exact: true }).fill("web after updates");
+      await dialog.getByLabel(/^Generalize \(sysprep\)/).check();
+      assert.ok(await eventually(() => create.isEnabled()));
+      await create.click();
+      await dialog.waitFor({ state: "detached" });
+
+      const asked = (await api.req("GET", `/instances/${id}`)).body.backup;
+      assert.equal(asked.state, "pending");
+      const note = page.locator("[data-backup]");
+      assert.equal(
+        await note.innerText(),
+        `Creating image ${asked.image_id} … 0% (the guest generalizes and shuts down first)`,
+      );
+      const say = (json: Record<string, unknown>) =>
+        api.agent(agentToken, "PUT", `/backup_objects/${asked.backup_object_id}`, json);
+      assert.equal((await say({ state: "creating", progress: 40 })).status, 200);
+      await page.getByText(`Creating image ${asked.image_id} … 40%`).waitFor({ timeout: 1000 });
+
+      await page.getByRole("link", { name: "Images" }).click();
+      const row = page.getByRole("row").filter({ hasText: asked.image_id });
+      assert.match(
+        await row.innerText(),
+        /web after updates[\s\S]*yes: a new password at first boot\s+creating 40%/,
+      );
+      // The page reads the list again while an image is creating: the agent's next words reach it.
+      assert.equal(
+        (
+          await say({
+            state: "available",
+            progress: 100,
+            size: 1 << 30,
+            allocation_size: 12345,
+            checksum: "0123456789abcdef0123456789abcdef",
+          })
+        ).status,
+        200,
+      );
+      await row.locator('[data-image-state="available"]').waitFor({ timeout: 5000 });
+      assert.match(
+        await row.innerText(),
+        /1\.0 GiB\s+12 KiB\s+yes: a new password at first boot\s+available/,
+      );
+
+      // A failed backup: the instance's row says why.
+      assert.equal((await api.report(agentToken, id, "state", { state: "halted" })).status, 200);
+      const again = await api.req("PUT", `/instances/${id}/backup`, { json: {} });
+      assert.equal(again.status, 200, again.text);
+      assert.equal(
+        (
+          await api.agent(agentToken, "PUT", `/backup_objects/${again.body.backup_object_id}`, {
+            state: "failed",
+            error: "qemu-img convert: No space left on device",
+          })
+        ).status,
+        200,
+      );
+      await page.getByRole("link", { name: "Instances" }).click();
+      const failed = page.locator(`tr[data-instance="${id}"] [data-backup="failed"]`);
+      assert.equal(
+        await failed.innerText(),
+        `Creating image ${again.body.image_id} failed: qemu-img convert: No space left on device`,
+      );
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

@@ -18,17 +18,28 @@ import {
 } from "../../web/src/launch/launch-rules.js";
 import { rdpFile } from "../../web/src/password/rdp-file.js";
 
-const image = (os_type: string) => ({ id: "wmi-x", os_type }) as Image;
+const image = (os_type: string, state = "available", progress: number | null = null) =>
+  ({ id: "wmi-x", os_type, state, progress }) as Image;
 const key = (key_type: string) => ({ id: "ssh-x", key_type }) as SshKeyPair;
 const group = (rule: string) => ({ id: "sg-x", rule }) as SecurityGroup;
 
-test("launch blocker: image and spec first; a Windows image needs an RSA key; the hostname's rule", () => {
+test("launch blocker: an available image and a spec first; a Windows image needs an RSA key; the hostname's rule", () => {
   const rsa = key("ssh-rsa");
   const cases: [string, Parameters<typeof launchBlocker>[0], RegExp | null][] = [
     [
       "no image",
       { image: undefined, spec: "kvm.small", key: rsa, hostname: "", productKey: "" },
       /choose an image/,
+    ],
+    [
+      "an image its backup still writes",
+      { image: image("windows", "creating", 40), spec: "kvm.xlarge", key: rsa, hostname: "", productKey: "" },
+      /^wmi-x is still being written \(40%\): launch it once it is available$/,
+    ],
+    [
+      "an image whose backup failed",
+      { image: image("windows", "failed"), spec: "kvm.xlarge", key: rsa, hostname: "", productKey: "" },
+      /^wmi-x failed: its backup was not written; choose an available image$/,
     ],
     [
       "no spec",

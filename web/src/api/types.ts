@@ -1,4 +1,5 @@
 // The API's records, as far as the pages read them (api.md).
+import type { BackupState } from "../../../src/model/backup.js";
 import type { InstanceState, InstanceStatus } from "../../../src/model/instance-state.js";
 
 export interface PortForward {
@@ -28,6 +29,17 @@ export interface Instance {
   password_will_be_deleted_at: string | null;
   address: string | null;
   vif: { vif_id: string; security_groups: string[]; port_forwards: PortForward[] }[];
+  /** Its newest backup (PUT /instances/:id/backup): under way, or how the last one ended; null: never backed up. */
+  backup: InstanceBackup | null;
+}
+
+export interface InstanceBackup {
+  backup_object_id: string;
+  image_id: string;
+  state: BackupState;
+  /** 0-100 while pending or creating. */
+  progress: number | null;
+  error: string | null;
 }
 
 export interface Image {
@@ -40,7 +52,15 @@ export interface Image {
   file_format: string;
   features: Record<string, boolean>;
   is_public: boolean;
+  is_cacheable: boolean;
+  /** Sysprep'd: an instance of it goes through the first boot (a new password). Else it boots as its source was. */
+  generalized: boolean;
+  /** "creating" while a backup writes it, then "available" or "failed". */
   state: string;
+  /** 0-100 while creating, else null. */
+  progress: number | null;
+  /** Why its backup failed, else null. */
+  error: string | null;
   size: number | null;
   allocation_size: number | null;
 }

@@ -16,7 +16,7 @@ export function ImageField(props: ChoiceProps<Image>) {
       <select value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)} name="image_id">
         {props.rows.map((i) => (
           <option value={i.id}>
-            {i.display_name} ({i.id}, {i.os_type})
+            {i.display_name} ({i.id}, {i.os_type}){i.state === "available" ? "" : `: ${i.state}`}
           </option>
         ))}
       </select>

@@ -142,6 +142,12 @@ export interface LaunchChoice {
 /** Why the launch button is disabled, or null when the launch may go. */
 export function launchBlocker(c: LaunchChoice): string | null {
   if (!c.image) return "choose an image";
+  // dcmgr launches available images only; a backup's is creating until its host has written it.
+  if (c.image.state === "creating")
+    return `${c.image.id} is still being written (${c.image.progress ?? 0}%): launch it once it is available`;
+  if (c.image.state === "failed")
+    return `${c.image.id} failed: its backup was not written; choose an available image`;
+  if (c.image.state !== "available") return `${c.image.id} is ${c.image.state}: choose an available image`;
   if (!c.spec) return "choose an instance spec";
   const windows = isWindows(c.image.os_type);
   if (windows) {

@@ -1,11 +1,20 @@
-// Images: what can be launched, with its OS type, features and size; the
-// account's own can be deleted, their backup object (the stored file) with
-// them when asked. What refuses a deletion (an instance running from the
-// image, another account's image) is dcmgr's word, shown in the dialog.
-import { useState } from "preact/hooks";
+// Images: what can be launched, with its OS type, features, size, whether
+// it was generalized and its state (with the progress of a backup writing
+// it, or why it failed); the account's own can be deleted, their backup
+// object (the stored file) with them when asked. What refuses a deletion
+// (an instance running from the image, another account's image) is dcmgr's
+// word, shown in the dialog. The list is read again every 2 s while an image
+// is being written, and only then.
+import { useEffect, useState } from "preact/hooks";
 import { hardwareWords } from "../../../src/model/image-features.js";
 import { api } from "../api/client.js";
 import type { Image } from "../api/types.js";
+import {
+  anyImageCreating,
+  generalizedWords,
+  imageStateWords,
+  imagesPollMs,
+} from "../backup/backup-progress.js";
 import { bytes } from "../components/format.js";
 import { Confirm } from "../components/modal.js";
 import { useList } from "../state/resource.js";
@@ -13,6 +22,12 @@ import { useList } from "../state/resource.js";
 export function ImagesPage() {
   const images = useList<Image>("/images");
   const [deleting, setDeleting] = useState<Image | null>(null);
+  const creating = anyImageCreating(images.rows);
+  useEffect(() => {
+    if (!creating) return;
+    const t = setInterval(() => void images.reload(), imagesPollMs);
+    return () => clearInterval(t);
+  }, [creating, images.reload]);
   return (
     <section>
       <header class="page">
@@ -28,6 +43,7 @@ export function ImagesPage() {
             <th>Format</th>
             <th>Size</th>
             <th>Disk</th>
+            <th>Generalized</th>
             <th>State</th>
             <th />
           </tr>
@@ -50,7 +66,14 @@ export function ImagesPage() {
               <td>{i.file_format}</td>
               <td>{bytes(i.size)}</td>
               <td>{bytes(i.allocation_size)}</td>
-              <td>{i.state}</td>
+              <td>{generalizedWords(i)}</td>
+              <td data-image-state={i.state}>
+                {imageStateWords(i)}
+                {i.state === "creating" && (
+                  <progress max={100} value={i.progress ?? 0} aria-label={`${i.id} written`} />
+                )}
+                {i.error && <div class="sub error">{i.error}</div>}
+              </td>
               <td>
                 <button type="button" class="danger small" onClick={() => setDeleting(i)}>
                   Delete

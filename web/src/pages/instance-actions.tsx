@@ -1,10 +1,14 @@
 // Power and terminate buttons for an instance, each offered only in the
 // states the API allows it from (instance-state.ts, shared with dcmgr), each
-// confirmed first. The state that follows arrives by the live feed.
+// confirmed first, and none while a backup is under way (dcmgr makes them
+// wait for it); "Create image" where a backup can be asked (backup-rules.ts).
+// The state that follows arrives by the live feed.
 import { useState } from "preact/hooks";
 import { actionAllowedFrom } from "../../../src/model/instance-state.js";
 import { api } from "../api/client.js";
 import type { Instance } from "../api/types.js";
+import { BackupDialog } from "../backup/backup-dialog.js";
+import { backupOffered, backupUnderWayOf } from "../backup/backup-rules.js";
 import { Confirm } from "../components/modal.js";
 
 type Action = "poweroff" | "poweron" | "reboot" | "terminate";
@@ -21,7 +25,9 @@ const allowed = (a: Action, state: string) =>
 
 export function InstanceActions(props: { instance: Instance }) {
   const [asking, setAsking] = useState<Action | null>(null);
+  const [backingUp, setBackingUp] = useState(false);
   const i = props.instance;
+  const underWay = backupUnderWayOf(i) !== null;
   const run = async (a: Action) => {
     if (a === "terminate") await api("DELETE", `/instances/${i.id}`);
     else await api("PUT", `/instances/${i.id}/${a}`, {});
@@ -29,7 +35,7 @@ export function InstanceActions(props: { instance: Instance }) {
   return (
     <span class="actions">
       {(Object.keys(words) as Action[])
-        .filter((a) => allowed(a, i.state))
+        .filter((a) => !underWay && allowed(a, i.state))
         .map((a) => (
           <button
             type="button"
@@ -39,6 +45,11 @@ export function InstanceActions(props: { instance: Instance }) {
             {words[a].label}
           </button>
         ))}
+      {backupOffered(i) && (
+        <button type="button" class="small" onClick={() => setBackingUp(true)}>
+          Create image
+        </button>
+      )}
       {asking && (
         <Confirm
           title={`${words[asking].label} ${i.id}?`}
@@ -48,6 +59,7 @@ export function InstanceActions(props: { instance: Instance }) {
           onClose={() => setAsking(null)}
         />
       )}
+      {backingUp && <BackupDialog instance={i} onClose={() => setBackingUp(false)} />}
     </span>
   );
 }

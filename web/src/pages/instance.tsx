@@ -1,10 +1,11 @@
-// One instance: what it is, its state history with times, its error, the
-// Windows password and the console. The record follows the live feed; the
-// history is read again whenever the record changes.
+// One instance: what it is, its state history with times, its error, its
+// newest backup, the Windows password and the console. The record follows
+// the live feed; the history is read again whenever the record changes.
 import { useEffect, useState } from "preact/hooks";
 import { consoleStates } from "../../../src/model/instance-state.js";
 import { api } from "../api/client.js";
 import { type Instance, rdpEndpoint, type StateChange } from "../api/types.js";
+import { BackupNote } from "../backup/backup-note.js";
 import { megabytes } from "../components/format.js";
 import type { ConsolePanel } from "../console/console-panel.js";
 import { PasswordPanel } from "../password/password-panel.js";
@@ -66,6 +67,7 @@ export function InstancePage(props: { id: string }) {
           {i.error}
         </p>
       )}
+      <BackupNote instance={i} showAvailable />
       <div class="columns">
         <dl class="facts">
           <dt>Image</dt>

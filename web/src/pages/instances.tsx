@@ -1,7 +1,9 @@
 // Instances: every instance of the account with its state, address, remote
-// desktop endpoint, image and spec, kept current by the live feed.
+// desktop endpoint, image and spec, and a backup under way or failed, kept
+// current by the live feed.
 import { useState } from "preact/hooks";
 import { rdpEndpoint } from "../api/types.js";
+import { BackupNote } from "../backup/backup-note.js";
 import { megabytes } from "../components/format.js";
 import { LaunchDialog } from "../launch/launch-dialog.js";
 import { useInstances } from "../state/instances.js";
@@ -62,6 +64,7 @@ export function InstancesPage() {
                       {i.state}
                     </span>
                     {i.error && <div class="sub error">{i.error}</div>}
+                    <BackupNote instance={i} />
                   </td>
                   <td>{i.address ?? ""}</td>
                   <td>{rdp ? `${rdp.host}:${rdp.port}` : ""}</td>
