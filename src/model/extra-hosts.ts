@@ -24,7 +24,7 @@ export const extraHostsField: Field<Record<string, string>> = {
     const hosts: Record<string, string> = {};
     for (const entry of entries) {
       const [name = "", address = "", ...rest] = entry.split("=");
-      if (rest.length || !dnsName.test(name))
+      if (rest.length || !entry.includes("=") || !dnsName.test(name))
         throw new FieldError(
           `'${entry.slice(0, 80)}': write NAME=IPV4, NAME a host name such as kms.example.com`,
         );

@@ -24,17 +24,21 @@ export interface ShownInstance {
   error: string | null;
   image_id: string;
   password_ready: boolean;
+  windows_options: { product_key: string | null } | null;
   backup: { backup_object_id: string; image_id: string; state: string; progress: number | null } | null;
   vif: { port_forwards: { guest_port: number; host_port: number; host_address: string }[] }[];
 }
 
 export interface ProcessCloud {
   home: string;
+  /** http://127.0.0.1:PORT, dcmgr's. */
+  origin: string;
   env: NodeJS.ProcessEnv;
   mussel: Mussel;
   /** What hva has printed so far. */
   hvaLog(): string;
-  startHva(): void;
+  /** hva, with the cloud's agent options and `extra` ones. */
+  startHva(...extra: string[]): void;
   stopHva(signal?: NodeJS.Signals): Promise<void>;
   /** dcmgr stopped and started again on its port with these options. */
   restartDcmgr(args?: string[]): Promise<void>;
@@ -67,7 +71,10 @@ async function stopProcess(child: ChildProcess | undefined, signal: NodeJS.Signa
   await exited;
 }
 
-export async function processCloud(home: string, dcmgrArgs: string[] = []): Promise<ProcessCloud> {
+export async function processCloud(
+  home: string,
+  o: { dcmgrArgs?: string[]; hvaArgs?: string[] } = {},
+): Promise<ProcessCloud> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
@@ -88,7 +95,7 @@ export async function processCloud(home: string, dcmgrArgs: string[] = []): Prom
       await sleep(100);
     return child;
   };
-  let dcmgr = await serve(dcmgrArgs);
+  let dcmgr = await serve(o.dcmgrArgs ?? []);
   const host = await run(
     "bash",
     [
@@ -112,14 +119,20 @@ export async function processCloud(home: string, dcmgrArgs: string[] = []): Prom
   const show = async (id: string) => JSON.parse(await mussel("instance", "show", id)) as ShownInstance;
   const cloud: ProcessCloud = {
     home,
+    origin,
     env,
     mussel,
     hvaLog: () => log,
-    startHva() {
+    startHva(...extra) {
       const args = ["--node-id", "hva.demo1", "--dcmgr", origin, "--token-file", join(home, "hva.token")];
-      hva = startProcess(env, "hva", [...args, "--accelerator", "tcg"], (t) => {
-        log += t;
-      });
+      hva = startProcess(
+        env,
+        "hva",
+        [...args, "--accelerator", "tcg", ...(o.hvaArgs ?? []), ...extra],
+        (t) => {
+          log += t;
+        },
+      );
     },
     stopHva: (signal) => stopProcess(hva, signal),
     async restartDcmgr(args = []) {

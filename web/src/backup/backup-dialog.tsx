@@ -9,6 +9,7 @@ import { isWindows } from "../../../src/model/launch-rules.js";
 import { ApiProblem, api } from "../api/client.js";
 import type { Image, Instance } from "../api/types.js";
 import { Alert } from "../components/alert.js";
+import { FormFooter } from "../components/form-footer.js";
 import { Modal } from "../components/modal.js";
 import {
   type BackupField,
@@ -141,24 +142,13 @@ export function BackupDialog(props: { instance: Instance; onClose: () => void })
           </fieldset>
         )}
         <Alert message={general} />
-        <footer>
-          {blocker && (
-            <span class="blocker" id="backup-blocker">
-              {blocker}
-            </span>
-          )}
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            class="primary"
-            disabled={blocker !== null || busy}
-            aria-describedby={blocker ? "backup-blocker" : undefined}
-          >
-            Create image
-          </button>
-        </footer>
+        <FormFooter
+          blocker={blocker}
+          blockerId="backup-blocker"
+          busy={busy}
+          action="Create image"
+          onCancel={props.onClose}
+        />
       </form>
     </Modal>
   );

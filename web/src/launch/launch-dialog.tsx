@@ -9,6 +9,7 @@ import { isWindows } from "../../../src/model/launch-rules.js";
 import { ApiProblem, api } from "../api/client.js";
 import type { Image, Instance, InstanceSpec, SecurityGroup, SshKeyPair } from "../api/types.js";
 import { Alert } from "../components/alert.js";
+import { FormFooter } from "../components/form-footer.js";
 import { Modal } from "../components/modal.js";
 import { useList } from "../state/resource.js";
 import { ImageField, SpecField, SshKeyField } from "./choice-fields.js";
@@ -110,24 +111,13 @@ export function LaunchDialog(props: { onClose: () => void; onLaunched: (id: stri
         <UserDataField {...bind("user_data")} />
         {windows && <WindowsOptionsFields form={form} set={set} errors={errors} />}
         <Alert message={general} />
-        <footer>
-          {blocker && (
-            <span class="blocker" id="launch-blocker">
-              {blocker}
-            </span>
-          )}
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            class="primary"
-            disabled={blocker !== null || busy}
-            aria-describedby={blocker ? "launch-blocker" : undefined}
-          >
-            Launch
-          </button>
-        </footer>
+        <FormFooter
+          blocker={blocker}
+          blockerId="launch-blocker"
+          busy={busy}
+          action="Launch"
+          onCancel={props.onClose}
+        />
       </form>
     </Modal>
   );
