@@ -2,8 +2,8 @@
 // qcow2 overlay over the cached image (a 30 GiB sparse raw disk), holding
 // 2 GiB of data in all (7/8 in the image, 1/8 written since by the guest;
 // half incompressible, half log-like text). Ours: the agent's writeBackup
-// (flatten, pack as a gzipped sparse tar on every core with its md5, into a
-// file:// storage). What a user would otherwise run, in the same run on the
+// (the overlay and its image read in place, packed as a gzipped sparse tar
+// on every core with its md5, into a file:// storage). What a user would otherwise run, in the same run on the
 // same disk: `qemu-img convert -c -O qcow2` and `md5sum` of the result.
 // Run: npm run bench:backup [-- --size-gib 30 --data-gib 2]
 import { execFileSync } from "node:child_process";
@@ -78,7 +78,7 @@ try {
   );
   console.log("| | seconds | data MiB/s | disk MiB/s | output GiB |");
   console.log("| --- | --- | --- | --- | --- |");
-  console.log(row("ours: writeBackup (flatten, pack, md5)", oursS, ours.allocationSize));
+  console.log(row("ours: writeBackup (overlay and image read in place, packed, md5)", oursS, ours.allocationSize));
   console.log(row("qemu-img convert -c + md5sum", theirsS, statSync(theirs).size));
   console.log(`(qemu-img convert -c ${convertS.toFixed(1)} s, md5sum ${md5S.toFixed(1)} s)`);
   console.log(`ratio (theirs / ours): ${(theirsS / oursS).toFixed(2)}x`);

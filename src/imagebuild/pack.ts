@@ -130,6 +130,23 @@ async function readRanges(fd: FileHandle, ranges: readonly Extent[], file: strin
   return buf;
 }
 
+/** A disk as packing reads it: its size, and its bytes by the disk's own offsets. */
+export interface DiskImage {
+  /** Its file, for messages and the piece index. */
+  file: string;
+  size: number;
+  mtimeMs: number;
+  read(ranges: readonly Extent[]): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** A raw disk image file: its offsets are the disk's. */
+export async function openRawImage(file: string): Promise<DiskImage> {
+  const { size, mtimeMs } = await stat(file);
+  const fd = await open(file, "r");
+  return { file, size, mtimeMs, read: (ranges) => readRanges(fd, ranges, file), close: () => fd.close() };
+}
+
 /** Whether the data piece [data, data+length) holds a byte of one of the image ranges `changed`. */
 function touched(extents: readonly Extent[], piece: Piece, changed: readonly Extent[]): boolean {
   return imageRanges(extents, piece.data, piece.length).some((r) =>
@@ -155,7 +172,7 @@ export interface Reuse {
  * size of the file and its piece index.
  */
 async function writePacked(o: {
-  image: string;
+  image: DiskImage;
   extents: Extent[];
   head: Buffer;
   tail: () => Promise<Buffer>;
@@ -168,15 +185,14 @@ async function writePacked(o: {
   const temp = `${o.out}.writing`;
   const hash = createHash("md5");
   const total = o.extents.reduce((n, e) => n + e.length, 0);
-  const { size: imageSize, mtimeMs } = await stat(o.image);
+  const { size: imageSize, mtimeMs } = o.image;
   // The callers pack the reused index's own extents, so its pieces line up.
   const reusable = o.reuse;
   if (reusable && imageSize !== reusable.index.source.size)
     throw new Error(
-      `${o.image} is ${imageSize} bytes, not the ${reusable.index.source.size} of the pieces' image`,
+      `${o.image.file} is ${imageSize} bytes, not the ${reusable.index.source.size} of the pieces' image`,
     );
   const from = reusable ? await open(reusable.index.file, "r") : undefined;
-  const image = await open(o.image, "r");
   const file = await open(temp, "w");
   let pos = 0;
   const append = async (bytes: Buffer) => {
@@ -204,9 +220,7 @@ async function writePacked(o: {
           [{ offset: p.copy.fileOffset, length: p.copy.fileLength }],
           reusable!.index.file,
         );
-      return readRanges(image, imageRanges(o.extents, p.data, p.length), o.image).then((d) =>
-        gzipMember(d, o.threads),
-      );
+      return o.image.read(imageRanges(o.extents, p.data, p.length)).then((d) => gzipMember(d, o.threads));
     };
     let next = plan.length > 0 ? load(0) : undefined;
     for (let i = 0; i < plan.length; i++) {
@@ -229,7 +243,6 @@ async function writePacked(o: {
     await rename(temp, o.out);
   } finally {
     await file.close().catch(() => {});
-    await image.close();
     await from?.close();
     await rm(temp, { force: true });
   }
@@ -247,7 +260,9 @@ async function writePacked(o: {
  * written to `indexFile`.
  */
 export async function packSparseTarGz(o: {
-  image: string;
+  /** A raw image file; or `disk`, a disk read another way (with the extents that hold its data). */
+  image?: string;
+  disk?: { image: DiskImage; extents: Extent[] };
   name?: string;
   out: string;
   indexFile: string;
@@ -257,17 +272,28 @@ export async function packSparseTarGz(o: {
   reuse?: Reuse;
   progress?: (done: number, total: number) => void;
 }): Promise<Packed> {
-  const name = o.name ?? basename(o.image);
-  const { size, mtimeMs } = await stat(o.image);
+  if (o.disk) return packImage(o, o.disk.image);
+  const image = await openRawImage(o.image!);
+  try {
+    return await packImage(o, image);
+  } finally {
+    await image.close();
+  }
+}
+
+async function packImage(o: Parameters<typeof packSparseTarGz>[0], image: DiskImage): Promise<Packed> {
+  const name = o.name ?? basename(image.file);
+  const { size, mtimeMs } = image;
   const mtime = mtimeMs / 1000;
-  const extents = o.reuse?.index.extents ?? (await dataExtents(o.image));
-  const imageHash = o.withMd5Member ? hashImage(o.image, extents, size) : null;
+  const extents = o.reuse?.index.extents ?? o.disk?.extents ?? (await dataExtents(image.file));
+  // Over the file itself: a raw image's (step 26's).
+  const imageHash = o.withMd5Member ? hashImage(image.file, extents, size) : null;
   // Awaited below; a failure before then must not go unhandled.
   imageHash?.catch(() => {});
   const { start, memberSize } = sparseFileStart(name, size, extents, mtime);
   let imageMd5 = "";
   const written = await writePacked({
-    image: o.image,
+    image,
     extents,
     head: start,
     out: o.out,
@@ -311,8 +337,9 @@ export async function packQcow2Gz(o: {
   const { metadata } = qcow2Layout(size, extents);
   const qcow2Hash = prefixedDataMd5(metadata, o.raw, extents);
   qcow2Hash.catch(() => {});
+  const image = await openRawImage(o.raw);
   const written = await writePacked({
-    image: o.raw,
+    image,
     extents,
     head: metadata,
     tail: async () => Buffer.alloc(0),
@@ -320,7 +347,7 @@ export async function packQcow2Gz(o: {
     reuse: o.reuse,
     threads: availableParallelism(),
     progress: o.progress,
-  });
+  }).finally(() => image.close());
   return {
     qcow2Md5: await qcow2Hash,
     md5: written.md5,

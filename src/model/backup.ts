@@ -57,13 +57,20 @@ export const stateOnBackup = (s: InstanceState): InstanceState => (s === "runnin
 /** The key of a backup's file in its storage: the object's id names it, and its packing. */
 export const backupObjectKey = (backupObjectId: string) => `${backupObjectId}.raw.tar.gz`;
 
-/** The parts of a backup, in order, and the share of its progress each takes. */
-export const backupPhases = { flatten: [0, 40], pack: [40, 90], upload: [90, 100] } as const;
-export type BackupPhase = keyof typeof backupPhases;
+/**
+ * The parts of a backup, in order, and the share of its progress each takes:
+ * a disk read where it is (an overlay and its image) is packed at once; one
+ * that cannot be is flattened into a copy first.
+ */
+const backupPhases = {
+  inPlace: { flatten: [0, 0], pack: [0, 90], upload: [90, 100] },
+  flattened: { flatten: [0, 40], pack: [40, 90], upload: [90, 100] },
+} as const;
+export type BackupPhase = keyof (typeof backupPhases)["inPlace"];
 
 /** A whole percentage of the backup for `done` of `total` of a phase. */
-export function backupProgress(phase: BackupPhase, done: number, total: number): number {
-  const [from, to] = backupPhases[phase];
+export function backupProgress(phase: BackupPhase, done: number, total: number, flattened = false): number {
+  const [from, to] = backupPhases[flattened ? "flattened" : "inPlace"][phase];
   const share = total > 0 ? Math.min(1, Math.max(0, done / total)) : 1;
   return Math.floor(from + (to - from) * share);
 }

@@ -54,11 +54,11 @@ after(async () => {
 
 const md5 = (file: string) => createHash("md5").update(readFileSync(file)).digest("hex");
 
-async function backupAndFetch(storageUri: string, key: string) {
+async function backupAndFetch(storageUri: string, key: string, from = overlay) {
   const progress: number[] = [];
   const work = join(dir, `work-${key}`);
   const written = await writeBackup({
-    disk: { file: overlay, format: "qcow2" },
+    disk: { file: from, format: "qcow2" },
     efiVars,
     target: { storage_uri: storageUri, object_key: key },
     work,
@@ -98,6 +98,24 @@ test("into a file:// storage: the flattened disk and its variable store, packed 
   assert.ok(
     progress.every((p, i) => p >= 0 && p <= 90 && (i === 0 || p >= progress[i - 1]!)),
     `${progress}`,
+  );
+});
+
+test("a disk whose map does not say where its data is (compressed clusters) is flattened first: the same disk", async () => {
+  const compressed = join(dir, "compressed.qcow2");
+  execFileSync("qemu-img", ["convert", "-c", "-f", "qcow2", "-O", "qcow2", overlay, compressed]);
+  const storage = join(dir, "storage-flattened");
+  execFileSync("mkdir", ["-p", storage]);
+  const { written, progress, disk } = await backupAndFetch(
+    `file://${storage}/`,
+    "bo-flat.raw.tar.gz",
+    compressed,
+  );
+  assert.equal(md5(disk), md5(flat));
+  assert.equal(written.size, 32 << 20);
+  assert.ok(
+    progress.some((p) => p > 0 && p <= 40),
+    `the copy has its share of the progress: ${progress}`,
   );
 });
 

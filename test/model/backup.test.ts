@@ -68,10 +68,13 @@ test("a running instance goes halting at once; others stay as they are", () => {
 });
 
 test("progress: each phase its share of 100, whole percents, never past its end", () => {
-  assert.equal(backupProgress("flatten", 0, 100), 0);
-  assert.equal(backupProgress("flatten", 50, 100), 20);
-  assert.equal(backupProgress("pack", 1, 2), 65);
+  assert.equal(backupProgress("pack", 1, 2), 45);
   assert.equal(backupProgress("pack", 3, 2), 90);
   assert.equal(backupProgress("upload", 0, 0), 100);
   assert.equal(backupProgress("upload", 1, 3), 93);
+  // A disk flattened first: the copy takes the first 40.
+  assert.equal(backupProgress("flatten", 0, 100, true), 0);
+  assert.equal(backupProgress("flatten", 50, 100, true), 20);
+  assert.equal(backupProgress("pack", 1, 2, true), 65);
+  assert.equal(backupProgress("upload", 1, 3, true), 93);
 });

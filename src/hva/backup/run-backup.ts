@@ -60,8 +60,12 @@ export async function failBackup(
 ): Promise<void> {
   const b = w.backup!;
   await tools.vms.kill(files);
-  await removeStoredObject(b.storage_uri, b.object_key);
+  // Said with the failure, not in its way: a storage that cannot be reached now must not keep the backup open.
+  const left = await removeStoredObject(b.storage_uri, b.object_key).then(
+    () => "",
+    (err: Error) => `; what it stored could not be removed: ${err.message}`,
+  );
   await rm(files.backupWork, { recursive: true, force: true });
   await endSysprep(files);
-  await tools.api.reportBackup(b.backup_object_id, { state: "failed", error });
+  await tools.api.reportBackup(b.backup_object_id, { state: "failed", error: `${error}${left}` });
 }

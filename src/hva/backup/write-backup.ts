@@ -1,6 +1,7 @@
 // Writing an instance's disk into a backup storage as a new backup object:
-// flattened (a qcow2 overlay and its cached base become one sparse raw file;
-// a raw disk is read as it is), packed as the builder packs a seed image (a
+// flattened (a qcow2 overlay read in place with its cached image, as one
+// disk, disk-chain.ts; one that cannot be, copied into one sparse raw file
+// first; a raw disk read as it is), packed as the builder packs a seed image (a
 // gzipped sparse tar, data extents only, compressed on every core, md5 while
 // it is written: imagebuild/pack.ts), a UEFI instance's variable store beside
 // the disk. A `file://` storage is written in place (a temporary name renamed
@@ -19,6 +20,7 @@ import { packSparseTarGz } from "../../imagebuild/pack.js";
 import { type BackupPhase, backupProgress } from "../../model/backup.js";
 import { efiVarsName } from "../image-cache.js";
 import type { InstanceDisk } from "../instance-disk.js";
+import { openDiskChain } from "./disk-chain.js";
 
 export interface BackupTarget {
   storage_uri: string;
@@ -48,19 +50,22 @@ export async function writeBackup(o: {
   progress: (percent: number) => void;
 }): Promise<WrittenBackup> {
   const { target, work } = o;
-  const at = (phase: BackupPhase) => (done: number, total: number) =>
-    o.progress(backupProgress(phase, done, total));
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
+  let disk: Awaited<ReturnType<typeof openDiskChain>> = null;
   try {
-    const raw = o.disk.format === "raw" ? o.disk.file : join(work, diskName);
-    if (o.disk.format !== "raw") await flatten(o.disk.file, raw, at("flatten"));
+    disk = o.disk.format === "qcow2" ? await openDiskChain(o.disk.file) : null;
+    const flattens = o.disk.format === "qcow2" && !disk;
+    const at = (phase: BackupPhase) => (done: number, total: number) =>
+      o.progress(backupProgress(phase, done, total, flattens));
+    const raw = flattens ? join(work, diskName) : o.disk.file;
+    if (flattens) await flatten(o.disk.file, raw, at("flatten"));
     const inPlace = storedObjectPath(target.storage_uri, target.object_key);
     const packed = inPlace ?? join(work, "packed.tar.gz");
     const alongside =
       o.efiVars && existsSync(o.efiVars) ? [{ name: efiVarsName, content: await readFile(o.efiVars) }] : [];
     const written = await packSparseTarGz({
-      image: raw,
+      ...(disk ? { disk } : { image: raw }),
       name: diskName,
       out: packed,
       indexFile: join(work, "pieces.json"),
@@ -68,12 +73,14 @@ export async function writeBackup(o: {
       progress: at("pack"),
     });
     if (!inPlace) await putStoredObject(target.storage_uri, target.object_key, packed, at("upload"));
-    return { size: (await stat(raw)).size, allocationSize: written.size, checksum: written.md5 };
+    const size = disk ? disk.image.size : (await stat(raw)).size;
+    return { size, allocationSize: written.size, checksum: written.md5 };
   } catch (err) {
     // Nothing half-written stays where hosts would fetch it.
     await removeStoredObject(target.storage_uri, target.object_key).catch(() => {});
     throw err;
   } finally {
+    await disk?.image.close();
     await rm(work, { recursive: true, force: true });
   }
 }
@@ -81,7 +88,7 @@ export async function writeBackup(o: {
 /** `to`: the disk `from` (qcow2, with its backing chain) as one sparse raw file; progress from qemu-img's own. */
 function flatten(from: string, to: string, progress: (done: number, total: number) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const qemuImg = spawn("qemu-img", ["convert", "-p", "-f", "qcow2", "-O", "raw", from, to], {
+    const qemuImg = spawn("qemu-img", ["convert", "-p", "-W", "-f", "qcow2", "-O", "raw", from, to], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";
