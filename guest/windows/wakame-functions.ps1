@@ -458,7 +458,8 @@ function Invoke-FirstBoot {
 # When the host agent has put sysprep-for-backup on the drive (a backup asked
 # with generalize=true), instead: sysprep-for-backup.cmd, which re-arms the
 # first boot and has sysprep generalize the machine and power it off; the
-# host then takes the flag off, puts first-boot back and backs the disk up.
+# guest takes the flag off the drive first (the host agent's sign that it
+# acted on it); the host then puts first-boot back and backs the disk up.
 # Nothing else runs then: the machine is on its way down.
 function Invoke-EveryBoot {
     param([string]$Root)
@@ -466,6 +467,8 @@ function Invoke-EveryBoot {
     Write-Log "every boot, metadata on $Root"
     if (Test-Metadata $Root $META_SYSPREP_FOR_BACKUP) {
         Write-Log "$META_SYSPREP_FOR_BACKUP on the metadata drive: sysprep for backup (generalize, first boot re-armed, power off)"
+        # Taken off the drive first: the host agent takes a power-off as generalized only without it.
+        Remove-Item -LiteralPath (Get-MetadataPath $Root $META_SYSPREP_FOR_BACKUP) -Force
         $status = Invoke-SysprepForBackup (Join-Path $ScriptDir 'sysprep-for-backup.cmd')
         if ($status -eq 0) {
             Write-Log 'sysprep-for-backup.cmd done: sysprep powers the machine off for the host agent'

@@ -63,6 +63,8 @@ export async function requestBackup(
       osType: instance.os_type,
       generalize,
       underWay: await backupUnderWay(db, instanceId),
+      requestedAction: instance.requested_action,
+      isPublic: req.is_public ?? false,
     });
     if (refusal)
       throw refusal.conflict
@@ -79,8 +81,6 @@ export async function requestBackup(
     // Through the instance's revision: a second request at the same time finds it moved and is refused.
     const changed = await changeInstance(db, instanceId, instance.revision, {
       state: stateOnBackup(instance.state),
-      // A generalized guest forgets its password: the one kept would decrypt to nothing that signs in.
-      ...(generalize && { encrypted_password: null, password_will_be_deleted_at: null }),
       updated_at: stamp,
     });
     if (changed === null)
@@ -145,6 +145,23 @@ export async function requestBackup(
   });
 }
 
+/** Ends the backup under way of an instance as failed, with why (its instance is terminated); its agent's last word is refused. */
+export async function abandonBackups(db: Kysely<Database>, instanceId: string, why: string): Promise<void> {
+  const underWay = await backupUnderWay(db, instanceId);
+  if (!underWay) return;
+  const stamp = now();
+  await db
+    .updateTable("backup_objects")
+    .set({ state: "failed", progress: null, error: why, updated_at: stamp })
+    .where("id", "=", underWay)
+    .execute();
+  await db
+    .updateTable("images")
+    .set({ state: "failed", updated_at: stamp })
+    .where("backup_object_id", "=", underWay)
+    .execute();
+}
+
 /** A host agent's word on a backup of one of its instances (PUT /api/agent/v1/backup_objects/:id). */
 export async function recordBackupReport(
   store: Store,
@@ -156,18 +173,32 @@ export async function recordBackupReport(
     const bo = await db
       .selectFrom("backup_objects")
       .innerJoin("instances", "instances.id", "backup_objects.source_instance_id")
-      .select(["backup_objects.state", "backup_objects.source_instance_id", "instances.host_node_id"])
+      .select([
+        "backup_objects.state",
+        "backup_objects.progress",
+        "backup_objects.source_instance_id",
+        "instances.host_node_id",
+      ])
       .where("backup_objects.id", "=", backupObjectId)
       .executeTakeFirst();
     if (!bo || bo.host_node_id !== hostNodeId)
       throw errors.unknownBackupObject(`${backupObjectId} is no backup of an instance on ${hostNodeId}`);
     if (!(backupsUnderWay as readonly string[]).includes(bo.state))
-      throw errors.invalidParameter(`${backupObjectId} is ${bo.state} already: it takes no more reports`);
+      throw errors.backupEnded(`${backupObjectId} is ${bo.state} already: it takes no more reports`);
     const stamp = now();
     const image = db.updateTable("images").where("backup_object_id", "=", backupObjectId);
     const object = db.updateTable("backup_objects").where("id", "=", backupObjectId);
+    // A guest generalized for it has forgotten its password: the one kept would decrypt to nothing that signs in.
+    if (r.generalized && r.state !== "creating")
+      await db
+        .updateTable("instances")
+        .set({ encrypted_password: null, password_will_be_deleted_at: null, updated_at: stamp })
+        .where("id", "=", bo.source_instance_id!)
+        .execute();
     if (r.state === "creating") {
-      await object.set({ state: "creating", progress: r.progress ?? 0, updated_at: stamp }).execute();
+      // Progress reports may cross on their way: it never goes back.
+      const progress = Math.max(bo.progress ?? 0, r.progress ?? 0);
+      await object.set({ state: "creating", progress, updated_at: stamp }).execute();
     } else if (r.state === "available") {
       const missing = (["size", "allocation_size", "checksum"] as const).find((k) => r[k] === undefined);
       if (missing)
@@ -182,7 +213,14 @@ export async function recordBackupReport(
           updated_at: stamp,
         })
         .execute();
-      await image.set({ state: "available", updated_at: stamp }).execute();
+      // The kind the disk really is (a disk generalized before, not booted since, is one).
+      await image
+        .set({
+          state: "available",
+          ...(r.generalized !== undefined && { generalized: r.generalized ? 1 : 0 }),
+          updated_at: stamp,
+        })
+        .execute();
     } else {
       const error = r.error || "the host agent gave no reason";
       await object.set({ state: "failed", progress: null, error, updated_at: stamp }).execute();

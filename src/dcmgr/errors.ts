@@ -61,6 +61,8 @@ export const errors = {
   unsupportedMediaType: define("UnsupportedMediaType", 415, "415"),
   internal: define("InternalError", 500, "500"),
   agentTimeout: define("HostAgentTimeout", 504, "504"),
+  /** A host agent reported on a backup that has ended (its instance terminated meanwhile, say). */
+  backupEnded: define("InvalidBackupObjectState", 409, "409"),
   /** A host agent reported from a view of the instance older than the store's. */
   outdatedInstanceRevision: define("OutdatedInstanceRevision", 409, "409"),
 };

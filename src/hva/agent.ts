@@ -10,6 +10,7 @@ import { virtualHardware } from "../model/image-features.js";
 import { uuidProblem } from "../model/uuid.js";
 import { type ActionTools, carryOut, removeInstance, report } from "./actions.js";
 import { type AgentApi, OutdatedView, type StateRead } from "./agent-api.js";
+import { sysprepFlagOn } from "./backup/sysprep.js";
 import { ConsoleTunnels } from "./console-tunnel.js";
 import type { ImageCache } from "./image-cache.js";
 import type { InstanceDirectories, InstanceFiles } from "./instance-files.js";
@@ -188,7 +189,10 @@ export class Agent {
     const { prepared, ...marks } = await files.marks();
     const running = await this.o.vms.running(files);
     const tpmLost = running && virtualHardware(w.image.features).tpm && !(await this.o.vms.tpmAlive(files));
-    return { files: prepared, running, tpmLost, ...marks };
+    // Read off the drive only when it tells something: a VM down after a boot with the flag.
+    const sysprepFlagGone =
+      prepared && !running && marks.sysprepStartedAt !== null && !(await sysprepFlagOn(files));
+    return { files: prepared, running, tpmLost, sysprepFlagGone, ...marks };
   }
 
   /** An instance dir whose instance dcmgr no longer lists (terminated while pending, say). */

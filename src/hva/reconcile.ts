@@ -28,8 +28,10 @@ export interface Observed {
   powerdownAskedAt: number | null;
   /** When the VM was started with sysprep-for-backup on its drive, ms since the epoch; null: not for this backup. */
   sysprepStartedAt: number | null;
-  /** Its guest generalized itself for this backup and powered off. */
+  /** Its disk is generalized: its guest sysprep'd itself and powered off, and it has not booted since. */
   generalized: boolean;
+  /** After a boot with sysprep-for-backup: the guest took the flag off its drive, as it does before it generalizes. */
+  sysprepFlagGone: boolean;
 }
 
 export interface Timeouts {
@@ -67,7 +69,7 @@ export function nextAction(want: Wanted, seen: Observed, now: number, t: Timeout
   if (want.requested_action === "terminate" || want.state === "shuttingdown" || want.state === "terminated") {
     return { kind: "destroy" };
   }
-  if (want.backup && seen.files) {
+  if (want.backup) {
     const b = backupAction(want, seen, now, t);
     if (b) return b;
   }
@@ -150,26 +152,25 @@ export function nextAction(want: Wanted, seen: Observed, now: number, t: Timeout
 }
 
 /**
- * A backup's steps, before the instance's own: down (ACPI), up again with
- * sysprep-for-backup when it generalizes, and once its guest has powered off,
- * halted and written. null: the instance's own rows decide (a running VM of
- * a halted instance is stopped there first). A backup dcmgr says was begun
- * and that no step of this agent holds was begun by an agent since stopped:
- * it failed, and what it left is removed.
+ * A backup's steps, before the instance's own: with generalize, the VM down
+ * first (the instance's own rows: it is halting), up again with
+ * sysprep-for-backup, and down again with the flag taken off its drive by
+ * its guest; then, halted, written. null: the instance's own rows decide
+ * (a running VM of a halted instance is stopped there first). A backup
+ * dcmgr says was begun and that no step of this agent holds was begun by an
+ * agent since stopped: it failed, and what it left is removed.
  */
 function backupAction(want: Wanted, seen: Observed, now: number, t: Timeouts): Action | null {
   const b = want.backup!;
+  if (!seen.files)
+    return { kind: "fail-backup", error: "it never started on its host: there is no disk to back up" };
   if (b.state === "creating")
     return {
       kind: "fail-backup",
       error: "the host agent stopped while it wrote the backup: ask for it again",
     };
   if (b.generalize && !seen.generalized) {
-    if (seen.running && seen.sysprepStartedAt === null) {
-      if (seen.powerdownAskedAt === null) return { kind: "powerdown" };
-      if (now - seen.powerdownAskedAt > t.powerdownMs) return { kind: "force-stop", report: "halted" };
-      return { kind: "wait" };
-    }
+    if (seen.running && seen.sysprepStartedAt === null) return null;
     if (seen.running) {
       if (now - seen.sysprepStartedAt! > t.firstBootMs)
         return {
@@ -178,7 +179,15 @@ function backupAction(want: Wanted, seen: Observed, now: number, t: Timeouts): A
         };
       return { kind: "wait" };
     }
-    return seen.sysprepStartedAt === null ? { kind: "start-sysprep" } : { kind: "generalized" };
+    if (seen.sysprepStartedAt === null) return { kind: "start-sysprep" };
+    // A VM that did not start, crashed or was shut down another way leaves the flag where it was.
+    if (!seen.sysprepFlagGone)
+      return {
+        kind: "fail-backup",
+        error:
+          "its guest powered off without taking sysprep-for-backup off its drive: it did not generalize itself (its serial.log and the guest's wakame-every-boot.log say why)",
+      };
+    return { kind: "generalized" };
   }
   if (seen.running) return null;
   if (want.state === "halting") return { kind: "report", state: "halted" };

@@ -15,6 +15,8 @@ export async function startVm(
   if (!plan) throw new Error(`its network plan is missing from ${files.dir}`);
   const disk = await files.readDisk();
   await files.powerdownAsked(null);
+  // It boots: a disk generalized for a backup is no longer so once its first boot begins.
+  await files.generalized(false);
   const sockets = await tools.network.attach(w, plan);
   await tools.vms.start(
     files,

@@ -3,7 +3,7 @@
 // those reports with. dcmgr's routes and loaders (src/dcmgr/host-state/) and
 // the agent's client (src/hva/agent-api.ts) both import it, so a field added
 // on one side and not the other does not compile.
-import { enumField, type Field, FieldError, intField, listField, textField } from "./fields.js";
+import { enumField, type Field, FieldError, flagField, intField, listField, textField } from "./fields.js";
 import { capabilitiesField } from "./host-capabilities.js";
 import {
   type InstanceState,
@@ -13,7 +13,7 @@ import {
 } from "./instance-state.js";
 import type { PortForward } from "./port-forward.js";
 import type { ShapeInput } from "./shape.js";
-import type { ContainerFormat, FileFormat, OsType, StorageType } from "./vocabulary.js";
+import type { ContainerFormat, FileFormat, OsType } from "./vocabulary.js";
 import type { WindowsOptions } from "./windows-options.js";
 
 export const agentApiPrefix = "/api/agent/v1";
@@ -71,7 +71,6 @@ export interface WantedBackup {
   /** Have the guest sysprep itself (meta-data/sysprep-for-backup) and power off first. */
   generalize: boolean;
   storage_uri: string;
-  storage_type: StorageType;
   object_key: string;
 }
 
@@ -238,6 +237,10 @@ export const backupReportShape = {
     desc: "md5 of the packed file (available)",
   },
   error: { field: textField({ max: 4096, lines: true }), desc: "why it failed (failed)" },
+  generalized: {
+    field: flagField,
+    desc: "the disk was generalized (its guest sysprep'd it): the image's kind, and its source's password forgotten",
+  },
 } as const;
 
 export type BackupReport = ShapeInput<typeof backupReportShape>;

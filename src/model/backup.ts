@@ -19,6 +19,10 @@ export interface BackupAsk {
   generalize: boolean;
   /** The backup object of a backup of this instance still under way, if any. */
   underWay: string | null;
+  /** A power action asked of its agent and not yet carried out (poweron, say). */
+  requestedAction: string | null;
+  /** The new image is to be public. */
+  isPublic: boolean;
 }
 
 /** Why this backup cannot be asked, with the request field it is about; null: it can. */
@@ -28,6 +32,18 @@ export function backupRefusal(a: BackupAsk): { problem: string; field?: string; 
       problem: `${a.instanceId} is not a Windows instance: only Windows is generalized (sysprep); back it up halted, without generalize`,
       field: "generalize",
       conflict: false,
+    };
+  if (a.isPublic && !a.generalize)
+    return {
+      problem:
+        "an image backed up without generalizing keeps its source's Administrator password: only a generalized one (generalize=true) can be public",
+      field: "is_public",
+      conflict: false,
+    };
+  if (a.requestedAction)
+    return {
+      problem: `${a.instanceId} has a ${a.requestedAction} under way: ask for the backup once it is done`,
+      conflict: true,
     };
   if (a.underWay)
     return {

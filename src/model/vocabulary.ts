@@ -15,7 +15,6 @@ export type Arch = (typeof arches)[number];
 export type OsType = (typeof osTypes)[number];
 export type ContainerFormat = (typeof containerFormats)[number];
 export type FileFormat = (typeof fileFormats)[number];
-export type StorageType = (typeof storageTypes)[number];
 export type ImageFeature = (typeof imageFeatures)[number];
 
 /** The account every seeded resource belongs to, as in the original demo data. */

@@ -87,7 +87,6 @@ for (const backend of backends) {
         state: "pending",
         generalize: false,
         storage_uri: `file://${join(api.t.home, "images")}/`,
-        storage_type: "local",
         object_key: `${bo}.raw.tar.gz`,
       });
 
@@ -101,6 +100,13 @@ for (const backend of backends) {
         progress: 40,
         error: null,
       });
+
+      const deleting = await api.req("DELETE", `/images/${image}.json`);
+      assert.equal(deleting.status, 409, "an image being written is not deleted under its agent");
+      assert.match(
+        deleting.body.message,
+        /its backup is still being written: delete it once it is available or failed/,
+      );
 
       const incomplete = await say(bo, { state: "available", size: 1 << 30 });
       assert.equal(incomplete.status, 400, incomplete.text);
@@ -123,7 +129,7 @@ for (const backend of backends) {
       assert.equal(object.source_instance_id, id);
       assert.equal(await wantedBackup(id), null, "the agent is asked no more");
       const late = await say(bo, { state: "creating", progress: 95 });
-      assert.equal(late.status, 400, "an ended backup takes no more reports");
+      assert.equal(late.status, 409, "an ended backup takes no more reports");
 
       // The new image launches; with no first boot, its password is its source's, and the API says so.
       const launched = await instanceIn("running", image);
@@ -153,7 +159,7 @@ for (const backend of backends) {
       assert.equal(r.status, 200, r.text);
       const instance = (await api.req("GET", `/instances/${id}.json`)).body;
       assert.equal(instance.state, "halting");
-      assert.equal(instance.password_ready, false);
+      assert.equal(instance.password_ready, true, "kept until its guest has generalized");
       const image = (await api.req("GET", `/images/${r.body.image_id}.json`)).body;
       assert.equal(image.generalized, true);
       assert.equal(image.is_public, true);
@@ -161,11 +167,21 @@ for (const backend of backends) {
 
       // Failed: the reason on the image; the instance can be backed up again.
       await api.report(agentToken, id, "state", { state: "halted" });
+      // Progress never goes back, whatever order the agent's reports arrive in.
+      await say(r.body.backup_object_id, { state: "creating", progress: 30 });
+      await say(r.body.backup_object_id, { state: "creating", progress: 20 });
+      assert.equal((await api.req("GET", `/images/${r.body.image_id}.json`)).body.progress, 30);
       const failed = await say(r.body.backup_object_id, {
         state: "failed",
         error: "No space left on device",
+        generalized: true,
       });
       assert.equal(failed.status, 200, failed.text);
+      assert.equal(
+        (await api.req("GET", `/instances/${id}.json`)).body.password_ready,
+        false,
+        "its guest generalized: the old password is forgotten",
+      );
       const shown = (await api.req("GET", `/images/${r.body.image_id}.json`)).body;
       assert.equal(shown.state, "failed");
       assert.equal(shown.error, "No space left on device");
@@ -190,6 +206,8 @@ for (const backend of backends) {
         await api.report(agentToken, r.body.id, "state", { state: "halted" });
         return r.body.id as string;
       })();
+      const poweringOn = await instanceIn("halted");
+      assert.equal((await api.req("PUT", `/instances/${poweringOn}/poweron.json`)).status, 200);
       const before = await api.t.snapshot();
       const cases: [
         string,
@@ -217,6 +235,18 @@ for (const backend of backends) {
           /is not a Windows instance: only Windows is generalized/,
         ],
         ["a bad flag", backup(halted, { generalize: "maybe" }), 400, /'maybe' is not true or false/],
+        [
+          "public as it was",
+          backup(halted, { is_public: "true" }),
+          400,
+          /only a generalized one \(generalize=true\) can be public/,
+        ],
+        [
+          "a power-on under way",
+          backup(poweringOn),
+          409,
+          /has a poweron under way: ask for the backup once it is done/,
+        ],
       ];
       for (const [name, answer, status, message] of cases) {
         const r = await answer;
@@ -241,14 +271,13 @@ for (const backend of backends) {
         .execute();
       assert.equal(made.length, 1, "one backup object, not two");
 
-      // While it is under way, the instance is its backup's: no power-on, no terminate.
+      // While it is under way, the instance is its backup's: no power-on.
       const poweron = await api.req("PUT", `/instances/${halted}/poweron.json`);
       assert.equal(poweron.status, 409);
       assert.match(
         poweron.body.message,
         /is being backed up \(bo-\w+\): poweron waits until its image is available or failed/,
       );
-      assert.equal((await api.req("DELETE", `/instances/${halted}.json`)).status, 409);
 
       // Only its own host's agent reports on it.
       const bo = made[0]!.id;
@@ -258,6 +287,19 @@ for (const backend of backends) {
         await api.token("host_node", "hn-other"),
       );
       assert.equal(otherHost.status, 404, otherHost.text);
+
+      // Terminated, it takes its backup with it: failed, and its agent's last word refused (it removes what it stored).
+      assert.equal((await api.req("DELETE", `/instances/${halted}.json`)).status, 200);
+      const ended = (await api.req("GET", `/backup_objects/${bo}.json`)).body;
+      assert.equal(ended.state, "failed");
+      assert.equal(ended.error, "its instance was terminated while it was backed up");
+      const last = await say(bo, {
+        state: "available",
+        size: 1,
+        allocation_size: 1,
+        checksum: "0123456789abcdef0123456789abcdef",
+      });
+      assert.equal(last.status, 409, last.text);
     });
   });
 }

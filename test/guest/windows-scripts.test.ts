@@ -358,18 +358,23 @@ describe("the Windows guest scripts, run", { skip: withoutPwsh, concurrency: fal
 
   test("every boot with sysprep-for-backup on the drive: sysprep-for-backup.cmd beside the scripts runs instead of the network and hosts steps", async () => {
     const content = twoNics({ extraHosts: { "db-server": "10.0.2.30" } });
-    const tree = await metadataTree(content, putSysprepForBackup);
     const script = join(scripts, "sysprep-for-backup.cmd");
     for (const [status, outcome] of [
       [0, "sysprep-for-backup.cmd done: sysprep powers the machine off for the host agent"],
       [5, "sysprep-for-backup.cmd failed (status 5): sysprep's logs are in"],
     ] as const) {
+      const tree = await metadataTree(content, putSysprepForBackup);
       const hostsFile = join(guestTempDir("hosts"), "hosts");
       const run = await runGuest(scripts, `Invoke-EveryBoot '${tree.root}'`, {
         macs: ["52:54:00:AB:CD:EF", "52:54:00:12:34:56"],
         hostsFile,
         sysprepStatus: status,
       });
+      assert.equal(
+        existsSync(join(tree.root, metadataPaths.sysprepForBackup)),
+        false,
+        "the flag is taken off the drive: the host's sign that the guest acted on it",
+      );
       assert.equal(run.stderr, "");
       assert.equal(run.code, 0);
       // Sysprep powers the machine off itself; nothing else is done on the way down.

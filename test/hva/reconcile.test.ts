@@ -29,6 +29,7 @@ const seen = (o: Partial<Observed> = {}): Observed => ({
   powerdownAskedAt: null,
   sysprepStartedAt: null,
   generalized: false,
+  sysprepFlagGone: false,
   ...o,
 });
 
@@ -199,7 +200,7 @@ const rows: [string, Wanted, Observed, Action][] = [
     "it is forced off when it does not honour the power-off",
     backingUp("halting", true),
     seen({ running: true, powerdownAskedAt: now - 61_000 }),
-    { kind: "force-stop", report: "halted" },
+    { kind: "force-stop", report: "halted", done: undefined },
   ],
   [
     "once down, it starts again with sysprep-for-backup",
@@ -229,10 +230,32 @@ const rows: [string, Wanted, Observed, Action][] = [
     },
   ],
   [
-    "its guest powered off after sysprep: generalized",
+    "its guest took the flag off its drive and powered off: generalized",
+    backingUp("halting", true),
+    seen({ sysprepStartedAt: now - 1000, sysprepFlagGone: true }),
+    { kind: "generalized" },
+  ],
+  [
+    "down with the flag still on its drive (never started, crashed, shut down another way): failed, not generalized",
     backingUp("halting", true),
     seen({ sysprepStartedAt: now - 1000 }),
-    { kind: "generalized" },
+    {
+      kind: "fail-backup",
+      error:
+        "its guest powered off without taking sysprep-for-backup off its drive: it did not generalize itself (its serial.log and the guest's wakame-every-boot.log say why)",
+    },
+  ],
+  [
+    "a disk generalized by an earlier backup (not booted since) is not generalized again",
+    backingUp("halted", true),
+    seen({ generalized: true }),
+    { kind: "backup" },
+  ],
+  [
+    "an instance that never started on its host has no disk: the backup fails",
+    backingUp("halted", false),
+    seen({ files: false }),
+    { kind: "fail-backup", error: "it never started on its host: there is no disk to back up" },
   ],
   [
     "generalized, it is reported halted",

@@ -9,6 +9,8 @@ const ask = (o: Partial<BackupAsk>): BackupAsk => ({
   osType: "windows",
   generalize: false,
   underWay: null,
+  requestedAction: null,
+  isPublic: false,
   ...o,
 });
 
@@ -49,6 +51,22 @@ const refusals: [string, Partial<BackupAsk>, ReturnType<typeof backupRefusal>][]
       field: "generalize",
       conflict: false,
     },
+  ],
+  [
+    "public without generalizing: its password would be every launcher's",
+    { isPublic: true },
+    {
+      problem:
+        "an image backed up without generalizing keeps its source's Administrator password: only a generalized one (generalize=true) can be public",
+      field: "is_public",
+      conflict: false,
+    },
+  ],
+  ["public and generalized: taken", { isPublic: true, generalize: true }, null],
+  [
+    "a power-on under way: after it",
+    { requestedAction: "poweron" },
+    { problem: "i-abc has a poweron under way: ask for the backup once it is done", conflict: true },
   ],
   [
     "one under way: wait for it",

@@ -2,7 +2,6 @@
 // where, and whether it generalizes the guest first.
 import type { WantedBackup } from "../../model/agent-contract.js";
 import { backupsUnderWay } from "../../model/backup.js";
-import type { StorageType } from "../../model/vocabulary.js";
 import type { Db } from "./db.js";
 
 export async function loadBackups(db: Db, instanceIds: readonly string[]) {
@@ -19,7 +18,6 @@ export async function loadBackups(db: Db, instanceIds: readonly string[]) {
           "images.id as image_id",
           "images.generalized",
           "backup_storages.base_uri",
-          "backup_storages.storage_type",
         ])
         .where("backup_objects.source_instance_id", "in", [...instanceIds])
         .where("backup_objects.state", "in", [...backupsUnderWay])
@@ -33,7 +31,6 @@ export async function loadBackups(db: Db, instanceIds: readonly string[]) {
       state: r.state as WantedBackup["state"],
       generalize: r.generalized === 1,
       storage_uri: r.base_uri,
-      storage_type: r.storage_type as StorageType,
       object_key: r.object_key,
     });
   return (id: string): WantedBackup | null => byInstance.get(id) ?? null;

@@ -29,7 +29,7 @@ import {
 } from "../../model/windows-options.js";
 import type { Database } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
-import { backupUnderWay } from "../backup.js";
+import { abandonBackups, backupUnderWay } from "../backup.js";
 import { pageOf, pageShape } from "../collections.js";
 import { errors } from "../errors.js";
 import { changeInstance } from "../instance-change.js";
@@ -47,7 +47,7 @@ const changedMeanwhile = (id: string) =>
     `${id} changed state while this request was handled: look at it again and retry`,
   );
 
-/** Power actions and terminate wait for a backup under way: it owns the instance's disk and VM until it ends. */
+/** Power actions wait for a backup under way: it owns the instance's disk and VM until it ends (terminate ends it). */
 async function refuseWhileBackingUp(db: Kysely<Database>, id: string, action: string): Promise<void> {
   const underWay = await backupUnderWay(db, id);
   if (underWay)
@@ -204,7 +204,8 @@ export function instanceRoutes(
     await store.db.transaction().execute(async (db) => {
       const instance = await ownedInstance(db, id, req.accountId);
       if (instance.state === "terminated") throw errors.invalidInstanceState(`${id} is terminated already`);
-      await refuseWhileBackingUp(db, id, "terminate");
+      // Its backup cannot go on without it: ended here, what the agent stored is removed when it hears.
+      await abandonBackups(db, id, "its instance was terminated while it was backed up");
       const stamp = now();
       // No agent has started it: nothing runs, so it ends here.
       const unstarted = instance.state === "scheduling" || instance.state === "pending";

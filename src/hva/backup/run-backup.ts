@@ -1,20 +1,36 @@
 // Carrying out a backup dcmgr asked for, and saying how it goes: begun
 // (creating), its progress (every 5%, or every 2 s when it moves slower),
-// then available with what was written, or failed with why. The backup
-// object's PUTs are apart from the instance's reports: they need no revision.
+// then available with what was written, or failed with why; both say
+// whether the disk was generalized. The backup object's PUTs are apart from
+// the instance's reports: they need no revision. One backup at a time on a
+// host, its compressor at a lower priority: the host's VMs come first.
 import { rm } from "node:fs/promises";
 import { removeStoredObject } from "../../backup-storage/stored-objects.js";
 import type { BackupReport, WantedInstance } from "../../model/agent-contract.js";
 import { virtualHardware } from "../../model/image-features.js";
 import type { ActionTools } from "../actions.js";
+import { OutdatedView } from "../agent-api.js";
 import type { InstanceFiles } from "../instance-files.js";
 import { endSysprep } from "./sysprep.js";
 import { writeBackup } from "./write-backup.js";
 
 const progressEveryMs = 2000;
 const progressStep = 5;
+/** What the report shape takes of an error (a compressor's or qemu-img's can be long). */
+const errorMax = 4000;
+/** Tries at the last report before the backup is left to the next pass (which fails it, and cleans up). */
+const lastReportTries = 3;
 
-export async function runBackup(w: WantedInstance, files: InstanceFiles, tools: ActionTools): Promise<void> {
+/** The host's backups, one after the other. */
+let queue: Promise<unknown> = Promise.resolve();
+
+export function runBackup(w: WantedInstance, files: InstanceFiles, tools: ActionTools): Promise<void> {
+  const turn = queue.then(() => backUp(w, files, tools));
+  queue = turn.catch(() => {});
+  return turn;
+}
+
+async function backUp(w: WantedInstance, files: InstanceFiles, tools: ActionTools): Promise<void> {
   const b = w.backup!;
   const say = (r: BackupReport) => tools.api.reportBackup(b.backup_object_id, r);
   await say({ state: "creating", progress: 0 });
@@ -27,28 +43,42 @@ export async function runBackup(w: WantedInstance, files: InstanceFiles, tools: 
     // A late one is refused once the backup has ended; nothing waits for it.
     say({ state: "creating", progress: percent }).catch(() => {});
   };
-  let written: Awaited<ReturnType<typeof writeBackup>>;
+  const { generalized } = await files.marks();
+  let last: BackupReport;
   try {
-    written = await writeBackup({
+    const written = await writeBackup({
       disk: await files.readDisk(),
       efiVars: virtualHardware(w.image.features).firmware === "uefi" ? files.efiVars : null,
       target: b,
       work: files.backupWork,
       progress,
     });
+    last = {
+      state: "available",
+      progress: 100,
+      size: written.size,
+      allocation_size: written.allocationSize,
+      checksum: written.checksum,
+      generalized,
+    };
   } catch (err) {
-    await endSysprep(files);
-    await say({ state: "failed", error: (err as Error).message });
-    return;
+    last = { state: "failed", error: (err as Error).message.slice(0, errorMax), generalized };
   }
   await endSysprep(files);
-  await say({
-    state: "available",
-    progress: 100,
-    size: written.size,
-    allocation_size: written.allocationSize,
-    checksum: written.checksum,
-  });
+  for (let tried = 1; ; tried++) {
+    try {
+      await say(last);
+      return;
+    } catch (err) {
+      // dcmgr ended it meanwhile (its instance terminated): what was stored is nobody's.
+      if (err instanceof OutdatedView) {
+        await removeStoredObject(b.storage_uri, b.object_key).catch(() => {});
+        return;
+      }
+      if (tried === lastReportTries) throw err;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
 }
 
 /** Ends the backup as failed: its VM stopped (a guest half way through sysprep), nothing left in the storage. */
@@ -67,5 +97,10 @@ export async function failBackup(
   );
   await rm(files.backupWork, { recursive: true, force: true });
   await endSysprep(files);
-  await tools.api.reportBackup(b.backup_object_id, { state: "failed", error: `${error}${left}` });
+  const { generalized } = await files.marks();
+  await tools.api.reportBackup(b.backup_object_id, {
+    state: "failed",
+    error: `${error}${left}`.slice(0, errorMax),
+    generalized,
+  });
 }

@@ -1,14 +1,18 @@
 // Sysprep for backup, driven by the host (guest-protocol.md): the VM starts
 // with meta-data/sysprep-for-backup on its drive, the guest's every-boot
-// script runs the seed's sysprep-for-backup (the Linux test guest forgets its
+// script takes the flag off the drive (the host's sign that it acts on it),
+// runs the seed's sysprep-for-backup (the Linux test guest forgets its
 // password) and powers off. Its next boot is a first boot again: the drive
-// gets first-boot back, and the old pw.enc goes.
+// gets first-boot back, and the old pw.enc goes. The disk stays marked
+// generalized until the VM next starts, so a second backup need not
+// generalize it again.
+import { existsSync } from "node:fs";
 
 import type { WantedInstance } from "../../model/agent-contract.js";
 import { metadataPaths } from "../../model/guest-protocol.js";
 import type { ActionTools } from "../actions.js";
 import type { InstanceFiles } from "../instance-files.js";
-import { deleteMetadataFile, putMetadataFile } from "../metadata-drive.js";
+import { deleteMetadataFile, putMetadataFile, readMetadataFile } from "../metadata-drive.js";
 import { startVm } from "../start-vm.js";
 
 export async function startSysprep(w: WantedInstance, files: InstanceFiles, tools: ActionTools) {
@@ -26,9 +30,13 @@ export async function generalized(files: InstanceFiles) {
   await files.generalized(true);
 }
 
-/** The backup ended, however: its marks go, and the flag if the guest never acted on it. */
+/** Whether sysprep-for-backup is on the instance's drive still. */
+export const sysprepFlagOn = async (files: InstanceFiles) =>
+  (await readMetadataFile(files.metadataDrive, metadataPaths.sysprepForBackup)) !== undefined;
+
+/** The backup ended, however: the flag goes if the guest never took it, and the boot's mark. */
 export async function endSysprep(files: InstanceFiles) {
-  await deleteMetadataFile(files.metadataDrive, metadataPaths.sysprepForBackup);
+  if (existsSync(files.metadataDrive))
+    await deleteMetadataFile(files.metadataDrive, metadataPaths.sysprepForBackup);
   await files.sysprepStarted(null);
-  await files.generalized(false);
 }

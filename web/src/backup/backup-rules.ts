@@ -38,7 +38,11 @@ export function backupUnderWayOf(i: Pick<Instance, "backup">): string | null {
 type Backed = Pick<Instance, "id" | "state" | "os_type" | "backup">;
 
 /** Why dcmgr would refuse this backup now, in its words, with the field it is about; null: it would take it. */
-export function backupRefusalOf(i: Backed, generalize: boolean): { problem: string; field?: string } | null {
+export function backupRefusalOf(
+  i: Backed,
+  generalize: boolean,
+  isPublic = false,
+): { problem: string; field?: string } | null {
   const refusal = backupRefusal({
     instanceId: i.id,
     state: i.state,
@@ -46,6 +50,9 @@ export function backupRefusalOf(i: Backed, generalize: boolean): { problem: stri
     osType: i.os_type as OsType,
     generalize,
     underWay: backupUnderWayOf(i),
+    // A power action still under way is not in the instance's record: dcmgr says so if it is.
+    requestedAction: null,
+    isPublic,
   });
   return refusal && { problem: refusal.problem, ...(refusal.field && { field: refusal.field }) };
 }
@@ -79,7 +86,7 @@ export function textProblem(field: "display_name" | "description", value: string
 
 /** Why the Create button is disabled, or null when the backup may be asked. */
 export function backupBlocker(i: Backed, form: BackupForm): string | null {
-  const refusal = backupRefusalOf(i, isWindows(i.os_type) && form.generalize);
+  const refusal = backupRefusalOf(i, isWindows(i.os_type) && form.generalize, form.is_public);
   if (refusal) return refusal.problem;
   return textProblem("display_name", form.display_name) ?? textProblem("description", form.description);
 }

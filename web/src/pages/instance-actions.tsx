@@ -1,7 +1,7 @@
 // Power and terminate buttons for an instance, each offered only in the
 // states the API allows it from (instance-state.ts, shared with dcmgr), each
-// confirmed first, and none while a backup is under way (dcmgr makes them
-// wait for it); "Create image" where a backup can be asked (backup-rules.ts).
+// confirmed first, and no power action while a backup is under way (dcmgr
+// makes them wait for it; terminate ends the backup); "Create image" where a backup can be asked (backup-rules.ts).
 // The state that follows arrives by the live feed.
 import { useState } from "preact/hooks";
 import { actionAllowedFrom } from "../../../src/model/instance-state.js";
@@ -35,7 +35,7 @@ export function InstanceActions(props: { instance: Instance }) {
   return (
     <span class="actions">
       {(Object.keys(words) as Action[])
-        .filter((a) => !underWay && allowed(a, i.state))
+        .filter((a) => (a === "terminate" || !underWay) && allowed(a, i.state))
         .map((a) => (
           <button
             type="button"
