@@ -78,7 +78,9 @@ try {
   );
   console.log("| | seconds | data MiB/s | disk MiB/s | output GiB |");
   console.log("| --- | --- | --- | --- | --- |");
-  console.log(row("ours: writeBackup (overlay and image read in place, packed, md5)", oursS, ours.allocationSize));
+  console.log(
+    row("ours: writeBackup (overlay and image read in place, packed, md5)", oursS, ours.allocationSize),
+  );
   console.log(row("qemu-img convert -c + md5sum", theirsS, statSync(theirs).size));
   console.log(`(qemu-img convert -c ${convertS.toFixed(1)} s, md5sum ${md5S.toFixed(1)} s)`);
   console.log(`ratio (theirs / ours): ${(theirsS / oursS).toFixed(2)}x`);

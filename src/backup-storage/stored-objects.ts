@@ -11,6 +11,8 @@ import { objectUri } from "../model/object-key.js";
 
 /** How long a storage may take to answer a DELETE. */
 const deleteTimeoutMs = 20_000;
+/** How long an upload may go without the storage taking a byte (or answering, once all is sent). */
+const stallMs = 60_000;
 
 /** The object's bytes, as they stream from its storage. */
 export async function openStoredObject(storageUri: string, objectKey: string): Promise<Readable> {
@@ -43,24 +45,42 @@ export async function putStoredObject(
   const uri = objectUri(storageUri, objectKey);
   const { size } = await stat(from);
   let sent = 0;
+  // A storage that stops taking the body (or answering) for this long ends the upload, as failed.
+  const stalled = new AbortController();
+  let watchdog = setTimeout(() => stalled.abort(), stallMs);
+  const alive = () => {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(() => stalled.abort(), stallMs);
+  };
   const meter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       sent += chunk.length;
+      alive();
       progress(sent, size);
       done(null, chunk);
     },
   });
-  const body = createReadStream(from).pipe(meter);
-  const res = await fetch(uri, {
-    method: "PUT",
-    body: Readable.toWeb(body) as ReadableStream,
-    headers: { "content-length": String(size), "content-type": "application/octet-stream" },
-    duplex: "half",
-  } as RequestInit).catch((err: Error & { cause?: { code?: string; message?: string } }) => {
-    throw new Error(`cannot PUT ${uri}: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
-  });
-  await res.arrayBuffer().catch(() => {});
-  if (!res.ok) throw new Error(`the backup storage answered HTTP ${res.status} to PUT ${uri}`);
+  const file = createReadStream(from);
+  file.on("error", (err) => meter.destroy(err));
+  try {
+    const res = await fetch(uri, {
+      method: "PUT",
+      body: Readable.toWeb(file.pipe(meter)) as ReadableStream,
+      headers: { "content-length": String(size), "content-type": "application/octet-stream" },
+      duplex: "half",
+      signal: stalled.signal,
+    } as RequestInit).catch((err: Error & { cause?: { code?: string; message?: string } }) => {
+      const why = stalled.signal.aborted
+        ? `the storage took nothing for ${stallMs / 1000} s`
+        : (err.cause?.code ?? err.cause?.message ?? err.message);
+      throw new Error(`cannot PUT ${uri}: ${why}`);
+    });
+    await res.arrayBuffer().catch(() => {});
+    if (!res.ok) throw new Error(`the backup storage answered HTTP ${res.status} to PUT ${uri}`);
+  } finally {
+    clearTimeout(watchdog);
+    file.destroy();
+  }
 }
 
 /** Removes the object's file; one already gone counts as removed. */

@@ -37,8 +37,12 @@ export class ImageCache {
 
   /** A UEFI image's variable store (boot entries, keys), kept beside it when its container holds one (a backup's does). */
   efiVarsOf(bo: BackupObjectSource): string | null {
-    const path = join(this.dir, `${bo.id}-${bo.checksum}.${efiVarsName}`);
+    const path = this.efiVarsPath(bo);
     return existsSync(path) ? path : null;
+  }
+
+  private efiVarsPath(bo: BackupObjectSource): string {
+    return join(this.dir, `${bo.id}-${bo.checksum}.${efiVarsName}`);
   }
 
   /** The unpacked image, fetched first if the cache does not have it. */
@@ -87,7 +91,7 @@ export class ImageCache {
       }
       const { image, efiVars } = await containedFiles(work, bo);
       // The image last: its being there says the whole entry is.
-      if (efiVars) await rename(efiVars, join(this.dir, `${bo.id}-${bo.checksum}.${efiVarsName}`));
+      if (efiVars) await rename(efiVars, this.efiVarsPath(bo));
       await rename(image, final);
       this.log(`fetched ${bo.id}: ${mib(seen)} MiB in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return final;

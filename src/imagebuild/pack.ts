@@ -15,7 +15,7 @@ import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { type FileHandle, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
+import { availableParallelism, setPriority } from "node:os";
 import { basename } from "node:path";
 import { promisify } from "node:util";
 import { imageMd5 as hashImage, prefixedDataMd5 } from "./image-md5.js";
@@ -91,9 +91,10 @@ export interface Packed {
 export const md5Line = (md5: string, name: string) => `${md5}  ${name}\n`;
 
 /** One gzip member of `data`, made by pigz on `threads` cores. */
-function gzipMember(data: Buffer, threads: number): Promise<Buffer> {
+function gzipMember(data: Buffer, threads: number, niceness = 0): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const pigz = spawn("pigz", ["-c", "-n", "-p", String(threads)], { stdio: ["pipe", "pipe", "inherit"] });
+    if (niceness && pigz.pid) setPriority(pigz.pid, niceness);
     const out: Buffer[] = [];
     pigz.stdout.on("data", (c: Buffer) => out.push(c));
     pigz.on("error", (err) => reject(new Error(`pigz: ${err.message} (apt-get install pigz)`)));
@@ -180,6 +181,8 @@ async function writePacked(o: {
   reuse?: Reuse;
   /** Cores for the compressor. */
   threads: number;
+  /** The compressor's nice value: above 0 on a host whose VMs come first. */
+  niceness?: number;
   progress?: (done: number, total: number) => void;
 }): Promise<{ md5: string; size: number; index: PieceIndex; reused: number; pieces: number }> {
   const temp = `${o.out}.writing`;
@@ -203,7 +206,7 @@ async function writePacked(o: {
   const pieces: Piece[] = [];
   let reused = 0;
   try {
-    await append(await gzipMember(o.head, o.threads));
+    await append(await gzipMember(o.head, o.threads, o.niceness));
     const plan: { data: number; length: number; copy?: Piece }[] = [];
     for (let data = 0; data < total; data += pieceSize) {
       const length = Math.min(pieceSize, total - data);
@@ -220,7 +223,9 @@ async function writePacked(o: {
           [{ offset: p.copy.fileOffset, length: p.copy.fileLength }],
           reusable!.index.file,
         );
-      return o.image.read(imageRanges(o.extents, p.data, p.length)).then((d) => gzipMember(d, o.threads));
+      return o.image
+        .read(imageRanges(o.extents, p.data, p.length))
+        .then((d) => gzipMember(d, o.threads, o.niceness));
     };
     let next = plan.length > 0 ? load(0) : undefined;
     for (let i = 0; i < plan.length; i++) {
@@ -238,7 +243,7 @@ async function writePacked(o: {
       o.progress?.(plan[i]!.data + plan[i]!.length, total);
     }
     const tail = await o.tail();
-    if (tail.length > 0) await append(await gzipMember(tail, o.threads));
+    if (tail.length > 0) await append(await gzipMember(tail, o.threads, o.niceness));
     await file.close();
     await rename(temp, o.out);
   } finally {
@@ -269,6 +274,8 @@ export async function packSparseTarGz(o: {
   withMd5Member?: boolean;
   /** Small files after the image (a backup's UEFI variable store). */
   alongside?: readonly { name: string; content: Buffer }[];
+  /** The compressor's nice value (a host agent's backups give way to its VMs). */
+  niceness?: number;
   reuse?: Reuse;
   progress?: (done: number, total: number) => void;
 }): Promise<Packed> {
@@ -301,6 +308,7 @@ async function packImage(o: Parameters<typeof packSparseTarGz>[0], image: DiskIm
     // The md5 of the whole image is the longest task and cannot be split:
     // its thread keeps a core, the compressor takes the others.
     threads: imageHash ? Math.max(1, availableParallelism() - 1) : availableParallelism(),
+    niceness: o.niceness,
     progress: o.progress,
     async tail() {
       imageMd5 = imageHash ? await imageHash : "";

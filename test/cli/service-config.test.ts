@@ -85,7 +85,7 @@ describe("dcmgr --config and vdc-manage's WAKAME_CONFIG", () => {
     [
       "an unknown name, with the known ones",
       "listen = 127.0.0.1:9001\nport = 9001\n",
-      /line 3: unknown option 'port': use one of listen, delete-password-after-minutes, streams-per-account, events-keep-days, events-keep-per-instance, windows-firewall, windows-auto-activate, windows-kms-host, windows-password-retries, server-name, home, database-url, images-dir, tls-cert, tls-key/,
+      /line 3: unknown option 'port': use one of listen, delete-password-after-minutes, streams-per-account, events-keep-days, events-keep-per-instance, windows-firewall, windows-auto-activate, windows-kms-host, windows-password-retries, backup-storage, server-name, home, database-url, images-dir, tls-cert, tls-key/,
     ],
     [
       "a line that is no setting",

@@ -47,6 +47,7 @@ export async function openDiskChain(disk: string): Promise<{ image: DiskImage; e
     if (last && last.offset + last.length === r.start) last.length += r.length;
     else extents.push({ offset: r.start, length: r.length });
   }
+  const { mtimeMs } = await stat(disk);
   const files: FileHandle[] = [];
   try {
     for (const c of chain) files.push(await open(c.filename, "r"));
@@ -57,10 +58,10 @@ export async function openDiskChain(disk: string): Promise<{ image: DiskImage; e
   const image: DiskImage = {
     file: disk,
     size: chain[0]!["virtual-size"],
-    mtimeMs: (await stat(disk)).mtimeMs,
+    mtimeMs,
     read: (ranges) => readRuns(runs, files, ranges, disk),
     close: async () => {
-      for (const f of files) await f.close();
+      await Promise.allSettled(files.map((f) => f.close()));
     },
   };
   return { image, extents };

@@ -70,6 +70,8 @@ export async function writeBackup(o: {
       out: packed,
       indexFile: join(work, "pieces.json"),
       alongside,
+      // The host's VMs first: the compressor takes what they leave.
+      niceness: 10,
       progress: at("pack"),
     });
     if (!inPlace) await putStoredObject(target.storage_uri, target.object_key, packed, at("upload"));

@@ -41,8 +41,8 @@ export function ImagesPage() {
             <th>OS type</th>
             <th>Features</th>
             <th>Format</th>
-            <th>Size</th>
             <th>Disk</th>
+            <th>File</th>
             <th>Generalized</th>
             <th>State</th>
             <th />
