@@ -6,10 +6,11 @@
 // the field it names. The progress is then the instance's (backup-note.tsx).
 import { useEffect, useState } from "preact/hooks";
 import { isWindows } from "../../../src/model/launch-rules.js";
-import { ApiProblem, api } from "../api/client.js";
+import { api } from "../api/client.js";
 import type { Image, Instance } from "../api/types.js";
 import { Alert } from "../components/alert.js";
 import { FormFooter } from "../components/form-footer.js";
+import { useFormRequest } from "../components/form-request.js";
 import { Modal } from "../components/modal.js";
 import {
   type BackupField,
@@ -38,9 +39,7 @@ export function BackupDialog(props: { instance: Instance; onClose: () => void })
   const [form, setForm] = useState<BackupForm>(emptyBackupForm);
   // The instance's image: dcmgr's defaults for the name and "cached on hosts" come from it.
   const [source, setSource] = useState<Image | null>(null);
-  const [errors, setErrors] = useState<Errors>({});
-  const [general, setGeneral] = useState("");
-  const [busy, setBusy] = useState(false);
+  const { errors, general, busy, submit } = useFormRequest(backupFieldNamed);
   const set = (change: Partial<BackupForm>) => setForm((f) => ({ ...f, ...change }));
   useEffect(() => {
     // Without it the dialog still works: the defaults are then dcmgr's, unseen.
@@ -50,23 +49,10 @@ export function BackupDialog(props: { instance: Instance; onClose: () => void })
   }, [i.image_id]);
 
   const blocker = backupBlocker(i, form);
-  const create = async (e: Event) => {
-    e.preventDefault();
-    if (blocker || busy) return;
-    setBusy(true);
-    setErrors({});
-    setGeneral("");
-    try {
-      await api("PUT", `/instances/${i.id}/backup`, backupRequest(form, windows));
-      props.onClose();
-    } catch (err) {
-      const message = (err as Error).message;
-      const field = err instanceof ApiProblem ? backupFieldNamed(err.field) : null;
-      if (field) setErrors({ [field]: message });
-      else setGeneral(message);
-      setBusy(false);
-    }
-  };
+  const create = submit(blocker, async () => {
+    await api("PUT", `/instances/${i.id}/backup`, backupRequest(form, windows));
+    props.onClose();
+  });
 
   const typed = (field: "display_name" | "description", label: string, placeholder: string) => {
     const problem = textProblem(field, form[field]);

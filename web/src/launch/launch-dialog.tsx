@@ -6,14 +6,14 @@
 // an API error is shown under the field it names.
 import { useEffect, useState } from "preact/hooks";
 import { isWindows } from "../../../src/model/launch-rules.js";
-import { ApiProblem, api } from "../api/client.js";
+import { api } from "../api/client.js";
 import type { Image, Instance, InstanceSpec, SecurityGroup, SshKeyPair } from "../api/types.js";
 import { Alert } from "../components/alert.js";
 import { FormFooter } from "../components/form-footer.js";
+import { useFormRequest } from "../components/form-request.js";
 import { Modal } from "../components/modal.js";
 import { useList } from "../state/resource.js";
 import { ImageField, SpecField, SshKeyField } from "./choice-fields.js";
-import type { LaunchErrors } from "./launch-field.js";
 import {
   emptyLaunchForm,
   type LaunchForm,
@@ -34,9 +34,7 @@ export function LaunchDialog(props: { onClose: () => void; onLaunched: (id: stri
   const [form, setForm] = useState<LaunchForm>(emptyLaunchForm);
   // Once the user picks a spec, the proposal no longer follows the image.
   const [specTouched, setSpecTouched] = useState(false);
-  const [errors, setErrors] = useState<LaunchErrors>({});
-  const [general, setGeneral] = useState("");
-  const [busy, setBusy] = useState(false);
+  const { errors, setErrors, general, busy, submit } = useFormRequest(launchFieldNamed);
   const set = (change: Partial<LaunchForm>) => setForm((f) => ({ ...f, ...change }));
   /** What a field of one value takes: its value, its change and its API error. */
   const bind = (
@@ -64,23 +62,10 @@ export function LaunchDialog(props: { onClose: () => void; onLaunched: (id: stri
     productKey: form.product_key,
   });
 
-  const launch = async (e: Event) => {
-    e.preventDefault();
-    if (blocker || busy) return;
-    setBusy(true);
-    setErrors({});
-    setGeneral("");
-    try {
-      const made = await api<Instance>("POST", "/instances", launchRequest(form, windows));
-      props.onLaunched(made.id);
-    } catch (err) {
-      const message = (err as Error).message;
-      const field = err instanceof ApiProblem ? launchFieldNamed(err.field) : null;
-      if (field) setErrors({ [field]: message });
-      else setGeneral(message);
-      setBusy(false);
-    }
-  };
+  const launch = submit(blocker, async () => {
+    const made = await api<Instance>("POST", "/instances", launchRequest(form, windows));
+    props.onLaunched(made.id);
+  });
 
   const loadError = images.error ?? specs.error ?? keys.error ?? groups.error;
   return (
