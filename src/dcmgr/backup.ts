@@ -147,6 +147,7 @@ export async function requestBackup(
 
 /** Ends the backup under way of an instance as failed, with why (its instance is terminated); its agent's last word is refused. */
 export async function abandonBackups(db: Kysely<Database>, instanceId: string, why: string): Promise<void> {
+  // (Its caller changes the instance itself, updated_at with it.)
   const underWay = await backupUnderWay(db, instanceId);
   if (!underWay) return;
   const stamp = now();
@@ -188,13 +189,17 @@ export async function recordBackupReport(
     const stamp = now();
     const image = db.updateTable("images").where("backup_object_id", "=", backupObjectId);
     const object = db.updateTable("backup_objects").where("id", "=", backupObjectId);
+    // The instance's view shows its backup: it is newer now (pages keep the newest by updated_at).
     // A guest generalized for it has forgotten its password: the one kept would decrypt to nothing that signs in.
-    if (r.generalized && r.state !== "creating")
-      await db
-        .updateTable("instances")
-        .set({ encrypted_password: null, password_will_be_deleted_at: null, updated_at: stamp })
-        .where("id", "=", bo.source_instance_id!)
-        .execute();
+    await db
+      .updateTable("instances")
+      .set({
+        updated_at: stamp,
+        ...(r.generalized &&
+          r.state !== "creating" && { encrypted_password: null, password_will_be_deleted_at: null }),
+      })
+      .where("id", "=", bo.source_instance_id!)
+      .execute();
     if (r.state === "creating") {
       // Progress reports may cross on their way: it never goes back.
       const progress = Math.max(bo.progress ?? 0, r.progress ?? 0);

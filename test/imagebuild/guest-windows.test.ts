@@ -81,6 +81,7 @@ test("every PowerShell file parses without error nodes, the generated protocol f
 const powershell2 = new Set(
   [
     "ForEach-Object",
+    "Remove-Item",
     "Get-ChildItem",
     "Get-Date",
     "Get-WmiObject",
