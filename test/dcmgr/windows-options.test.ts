@@ -8,9 +8,9 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { startApi, type TestApi } from "../helpers/api.js";
+import { startApi, startWindowsApi, type TestApi } from "../helpers/api.js";
 import { tempDir } from "../helpers/paths.js";
-import { backends, imageRow } from "../helpers/stores.js";
+import { backends } from "../helpers/stores.js";
 
 const keys = tempDir("windows-options");
 after(() => rmSync(keys, { recursive: true, force: true }));
@@ -23,17 +23,7 @@ for (const backend of backends) {
     let keyId: string;
     let agentToken: string;
     before(async () => {
-      api = await startApi(backend);
-      agentToken = await api.token("host_node", "hn-demo1");
-      keyId = (
-        await api.req("POST", "/ssh_key_pairs.json", {
-          form: { public_key: readFileSync(join(keys, "rsa.pub"), "utf8") },
-        })
-      ).body.id;
-      await api.store.db
-        .insertInto("images")
-        .values(imageRow({ id: "wmi-linux", backup_object_id: "bo-windows2008r2", is_public: 1 }))
-        .execute();
+      ({ api, agentToken, keyId } = await startWindowsApi(backend, join(keys, "rsa.pub")));
     });
     after(() => api.close());
 

@@ -1,7 +1,7 @@
 // A real dcmgr on a loopback port over a fresh store, and requests to it.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { hashToken } from "../../src/dcmgr/caller.js";
@@ -9,7 +9,7 @@ import { buildServer, type ServerOptions } from "../../src/dcmgr/server.js";
 import type { Store } from "../../src/store/store.js";
 import { run } from "./cli.js";
 import { commandsOnPath, repoRoot } from "./paths.js";
-import { type Backend, backupObjectRow, freshStore, type TestStore } from "./stores.js";
+import { type Backend, backupObjectRow, freshStore, imageRow, type TestStore } from "./stores.js";
 
 export interface Answer {
   status: number;
@@ -221,4 +221,23 @@ export async function blankBackupObject(api: TestApi, id: string, bytes: number)
     .insertInto("backup_objects")
     .values(backupObjectRow({ id, object_key: objectKey, size: bytes, checksum }))
     .execute();
+}
+
+/**
+ * The seed's store as the Windows launch tests need it: hn-demo1's agent
+ * token, the caller's RSA key (from `publicKeyFile`) and wmi-linux, a public
+ * Linux image beside the seed's Windows one.
+ */
+export async function startWindowsApi(backend: Backend, publicKeyFile: string) {
+  const api = await startApi(backend);
+  const agentToken = await api.token("host_node", "hn-demo1");
+  const key = await api.req("POST", "/ssh_key_pairs.json", {
+    form: { public_key: readFileSync(publicKeyFile, "utf8") },
+  });
+  assert.equal(key.status, 200, key.text);
+  await api.store.db
+    .insertInto("images")
+    .values(imageRow({ id: "wmi-linux", backup_object_id: "bo-windows2008r2", is_public: 1 }))
+    .execute();
+  return { api, agentToken, keyId: key.body.id as string };
 }
