@@ -7,7 +7,8 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { managementUrl } from "../../src/cli/wakame/several-hosts.js";
-import { loginCheck } from "../../src/testguest/client.js";
+import { defaultNetwork } from "../../src/model/vocabulary.js";
+import { askGuest, loginCheck } from "../../src/testguest/client.js";
 import { vdcManage } from "../helpers/cli.js";
 import { launchTestwin, musselWith } from "../helpers/mussel.js";
 import { freePort } from "../helpers/net.js";
@@ -68,7 +69,13 @@ test("a generalized backup of an instance on hn-h1, stored by WebDAV, launches o
   const idOf = async (file: string) =>
     JSON.parse(await mussel("ssh_key_pair", "create", "--public-key", `${file}.pub`)).id as string;
   const group = JSON.parse(
-    await mussel("security_group", "create", "--rule", "tcp:3389,3389,ip4:0.0.0.0"),
+    // 7777: the test guest's probe, asked from here: the attacker's side of the storage.
+    await mussel(
+      "security_group",
+      "create",
+      "--rule",
+      "tcp:3389,3389,ip4:0.0.0.0\ntcp:7777,7777,ip4:0.0.0.0",
+    ),
   ).id;
   const show = async (id: string) => JSON.parse(await mussel("instance", "show", id));
   const a = await launchTestwin(mussel, await idOf(keyA), group, "--host-node-id", "hn-h1");
@@ -106,4 +113,12 @@ test("a generalized backup of an instance on hn-h1, stored by WebDAV, launches o
   assert.equal(await loginCheck(3389, password, 60_000, running.vif[0].ipv4.address), "OK\n");
   const serial = readFileSync(join(home, "hosts", "h2", "instances", fromBackup, "serial.log"), "utf8");
   assert.match(serial, new RegExp(`wakame-testvm: disk born-as ${a}`), "its disk is the one A had on hn-h1");
+
+  // A tenant's guest does not reach the storage the hosts PUT and DELETE on: not at the management
+  // address the hosts use, not at its own gateway (this machine, where the server listens too).
+  const address = running.vif[0].ipv4.address as string;
+  for (const target of [new URL(managementUrl(0)).hostname, defaultNetwork.ipv4_gw]) {
+    const seen = await askGuest(7777, `${target} ${dav.port}`, 60_000, address, 8000);
+    assert.equal(seen.trim(), "unreached", `the guest reached WebDAV at ${target}:${dav.port}`);
+  }
 });

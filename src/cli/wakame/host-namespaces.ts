@@ -6,7 +6,8 @@
 // namespace is cabled to the first host (the gateway) by `out0`, as a
 // client beyond the cloud's router; or this machine itself is cabled to the
 // switch (`${prefix}-seg`), as the segment's gateway. An hva runs in each
-// host namespace (`ip netns exec`) and starts its VMs there. Needs root.
+// host namespace (`ip netns exec`) and starts its VMs there. This machine
+// takes nothing from the segment but answers to what it opened. Needs root.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
@@ -59,7 +60,16 @@ export function makeHostNamespaces(o: HostNamespaceOptions): HostNamespaces {
   const outsideNs = `${o.prefix}-out`;
   const namespaces = [switchNs, ...hosts.map((h) => h.ns), ...(o.outside ? [outsideNs] : [])];
   const machinePort = `${o.prefix}-seg`;
+  // This machine is the segment's gateway, and guests on it are tenants: what they send to this
+  // machine itself (dcmgr's forwarder and anything else on the management address or another) is
+  // dropped; only answers to what this machine opened come in. Routed traffic is not input.
+  const segmentWall = `${o.prefix}_segment_wall`;
   const remove = () => {
+    try {
+      execFileSync("nft", ["delete", "table", "inet", segmentWall], { stdio: "ignore" });
+    } catch {
+      // Not there: nothing to remove.
+    }
     for (const ns of namespaces) if (existsSync(`/run/netns/${ns}`)) ip("netns", "del", ns);
     for (const link of [mgmt, machinePort]) {
       try {
@@ -92,6 +102,16 @@ export function makeHostNamespaces(o: HostNamespaceOptions): HostNamespaces {
       ip("link", "add", machinePort, "type", "veth", "peer", "name", "pm", "netns", switchNs);
       ip("-n", switchNs, "link", "set", "pm", "master", "sw0", "up");
       ip("addr", "add", o.machineOnSwitch, "dev", machinePort);
+      execFileSync("nft", ["-f", "-"], {
+        input: `table inet ${segmentWall} {
+  chain input {
+    type filter hook input priority filter; policy accept;
+    iifname "${machinePort}" ct state established,related accept
+    iifname "${machinePort}" drop
+  }
+}
+`,
+      });
       ip("link", "set", machinePort, "up");
     }
     let outside: HostNamespaces["outside"] = null;
