@@ -11,43 +11,18 @@
 // clusters are the tar's data byte for byte (qcow2.ts). Each packed file
 // leaves an index of its pieces beside it for the next step. Outputs are
 // written to a temporary file and renamed: nothing half-written is left.
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { type FileHandle, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism, setPriority } from "node:os";
 import { basename } from "node:path";
-import { promisify } from "node:util";
+import { type DiskImage, dataExtents, openRawImage, readRanges } from "./disk-image.js";
 import { imageMd5 as hashImage, prefixedDataMd5 } from "./image-md5.js";
-import { clusterAligned, qcow2Layout } from "./qcow2.js";
+import { qcow2Layout } from "./qcow2.js";
 import { archiveEnd, type Extent, padding, plainFile, sparseFileStart } from "./sparse-tar.js";
 
-const run = promisify(execFile);
 const pieceSize = 32 << 20;
-
-/** Where `file` (raw) holds data, merged into runs; everything else reads as zeros. */
-async function mappedExtents(file: string): Promise<Extent[]> {
-  const { stdout } = await run("qemu-img", ["map", "--output=json", "-f", "raw", file], {
-    maxBuffer: 256 << 20,
-  });
-  const extents: Extent[] = [];
-  for (const e of JSON.parse(stdout) as { start: number; length: number; data: boolean }[]) {
-    if (!e.data) continue;
-    const last = extents.at(-1);
-    if (last && last.offset + last.length === e.start) last.length += e.length;
-    else extents.push({ offset: e.start, length: e.length });
-  }
-  return extents;
-}
-
-/** The data packaging reads: the mapped extents widened to whole qcow2 clusters (within the image). */
-export async function dataExtents(file: string): Promise<Extent[]> {
-  const { size } = await stat(file);
-  return clusterAligned(await mappedExtents(file)).map((e) => ({
-    offset: e.offset,
-    length: Math.min(e.length, size - e.offset),
-  }));
-}
 
 /** A gzip member of a packed file: bytes [data, data+length) of the image's data stream. */
 export interface Piece {
@@ -118,34 +93,6 @@ function imageRanges(extents: readonly Extent[], from: number, length: number): 
     if (at >= from + length) break;
   }
   return ranges;
-}
-
-async function readRanges(fd: FileHandle, ranges: readonly Extent[], file: string): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(ranges.reduce((n, r) => n + r.length, 0));
-  let at = 0;
-  for (const r of ranges) {
-    const { bytesRead } = await fd.read(buf, at, r.length, r.offset);
-    if (bytesRead !== r.length) throw new Error(`${file} is shorter than qemu-img map said`);
-    at += r.length;
-  }
-  return buf;
-}
-
-/** A disk as packing reads it: its size, and its bytes by the disk's own offsets. */
-export interface DiskImage {
-  /** Its file, for messages and the piece index. */
-  file: string;
-  size: number;
-  mtimeMs: number;
-  read(ranges: readonly Extent[]): Promise<Buffer>;
-  close(): Promise<void>;
-}
-
-/** A raw disk image file: its offsets are the disk's. */
-export async function openRawImage(file: string): Promise<DiskImage> {
-  const { size, mtimeMs } = await stat(file);
-  const fd = await open(file, "r");
-  return { file, size, mtimeMs, read: (ranges) => readRanges(fd, ranges, file), close: () => fd.close() };
 }
 
 /** Whether the data piece [data, data+length) holds a byte of one of the image ranges `changed`. */

@@ -6,7 +6,8 @@ import { randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { dataExtents, packQcow2Gz, packSparseTarGz, readPieceIndex } from "../../src/imagebuild/pack.js";
+import { dataExtents } from "../../src/imagebuild/disk-image.js";
+import { packQcow2Gz, packSparseTarGz, readPieceIndex } from "../../src/imagebuild/pack.js";
 import { tempDir } from "../helpers/paths.js";
 
 const dir = tempDir("pack");

@@ -7,7 +7,7 @@
 import { execFile } from "node:child_process";
 import { type FileHandle, open, stat } from "node:fs/promises";
 import { promisify } from "node:util";
-import type { DiskImage } from "../../imagebuild/pack.js";
+import type { DiskImage } from "../../imagebuild/disk-image.js";
 import type { Extent } from "../../imagebuild/sparse-tar.js";
 
 const run = promisify(execFile);
