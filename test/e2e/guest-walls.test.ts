@@ -147,15 +147,20 @@ test("a user-mode guest reaches nothing on its host, while the outside world and
         (f) =>
           `${f}:\n${readFileSync(join(home, "instances", attacker, f), "utf8")
             .split("\n")
-            .slice(-15)
+            .slice(-30)
             .join("\n")}`,
       )
       .join("\n");
 
+  // What reaches it once proves the path; a loaded machine can let one try's 3 s go by.
+  let outsideAnswer = "";
+  for (let i = 0; i < 3 && outsideAnswer !== "reached: hi"; i++)
+    outsideAnswer = await reach("198.51.100.2", 7000);
+  const route = execFileSync("ip", ["route", "get", "198.51.100.2"], { encoding: "utf8" });
   assert.equal(
-    await reach("198.51.100.2", 7000),
+    outsideAnswer,
     "reached: hi",
-    `the outside world is reachable\n${said()}\nthe agent: ${cloud.output.err.split("\n").slice(-20).join("\n")}`,
+    `the outside world is reachable (the probe said "${outsideAnswer}"; this host's route: ${route})\n${said()}\nthe agent: ${cloud.output.err.split("\n").slice(-20).join("\n")}`,
   );
   const password = (await mussel("instance", "decrypt_password", attacker, key)).trim();
   assert.equal(await loginCheck(forward(a, 3389), password), "OK\n", "its forwarded 3389 works");

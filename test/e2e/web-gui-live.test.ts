@@ -18,6 +18,7 @@ import {
   launchBrowser,
   type RecordedPage,
   recordedPage,
+  settledText,
   withoutChromium,
 } from "../helpers/browser.js";
 import { tempDir } from "../helpers/paths.js";
@@ -180,7 +181,10 @@ describe("creating an image in the page", { skip: withoutChromium }, () => {
       // Running and not generalized: the button waits, with the reason dcmgr gives.
       const refused = await api.req("PUT", `/instances/${id}/backup`, { json: {} });
       assert.equal(refused.status, 409, refused.text);
-      assert.equal(await dialog.locator("#backup-blocker").innerText(), refused.body.message);
+      assert.equal(
+        await settledText(dialog.locator("#backup-blocker"), refused.body.message),
+        refused.body.message,
+      );
       assert.ok(await create.isDisabled());
       await dialog.getByLabel("Name", { exact: true }).fill("web after updates");
       await dialog.getByLabel(/^Generalize \(sysprep\)/).check();
@@ -191,21 +195,17 @@ describe("creating an image in the page", { skip: withoutChromium }, () => {
       const asked = (await api.req("GET", `/instances/${id}`)).body.backup;
       assert.equal(asked.state, "pending");
       const note = page.locator("[data-backup]");
-      assert.equal(
-        await note.innerText(),
-        `Creating image ${asked.image_id} … 0% (the guest generalizes and shuts down first)`,
-      );
+      const pending = `Creating image ${asked.image_id} … 0% (the guest generalizes and shuts down first)`;
+      assert.equal(await settledText(note, pending), pending);
       const say = (json: Record<string, unknown>) =>
         api.agent(agentToken, "PUT", `/backup_objects/${asked.backup_object_id}`, json);
       assert.equal((await say({ state: "creating", progress: 40 })).status, 200);
-      await page.getByText(`Creating image ${asked.image_id} … 40%`).waitFor({ timeout: 1000 });
+      await page.getByText(`Creating image ${asked.image_id} … 40%`).waitFor({ timeout: 10_000 });
 
       await page.getByRole("link", { name: "Images" }).click();
       const row = page.getByRole("row").filter({ hasText: asked.image_id });
-      assert.match(
-        await row.innerText(),
-        /web after updates[\s\S]*yes: a new password at first boot\s+creating 40%/,
-      );
+      const creating = /web after updates[\s\S]*yes: a new password at first boot\s+creating 40%/;
+      assert.match(await settledText(row, creating), creating);
       // The page reads the list again while an image is creating: the agent's next words reach it.
       assert.equal(
         (
@@ -219,11 +219,8 @@ describe("creating an image in the page", { skip: withoutChromium }, () => {
         ).status,
         200,
       );
-      await row.locator('[data-image-state="available"]').waitFor({ timeout: 5000 });
-      assert.match(
-        await row.innerText(),
-        /1\.0 GiB\s+12 KiB\s+yes: a new password at first boot\s+available/,
-      );
+      const available = /1\.0 GiB\s+12 KiB\s+yes: a new password at first boot\s+available/;
+      assert.match(await settledText(row, available), available);
 
       // A failed backup: the instance's row says why.
       assert.equal((await api.report(agentToken, id, "state", { state: "halted" })).status, 200);
@@ -239,11 +236,11 @@ describe("creating an image in the page", { skip: withoutChromium }, () => {
         200,
       );
       await page.getByRole("link", { name: "Instances" }).click();
-      const failed = page.locator(`tr[data-instance="${id}"] [data-backup="failed"]`);
-      assert.equal(
-        await failed.innerText(),
-        `Creating image ${again.body.image_id} failed: qemu-img convert: No space left on device`,
-      );
+      const failure = `Creating image ${again.body.image_id} failed: qemu-img convert: No space left on device`;
+      const instanceRow = page.locator(`tr[data-instance="${id}"]`);
+      const saysFailure = new RegExp(failure.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+      assert.match(await settledText(instanceRow, saysFailure), saysFailure);
+      assert.equal(await instanceRow.locator('[data-backup="failed"]').innerText(), failure);
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

@@ -66,3 +66,20 @@ export async function eventually(check: () => Promise<boolean>, ms = 5000): Prom
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * A locator's text once it is `wanted` (or matches it), or its last text after `ms` for the
+ * assertion's message: what a page shows follows an answer, a live event or a re-render.
+ */
+export async function settledText(
+  locator: { innerText(): Promise<string> },
+  wanted: string | RegExp,
+  ms = 10_000,
+): Promise<string> {
+  let text = "";
+  await eventually(async () => {
+    text = await locator.innerText();
+    return typeof wanted === "string" ? text === wanted : wanted.test(text);
+  }, ms);
+  return text;
+}

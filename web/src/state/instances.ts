@@ -11,6 +11,8 @@ class InstanceStore {
   private readonly byId = new Map<string, Instance>();
   private readonly listeners = new Set<Listener>();
   loaded = false;
+  /** Counts the changes: a page that rendered before its subscription sees whether it missed one. */
+  version = 0;
 
   all(): Instance[] {
     return [...this.byId.values()];
@@ -52,6 +54,7 @@ class InstanceStore {
   }
 
   private changed(): void {
+    this.version++;
     for (const l of this.listeners) l();
   }
 }
@@ -60,7 +63,12 @@ export const instances = new InstanceStore();
 
 /** Re-renders the component on every change of the instances. */
 export function useInstances(): InstanceStore {
-  const [, bump] = useState(0);
-  useEffect(() => instances.subscribe(() => bump((n) => n + 1)), []);
+  const [rendered, setRendered] = useState(instances.version);
+  useEffect(() => {
+    const unsubscribe = instances.subscribe(() => setRendered(instances.version));
+    // A live event that came between the first render and this effect changed nothing on screen yet.
+    if (instances.version !== rendered) setRendered(instances.version);
+    return unsubscribe;
+  }, []);
   return instances;
 }
