@@ -77,6 +77,11 @@ export interface VmSpec {
   floppy?: string;
   /** Boot from the first CD-ROM instead of the first disk. */
   bootFromCdrom?: boolean;
+  /**
+   * A move's destination: paused, its state to come from a migration the
+   * agent sets up over QMP (`migrate-incoming`) once it exports the disks.
+   */
+  incoming?: boolean;
 }
 
 /**
@@ -128,6 +133,7 @@ export function qemuArgs(vm: VmSpec): string[] {
   if (vm.windowsClock && vm.accel === "kvm") args.push("-global", "kvm-pit.lost_tick_policy=delay");
   if (vm.vnc) args.push("-vnc", vncOption(vm.vnc));
   if (vm.pidFile) args.push("-pidfile", vm.pidFile);
+  if (vm.incoming) args.push("-incoming", "defer", "-S");
   // i440fx's PIIX has two IDE buses of two units; q35's AHCI has six ports (buses) of one.
   const ideSlot = (n: number) => (vm.firmware ? `bus=ide.${n}` : `bus=ide.${n >> 1},unit=${n & 1}`);
   vm.disks.forEach((d, i) => {

@@ -104,6 +104,13 @@ test("cpu, memory, accelerator, local-time RTC, USB tablet, serial log, QMP, VNC
   assert.deepEqual(after(builder, "-vnc"), ["127.0.0.1:0,to=99,password=on"]);
 });
 
+test("a move's destination waits paused for its incoming migration; other VMs run at once", () => {
+  const args = qemuArgs({ ...vm, incoming: true });
+  assert.deepEqual(after(args, "-incoming"), ["defer"]);
+  assert.ok(args.includes("-S"));
+  assert.ok(!qemuArgs(vm).includes("-S") && !qemuArgs(vm).includes("-incoming"));
+});
+
 test("disks on IDE without the virtio feature, on virtio-blk with it; commas in paths doubled", () => {
   const ide = after(qemuArgs(vm), "-device").filter((d) => d.includes("drive="));
   assert.deepEqual(ide, [

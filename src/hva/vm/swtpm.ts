@@ -43,9 +43,19 @@ async function manufacture(files: TpmFiles): Promise<void> {
   });
 }
 
-/** Starts the instance's swtpm and waits for its socket: QEMU connects to it at start. */
-export async function startSwtpm(files: TpmFiles): Promise<void> {
-  await manufacture(files);
+/**
+ * Starts the instance's swtpm and waits for its socket: QEMU connects to it
+ * at start. A move's destination (`incoming`) starts it on an empty state:
+ * the TPM's state comes in the migration stream, as QEMU's tpm-emulator
+ * hands it over.
+ */
+export async function startSwtpm(files: TpmFiles, o: { incoming?: boolean } = {}): Promise<void> {
+  if (o.incoming) {
+    await rm(files.tpmState, { recursive: true, force: true });
+    await mkdir(files.tpmState, { mode: 0o700 });
+  } else {
+    await manufacture(files);
+  }
   const { socket, pidFile, log } = files.swtpm;
   await stopDetached(pidFile, files.tpmState, "SIGKILL");
   await rm(socket, { force: true });

@@ -1,0 +1,375 @@
+// A running test guest moved between two real QEMU processes (TCG) with its
+// local disks, through the move channel over TCP, as two hosts do it: its
+// counter never stops nor starts again, its disk's overlay and metadata
+// drive arrive whole, a UEFI guest's TPM still holds its NV value on the
+// destination; and a move that fails (the destination killed while the disks
+// copy, the channel cut while memory goes) leaves the guest running on the
+// source, untouched.
+import assert from "node:assert/strict";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { writeMetadataDrive } from "../../src/hva/metadata-drive.js";
+import { listenForMove, type MoveEnd, relayToMove } from "../../src/hva/move/channel.js";
+import { debianOvmf } from "../../src/hva/vm/firmware.js";
+import { type MovingDisk, receiveMove, runMovedIn, sendMove } from "../../src/hva/vm/live-move.js";
+import { startSwtpm, type TpmFiles } from "../../src/hva/vm/swtpm.js";
+import { type DiskSpec, qemuArgs } from "../../src/qemu/command.js";
+import { QmpClient } from "../../src/qemu/qmp.js";
+import { ensureTestGuest, type TestGuest } from "../../src/testguest/build.js";
+import { askGuest, firstBootMetadata } from "../../src/testguest/client.js";
+import { freePort } from "../helpers/net.js";
+import { tempDir } from "../helpers/paths.js";
+
+const dir = tempDir("live-move");
+const running: ChildProcess[] = [];
+const ends: MoveEnd[] = [];
+let guest: TestGuest;
+before(async () => {
+  guest = await ensureTestGuest();
+});
+after(async () => {
+  for (const e of ends) await e.close();
+  for (const q of running) q.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const token = "5a".repeat(32);
+const disks: MovingDisk[] = [
+  { device: "disk0", sync: "top" },
+  { device: "disk1", sync: "full" },
+];
+
+interface Vm {
+  qemu: ChildProcess;
+  qmp: QmpClient;
+  serial: string;
+  probe: number;
+  stderr: () => string;
+}
+
+/** One side's VM: the guest's overlay and metadata drive, its probe (7777) forwarded to a port of its own. */
+async function startVm(
+  name: string,
+  files: { disk: string; metadata: string },
+  o: { incoming?: boolean; uefiVars?: string; tpm?: TpmFiles } = {},
+): Promise<Vm> {
+  const qmpSocket = join(dir, `${name}.qmp`);
+  const serial = join(dir, `${name}.serial.log`);
+  const probe = await freePort();
+  const vmDisks: DiskSpec[] = [
+    { file: files.disk, format: "qcow2", bus: "virtio" },
+    { file: files.metadata, format: "raw", bus: "virtio" },
+  ];
+  const args = qemuArgs({
+    name,
+    cpuCores: 1,
+    // GRUB under OVMF runs out of memory in 256 MiB.
+    memoryMb: o.uefiVars ? 512 : 256,
+    accel: "tcg",
+    disks: vmDisks,
+    nics: [
+      {
+        mac: "52:54:00:12:34:56",
+        model: "virtio",
+        backend: {
+          kind: "user",
+          network: { cidr: "10.0.2.0/24", gateway: "10.0.2.2", dns: null },
+          guestAddress: "10.0.2.15",
+          forwards: [{ protocol: "tcp", host_address: "127.0.0.1", host_port: probe, guest_port: 7777 }],
+        },
+      },
+    ],
+    qmpSocket,
+    serialLog: serial,
+    rtcBase: "utc",
+    ...(o.uefiVars && { firmware: { code: debianOvmf.code, vars: o.uefiVars } }),
+    ...(o.tpm && { tpm: { socket: o.tpm.swtpm.socket } }),
+    incoming: o.incoming ?? false,
+  });
+  rmSync(qmpSocket, { force: true });
+  const qemu = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "ignore", "pipe"] });
+  running.push(qemu);
+  let stderr = "";
+  qemu.stderr!.on("data", (d) => {
+    stderr += d;
+  });
+  for (let i = 0; i < 200 && !existsSync(qmpSocket); i++) await new Promise((r) => setTimeout(r, 50));
+  return { qemu, qmp: await QmpClient.connect(qmpSocket), serial, probe, stderr: () => stderr };
+}
+
+const tpmFiles = (name: string): TpmFiles => ({
+  tpmState: join(dir, `${name}-tpm`),
+  swtpm: {
+    socket: join(dir, `${name}-swtpm.sock`),
+    pidFile: join(dir, `${name}-swtpm.pid`),
+    log: join(dir, `${name}-swtpm.log`),
+  },
+});
+
+/** The source's files: an overlay of `size` over the guest's disk, with `written` MiB of a pattern at its end; a metadata drive. */
+async function sourceFiles(
+  name: string,
+  base: string,
+  o: { size?: string; written?: number; firstBoot?: boolean } = {},
+) {
+  const disk = join(dir, `${name}.qcow2`);
+  execFileSync("qemu-img", [
+    "create",
+    "-q",
+    "-f",
+    "qcow2",
+    "-b",
+    base,
+    "-F",
+    "raw",
+    disk,
+    ...(o.size ? [o.size] : []),
+  ]);
+  if (o.written) {
+    // Past what the guest's filesystem uses: data only the overlay holds, as a guest's writes would be.
+    const size = JSON.parse(execFileSync("qemu-img", ["info", "--output=json", disk], { encoding: "utf8" }))[
+      "virtual-size"
+    ] as number;
+    const at = size - o.written * 2 ** 20;
+    execFileSync("qemu-io", ["-f", "qcow2", "-c", `write -P 0x5a ${at} ${o.written}M`, disk], {
+      stdio: "ignore",
+    });
+  }
+  const metadata = join(dir, `${name}.metadata.img`);
+  const key = join(dir, `${name}-key`);
+  execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", key]);
+  const publicKey = readFileSync(`${key}.pub`, "utf8");
+  await writeMetadataDrive(metadata, firstBootMetadata(publicKey, { firstBoot: o.firstBoot ?? false }));
+  return { disk, metadata, publicKey };
+}
+
+/** The destination's files, as it makes them: an empty overlay of the source's size over its own copy of the base, a zeroed drive. */
+function destinationFiles(name: string, base: string, source: { disk: string; metadata: string }) {
+  const size = JSON.parse(
+    execFileSync("qemu-img", ["info", "-U", "--output=json", source.disk], { encoding: "utf8" }),
+  )["virtual-size"] as number;
+  const disk = join(dir, `${name}.qcow2`);
+  execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", disk, String(size)]);
+  const metadata = join(dir, `${name}.metadata.img`);
+  writeFileSync(metadata, "");
+  execFileSync("truncate", ["-s", String(statSync(source.metadata).size), metadata]);
+  return { disk, metadata };
+}
+
+/** The destination's end of the channel and its QEMU awaiting the move; the source's two relays. */
+async function channel(name: string, destination: Vm) {
+  const targets = { migration: join(dir, `${name}-in-mig.sock`), nbd: join(dir, `${name}-in-nbd.sock`) };
+  const listener = await listenForMove({ address: "127.0.0.1", token, targets, log: () => {} });
+  await receiveMove(destination.qmp, {
+    nbdSocket: targets.nbd,
+    migrationSocket: targets.migration,
+    devices: disks.map((d) => d.device),
+  });
+  const out = { migration: join(dir, `${name}-out-mig.sock`), nbd: join(dir, `${name}-out-nbd.sock`) };
+  const relays = await Promise.all(
+    (["migration", "nbd"] as const).map((stream) =>
+      relayToMove({ socket: out[stream], host: "127.0.0.1", port: listener.port, token, stream }),
+    ),
+  );
+  ends.push(listener, ...relays);
+  return { listener, out };
+}
+
+/** The guest's counter: tenths of a second and its uptime, through its probe. */
+async function count(vm: Vm, deadlineMs = 240_000): Promise<{ n: number; uptime: number }> {
+  const answer = await askGuest(vm.probe, "count", deadlineMs, "127.0.0.1", 10_000);
+  const m = /^count (\d+) uptime ([\d.]+)/.exec(answer);
+  assert.ok(m, `the guest's counter: "${answer}"\n${readFileSync(vm.serial, "utf8").slice(-1500)}`);
+  return { n: Number(m[1]), uptime: Number(m[2]) };
+}
+
+const status = async (vm: Vm) => (await vm.qmp.execute<{ status: string }>("query-status")).status;
+
+test("a running BIOS guest moves with its overlay and metadata drive; its counter goes on", async () => {
+  const base = join(dir, "base.raw");
+  copyFileSync(guest.disk, base);
+  const src = await sourceFiles("src", base, { size: "256M", written: 8 });
+  const source = await startVm("src", src);
+  const before = await count(source);
+  const dstFiles = destinationFiles("dst", base, src);
+  const destination = await startVm("dst", dstFiles, { incoming: true });
+  const { out } = await channel("a", destination);
+  const progress: number[] = [];
+  const figures = await sendMove(source.qmp, {
+    nbdSocket: out.nbd,
+    migrationSocket: out.migration,
+    disks,
+    maxBandwidth: 1 << 30,
+    timeoutMs: 180_000,
+    onProgress: (p) => progress.push(p),
+  });
+  await runMovedIn(destination.qmp, 30_000);
+  assert.equal(await status(source), "postmigrate", "the source's guest stays paused");
+  assert.equal(await status(destination), "running");
+  assert.ok(figures.totalMs > 0 && figures.downtimeMs >= 0, JSON.stringify(figures));
+  assert.ok(progress.length > 0 && progress.every((p, i) => p >= 0 && p <= 99 && (i === 0 || p >= 0)));
+  assert.equal(progress.at(-1), 99);
+  source.qemu.kill("SIGKILL");
+
+  const moved = await count(destination, 60_000);
+  assert.ok(moved.n > before.n, `the counter went on: ${before.n} then ${moved.n}`);
+  assert.ok(moved.uptime > before.uptime, `no boot since: uptime ${before.uptime} then ${moved.uptime}`);
+  assert.doesNotMatch(
+    readFileSync(destination.serial, "utf8"),
+    /Linux version/,
+    "the destination booted nothing",
+  );
+
+  await destination.qmp.execute("quit");
+  await new Promise((r) => (destination.qemu.exitCode === null ? destination.qemu.once("exit", r) : r(null)));
+  // The overlay's own data came (allocated in the destination's overlay, not read through its base).
+  const size = statSync(base).size;
+  const map = JSON.parse(
+    execFileSync("qemu-img", ["map", "--output=json", dstFiles.disk], { encoding: "utf8" }),
+  ) as { start: number; length: number; depth: number; data: boolean }[];
+  const tail = 256 * 2 ** 20 - 8 * 2 ** 20;
+  const inOverlay = map
+    .filter((e) => e.depth === 0 && e.data)
+    .reduce(
+      (n, e) => n + Math.max(0, Math.min(e.start + e.length, tail + 8 * 2 ** 20) - Math.max(e.start, tail)),
+      0,
+    );
+  assert.equal(
+    inOverlay,
+    8 * 2 ** 20,
+    `the written 8 MiB are in the destination's overlay: ${JSON.stringify(map.filter((e) => e.start >= size))}`,
+  );
+  execFileSync("qemu-io", ["-f", "qcow2", "-c", `read -P 0x5a ${tail} 8M`, dstFiles.disk], {
+    stdio: "ignore",
+  });
+  assert.ok(
+    readFileSync(src.metadata).equals(readFileSync(dstFiles.metadata)),
+    "the metadata drive came whole",
+  );
+});
+
+test("a UEFI guest with a TPM moves with its variables and the TPM's state: the NV value it wrote is there", async () => {
+  const base = join(dir, "uefi-base.raw");
+  copyFileSync(guest.uefiDisk, base);
+  const src = await sourceFiles("usrc", base, { firstBoot: true });
+  const vars = join(dir, "usrc-vars.fd");
+  copyFileSync(debianOvmf.emptyVars, vars);
+  const tpm = tpmFiles("usrc");
+  // First boot: the guest writes a value into its TPM's NV index, makes its password and powers off.
+  await startSwtpm(tpm);
+  const first = await startVm("usrc-first", src, { uefiVars: vars, tpm });
+  await first.qmp.waitForEvent("SHUTDOWN", 400_000).catch((err: Error) => {
+    throw new Error(`${err.message}: ${readFileSync(first.serial, "utf8").slice(-2000)}\n${first.stderr()}`);
+  });
+  first.qemu.kill("SIGKILL");
+  const wrote = /tpm-nv wrote ([0-9a-f]+)/.exec(readFileSync(first.serial, "utf8"))?.[1];
+  assert.ok(wrote, readFileSync(first.serial, "utf8").slice(-1500));
+  // As hva does once it has the password: the next boots are not first boots.
+  await writeMetadataDrive(src.metadata, firstBootMetadata(src.publicKey, { firstBoot: false }));
+
+  await startSwtpm(tpm);
+  const source = await startVm("usrc", src, { uefiVars: vars, tpm });
+  const before = await count(source, 400_000);
+  assert.match(readFileSync(source.serial, "utf8"), new RegExp(`tpm-nv holds ${wrote}`));
+
+  const dstFiles = destinationFiles("udst", base, src);
+  const dstVars = join(dir, "udst-vars.fd");
+  copyFileSync(debianOvmf.emptyVars, dstVars);
+  const dstTpm = tpmFiles("udst");
+  await startSwtpm(dstTpm, { incoming: true });
+  const destination = await startVm("udst", dstFiles, { incoming: true, uefiVars: dstVars, tpm: dstTpm });
+  const { out } = await channel("u", destination);
+  await sendMove(source.qmp, {
+    nbdSocket: out.nbd,
+    migrationSocket: out.migration,
+    disks,
+    maxBandwidth: 1 << 30,
+    timeoutMs: 180_000,
+    onProgress: () => {},
+  });
+  await runMovedIn(destination.qmp, 30_000);
+  source.qemu.kill("SIGKILL");
+  const moved = await count(destination, 60_000);
+  assert.ok(moved.n > before.n && moved.uptime > before.uptime, JSON.stringify({ before, moved }));
+
+  // A reboot there reads the TPM the state came to, and the variable store QEMU wrote from the stream.
+  await destination.qmp.execute("system_reset");
+  await count(destination, 400_000).catch(() => undefined);
+  for (let i = 0; i < 600 && !/tpm-nv holds/.test(readFileSync(destination.serial, "utf8")); i++)
+    await new Promise((r) => setTimeout(r, 500));
+  assert.match(readFileSync(destination.serial, "utf8"), new RegExp(`tpm-nv holds ${wrote}`));
+  assert.ok(existsSync(join(dstTpm.tpmState, "tpm2-00.permall")), "the destination's swtpm keeps the state");
+  assert.ok(
+    !readFileSync(dstVars).equals(readFileSync(debianOvmf.emptyVars)),
+    "the variables were written there",
+  );
+});
+
+test("the destination killed while the disks copy, or the channel cut while memory goes: the guest runs on at the source, untouched", async () => {
+  const base = join(dir, "fault-base.raw");
+  copyFileSync(guest.disk, base);
+  const src = await sourceFiles("fsrc", base, { size: "1G", written: 400 });
+  const source = await startVm("fsrc", src);
+  const before = await count(source);
+  const leftovers = async () => ({
+    jobs: await source.qmp.execute<unknown[]>("query-block-jobs"),
+    nodes: (await source.qmp.execute<{ "node-name": string }[]>("query-named-block-nodes"))
+      .map((n) => n["node-name"])
+      .filter((n) => n.startsWith("move-")),
+  });
+
+  // 1. Killed while the 400 MiB copy.
+  const d1 = await startVm("fdst1", destinationFiles("fdst1", base, src), { incoming: true });
+  const c1 = await channel("f1", d1);
+  let killed = false;
+  const failed = await sendMove(source.qmp, {
+    nbdSocket: c1.out.nbd,
+    migrationSocket: c1.out.migration,
+    disks,
+    maxBandwidth: 1 << 30,
+    timeoutMs: 180_000,
+    onProgress: (p) => {
+      if (p >= 1 && !killed) {
+        killed = true;
+        d1.qemu.kill("SIGKILL");
+      }
+    },
+  }).then(
+    () => null,
+    (err: Error) => err,
+  );
+  assert.ok(killed, "the copy was under way");
+  assert.ok(failed, "the move failed");
+  assert.equal(await status(source), "running");
+  assert.deepEqual(await leftovers(), { jobs: [], nodes: [] });
+
+  // 2. The channel cut while memory goes (slowed so that it is still going).
+  const d2 = await startVm("fdst2", destinationFiles("fdst2", base, src), { incoming: true });
+  const c2 = await channel("f2", d2);
+  const watching = (async () => {
+    for (;;) {
+      const m = await source.qmp.execute<{ status: string }>("query-migrate");
+      if (m.status === "active") return c2.listener.close();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const cut = await sendMove(source.qmp, {
+    nbdSocket: c2.out.nbd,
+    migrationSocket: c2.out.migration,
+    disks,
+    maxBandwidth: 4 << 20,
+    timeoutMs: 180_000,
+    onProgress: () => {},
+  }).then(
+    () => null,
+    (err: Error) => err,
+  );
+  await watching;
+  assert.ok(cut, "the move failed");
+  assert.equal(await status(source), "running");
+  assert.deepEqual(await leftovers(), { jobs: [], nodes: [] });
+  const after = await count(source, 60_000);
+  assert.ok(after.n > before.n && after.uptime > before.uptime, JSON.stringify({ before, after }));
+});
