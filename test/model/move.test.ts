@@ -1,0 +1,65 @@
+// When an instance may move, and how: one row a case.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { type MoveAsk, moveRefusal } from "../../src/model/move.js";
+
+const ask = (o: Partial<MoveAsk>): MoveAsk => ({
+  instanceId: "i-abc",
+  state: "running",
+  hostNodeId: "hn-a",
+  destination: null,
+  requestedAction: null,
+  backupUnderWay: null,
+  movingTo: null,
+  ...o,
+});
+
+const rows: [string, Partial<MoveAsk>, ReturnType<typeof moveRefusal>][] = [
+  ["running: live, the scheduler chooses", {}, { kind: "live" }],
+  ["running, to a host named: live", { destination: "hn-b" }, { kind: "live" }],
+  ["halted: cold", { state: "halted" }, { kind: "cold" }],
+  [
+    "to the host it is on",
+    { destination: "hn-a" },
+    {
+      problem: "i-abc is on hn-a already: name another host, or none to let the scheduler choose",
+      field: "host_node_id",
+      conflict: false,
+    },
+  ],
+  [
+    "moving already",
+    { movingTo: "hn-b" },
+    { problem: "i-abc is moving to hn-b already: wait until it has arrived", conflict: true },
+  ],
+  [
+    "a power action under way",
+    { requestedAction: "poweroff" },
+    { problem: "i-abc has a poweroff under way: ask for the move once it is done", conflict: true },
+  ],
+  [
+    "a backup under way",
+    { backupUnderWay: "bo-x" },
+    {
+      problem: "i-abc is being backed up (bo-x): move it once its image is available or failed",
+      conflict: true,
+    },
+  ],
+  [
+    "starting",
+    { state: "initializing" },
+    {
+      problem:
+        "i-abc is initializing: only a running instance (moved live) or a halted one (its files copied) moves: wait until it is one or the other",
+      conflict: true,
+    },
+  ],
+  [
+    "terminated",
+    { state: "terminated" },
+    { problem: "i-abc is terminated: nothing is left of it to move", conflict: true },
+  ],
+];
+
+for (const [name, o, expected] of rows)
+  test(`move: ${name}`, () => assert.deepEqual(moveRefusal(ask(o)), expected));
