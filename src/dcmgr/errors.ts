@@ -63,6 +63,10 @@ export const errors = {
   agentTimeout: define("HostAgentTimeout", 504, "504"),
   /** A host agent reported on a backup that has ended (its instance terminated meanwhile, say). */
   backupEnded: define("InvalidBackupObjectState", 409, "409"),
+  /** A host agent reported on a move not of its host's instances. */
+  unknownMove: define("UnknownMove", 404, "404"),
+  /** A host agent's report a move does not take (it has ended, or it is not that side's to say). */
+  moveEnded: define("InvalidMoveState", 409, "409"),
   /** A host agent reported from a view of the instance older than the store's. */
   outdatedInstanceRevision: define("OutdatedInstanceRevision", 409, "409"),
 };

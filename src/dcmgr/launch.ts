@@ -8,7 +8,6 @@ import { virtualHardware } from "../model/image-features.js";
 import { instanceStatus } from "../model/instance-state.js";
 import { ipv4ToNumber, numberToIpv4 } from "../model/ipv4.js";
 import { isWindows, keyServesWindows, windowsKeyRule } from "../model/launch-rules.js";
-import { chooseHost, type PlacementNeed } from "../model/placement.js";
 import { defaultAccountId, defaultNetwork } from "../model/vocabulary.js";
 import {
   defaultWindowsOptions,
@@ -16,11 +15,11 @@ import {
   type WindowsOptions,
 } from "../model/windows-options.js";
 import { freshUuid } from "../store/fresh-uuid.js";
-import { hostCapabilities } from "../store/records.js";
 import type { Database, NetworksTable } from "../store/schema.js";
 import type { Store } from "../store/store.js";
 import { errors } from "./errors.js";
 import { recordInstanceEvents } from "./instance-events.js";
+import { place, releaseHostUsage } from "./placement.js";
 
 export interface LaunchRequest {
   image_id?: string;
@@ -205,40 +204,6 @@ async function sshKey(db: Kysely<Database>, accountId: string, keyId: string | u
   return key;
 }
 
-async function place(db: Transaction<Database>, lockRows: boolean, need: PlacementNeed): Promise<string> {
-  // PostgreSQL: lock the host rows so that concurrent launches place one after another.
-  let hostsQuery = db.selectFrom("host_nodes").selectAll().orderBy("id");
-  if (lockRows) hostsQuery = hostsQuery.forUpdate();
-  const hosts = await hostsQuery.execute();
-  if (need.host_node_id && !hosts.some((h) => h.id === need.host_node_id)) {
-    throw errors.unknownHostNode(`host_node_id: ${need.host_node_id} does not exist`, "host_node_id");
-  }
-  const choice = chooseHost(
-    hosts.map((h) => ({
-      id: h.id,
-      hypervisor: h.hypervisor,
-      arch: h.arch,
-      scheduling_enabled: h.scheduling_enabled === 1,
-      offering_cpu_cores: h.offering_cpu_cores,
-      offering_memory_size: h.offering_memory_size,
-      used_cpu_cores: h.used_cpu_cores,
-      used_memory_size: h.used_memory_size,
-      capabilities: hostCapabilities(h.capabilities),
-    })),
-    need,
-  );
-  if ("reason" in choice) throw errors.outOfHostCapacity(choice.reason);
-  await db
-    .updateTable("host_nodes")
-    .set((eb) => ({
-      used_cpu_cores: eb("used_cpu_cores", "+", need.cpu_cores),
-      used_memory_size: eb("used_memory_size", "+", need.memory_size),
-    }))
-    .where("id", "=", choice.host.id)
-    .execute();
-  return choice.host.id;
-}
-
 async function addVif(
   db: Transaction<Database>,
   lockRows: boolean,
@@ -350,14 +315,5 @@ export async function releaseResources(
     await db.selectFrom("instance_vifs").select("id").where("instance_id", "=", instance.id).execute()
   ).map((v) => v.id);
   if (vifIds.length) await db.deleteFrom("network_leases").where("vif_id", "in", vifIds).execute();
-  if (instance.host_node_id) {
-    await db
-      .updateTable("host_nodes")
-      .set((eb) => ({
-        used_cpu_cores: eb("used_cpu_cores", "-", instance.cpu_cores),
-        used_memory_size: eb("used_memory_size", "-", instance.memory_size),
-      }))
-      .where("id", "=", instance.host_node_id)
-      .execute();
-  }
+  if (instance.host_node_id) await releaseHostUsage(db, instance.host_node_id, instance);
 }

@@ -3,7 +3,16 @@
 // those reports with. dcmgr's routes and loaders (src/dcmgr/host-state/) and
 // the agent's client (src/hva/agent-api.ts) both import it, so a field added
 // on one side and not the other does not compile.
-import { enumField, type Field, FieldError, flagField, intField, listField, textField } from "./fields.js";
+import {
+  enumField,
+  type Field,
+  FieldError,
+  flagField,
+  intField,
+  ipv4Field,
+  listField,
+  textField,
+} from "./fields.js";
 import { capabilitiesField } from "./host-capabilities.js";
 import {
   type InstanceState,
@@ -11,6 +20,7 @@ import {
   type RequestedAction,
   requestedActions,
 } from "./instance-state.js";
+import type { MoveKind, MoveRole } from "./move.js";
 import type { PortForward } from "./port-forward.js";
 import type { ShapeInput } from "./shape.js";
 import type { ContainerFormat, FileFormat, OsType } from "./vocabulary.js";
@@ -74,6 +84,24 @@ export interface WantedBackup {
   object_key: string;
 }
 
+/**
+ * A move of the instance to another host under way, as this host sees it:
+ * each of its two hosts has the instance in its state meanwhile. The
+ * destination makes its files, listens on its management address for the
+ * move's channel and says where (ready); the source then copies the disks
+ * and the guest there (copying); the destination runs it and says so (done).
+ */
+export interface WantedMove {
+  move_id: string;
+  kind: MoveKind;
+  role: MoveRole;
+  state: "preparing" | "ready" | "copying";
+  /** The channel's one-time secret: the source sends it, the destination takes nothing else. */
+  token: string;
+  /** Where the destination listens, once it is ready: the source's to reach. */
+  destination: { address: string; port: number } | null;
+}
+
 /** A browser console waiting for the agent to connect the VM's VNC server to it, at the dcmgr it waits at (null: any). */
 export interface ConsoleTunnelRequest {
   id: string;
@@ -103,6 +131,7 @@ export interface WantedInstance {
   console_tunnels: ConsoleTunnelRequest[];
   image: WantedImage;
   backup: WantedBackup | null;
+  move: WantedMove | null;
   vifs: WantedVif[];
   security_group_ids: string[];
   security_group_rules: SecurityGroupRule[];
@@ -244,6 +273,19 @@ export const backupReportShape = {
 } as const;
 
 export type BackupReport = ShapeInput<typeof backupReportShape>;
+
+/** PUT /moves/:id: the destination listens (ready, where), the source copies (progress), the guest runs at the destination (done), or it failed (why). */
+export const moveReportShape = {
+  state: {
+    field: enumField(["ready", "copying", "done", "failed"] as const),
+    desc: "where the move is",
+    required: true,
+  },
+  address: { field: ipv4Field, desc: "the destination's management address it listens on (ready)" },
+  port: { field: intField({ min: 1, max: 65535 }), desc: "the port it listens on (ready)" },
+  progress: { field: intField({ min: 0, max: 99 }), desc: "percent copied (copying)" },
+  error: { field: textField({ max: 4096, lines: true }), desc: "why it failed (failed)" },
+} as const;
 
 /** What the agent says of an instance; the revision it was decided on goes beside it. */
 export type StateReport = Omit<ShapeInput<typeof stateReportShape>, "revision">;

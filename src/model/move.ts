@@ -54,3 +54,63 @@ export function moveRefusal(
       : "only a running instance (moved live) or a halted one (its files copied) moves: wait until it is one or the other";
   return { problem: `${a.instanceId} is ${a.state}: ${why}`, conflict: true };
 }
+
+/** A move's states: under way (preparing, ready, copying), then done or failed. */
+export const moveStates = ["preparing", "ready", "copying", "done", "failed"] as const;
+export type MoveState = (typeof moveStates)[number];
+export const movesUnderWay: readonly MoveState[] = ["preparing", "ready", "copying"];
+
+/** Each host's part in a move. */
+export type MoveRole = "source" | "destination";
+
+/** What an agent says of a move: the destination that it listens (ready), the source how far it is (copying), the destination that the guest runs there (done), either that it failed. */
+export type MoveReport =
+  | { state: "ready"; address: string; port: number }
+  | { state: "copying"; progress: number }
+  | { state: "done" }
+  | { state: "failed"; error: string };
+
+/** Which side says what, from which states. */
+const takes: Record<
+  Exclude<MoveReport["state"], "failed">,
+  { role: MoveRole; from: readonly MoveState[] }
+> = {
+  ready: { role: "destination", from: ["preparing"] },
+  copying: { role: "source", from: ["ready", "copying"] },
+  // The destination runs the guest once the migration has come whole: the source may not have said "copying" yet.
+  done: { role: "destination", from: ["ready", "copying"] },
+};
+
+/** Whether the move takes this report from this side; its refusal (409) otherwise. */
+export function moveReportRefusal(current: MoveState, role: MoveRole, r: MoveReport): string | null {
+  if (!movesUnderWay.includes(current)) return `the move is ${current} already: it takes no more reports`;
+  if (r.state === "failed") return null;
+  const rule = takes[r.state];
+  if (rule.role !== role) return `only the ${rule.role} says a move is ${r.state}`;
+  if (!rule.from.includes(current)) return `a ${current} move cannot become ${r.state}`;
+  return null;
+}
+
+/** A report as the agents' API takes it (agent-contract.ts moveReportShape), made whole: what each state needs, or what is missing. */
+export function moveReportOf(body: {
+  state: MoveReport["state"];
+  address?: string;
+  port?: number;
+  progress?: number;
+  error?: string;
+}): MoveReport | { missing: "address" | "port" | "progress" | "error" } {
+  switch (body.state) {
+    case "ready":
+      if (body.address === undefined) return { missing: "address" };
+      if (body.port === undefined) return { missing: "port" };
+      return { state: "ready", address: body.address, port: body.port };
+    case "copying":
+      if (body.progress === undefined) return { missing: "progress" };
+      return { state: "copying", progress: body.progress };
+    case "done":
+      return { state: "done" };
+    case "failed":
+      if (!body.error) return { missing: "error" };
+      return { state: "failed", error: body.error };
+  }
+}

@@ -14,6 +14,7 @@ export const uuidPrefixes = {
   network: "nw",
   vif: "vif",
   instance: "i",
+  move: "mv",
 } as const;
 
 export type ResourceKind = keyof typeof uuidPrefixes;
@@ -30,6 +31,7 @@ export const resourceWords: Record<ResourceKind, string> = {
   network: "network",
   vif: "vif",
   instance: "instance",
+  move: "move",
 };
 
 const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";

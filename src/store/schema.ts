@@ -272,6 +272,27 @@ export interface ConsoleTunnelsTable {
   created_at: string;
 }
 
+/** A move of an instance to another host (0014-moves; model/move.ts). */
+export interface InstanceMovesTable {
+  id: string;
+  instance_id: string;
+  account_id: string;
+  kind: "live" | "cold";
+  /** preparing (the destination makes its files and listener), ready (it listens), copying, done or failed. */
+  state: "preparing" | "ready" | "copying" | "done" | "failed";
+  source_host_node_id: string;
+  destination_host_node_id: string;
+  /** The one-time secret of the move's channel between the two agents. */
+  token: string;
+  /** Where the destination's agent listens for this move, once it is ready. */
+  destination_address: string | null;
+  destination_port: number | null;
+  progress: Generated<number>;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   node_states: NodeStatesTable;
@@ -285,6 +306,7 @@ export interface Database {
   security_group_rules: SecurityGroupRulesTable;
   networks: NetworksTable;
   instances: InstancesTable;
+  instance_moves: InstanceMovesTable;
   instance_security_groups: InstanceSecurityGroupsTable;
   instance_vifs: InstanceVifsTable;
   network_leases: NetworkLeasesTable;
@@ -311,6 +333,7 @@ export const tableNames: readonly TableName[] = [
   "security_group_rules",
   "networks",
   "instances",
+  "instance_moves",
   "instance_security_groups",
   "instance_vifs",
   "network_leases",
@@ -332,4 +355,5 @@ export type UuidTable =
   | "ssh_key_pairs"
   | "security_groups"
   | "instances"
+  | "instance_moves"
   | "instance_vifs";

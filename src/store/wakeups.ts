@@ -23,7 +23,7 @@ import {
 
 /**
  * The tables a host's state is read from (dcmgr/host-state/): a write to one
- * wakes the waiters. PostgreSQL's triggers (0007, 0008, 0009) watch the same;
+ * wakes the waiters. PostgreSQL's triggers (0007, 0008, 0009, 0014) watch the same;
  * test/dcmgr/host-state.test.ts fails when a table is read and not watched.
  */
 export const hostStateTables = [
@@ -39,6 +39,7 @@ export const hostStateTables = [
   "networks",
   "screenshot_requests",
   "console_tunnels",
+  "instance_moves",
 ] as const;
 
 export const wakeupChannel = "wakame_host_state";

@@ -6,186 +6,30 @@
 // copy, the channel cut while memory goes) leaves the guest running on the
 // source, untouched.
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { writeMetadataDrive } from "../../src/hva/metadata-drive.js";
-import { listenForMove, type MoveEnd, relayToMove } from "../../src/hva/move/channel.js";
 import { debianOvmf } from "../../src/hva/vm/firmware.js";
-import { type MovingDisk, receiveMove, runMovedIn, sendMove } from "../../src/hva/vm/live-move.js";
-import { startSwtpm, type TpmFiles } from "../../src/hva/vm/swtpm.js";
-import { type DiskSpec, qemuArgs } from "../../src/qemu/command.js";
-import { QmpClient } from "../../src/qemu/qmp.js";
+import { runMovedIn, sendMove } from "../../src/hva/vm/live-move.js";
+import { startSwtpm } from "../../src/hva/vm/swtpm.js";
 import { ensureTestGuest, type TestGuest } from "../../src/testguest/build.js";
-import { askGuest, firstBootMetadata } from "../../src/testguest/client.js";
-import { freePort } from "../helpers/net.js";
+import { firstBootMetadata } from "../../src/testguest/client.js";
+import { count, moveLab, movingDisks, vmStatus } from "../helpers/move-lab.js";
 import { tempDir } from "../helpers/paths.js";
 
 const dir = tempDir("live-move");
-const running: ChildProcess[] = [];
-const ends: MoveEnd[] = [];
+const lab = moveLab(dir);
+const { startVm, tpmFiles, sourceFiles, destinationFiles, channel } = lab;
 let guest: TestGuest;
 before(async () => {
   guest = await ensureTestGuest();
 });
 after(async () => {
-  for (const e of ends) await e.close();
-  for (const q of running) q.kill("SIGKILL");
+  await lab.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const token = "5a".repeat(32);
-const disks: MovingDisk[] = [
-  { device: "disk0", sync: "top" },
-  { device: "disk1", sync: "full" },
-];
-
-interface Vm {
-  qemu: ChildProcess;
-  qmp: QmpClient;
-  serial: string;
-  probe: number;
-  stderr: () => string;
-}
-
-/** One side's VM: the guest's overlay and metadata drive, its probe (7777) forwarded to a port of its own. */
-async function startVm(
-  name: string,
-  files: { disk: string; metadata: string },
-  o: { incoming?: boolean; uefiVars?: string; tpm?: TpmFiles } = {},
-): Promise<Vm> {
-  const qmpSocket = join(dir, `${name}.qmp`);
-  const serial = join(dir, `${name}.serial.log`);
-  const probe = await freePort();
-  const vmDisks: DiskSpec[] = [
-    { file: files.disk, format: "qcow2", bus: "virtio" },
-    { file: files.metadata, format: "raw", bus: "virtio" },
-  ];
-  const args = qemuArgs({
-    name,
-    cpuCores: 1,
-    // GRUB under OVMF runs out of memory in 256 MiB.
-    memoryMb: o.uefiVars ? 512 : 256,
-    accel: "tcg",
-    disks: vmDisks,
-    nics: [
-      {
-        mac: "52:54:00:12:34:56",
-        model: "virtio",
-        backend: {
-          kind: "user",
-          network: { cidr: "10.0.2.0/24", gateway: "10.0.2.2", dns: null },
-          guestAddress: "10.0.2.15",
-          forwards: [{ protocol: "tcp", host_address: "127.0.0.1", host_port: probe, guest_port: 7777 }],
-        },
-      },
-    ],
-    qmpSocket,
-    serialLog: serial,
-    rtcBase: "utc",
-    ...(o.uefiVars && { firmware: { code: debianOvmf.code, vars: o.uefiVars } }),
-    ...(o.tpm && { tpm: { socket: o.tpm.swtpm.socket } }),
-    incoming: o.incoming ?? false,
-  });
-  rmSync(qmpSocket, { force: true });
-  const qemu = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "ignore", "pipe"] });
-  running.push(qemu);
-  let stderr = "";
-  qemu.stderr!.on("data", (d) => {
-    stderr += d;
-  });
-  for (let i = 0; i < 200 && !existsSync(qmpSocket); i++) await new Promise((r) => setTimeout(r, 50));
-  return { qemu, qmp: await QmpClient.connect(qmpSocket), serial, probe, stderr: () => stderr };
-}
-
-const tpmFiles = (name: string): TpmFiles => ({
-  tpmState: join(dir, `${name}-tpm`),
-  swtpm: {
-    socket: join(dir, `${name}-swtpm.sock`),
-    pidFile: join(dir, `${name}-swtpm.pid`),
-    log: join(dir, `${name}-swtpm.log`),
-  },
-});
-
-/** The source's files: an overlay of `size` over the guest's disk, with `written` MiB of a pattern at its end; a metadata drive. */
-async function sourceFiles(
-  name: string,
-  base: string,
-  o: { size?: string; written?: number; firstBoot?: boolean } = {},
-) {
-  const disk = join(dir, `${name}.qcow2`);
-  execFileSync("qemu-img", [
-    "create",
-    "-q",
-    "-f",
-    "qcow2",
-    "-b",
-    base,
-    "-F",
-    "raw",
-    disk,
-    ...(o.size ? [o.size] : []),
-  ]);
-  if (o.written) {
-    // Past what the guest's filesystem uses: data only the overlay holds, as a guest's writes would be.
-    const size = JSON.parse(execFileSync("qemu-img", ["info", "--output=json", disk], { encoding: "utf8" }))[
-      "virtual-size"
-    ] as number;
-    const at = size - o.written * 2 ** 20;
-    execFileSync("qemu-io", ["-f", "qcow2", "-c", `write -P 0x5a ${at} ${o.written}M`, disk], {
-      stdio: "ignore",
-    });
-  }
-  const metadata = join(dir, `${name}.metadata.img`);
-  const key = join(dir, `${name}-key`);
-  execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", key]);
-  const publicKey = readFileSync(`${key}.pub`, "utf8");
-  await writeMetadataDrive(metadata, firstBootMetadata(publicKey, { firstBoot: o.firstBoot ?? false }));
-  return { disk, metadata, publicKey };
-}
-
-/** The destination's files, as it makes them: an empty overlay of the source's size over its own copy of the base, a zeroed drive. */
-function destinationFiles(name: string, base: string, source: { disk: string; metadata: string }) {
-  const size = JSON.parse(
-    execFileSync("qemu-img", ["info", "-U", "--output=json", source.disk], { encoding: "utf8" }),
-  )["virtual-size"] as number;
-  const disk = join(dir, `${name}.qcow2`);
-  execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", disk, String(size)]);
-  const metadata = join(dir, `${name}.metadata.img`);
-  writeFileSync(metadata, "");
-  execFileSync("truncate", ["-s", String(statSync(source.metadata).size), metadata]);
-  return { disk, metadata };
-}
-
-/** The destination's end of the channel and its QEMU awaiting the move; the source's two relays. */
-async function channel(name: string, destination: Vm) {
-  const targets = { migration: join(dir, `${name}-in-mig.sock`), nbd: join(dir, `${name}-in-nbd.sock`) };
-  const listener = await listenForMove({ address: "127.0.0.1", token, targets, log: () => {} });
-  await receiveMove(destination.qmp, {
-    nbdSocket: targets.nbd,
-    migrationSocket: targets.migration,
-    devices: disks.map((d) => d.device),
-  });
-  const out = { migration: join(dir, `${name}-out-mig.sock`), nbd: join(dir, `${name}-out-nbd.sock`) };
-  const relays = await Promise.all(
-    (["migration", "nbd"] as const).map((stream) =>
-      relayToMove({ socket: out[stream], host: "127.0.0.1", port: listener.port, token, stream }),
-    ),
-  );
-  ends.push(listener, ...relays);
-  return { listener, out };
-}
-
-/** The guest's counter: tenths of a second and its uptime, through its probe. */
-async function count(vm: Vm, deadlineMs = 240_000): Promise<{ n: number; uptime: number }> {
-  const answer = await askGuest(vm.probe, "count", deadlineMs, "127.0.0.1", 10_000);
-  const m = /^count (\d+) uptime ([\d.]+)/.exec(answer);
-  assert.ok(m, `the guest's counter: "${answer}"\n${readFileSync(vm.serial, "utf8").slice(-1500)}`);
-  return { n: Number(m[1]), uptime: Number(m[2]) };
-}
-
-const status = async (vm: Vm) => (await vm.qmp.execute<{ status: string }>("query-status")).status;
 
 test("a running BIOS guest moves with its overlay and metadata drive; its counter goes on", async () => {
   const base = join(dir, "base.raw");
@@ -200,14 +44,14 @@ test("a running BIOS guest moves with its overlay and metadata drive; its counte
   const figures = await sendMove(source.qmp, {
     nbdSocket: out.nbd,
     migrationSocket: out.migration,
-    disks,
+    disks: movingDisks,
     maxBandwidth: 1 << 30,
     timeoutMs: 180_000,
     onProgress: (p) => progress.push(p),
   });
   await runMovedIn(destination.qmp, 30_000);
-  assert.equal(await status(source), "postmigrate", "the source's guest stays paused");
-  assert.equal(await status(destination), "running");
+  assert.equal(await vmStatus(source), "postmigrate", "the source's guest stays paused");
+  assert.equal(await vmStatus(destination), "running");
   assert.ok(figures.totalMs > 0 && figures.downtimeMs >= 0, JSON.stringify(figures));
   assert.ok(progress.length > 0 && progress.every((p, i) => p >= 0 && p <= 99 && (i === 0 || p >= 0)));
   assert.equal(progress.at(-1), 99);
@@ -261,7 +105,7 @@ test("a UEFI guest with a TPM moves with its variables and the TPM's state: the 
   await startSwtpm(tpm);
   const first = await startVm("usrc-first", src, { uefiVars: vars, tpm });
   await first.qmp.waitForEvent("SHUTDOWN", 400_000).catch((err: Error) => {
-    throw new Error(`${err.message}: ${readFileSync(first.serial, "utf8").slice(-2000)}\n${first.stderr()}`);
+    throw new Error(`${err.message}: ${readFileSync(first.serial, "utf8").slice(-2000)}`);
   });
   first.qemu.kill("SIGKILL");
   const wrote = /tpm-nv wrote ([0-9a-f]+)/.exec(readFileSync(first.serial, "utf8"))?.[1];
@@ -284,7 +128,7 @@ test("a UEFI guest with a TPM moves with its variables and the TPM's state: the 
   await sendMove(source.qmp, {
     nbdSocket: out.nbd,
     migrationSocket: out.migration,
-    disks,
+    disks: movingDisks,
     maxBandwidth: 1 << 30,
     timeoutMs: 180_000,
     onProgress: () => {},
@@ -327,7 +171,7 @@ test("the destination killed while the disks copy, or the channel cut while memo
   const failed = await sendMove(source.qmp, {
     nbdSocket: c1.out.nbd,
     migrationSocket: c1.out.migration,
-    disks,
+    disks: movingDisks,
     maxBandwidth: 1 << 30,
     timeoutMs: 180_000,
     onProgress: (p) => {
@@ -342,7 +186,7 @@ test("the destination killed while the disks copy, or the channel cut while memo
   );
   assert.ok(killed, "the copy was under way");
   assert.ok(failed, "the move failed");
-  assert.equal(await status(source), "running");
+  assert.equal(await vmStatus(source), "running");
   assert.deepEqual(await leftovers(), { jobs: [], nodes: [] });
 
   // 2. The channel cut while memory goes (slowed so that it is still going).
@@ -358,7 +202,7 @@ test("the destination killed while the disks copy, or the channel cut while memo
   const cut = await sendMove(source.qmp, {
     nbdSocket: c2.out.nbd,
     migrationSocket: c2.out.migration,
-    disks,
+    disks: movingDisks,
     maxBandwidth: 4 << 20,
     timeoutMs: 180_000,
     onProgress: () => {},
@@ -368,7 +212,7 @@ test("the destination killed while the disks copy, or the channel cut while memo
   );
   await watching;
   assert.ok(cut, "the move failed");
-  assert.equal(await status(source), "running");
+  assert.equal(await vmStatus(source), "running");
   assert.deepEqual(await leftovers(), { jobs: [], nodes: [] });
   const after = await count(source, 60_000);
   assert.ok(after.n > before.n && after.uptime > before.uptime, JSON.stringify({ before, after }));

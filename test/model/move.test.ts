@@ -1,7 +1,14 @@
 // When an instance may move, and how: one row a case.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type MoveAsk, moveRefusal } from "../../src/model/move.js";
+import {
+  type MoveAsk,
+  type MoveReport,
+  type MoveRole,
+  type MoveState,
+  moveRefusal,
+  moveReportRefusal,
+} from "../../src/model/move.js";
 
 const ask = (o: Partial<MoveAsk>): MoveAsk => ({
   instanceId: "i-abc",
@@ -63,3 +70,63 @@ const rows: [string, Partial<MoveAsk>, ReturnType<typeof moveRefusal>][] = [
 
 for (const [name, o, expected] of rows)
   test(`move: ${name}`, () => assert.deepEqual(moveRefusal(ask(o)), expected));
+
+const reports: [string, MoveState, MoveRole, MoveReport, string | null][] = [
+  [
+    "the destination listens",
+    "preparing",
+    "destination",
+    { state: "ready", address: "10.0.0.2", port: 4000 },
+    null,
+  ],
+  [
+    "the source cannot say the destination listens",
+    "preparing",
+    "source",
+    { state: "ready", address: "10.0.0.2", port: 4000 },
+    "only the destination says a move is ready",
+  ],
+  ["the source copies", "ready", "source", { state: "copying", progress: 10 }, null],
+  ["the source copies on", "copying", "source", { state: "copying", progress: 50 }, null],
+  [
+    "copying before the destination listens",
+    "preparing",
+    "source",
+    { state: "copying", progress: 1 },
+    "a preparing move cannot become copying",
+  ],
+  ["the guest runs at the destination", "copying", "destination", { state: "done" }, null],
+  ["done before the source said it copies (a fast move)", "ready", "destination", { state: "done" }, null],
+  [
+    "the source cannot say it is done",
+    "copying",
+    "source",
+    { state: "done" },
+    "only the destination says a move is done",
+  ],
+  ["either side fails it: the source", "copying", "source", { state: "failed", error: "x" }, null],
+  [
+    "either side fails it: the destination",
+    "preparing",
+    "destination",
+    { state: "failed", error: "x" },
+    null,
+  ],
+  [
+    "ended: done",
+    "done",
+    "destination",
+    { state: "failed", error: "x" },
+    "the move is done already: it takes no more reports",
+  ],
+  [
+    "ended: failed",
+    "failed",
+    "source",
+    { state: "copying", progress: 3 },
+    "the move is failed already: it takes no more reports",
+  ],
+];
+
+for (const [name, current, role, report, expected] of reports)
+  test(`move report: ${name}`, () => assert.equal(moveReportRefusal(current, role, report), expected));

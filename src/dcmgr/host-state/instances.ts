@@ -1,5 +1,6 @@
-// The instances placed on a host, with the image and backup object each
-// boots from: a host's state without what other tables add to them.
+// The instances placed on a host (and those moving to it), with the image
+// and backup object each boots from: a host's state without what other
+// tables add to them.
 
 import type { WantedInstance } from "../../model/agent-contract.js";
 import type { WindowsOptions } from "../../model/windows-options.js";
@@ -9,6 +10,7 @@ import type { Db } from "./db.js";
 export type PlacedInstance = Omit<
   WantedInstance,
   | "backup"
+  | "move"
   | "vifs"
   | "security_group_ids"
   | "security_group_rules"
@@ -16,7 +18,11 @@ export type PlacedInstance = Omit<
   | "console_tunnels"
 >;
 
-export async function loadInstances(db: Db, hostNodeId: string): Promise<PlacedInstance[]> {
+export async function loadInstances(
+  db: Db,
+  hostNodeId: string,
+  incoming: readonly string[],
+): Promise<PlacedInstance[]> {
   const rows = await db
     .selectFrom("instances")
     .innerJoin("images", "images.id", "instances.image_id")
@@ -50,7 +56,11 @@ export async function loadInstances(db: Db, hostNodeId: string): Promise<PlacedI
       "backup_objects.checksum",
       "backup_storages.base_uri",
     ])
-    .where("instances.host_node_id", "=", hostNodeId)
+    .where((eb) =>
+      incoming.length
+        ? eb.or([eb("instances.host_node_id", "=", hostNodeId), eb("instances.id", "in", [...incoming])])
+        : eb("instances.host_node_id", "=", hostNodeId),
+    )
     .where("instances.state", "!=", "terminated")
     .orderBy("instances.created_at")
     .orderBy("instances.id")

@@ -1,5 +1,5 @@
 // A host's whole state as its agent reads it (GET /state): every instance
-// placed there, the networks their interfaces are on (and those with an
+// placed there (and those moving to it), the networks their interfaces are on (and those with an
 // uplink), the screenshots and consoles users wait for, and what the host's
 // firewall needs. Its revision is a digest of all of it, so a host's state
 // changes revision exactly when something its agent acts on changes,
@@ -11,13 +11,15 @@ import type { HostState } from "../../model/agent-contract.js";
 import { loadBackups } from "./backups.js";
 import type { Db } from "./db.js";
 import { loadInstances } from "./instances.js";
+import { loadMoves } from "./moves.js";
 import { loadNetworks } from "./networks.js";
 import { loadSecurityGroups } from "./security-groups.js";
 import { loadUserWaits } from "./user-waits.js";
 import { loadVifs } from "./vifs.js";
 
 export async function readHostState(db: Db, hostNodeId: string): Promise<HostState> {
-  const placed = await loadInstances(db, hostNodeId);
+  const moves = await loadMoves(db, hostNodeId);
+  const placed = await loadInstances(db, hostNodeId, moves.incoming);
   const ids = placed.map((i) => i.id);
   const backups = await loadBackups(db, ids);
   const vifs = await loadVifs(db, ids);
@@ -32,6 +34,7 @@ export async function readHostState(db: Db, hostNodeId: string): Promise<HostSta
       console_tunnels: waits.tunnels(own.id),
       image,
       backup: backups(own.id),
+      move: moves.of(own.id),
       vifs: vifs.of(own.id),
       security_group_ids: groups.groupsOf(own.id),
       security_group_rules: groups.rulesOf(own.id),

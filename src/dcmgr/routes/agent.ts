@@ -25,6 +25,7 @@ import { deletionTime, type PasswordPolicy } from "../passwords.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
 import type { ScreenshotDesk } from "../screenshots.js";
 import { agentBackupRoute } from "./agent-backups.js";
+import { agentMoveRoute } from "./agent-moves.js";
 import { idParams, now } from "./common.js";
 
 declare module "fastify" {
@@ -206,6 +207,7 @@ export function agentRoutes(app: FastifyInstance, store: Store, desks: AgentDesk
   );
   agentConsoleRoute(app, store, consoles);
   agentBackupRoute(app, store);
+  agentMoveRoute(app, store);
 
   api.put("/instances/:id/screenshot", { schema: { params }, bodyLimit: screenshotLimit }, async (req) => {
     await placed(store.db, req, req.params.id!);

@@ -15,6 +15,7 @@ import * as cpuModel from "./0010-cpu-model.js";
 import * as hostCapabilities from "./0011-host-capabilities.js";
 import * as windowsOptions from "./0012-windows-options.js";
 import * as backups from "./0013-backups.js";
+import * as moves from "./0014-moves.js";
 
 export function migrationsFor(seed: SeedSettings): MigrationProvider {
   return {
@@ -33,6 +34,7 @@ export function migrationsFor(seed: SeedSettings): MigrationProvider {
       "0011-host-capabilities": hostCapabilities,
       "0012-windows-options": windowsOptions,
       "0013-backups": backups,
+      "0014-moves": moves,
     }),
   };
 }

@@ -1,0 +1,201 @@
+// Moves of instances between hosts in the store, on every store backend,
+// with both host agents' sides played by their API calls: a move asked of a
+// running instance chooses a destination (never its own host) and counts the
+// instance on both hosts; both hosts' states carry it, each with its part
+// and the channel's token; the destination says where it listens, the source
+// how far it copied, the destination that the guest runs: then the instance
+// is placed there and counted there only. A failed move gives the
+// destination its room back and leaves the instance where it was. Reports
+// out of turn, from the wrong side or from a third host are refused.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { ApiError } from "../../src/dcmgr/errors.js";
+import { requestMove } from "../../src/dcmgr/move.js";
+import { addHostNode, startWindowsApi, type TestApi } from "../helpers/api.js";
+import { tempDir } from "../helpers/paths.js";
+import { backends } from "../helpers/stores.js";
+
+const keys = tempDir("move-keys");
+after(() => rmSync(keys, { recursive: true, force: true }));
+execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", join(keys, "rsa")]);
+
+interface Wanted {
+  id: string;
+  move: { move_id: string; role: string; state: string; token: string; destination: unknown } | null;
+}
+
+for (const backend of backends) {
+  describe(`moves on ${backend}`, () => {
+    let api: TestApi;
+    let keyId: string;
+    const tokens: Record<string, string> = {};
+    before(async () => {
+      let hnDemo: string;
+      ({ api, agentToken: hnDemo, keyId } = await startWindowsApi(backend, join(keys, "rsa.pub")));
+      tokens["hn-demo1"] = hnDemo;
+      for (const id of ["hn-b", "hn-c"]) {
+        await addHostNode(api.store, id, `hva.${id}`);
+        tokens[id] = await api.token("host_node", id);
+      }
+    });
+    after(() => api.close());
+
+    const host = (id: string) =>
+      api.store.db
+        .selectFrom("host_nodes")
+        .select(["used_cpu_cores", "used_memory_size"])
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
+    const roomy = (id: string, enabled: boolean) =>
+      api.store.db
+        .updateTable("host_nodes")
+        .set({ offering_cpu_cores: 8, offering_memory_size: 8192, scheduling_enabled: enabled ? 1 : 0 })
+        .where("id", "=", id)
+        .execute();
+    const stateOf = async (hostId: string) =>
+      (await api.agent(tokens[hostId]!, "GET", "/state")).body.instances as Wanted[];
+    const say = (hostId: string, move: string, json: Record<string, unknown>) =>
+      api.agent(tokens[hostId]!, "PUT", `/moves/${move}`, json);
+    const instanceRow = (id: string) =>
+      api.store.db.selectFrom("instances").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+
+    /** A running instance on hn-demo1 (the only host taking launches then). */
+    async function runningOnDemo() {
+      await roomy("hn-b", false);
+      const r = await api.req("POST", "/instances.json", {
+        form: { image_id: "wmi-windows2008r2", instance_spec_name: "kvm.small", ssh_key_id: keyId },
+      });
+      assert.equal(r.status, 200, r.text);
+      const id: string = r.body.id;
+      assert.equal((await api.report(tokens["hn-demo1"]!, id, "state", { state: "running" })).status, 200);
+      await roomy("hn-b", true);
+      return id;
+    }
+
+    test("a running instance moves live: counted on both hosts meanwhile, each host's state with its part, then placed on the destination", async () => {
+      const id = await runningOnDemo();
+      const { account_id: account, cpu_cores, memory_size } = await instanceRow(id);
+      const [demoBefore, bBefore] = [await host("hn-demo1"), await host("hn-b")];
+      const asked = await requestMove(api.store, account, id, null);
+      assert.equal(asked.kind, "live");
+      assert.equal(asked.destination_host_node_id, "hn-b", "the scheduler's choice, never its own host");
+      assert.match(asked.move_id, /^mv-[a-z0-9]{8}$/);
+      assert.deepEqual(await host("hn-b"), {
+        used_cpu_cores: bBefore.used_cpu_cores + cpu_cores,
+        used_memory_size: bBefore.used_memory_size + memory_size,
+      });
+      assert.deepEqual(await host("hn-demo1"), demoBefore, "still counted where it runs");
+
+      const atSource = (await stateOf("hn-demo1")).find((w) => w.id === id)!;
+      const atDestination = (await stateOf("hn-b")).find((w) => w.id === id);
+      assert.ok(atDestination, "the destination's state carries the instance coming to it");
+      assert.deepEqual(atSource.move, {
+        move_id: asked.move_id,
+        kind: "live",
+        role: "source",
+        state: "preparing",
+        token: atSource.move!.token,
+        destination: null,
+      });
+      assert.match(atSource.move!.token, /^[0-9a-f]{64}$/);
+      assert.deepEqual(atDestination.move, { ...atSource.move, role: "destination" });
+      assert.equal((await stateOf("hn-c")).length, 0, "a third host sees nothing of it");
+
+      // The destination listens; the source learns where.
+      const ready = await say("hn-b", asked.move_id, { state: "ready", address: "192.0.2.12", port: 40123 });
+      assert.equal(ready.status, 200, ready.text);
+      assert.deepEqual((await stateOf("hn-demo1")).find((w) => w.id === id)!.move!.destination, {
+        address: "192.0.2.12",
+        port: 40123,
+      });
+      assert.equal((await say("hn-demo1", asked.move_id, { state: "copying", progress: 40 })).status, 200);
+      assert.equal((await say("hn-demo1", asked.move_id, { state: "copying", progress: 30 })).status, 200);
+      const moving = await api.store.db
+        .selectFrom("instance_moves")
+        .selectAll()
+        .where("id", "=", asked.move_id)
+        .executeTakeFirstOrThrow();
+      assert.deepEqual([moving.state, moving.progress], ["copying", 40], "progress never goes back");
+
+      // Out of turn, the wrong side, a third host.
+      const wrongSide = await say("hn-demo1", asked.move_id, { state: "done" });
+      assert.equal(wrongSide.status, 409, wrongSide.text);
+      assert.match(wrongSide.body.message, /only the destination says a move is done/);
+      assert.equal((await say("hn-c", asked.move_id, { state: "failed", error: "x" })).status, 404);
+      const halfReady = await say("hn-b", asked.move_id, { state: "ready", port: 1 });
+      assert.equal(halfReady.status, 400, halfReady.text);
+      assert.match(halfReady.body.message, /address/);
+
+      const done = await say("hn-b", asked.move_id, { state: "done" });
+      assert.equal(done.status, 200, done.text);
+      assert.equal((await instanceRow(id)).host_node_id, "hn-b");
+      assert.deepEqual(await host("hn-demo1"), {
+        used_cpu_cores: demoBefore.used_cpu_cores - cpu_cores,
+        used_memory_size: demoBefore.used_memory_size - memory_size,
+      });
+      assert.deepEqual(await host("hn-b"), {
+        used_cpu_cores: bBefore.used_cpu_cores + cpu_cores,
+        used_memory_size: bBefore.used_memory_size + memory_size,
+      });
+      assert.equal(
+        (await stateOf("hn-demo1")).find((w) => w.id === id),
+        undefined,
+        "gone from the source's state",
+      );
+      assert.equal((await stateOf("hn-b")).find((w) => w.id === id)!.move, null, "the destination's own now");
+      const late = await say("hn-b", asked.move_id, { state: "failed", error: "late" });
+      assert.equal(late.status, 409, late.text);
+      assert.match(late.body.message, /done already/);
+    });
+
+    test("a failed move gives the destination its room back; the instance stays where it was", async () => {
+      const id = await runningOnDemo();
+      const { account_id: account } = await instanceRow(id);
+      const bBefore = await host("hn-b");
+      const asked = await requestMove(api.store, account, id, "hn-b");
+      const failed = await say("hn-demo1", asked.move_id, { state: "failed", error: "the link broke" });
+      assert.equal(failed.status, 200, failed.text);
+      assert.deepEqual(await host("hn-b"), bBefore);
+      assert.equal((await instanceRow(id)).host_node_id, "hn-demo1");
+      assert.equal(
+        (await stateOf("hn-b")).find((w) => w.id === id),
+        undefined,
+      );
+      assert.equal((await stateOf("hn-demo1")).find((w) => w.id === id)!.move, null);
+      const moveRow = await api.store.db
+        .selectFrom("instance_moves")
+        .select(["state", "error"])
+        .where("id", "=", asked.move_id)
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(moveRow, { state: "failed", error: "the link broke" });
+    });
+
+    test("refused: a second move while one is under way, its own host, another account's instance, a host without room, one that does not exist", async () => {
+      const id = await runningOnDemo();
+      const { account_id: account } = await instanceRow(id);
+      const refused = async (
+        destination: string | null,
+        who: string | null,
+        status: number,
+        words: RegExp,
+      ) => {
+        const err = await requestMove(api.store, who, id, destination).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        assert.ok(err instanceof ApiError, `refused: ${err}`);
+        assert.match(err.message, words);
+        assert.equal(err.statusCode, status, err.message);
+      };
+      await refused("hn-demo1", account, 400, /is on hn-demo1 already/);
+      await refused(null, "a-nobody", 404, /does not exist/);
+      await refused("hn-nowhere", account, 404, /host_node_id: hn-nowhere does not exist/);
+      await refused("hn-c", account, 503, /no host node/);
+      await requestMove(api.store, account, id, "hn-b");
+      await refused(null, account, 409, /is moving to hn-b already/);
+    });
+  });
+}
