@@ -43,6 +43,24 @@ export async function moveUnderWay(db: Kysely<Database>, instanceId: string) {
     .executeTakeFirst();
 }
 
+/** Ends the instance's move under way, if any, as failed: the destination's room given back (its agent removes what it made). */
+export async function abandonMove(db: Kysely<Database>, instanceId: string, why: string): Promise<void> {
+  // (Its caller changes the instance itself, updated_at with it.)
+  const move = await moveUnderWay(db, instanceId);
+  if (!move) return;
+  await db
+    .updateTable("instance_moves")
+    .set({ state: "failed", error: why, updated_at: now() })
+    .where("id", "=", move.id)
+    .execute();
+  const size = await db
+    .selectFrom("instances")
+    .select(["cpu_cores", "memory_size"])
+    .where("id", "=", instanceId)
+    .executeTakeFirstOrThrow();
+  await releaseHostUsage(db, move.destination_host_node_id, size);
+}
+
 /**
  * Asks for a move of the instance to `destination` (null: the scheduler
  * chooses among the hosts that can run it, its own left out). `accountId`:

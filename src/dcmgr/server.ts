@@ -20,6 +20,7 @@ import { defaultStreamBufferBytes, eventRoutes } from "./routes/events.js";
 import { hostNodeRoutes } from "./routes/host-nodes.js";
 import { imageRoutes } from "./routes/images.js";
 import { instanceBackupRoute } from "./routes/instance-backup.js";
+import { instanceMoveRoute } from "./routes/instance-move.js";
 import { instanceRoutes } from "./routes/instances.js";
 import { securityGroupRoutes } from "./routes/security-groups.js";
 import { sshKeyPairRoutes } from "./routes/ssh-key-pairs.js";
@@ -82,6 +83,7 @@ export async function buildServer(store: Store, options: ServerOptions): Promise
       installCaller(user, store, options.requireTokens);
       instanceRoutes(user, store, screenshots, options.windowsDefaults ?? defaultWindowsOptions);
       instanceBackupRoute(user, store, options.backupStorageId ?? null);
+      instanceMoveRoute(user, store);
       eventRoutes(user, store, feed, {
         quota,
         bufferBytes: options.streamBufferBytes ?? defaultStreamBufferBytes,

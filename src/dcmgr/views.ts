@@ -2,6 +2,7 @@
 // and key pair, in the fields api.md lists (the original's, and ours).
 
 import type { Kysely, Selectable } from "kysely";
+import { movesUnderWay } from "../model/move.js";
 import type { PortForward } from "../model/port-forward.js";
 import { shownWindowsOptions, type WindowsOptions } from "../model/windows-options.js";
 import type { Database, InstancesTable } from "../store/schema.js";
@@ -46,6 +47,14 @@ export async function instanceViews(db: Kysely<Database>, rows: readonly Selecta
     .orderBy("backup_objects.created_at", "desc")
     .orderBy("backup_objects.id", "desc")
     .execute();
+  // Each instance's newest move: under way (with its progress), or how the last one ended.
+  const moves = await db
+    .selectFrom("instance_moves")
+    .select(["id", "instance_id", "kind", "state", "progress", "error", "destination_host_node_id"])
+    .where("instance_id", "in", ids)
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .execute();
   const keyIds = [...new Set(rows.map((r) => r.ssh_key_pair_id).filter((k): k is string => k !== null))];
   const keys = keyIds.length
     ? await db.selectFrom("ssh_key_pairs").select(["id", "display_name"]).where("id", "in", keyIds).execute()
@@ -66,6 +75,7 @@ export async function instanceViews(db: Kysely<Database>, rows: readonly Selecta
       }));
     const key = r.ssh_key_pair_id;
     const backup = backups.find((b) => b.source_instance_id === r.id);
+    const move = moves.find((m) => m.instance_id === r.id);
     return {
       id: r.id,
       account_id: r.account_id,
@@ -80,7 +90,8 @@ export async function instanceViews(db: Kysely<Database>, rows: readonly Selecta
       terminated_at: r.terminated_at,
       deleted_at: r.deleted_at,
       state: r.state,
-      status: r.status,
+      // It runs on while it moves: its state stays, its status says so.
+      status: move && (movesUnderWay as readonly string[]).includes(move.state) ? "moving" : r.status,
       ssh_key_pair: key
         ? { uuid: key, display_name: keys.find((k) => k.id === key)?.display_name ?? null }
         : null,
@@ -107,6 +118,16 @@ export async function instanceViews(db: Kysely<Database>, rows: readonly Selecta
             state: backup.state,
             progress: backup.progress,
             error: backup.error,
+          }
+        : null,
+      move: move
+        ? {
+            move_id: move.id,
+            kind: move.kind,
+            state: move.state,
+            progress: move.progress,
+            error: move.error,
+            destination_host_node_id: move.destination_host_node_id,
           }
         : null,
       address: vif[0]?.ipv4.address ?? null,

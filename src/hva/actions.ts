@@ -10,6 +10,7 @@ import { generalized, startSysprep } from "./backup/sysprep.js";
 import { collectPassword } from "./first-boot.js";
 import type { ImageCache } from "./image-cache.js";
 import type { InstanceFiles } from "./instance-files.js";
+import { type Moves, movingDisks } from "./move/run-move.js";
 import type { InstanceNetwork } from "./network/instance-network.js";
 import { prepareInstance } from "./prepare.js";
 import type { Action } from "./reconcile.js";
@@ -26,6 +27,8 @@ export interface ActionTools {
   cache: ImageCache;
   /** Hosts entries for every instance's metadata drive. */
   extraHosts: Readonly<Record<string, string>>;
+  /** The moves this agent carries (move/run-move.ts). */
+  moves: Moves;
 }
 
 /** Reports what `view` has become; the view follows: the revision dcmgr made, the state reported. */
@@ -83,6 +86,23 @@ export async function carryOut(
       return runBackup(w, files, tools);
     case "fail-backup":
       return failBackup(w, files, tools, a.error);
+    case "receive-move":
+      return tools.moves.receive(w, files, tools);
+    case "send-move":
+      return tools.moves.send(w, files, tools);
+    case "fail-move":
+      if (w.move!.role === "destination") await removeInstance(files, tools);
+      return void (await api.reportMove(w.move!.move_id, { state: "failed", error: a.error }));
+    case "abandon-move":
+      // Handed over meanwhile: the destination says how the move ends.
+      if (await vms.abandonMove(files, movingDisks(w)))
+        await api.reportMove(w.move!.move_id, {
+          state: "failed",
+          error: "the source's host agent stopped during the move: the guest runs on there",
+        });
+      return;
+    case "take-back":
+      return vms.takeBack(files);
     default:
       return unreachable(a);
   }

@@ -15,8 +15,10 @@ import {
   type Taken,
 } from "../model/agent-contract.js";
 import type { HostCapabilities } from "../model/host-capabilities.js";
+import type { MoveReport } from "../model/move.js";
 import type { ShapeInput } from "../model/shape.js";
 import { type Fetch, trustedFetch } from "../net/trusted-fetch.js";
+import { addressTowards } from "./move/own-address.js";
 
 export interface StateRead {
   /** The revision the agent has: dcmgr answers when the host's state is another, or when `wait` ends. */
@@ -100,6 +102,11 @@ export class AgentApi {
     return JSON.parse(text) as T;
   }
 
+  /** This host's address towards the dcmgr it talks to: where a move's destination listens. */
+  ownAddress(): Promise<string> {
+    return addressTowards(this.base);
+  }
+
   /** Tells dcmgr this host is alive, and (once the agent knows them) what it can give a VM. */
   heartbeat(capabilities?: HostCapabilities) {
     const body: ShapeInput<typeof heartbeatShape> = capabilities ? { capabilities } : {};
@@ -125,6 +132,10 @@ export class AgentApi {
   /** How a backup of one of this host's instances goes (backup object `id`). */
   reportBackup(id: string, report: BackupReport) {
     return this.call("PUT", `/backup_objects/${id}`, report);
+  }
+  /** How a move of one of this host's instances goes, as its source or its destination (move `id`). */
+  reportMove(id: string, report: MoveReport) {
+    return this.call("PUT", `/moves/${id}`, report);
   }
   deliverScreenshot(id: string, png: Buffer) {
     return this.call("PUT", `/instances/${id}/screenshot`, png);

@@ -14,6 +14,7 @@ import { sysprepFlagOn } from "./backup/sysprep.js";
 import { ConsoleTunnels } from "./console-tunnel.js";
 import type { ImageCache } from "./image-cache.js";
 import type { InstanceDirectories, InstanceFiles } from "./instance-files.js";
+import { Moves } from "./move/run-move.js";
 import { Naps } from "./naps.js";
 import type { InstanceNetwork } from "./network/instance-network.js";
 import { powerOffAll } from "./power-off-all.js";
@@ -34,8 +35,12 @@ export interface AgentOptions {
   /** Hosts entries for every instance's metadata drive (the operator's --extra-hosts). */
   extraHosts?: Readonly<Record<string, string>>;
   network: InstanceNetwork;
+  /** How long a move may take before its source gives it up (default 30 min). */
+  moveTimeoutMs?: number;
   log: (line: string) => void;
 }
+
+const defaultMoveTimeoutMs = 30 * 60_000;
 
 /** Actions that change only this host's files: the next one can follow at once, without a report in between. */
 const localActions = new Set<Action["kind"]>(["prepare", "collect-password", "generalized"]);
@@ -58,6 +63,7 @@ export class Agent {
       cache: o.imageCache,
       host: o.host,
       extraHosts: o.extraHosts ?? {},
+      moves: new Moves(o.moveTimeoutMs ?? defaultMoveTimeoutMs, o.log),
     };
     this.tunnels = new ConsoleTunnels(o.api, o.vms, o.log);
     // A VM that stops wakes the loop: its pass reports it at once (guest-protocol.md, step 7).
@@ -125,6 +131,7 @@ export class Agent {
 
   /** Lets go of the VMs; they keep running. */
   detach(): void {
+    this.tools.moves.detach();
     this.o.vms.detach();
   }
 
@@ -192,7 +199,11 @@ export class Agent {
     // Read off the drive only when it tells something: a VM down after a boot with the flag.
     const sysprepFlagGone =
       prepared && !running && marks.sysprepStartedAt !== null && !(await sysprepFlagOn(files));
-    return { files: prepared, running, tpmLost, sysprepFlagGone, ...marks };
+    const moveHeld = w.move !== null && this.tools.moves.holds(w.move.move_id);
+    // Asked of QEMU only where it tells something: a VM that runs where a move was, or is.
+    const movedAway =
+      running && (w.move?.role === "source" || w.move === null) && (await this.o.vms.movedAway(files));
+    return { files: prepared, running, tpmLost, sysprepFlagGone, moveHeld, movedAway, ...marks };
   }
 
   /** An instance dir whose instance dcmgr no longer lists (terminated while pending, say). */

@@ -48,6 +48,14 @@ export class InstanceFiles {
   get serialLog() {
     return this.path("serial.log");
   }
+  /**
+   * A move's two streams, each a unix socket in the directory: on the
+   * destination its QEMU's (the disks' NBD export, the incoming migration),
+   * on the source the relays its QEMU connects to.
+   */
+  get moveSockets() {
+    return { nbd: this.path("move-nbd.sock"), migration: this.path("move-migration.sock") };
+  }
   get pidFile() {
     return this.path("qemu.pid");
   }

@@ -3,7 +3,7 @@
 // agent's loop observes, asks this, acts, and reports; the hard cases (agent
 // restarted mid-first-boot, VM died, no password) are rows of its tests.
 
-import type { WantedBackup } from "../model/agent-contract.js";
+import type { WantedBackup, WantedMove } from "../model/agent-contract.js";
 import { type InstanceState, type RequestedAction, unreachable } from "../model/instance-state.js";
 
 export interface Wanted {
@@ -11,6 +11,7 @@ export interface Wanted {
   requested_action: RequestedAction | null;
   os_type: string;
   backup: Pick<WantedBackup, "state" | "generalize"> | null;
+  move: Pick<WantedMove, "kind" | "role" | "state"> | null;
 }
 
 export interface Observed {
@@ -32,6 +33,10 @@ export interface Observed {
   generalized: boolean;
   /** After a boot with sysprep-for-backup: the guest took the flag off its drive, as it does before it generalizes. */
   sysprepFlagGone: boolean;
+  /** This agent carries the instance's move now (move/run-move.ts). */
+  moveHeld: boolean;
+  /** Its VM handed itself over to a move's destination: paused here for good, unless that move failed. */
+  movedAway: boolean;
 }
 
 export interface Timeouts {
@@ -62,7 +67,17 @@ export type Action =
   /** Write the disk into the backup storage and report the backup available (or failed). */
   | { kind: "backup" }
   /** End the backup as failed (stopping its VM), leaving nothing in the storage. */
-  | { kind: "fail-backup"; error: string };
+  | { kind: "fail-backup"; error: string }
+  /** A move's destination: make the files, start the VM awaiting it, listen, report ready (then done). */
+  | { kind: "receive-move" }
+  /** A move's source: send the disks and the guest to the ready destination. */
+  | { kind: "send-move" }
+  /** End the move as failed: at the destination, what it made removed. */
+  | { kind: "fail-move"; error: string }
+  /** A source's move begun by an agent that stopped: undo it (the guest runs on here) and fail it. */
+  | { kind: "abandon-move" }
+  /** Its guest handed itself over to a destination that never ran it: run it again here. */
+  | { kind: "take-back" };
 
 export function nextAction(want: Wanted, seen: Observed, now: number, t: Timeouts): Action {
   const windows = want.os_type === "windows";
@@ -73,6 +88,8 @@ export function nextAction(want: Wanted, seen: Observed, now: number, t: Timeout
     const b = backupAction(want, seen, now, t);
     if (b) return b;
   }
+  const m = moveAction(want, seen);
+  if (m) return m;
   if (!seen.files) {
     if (want.state === "pending") return { kind: "prepare" };
     if (want.state === "halted") return { kind: "wait" };
@@ -193,6 +210,31 @@ function backupAction(want: Wanted, seen: Observed, now: number, t: Timeouts): A
   if (want.state === "halting") return { kind: "report", state: "halted" };
   if (want.state === "halted") return { kind: "backup" };
   return null;
+}
+
+/**
+ * A move's steps, before the instance's own. The destination makes all of
+ * it at once when asked (preparing); one it does not hold was begun by an
+ * agent of this host that stopped: it fails it, and removes what was made.
+ * The source sends once the destination is ready; a move it does not hold
+ * while copying was begun by an agent that stopped: it undoes it, unless
+ * the guest was handed over already (then the destination says how it
+ * ended). After a move that failed, a guest handed over is run again here.
+ * null: the instance's own rows decide (a source still preparing runs on).
+ */
+function moveAction(want: Wanted, seen: Observed): Action | null {
+  const m = want.move;
+  if (!m) return seen.running && seen.movedAway ? { kind: "take-back" } : null;
+  if (seen.moveHeld) return { kind: "wait" };
+  if (m.role === "destination") {
+    if (m.state === "preparing" && !seen.files && !seen.running) return { kind: "receive-move" };
+    return { kind: "fail-move", error: "the destination's host agent stopped during the move" };
+  }
+  if (m.state === "preparing") return null;
+  if (!seen.running) return { kind: "fail-move", error: "its VM no longer runs on its host" };
+  if (m.state === "ready") return { kind: "send-move" };
+  if (seen.movedAway) return { kind: "wait" };
+  return { kind: "abandon-move" };
 }
 
 /**

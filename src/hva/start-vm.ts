@@ -5,11 +5,12 @@ import type { ActionTools } from "./actions.js";
 import type { InstanceFiles } from "./instance-files.js";
 import { instanceVm } from "./vm/instance-vm.js";
 
-/** Starts the instance's VM on the host side of its NICs; the plan it started with. */
+/** Starts the instance's VM on the host side of its NICs (paused for a move's destination: `incoming`); the plan it started with. */
 export async function startVm(
   w: WantedInstance,
   files: InstanceFiles,
   tools: Pick<ActionTools, "network" | "vms" | "host">,
+  incoming?: { nbdSocket: string; migrationSocket: string },
 ) {
   const plan = await files.readPlan();
   if (!plan) throw new Error(`its network plan is missing from ${files.dir}`);
@@ -27,6 +28,7 @@ export async function startVm(
       tools.host,
     ),
     sockets,
+    incoming,
   );
   await files.started(Date.now());
   return plan;

@@ -1,7 +1,7 @@
-// Moving an instance to another host (PUT /instances/:id/move, `vdc-manage
-// host evacuate`): when it may be asked, and how. A running instance moves
-// live (its memory and disks copied while it runs); a halted one moves cold
-// (its files copied). Pure, table-tested.
+// Moving an instance to another host (PUT /instances/:id/move): when it may
+// be asked, and how. A running instance moves live (its memory and disks
+// copied while it runs). A halted one's files (a cold move, the store's
+// other kind) are not moved yet. Pure, table-tested.
 import type { InstanceState } from "./instance-state.js";
 
 export type MoveKind = "live" | "cold";
@@ -47,11 +47,12 @@ export function moveRefusal(
       conflict: true,
     };
   if (a.state === "running") return { kind: "live" };
-  if (a.state === "halted") return { kind: "cold" };
   const why =
     a.state === "terminated"
       ? "nothing is left of it to move"
-      : "only a running instance (moved live) or a halted one (its files copied) moves: wait until it is one or the other";
+      : a.state === "halted"
+        ? "a halted instance's files are not moved yet: power it on and move it running"
+        : "only a running instance moves: wait until it runs";
   return { problem: `${a.instanceId} is ${a.state}: ${why}`, conflict: true };
 }
 

@@ -105,6 +105,8 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [] }> {
   }
 
   execute<T = unknown>(command: string, args?: Record<string, unknown>): Promise<T> {
+    // Nothing would ever answer it: QEMU has gone (a VM killed while a move polled it, say).
+    if (this.isClosed) return Promise.reject(new Error(`QMP connection closed before ${command}`));
     const id = String(this.nextId++);
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });

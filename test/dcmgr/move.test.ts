@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ApiError } from "../../src/dcmgr/errors.js";
 import { requestMove } from "../../src/dcmgr/move.js";
-import { addHostNode, startWindowsApi, type TestApi } from "../helpers/api.js";
+import { addAccount, addHostNode, startWindowsApi, type TestApi } from "../helpers/api.js";
 import { tempDir } from "../helpers/paths.js";
 import { backends } from "../helpers/stores.js";
 
@@ -36,6 +36,7 @@ for (const backend of backends) {
       let hnDemo: string;
       ({ api, agentToken: hnDemo, keyId } = await startWindowsApi(backend, join(keys, "rsa.pub")));
       tokens["hn-demo1"] = hnDemo;
+      await addAccount(api.store, "a-other");
       for (const id of ["hn-b", "hn-c"]) {
         await addHostNode(api.store, id, `hva.${id}`);
         tokens[id] = await api.token("host_node", id);
@@ -173,6 +174,53 @@ for (const backend of backends) {
       assert.deepEqual(moveRow, { state: "failed", error: "the link broke" });
     });
 
+    test("through the API: PUT /instances/:id/move answers the move; the instance shows it moving; power actions wait; terminate ends it", async () => {
+      const id = await runningOnDemo();
+      const bBefore = await host("hn-b");
+      const bad = await api.req("PUT", `/instances/${id}/move.json`, {
+        form: { host_node_id: "not a host" },
+      });
+      assert.equal(bad.status, 400, bad.text);
+      const other = await api.req("PUT", `/instances/${id}/move.json`, { form: {}, account: "a-other" });
+      assert.equal(other.status, 404, other.text);
+      const r = await api.req("PUT", `/instances/${id}/move.json`, { form: { host_node_id: "hn-b" } });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body, {
+        move_id: r.body.move_id,
+        instance_id: id,
+        kind: "live",
+        destination_host_node_id: "hn-b",
+      });
+      const shown = (await api.req("GET", `/instances/${id}.json`)).body;
+      assert.deepEqual([shown.state, shown.status, shown.host_node], ["running", "moving", "hn-demo1"]);
+      assert.deepEqual(shown.move, {
+        move_id: r.body.move_id,
+        kind: "live",
+        state: "preparing",
+        progress: 0,
+        error: null,
+        destination_host_node_id: "hn-b",
+      });
+      const reboot = await api.req("PUT", `/instances/${id}/reboot.json`, { form: {} });
+      assert.equal(reboot.status, 409, reboot.text);
+      assert.match(
+        reboot.body.message,
+        /is moving to hn-b .*: reboot waits until it has arrived or the move failed/,
+      );
+
+      assert.equal((await api.req("DELETE", `/instances/${id}.json`)).status, 200);
+      const ended = (await api.req("GET", `/instances/${id}.json`)).body;
+      assert.deepEqual(
+        [ended.move.state, ended.move.error],
+        ["failed", "its instance was terminated while it moved"],
+      );
+      assert.deepEqual(await host("hn-b"), bBefore, "the destination's room given back");
+      assert.equal(
+        (await stateOf("hn-b")).find((w) => w.id === id),
+        undefined,
+      );
+    });
+
     test("refused: a second move while one is under way, its own host, another account's instance, a host without room, one that does not exist", async () => {
       const id = await runningOnDemo();
       const { account_id: account } = await instanceRow(id);
@@ -191,7 +239,7 @@ for (const backend of backends) {
         assert.equal(err.statusCode, status, err.message);
       };
       await refused("hn-demo1", account, 400, /is on hn-demo1 already/);
-      await refused(null, "a-nobody", 404, /does not exist/);
+      await refused(null, "a-other", 404, /does not exist/);
       await refused("hn-nowhere", account, 404, /host_node_id: hn-nowhere does not exist/);
       await refused("hn-c", account, 503, /no host node/);
       await requestMove(api.store, account, id, "hn-b");

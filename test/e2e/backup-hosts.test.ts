@@ -50,17 +50,6 @@ after(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: () => Promise<T>, done: (v: T) => boolean, ms = 300_000): Promise<T> {
-  for (const end = Date.now() + ms; ; ) {
-    const v = await what();
-    if (done(v)) return v;
-    assert.ok(Date.now() < end, `still ${JSON.stringify(v)}\n${cloud.output.err}`);
-    await sleep(500);
-  }
-}
-
 test("a generalized backup of an instance on hn-h1, stored by WebDAV, launches on hn-h2 with a new password and the source's disk", {
   skip,
 }, async () => {
@@ -79,13 +68,13 @@ test("a generalized backup of an instance on hn-h1, stored by WebDAV, launches o
   ).id;
   const show = async (id: string) => JSON.parse(await mussel("instance", "show", id));
   const a = await launchTestwin(mussel, await idOf(keyA), group, "--host-node-id", "hn-h1");
-  await until(
+  await cloud.until(
     () => show(a),
     (i) => i.state === "running",
   );
 
   const asked = JSON.parse(await mussel("instance", "backup", a, "--generalize", "true"));
-  const made = await until(
+  const made = await cloud.until(
     async () => JSON.parse(await mussel("image", "show", asked.image_id)),
     (i) => i.state !== "creating",
   );
@@ -103,7 +92,7 @@ test("a generalized backup of an instance on hn-h1, stored by WebDAV, launches o
       ...["--ssh-key-id", await idOf(keyB), "--security-groups", group, "--host-node-id", "hn-h2"],
     ),
   ).id as string;
-  const running = await until(
+  const running = await cloud.until(
     () => show(fromBackup),
     (i) => i.state === "running",
   );

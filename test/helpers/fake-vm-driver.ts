@@ -5,6 +5,7 @@
 import { PassThrough } from "node:stream";
 import type { InstanceFiles } from "../../src/hva/instance-files.js";
 import { type InstanceVm, type VmDriver, VmStillRuns } from "../../src/hva/vm/driver.js";
+import type { MoveFigures } from "../../src/hva/vm/live-move.js";
 import { blankImage } from "../../src/image/image.js";
 import { encodePng } from "../../src/image/png.js";
 
@@ -22,8 +23,8 @@ export class FakeVmDriver implements VmDriver {
     this.listeners.push(listener);
   }
 
-  async start(files: InstanceFiles, vm: InstanceVm): Promise<void> {
-    this.calls.push(`start ${files.id}`);
+  async start(files: InstanceFiles, vm: InstanceVm, _sockets: unknown, incoming?: unknown): Promise<void> {
+    this.calls.push(`${incoming ? "start-incoming" : "start"} ${files.id}`);
     this.vms.set(files.id, vm);
     this.followed.add(files.id);
   }
@@ -59,6 +60,8 @@ export class FakeVmDriver implements VmDriver {
   async kill(files: InstanceFiles): Promise<void> {
     this.calls.push(`kill ${files.id}`);
     if (this.survivesKill.delete(files.id)) throw new VmStillRuns("the VM still runs after being killed");
+    this.arrivals.get(files.id)?.reject(new Error("QEMU exited"));
+    this.arrivals.delete(files.id);
     this.vms.delete(files.id);
     this.followed.delete(files.id);
   }
@@ -78,6 +81,45 @@ export class FakeVmDriver implements VmDriver {
 
   detach(): void {
     this.followed.clear();
+  }
+
+  /** Why the next moves out fail (null: they hand the guest over), and the VMs handed over. */
+  moveOutFailure: Error | null = null;
+  readonly handedOver = new Set<string>();
+
+  /** The moves coming to this driver's VMs: each waits for the test's arrive(), or its VM's kill. */
+  private readonly arrivals = new Map<string, { resolve: () => void; reject: (err: Error) => void }>();
+
+  async runMovedIn(files: InstanceFiles): Promise<void> {
+    this.calls.push(`run-moved-in ${files.id}`);
+    return new Promise((resolve, reject) => this.arrivals.set(files.id, { resolve, reject }));
+  }
+
+  /** The migration to `id` has come whole: its guest runs here. */
+  arrive(id: string): void {
+    this.arrivals.get(id)?.resolve();
+    this.arrivals.delete(id);
+  }
+
+  async moveOut(files: InstanceFiles): Promise<MoveFigures> {
+    this.calls.push(`move-out ${files.id}`);
+    if (this.moveOutFailure) throw this.moveOutFailure;
+    this.handedOver.add(files.id);
+    return { totalMs: 1, downtimeMs: 1 };
+  }
+
+  async movedAway(files: InstanceFiles): Promise<boolean> {
+    return this.handedOver.has(files.id);
+  }
+
+  async abandonMove(files: InstanceFiles): Promise<boolean> {
+    this.calls.push(`abandon-move ${files.id}`);
+    return !this.handedOver.has(files.id);
+  }
+
+  async takeBack(files: InstanceFiles): Promise<void> {
+    this.calls.push(`take-back ${files.id}`);
+    this.handedOver.delete(files.id);
   }
 
   /** The VM ends by itself (the guest powered off, or the process died). */

@@ -108,6 +108,24 @@ export function moveLab(dir: string) {
     return { qemu, qmp, serial, probe };
   }
 
+  /** A qcow2 overlay over `base` (of `size`, else the base's). */
+  function overlay(name: string, base: string, size?: string): string {
+    const disk = join(dir, `${name}.qcow2`);
+    execFileSync("qemu-img", [
+      "create",
+      "-q",
+      "-f",
+      "qcow2",
+      "-b",
+      base,
+      "-F",
+      "raw",
+      disk,
+      ...(size ? [size] : []),
+    ]);
+    return disk;
+  }
+
   return {
     startVm,
 
@@ -126,25 +144,15 @@ export function moveLab(dir: string) {
       base: string,
       o: { size?: string; written?: number; firstBoot?: boolean } = {},
     ) {
-      const disk = join(dir, `${name}.qcow2`);
-      execFileSync("qemu-img", [
-        "create",
-        "-q",
-        "-f",
-        "qcow2",
-        "-b",
-        base,
-        "-F",
-        "raw",
-        disk,
-        ...(o.size ? [o.size] : []),
-      ]);
+      const disk = overlay(name, base, o.size);
       if (o.written) {
         // Past what the guest's filesystem uses: data only the overlay holds, as a guest's writes would be.
         const at = virtualSize(disk) - o.written * 2 ** 20;
-        execFileSync("qemu-io", ["-f", "qcow2", "-c", `write -P 0x5a ${at} ${o.written}M`, disk], {
-          stdio: "ignore",
-        });
+        // In 256 MiB requests: qemu-io takes no single one of 2 GiB.
+        const writes = [];
+        for (let mib = 0; mib < o.written; mib += 256)
+          writes.push("-c", `write -P 0x5a ${at + mib * 2 ** 20} ${Math.min(256, o.written - mib)}M`);
+        execFileSync("qemu-io", ["-f", "qcow2", ...writes, disk], { stdio: "ignore" });
       }
       const metadata = join(dir, `${name}.metadata.img`);
       const key = join(dir, `${name}-key`);
@@ -156,19 +164,7 @@ export function moveLab(dir: string) {
 
     /** The destination's files, as it makes them: an empty overlay of the source's size over its own base, a zeroed drive. */
     destinationFiles(name: string, base: string, source: VmFiles): VmFiles {
-      const disk = join(dir, `${name}.qcow2`);
-      execFileSync("qemu-img", [
-        "create",
-        "-q",
-        "-f",
-        "qcow2",
-        "-b",
-        base,
-        "-F",
-        "raw",
-        disk,
-        String(virtualSize(source.disk)),
-      ]);
+      const disk = overlay(name, base, String(virtualSize(source.disk)));
       const metadata = join(dir, `${name}.metadata.img`);
       writeFileSync(metadata, "");
       execFileSync("truncate", ["-s", String(statSync(source.metadata).size), metadata]);

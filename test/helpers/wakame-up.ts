@@ -56,5 +56,17 @@ export function startUp(env: NodeJS.ProcessEnv, port: number, o: { netns?: strin
     up.kill("SIGINT");
     await exited;
   };
-  return { up, output, exited, ready, stop };
+  /** `what` again every 500 ms until `done` says so, within `ms`; else fails with the last value and what the cloud said. */
+  const until = async <T>(what: () => Promise<T>, done: (v: T) => boolean, ms = 300_000): Promise<T> => {
+    for (const end = Date.now() + ms; ; ) {
+      const v = await what();
+      if (done(v)) return v;
+      assert.ok(
+        Date.now() < end,
+        `still ${JSON.stringify(v)}\n${output.err.split("\n").slice(-40).join("\n")}`,
+      );
+      await sleep(500);
+    }
+  };
+  return { up, output, exited, ready, stop, until };
 }

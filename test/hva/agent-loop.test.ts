@@ -16,7 +16,14 @@ import { InstanceDirectories } from "../../src/hva/instance-files.js";
 import { UserModeNetwork } from "../../src/hva/network/user-mode.js";
 import { debianOvmf } from "../../src/hva/vm/firmware.js";
 import { generateUuid } from "../../src/model/uuid.js";
-import { blankBackupObject, launchInstance, startApi, type TestApi, userRequest } from "../helpers/api.js";
+import {
+  addHostNode,
+  blankBackupObject,
+  launchInstance,
+  startApi,
+  type TestApi,
+  userRequest,
+} from "../helpers/api.js";
 import { FakeVmDriver } from "../helpers/fake-vm-driver.js";
 import { tempDir } from "../helpers/paths.js";
 import { imageRow } from "../helpers/stores.js";
@@ -357,5 +364,122 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
     await expectShown(win, "running", /password not generated: the guest wrote no pw.enc/);
     assert.equal((await dirs.of(win).marks()).firstBootPending, false, "no later boot makes a password");
     assert.equal(vms.calls.filter((c) => c === `start ${win}`).length, 2);
+  });
+});
+
+describe("a move between two hosts' agents, their VMs faked", { concurrency: false }, () => {
+  const [vmsA, vmsB] = [new FakeVmDriver(), new FakeVmDriver()];
+  const dirsB = new InstanceDirectories(join(home, "instances-b"));
+  let agentA: Agent;
+  let agentB: Agent;
+  let optionsB: AgentOptions;
+  before(async () => {
+    await addHostNode(api.store, "hn-b", "hva.b");
+    agentA = agentWith(vmsA);
+    const apiB = new AgentApi([api.origin], await api.token("host_node", "hn-b"));
+    await apiB.heartbeat({ kvm: false, uefi: true, secure_boot: true, tpm: true, cpu_model: "Nehalem" });
+    optionsB = {
+      ...agentOptions(vmsB),
+      api: apiB,
+      instances: dirsB,
+      imageCache: new ImageCache(join(home, "image-cache-b"), (line) => log.push(line)),
+      network: new UserModeNetwork({
+        forwardAddress: "127.0.0.1",
+        guestUser: null,
+        instances: dirsB,
+        log: (line) => log.push(line),
+      }),
+    };
+    agentB = new Agent(optionsB);
+  });
+  const hostB = (enabled: boolean) =>
+    api.store.db
+      .updateTable("host_nodes")
+      .set({ offering_cpu_cores: 8, offering_memory_size: 8192, scheduling_enabled: enabled ? 1 : 0 })
+      .where("id", "=", "hn-b")
+      .execute();
+  /** A running instance on hn-demo1, and a move of it asked (hn-b then the only other host). */
+  async function movingFromA() {
+    await hostB(false);
+    const id = await launch("wmi-tinylinux");
+    await agentA.tick();
+    await expectShown(id, "running");
+    await hostB(true);
+    const asked = await api.req("PUT", `/instances/${id}/move.json`, { form: {} });
+    assert.equal(asked.status, 200, asked.text);
+    assert.equal(asked.body.destination_host_node_id, "hn-b");
+    return { id, move: asked.body.move_id as string };
+  }
+  const until = async (what: string, check: () => Promise<boolean>) => {
+    for (let i = 0; !(await check()); i++) {
+      assert.ok(i < 200, `${what}; the agents said:\n${log.join("\n")}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  const shown = async (id: string) => (await api.req("GET", `/instances/${id}.json`)).body;
+
+  test("the destination prepares and listens, the source sends, the guest arrives: placed on the destination, gone from the source", async () => {
+    const { id, move } = await movingFromA();
+    assert.equal((await shown(id)).status, "moving");
+    await agentA.tick();
+    assert.ok(!vmsA.calls.includes(`move-out ${id}`), "the source waits for the destination");
+    await agentB.tick();
+    assert.ok(vmsB.calls.includes(`start-incoming ${id}`), vmsB.calls.join(", "));
+    assert.equal((await shown(id)).move.state, "ready");
+    assert.equal((await dirsB.of(id).marks()).firstBootPending, false, "its first boot was the source's");
+
+    await agentA.tick();
+    await until("the source handed the guest over", async () => vmsA.handedOver.has(id));
+    assert.equal((await shown(id)).move.state, "copying");
+    vmsB.arrive(id);
+    await until("the destination said done", async () => (await shown(id)).move.state === "done");
+    const moved = await shown(id);
+    assert.deepEqual([moved.host_node, moved.state, moved.status], ["hn-b", "running", "online"]);
+    assert.equal(moved.move.move_id, move);
+
+    await agentA.tick();
+    assert.ok(vmsA.calls.includes(`kill ${id}`), "the source's paused VM ended");
+    assert.equal(existsSync(dirs.of(id).dir), false, "and its files gone");
+    await agentB.tick();
+    assert.ok(vmsB.vms.has(id), "it runs on at the destination");
+    assert.equal((await shown(id)).state, "running");
+  });
+
+  test("a move that fails at the source leaves the guest there and nothing at the destination", async () => {
+    const { id } = await movingFromA();
+    await agentB.tick();
+    vmsA.moveOutFailure = new Error("the link broke");
+    await agentA.tick();
+    await until("the source said it failed", async () => (await shown(id)).move.state === "failed");
+    vmsA.moveOutFailure = null;
+    const after = await shown(id);
+    assert.deepEqual([after.host_node, after.state, after.status], ["hn-demo1", "running", "online"]);
+    assert.match(after.move.error, /at the source: the link broke/);
+    await agentB.tick();
+    assert.ok(!vmsB.vms.has(id), "the destination's VM ended");
+    await until("the destination's files gone", async () => !existsSync(dirsB.of(id).dir));
+    await agentA.tick();
+    assert.ok(vmsA.vms.has(id), "the guest runs on at the source");
+  });
+
+  test("a destination agent restarted mid-move fails it; a source handed over takes its guest back", async () => {
+    const { id } = await movingFromA();
+    await agentB.tick();
+    await agentA.tick();
+    await until("the source handed the guest over", async () => vmsA.handedOver.has(id));
+    // The destination's agent restarts: the new one holds no move, and finds its VM running.
+    const vmsB2 = new FakeVmDriver();
+    vmsB2.leftRunning(id, vmsB.vms.get(id)!);
+    const restartedB = new Agent({ ...optionsB, vms: vmsB2 });
+    await restartedB.tick();
+    await until("the destination failed it", async () => (await shown(id)).move.state === "failed");
+    assert.match((await shown(id)).move.error, /the destination's host agent stopped during the move/);
+    assert.equal(existsSync(dirsB.of(id).dir), false);
+    await agentA.tick();
+    assert.ok(vmsA.calls.includes(`take-back ${id}`), vmsA.calls.join(", "));
+    assert.equal(vmsA.handedOver.has(id), false);
+    assert.equal((await shown(id)).host_node, "hn-demo1");
+    // The stopped agent's own wait (its process would have died with it) ends with its VM.
+    await vmsB.kill(dirsB.of(id));
   });
 });

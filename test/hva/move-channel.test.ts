@@ -29,6 +29,19 @@ async function qemuSocket(name: string): Promise<{ server: Server; path: string;
   return { server, path, got };
 }
 
+/** The destination's end in front of two stand-in sockets (named with `suffix`), and what it logged. */
+async function destinationEnd(suffix: string) {
+  const [migration, nbd] = [await qemuSocket(`migration${suffix}`), await qemuSocket(`nbd${suffix}`)];
+  const logged: string[] = [];
+  const destination = await listenForMove({
+    address: "127.0.0.1",
+    token,
+    targets: { migration: migration.path, nbd: nbd.path },
+    log: (l) => logged.push(l),
+  });
+  return { migration, nbd, logged, destination };
+}
+
 /** Connects, writes `first`, and resolves with all the peer said once it closes or after `ms`. */
 function talk(to: { port: number } | { path: string }, first: string, ms = 1500): Promise<string> {
   return new Promise((resolve) => {
@@ -48,14 +61,7 @@ function talk(to: { port: number } | { path: string }, first: string, ms = 1500)
 }
 
 test("a source's local socket reaches the destination's socket of its stream, both ways, bytes after the first line included", async () => {
-  const [migration, nbd] = [await qemuSocket("migration"), await qemuSocket("nbd")];
-  const logged: string[] = [];
-  const destination = await listenForMove({
-    address: "127.0.0.1",
-    token,
-    targets: { migration: migration.path, nbd: nbd.path },
-    log: (l) => logged.push(l),
-  });
+  const { migration, nbd, logged, destination } = await destinationEnd("");
   const source = await relayToMove({
     socket: join(dir, "out-nbd.sock"),
     host: "127.0.0.1",
@@ -92,14 +98,7 @@ test("a source's local socket reaches the destination's socket of its stream, bo
 });
 
 test("without the move's token, with no stream, or silent, a connection reaches nothing and is dropped", async () => {
-  const [migration, nbd] = [await qemuSocket("migration2"), await qemuSocket("nbd2")];
-  const logged: string[] = [];
-  const destination = await listenForMove({
-    address: "127.0.0.1",
-    token,
-    targets: { migration: migration.path, nbd: nbd.path },
-    log: (l) => logged.push(l),
-  });
+  const { migration, nbd, logged, destination } = await destinationEnd("2");
   assert.equal(await talk(destination, handshakeLine("cd".repeat(32), "nbd")), "");
   assert.equal(await talk(destination, `WAKAME-MOVE qmp ${token}\n`), "");
   assert.equal(await talk(destination, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"), "");
@@ -121,13 +120,7 @@ test("without the move's token, with no stream, or silent, a connection reaches 
 });
 
 test("closing the destination's end cuts the connections it carries, and it takes no more", async () => {
-  const [migration, nbd] = [await qemuSocket("migration3"), await qemuSocket("nbd3")];
-  const destination = await listenForMove({
-    address: "127.0.0.1",
-    token,
-    targets: { migration: migration.path, nbd: nbd.path },
-    log: () => {},
-  });
+  const { migration, nbd, destination } = await destinationEnd("3");
   const s = connect(destination.port, "127.0.0.1");
   s.on("error", () => {});
   s.write(handshakeLine(token, "migration"));

@@ -11,12 +11,17 @@ const want = (
   requested_action: RequestedAction | null = null,
   os_type = "windows",
   backup: Wanted["backup"] = null,
+  move: Wanted["move"] = null,
 ): Wanted => ({
   state,
   requested_action,
   os_type,
   backup,
+  move,
 });
+/** A move of a running instance, as this host's part in it sees it. */
+const moving = (role: "source" | "destination", state: "preparing" | "ready" | "copying") =>
+  want("running", null, "windows", null, { role, state, kind: "live" });
 /** A backup asked of the instance: generalized or not, begun (creating) or not. */
 const backingUp = (state: InstanceState, generalize: boolean, begun = false) =>
   want(state, null, "windows", { state: begun ? "creating" : "pending", generalize });
@@ -30,6 +35,8 @@ const seen = (o: Partial<Observed> = {}): Observed => ({
   sysprepStartedAt: null,
   generalized: false,
   sysprepFlagGone: false,
+  moveHeld: false,
+  movedAway: false,
   ...o,
 });
 
@@ -274,6 +281,73 @@ const rows: [string, Wanted, Observed, Action][] = [
     backingUp("halted", false),
     seen({ running: true }),
     { kind: "force-stop", report: "halted" },
+  ],
+  // Moves: the destination makes it all at once; the source sends once it is ready.
+  [
+    "destination asked: it receives",
+    moving("destination", "preparing"),
+    seen({ files: false }),
+    { kind: "receive-move" },
+  ],
+  [
+    "destination receiving: it waits for the move",
+    moving("destination", "ready"),
+    seen({ running: true, moveHeld: true }),
+    { kind: "wait" },
+  ],
+  [
+    "destination whose agent restarted while preparing: what it made goes, the move fails",
+    moving("destination", "preparing"),
+    seen({ files: true }),
+    { kind: "fail-move", error: "the destination's host agent stopped during the move" },
+  ],
+  [
+    "destination whose agent restarted while the source copies",
+    moving("destination", "copying"),
+    seen({ running: true }),
+    { kind: "fail-move", error: "the destination's host agent stopped during the move" },
+  ],
+  [
+    "source while the destination prepares: it runs on",
+    moving("source", "preparing"),
+    seen({ running: true }),
+    { kind: "wait" },
+  ],
+  [
+    "source once the destination is ready: it sends",
+    moving("source", "ready"),
+    seen({ running: true }),
+    { kind: "send-move" },
+  ],
+  [
+    "source sending: it waits",
+    moving("source", "copying"),
+    seen({ running: true, moveHeld: true }),
+    { kind: "wait" },
+  ],
+  [
+    "source whose agent restarted while it copied: undone here, failed",
+    moving("source", "copying"),
+    seen({ running: true }),
+    { kind: "abandon-move" },
+  ],
+  [
+    "source whose agent restarted after handing the guest over: the destination says how it ends",
+    moving("source", "copying"),
+    seen({ running: true, movedAway: true }),
+    { kind: "wait" },
+  ],
+  [
+    "source whose VM ended before it could send",
+    moving("source", "ready"),
+    seen({ running: false }),
+    { kind: "fail-move", error: "its VM no longer runs on its host" },
+  ],
+  [
+    "a move that failed after the guest was handed over: it runs again here",
+    want("running"),
+    seen({ running: true, movedAway: true }),
+    { kind: "take-back" },
   ],
 ];
 

@@ -24,7 +24,15 @@ const ask = (o: Partial<MoveAsk>): MoveAsk => ({
 const rows: [string, Partial<MoveAsk>, ReturnType<typeof moveRefusal>][] = [
   ["running: live, the scheduler chooses", {}, { kind: "live" }],
   ["running, to a host named: live", { destination: "hn-b" }, { kind: "live" }],
-  ["halted: cold", { state: "halted" }, { kind: "cold" }],
+  [
+    "halted: not yet",
+    { state: "halted" },
+    {
+      problem:
+        "i-abc is halted: a halted instance's files are not moved yet: power it on and move it running",
+      conflict: true,
+    },
+  ],
   [
     "to the host it is on",
     { destination: "hn-a" },
@@ -56,8 +64,7 @@ const rows: [string, Partial<MoveAsk>, ReturnType<typeof moveRefusal>][] = [
     "starting",
     { state: "initializing" },
     {
-      problem:
-        "i-abc is initializing: only a running instance (moved live) or a halted one (its files copied) moves: wait until it is one or the other",
+      problem: "i-abc is initializing: only a running instance moves: wait until it runs",
       conflict: true,
     },
   ],

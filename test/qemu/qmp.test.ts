@@ -66,4 +66,6 @@ test("a QEMU that dies says no SHUTDOWN: whoever waits learns the connection clo
   const waiting = qmp.waitForEvent("SHUTDOWN", 10_000);
   qemu.kill("SIGKILL");
   await assert.rejects(waiting, /QMP connection closed before SHUTDOWN/);
+  // A command asked after it is gone is refused at once, not left waiting for an answer that never comes.
+  await assert.rejects(qmp.execute("query-status"), /QMP connection closed before query-status/);
 });

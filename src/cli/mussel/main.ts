@@ -176,6 +176,9 @@ const instanceExtras: Command<Shape, Ctx>[] = [
     },
   ),
   put("reboot", "Reboot the instance"),
+  put("move", "Move the running instance to another host, live (its disk, memory and TPM go with it)", {
+    host_node_id: text("the host to move it to (default: the scheduler's choice)"),
+  }),
   command({
     name: "show_password",
     summary: "Show the encrypted initial password",

@@ -35,6 +35,7 @@ import { errors } from "../errors.js";
 import { changeInstance } from "../instance-change.js";
 import { recordInstanceEvents } from "../instance-events.js";
 import { launch, releaseResources, type VifRequest } from "../launch.js";
+import { abandonMove, moveUnderWay } from "../move.js";
 import { forgetExpiredPasswords, forgetPasswords } from "../passwords.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
 import type { ScreenshotDesk } from "../screenshots.js";
@@ -47,12 +48,20 @@ const changedMeanwhile = (id: string) =>
     `${id} changed state while this request was handled: look at it again and retry`,
   );
 
-/** Power actions wait for a backup under way: it owns the instance's disk and VM until it ends (terminate ends it). */
-async function refuseWhileBackingUp(db: Kysely<Database>, id: string, action: string): Promise<void> {
+/**
+ * Power actions wait for a backup or a move under way: it owns the instance's
+ * disk and VM until it ends (terminate ends it).
+ */
+async function refuseWhileBusy(db: Kysely<Database>, id: string, action: string): Promise<void> {
   const underWay = await backupUnderWay(db, id);
   if (underWay)
     throw errors.invalidInstanceState(
       `${id} is being backed up (${underWay}): ${action} waits until its image is available or failed`,
+    );
+  const moving = await moveUnderWay(db, id);
+  if (moving)
+    throw errors.invalidInstanceState(
+      `${id} is moving to ${moving.destination_host_node_id} (${moving.id}): ${action} waits until it has arrived or the move failed`,
     );
 }
 
@@ -206,6 +215,7 @@ export function instanceRoutes(
       if (instance.state === "terminated") throw errors.invalidInstanceState(`${id} is terminated already`);
       // Its backup cannot go on without it: ended here, what the agent stored is removed when it hears.
       await abandonBackups(db, id, "its instance was terminated while it was backed up");
+      await abandonMove(db, id, "its instance was terminated while it moved");
       const stamp = now();
       // No agent has started it: nothing runs, so it ends here.
       const unstarted = instance.state === "scheduling" || instance.state === "pending";
@@ -270,7 +280,7 @@ export function instanceRoutes(
           `${id} is ${instance.state}: ${action} needs it ${allowedFrom.join(" or ")}`,
         );
       }
-      await refuseWhileBackingUp(db, id, action);
+      await refuseWhileBusy(db, id, action);
       const changed = await changeInstance(db, id, instance.revision, {
         requested_action: requested,
         ...(nextState && { state: nextState }),

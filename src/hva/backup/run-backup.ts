@@ -1,5 +1,5 @@
 // Carrying out a backup dcmgr asked for, and saying how it goes: begun
-// (creating), its progress (every 5%, or every 2 s when it moves slower),
+// (creating), its progress (progress-reports.ts),
 // then available with what was written, or failed with why; both say
 // whether the disk was generalized. The backup object's PUTs are apart from
 // the instance's reports: they need no revision. One backup at a time on a
@@ -11,11 +11,10 @@ import { virtualHardware } from "../../model/image-features.js";
 import type { ActionTools } from "../actions.js";
 import { OutdatedView } from "../agent-api.js";
 import type { InstanceFiles } from "../instance-files.js";
+import { progressReports } from "../progress-reports.js";
 import { endSysprep } from "./sysprep.js";
 import { writeBackup } from "./write-backup.js";
 
-const progressEveryMs = 2000;
-const progressStep = 5;
 /** What the report shape takes of an error (a compressor's or qemu-img's can be long). */
 const errorMax = 4000;
 /** Tries at the last report before the backup is left to the next pass (which fails it, and cleans up). */
@@ -34,15 +33,7 @@ async function backUp(w: WantedInstance, files: InstanceFiles, tools: ActionTool
   const b = w.backup!;
   const say = (r: BackupReport) => tools.api.reportBackup(b.backup_object_id, r);
   await say({ state: "creating", progress: 0 });
-  let said = 0;
-  let saidAt = Date.now();
-  const progress = (percent: number) => {
-    if (percent < said + progressStep && (percent <= said || Date.now() - saidAt < progressEveryMs)) return;
-    said = percent;
-    saidAt = Date.now();
-    // A late one is refused once the backup has ended; nothing waits for it.
-    say({ state: "creating", progress: percent }).catch(() => {});
-  };
+  const progress = progressReports((percent) => say({ state: "creating", progress: percent }));
   const { generalized } = await files.marks();
   let last: BackupReport;
   try {

@@ -6,6 +6,7 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { DiskSpec, NicSpec } from "../../qemu/command.js";
 import type { InstanceFiles } from "../instance-files.js";
+import type { MoveFigures, MovingDisk } from "./live-move.js";
 
 /** What the agent wants its instance's VM to be; the driver adds where its sockets and logs go. */
 export interface InstanceVm {
@@ -29,8 +30,38 @@ export interface VmDriver {
   /**
    * Starts the instance's VM, detached (it outlives the agent), and resolves
    * once it answers; it inherits `sockets` for its NICs, as fds 3, 4, ...
+   * A move's destination (`incoming`) starts paused, its disks exported on
+   * the NBD socket and the migration awaited on the other (live-move.ts);
+   * its TPM starts empty: its state comes with the migration.
    */
-  start(files: InstanceFiles, vm: InstanceVm, sockets: readonly Socket[]): Promise<void>;
+  start(
+    files: InstanceFiles,
+    vm: InstanceVm,
+    sockets: readonly Socket[],
+    incoming?: { nbdSocket: string; migrationSocket: string },
+  ): Promise<void>;
+  /** A move's destination: runs the guest once the migration has come whole (rejects if not within `timeoutMs`). */
+  runMovedIn(files: InstanceFiles, timeoutMs: number): Promise<void>;
+  /** A move's source: its disks and the guest sent (live-move.ts sendMove); on failure, the guest runs on here. */
+  moveOut(
+    files: InstanceFiles,
+    o: {
+      nbdSocket: string;
+      migrationSocket: string;
+      disks: readonly MovingDisk[];
+      timeoutMs: number;
+      onProgress: (percent: number) => void;
+    },
+  ): Promise<MoveFigures>;
+  /** Whether the VM handed itself over to a move's destination: paused here for good, unless that move failed. */
+  movedAway(files: InstanceFiles): Promise<boolean>;
+  /**
+   * Undoes a source's move no agent holds any more (the agent restarted):
+   * the guest runs on here. False, with nothing undone, if it had handed itself over.
+   */
+  abandonMove(files: InstanceFiles, disks: readonly MovingDisk[]): Promise<boolean>;
+  /** Runs again a guest that handed itself over to a destination that never ran it. */
+  takeBack(files: InstanceFiles): Promise<void>;
   running(files: InstanceFiles): Promise<boolean>;
   /** Whether the VM's TPM (its swtpm) runs: a VM with a TPM whose swtpm ended has lost it. */
   tpmAlive(files: InstanceFiles): Promise<boolean>;

@@ -66,7 +66,7 @@ export async function receiveMove(
 
 /**
  * The destination's second half, once the source's move has completed: the
- * migration checked complete here too, the export ended, the guest run, and
+ * migration checked complete here too, the guest run, the export ended, and
  * its NICs' addresses announced (switches learn where it is now).
  */
 export async function runMovedIn(q: QmpClient, timeoutMs: number): Promise<void> {
@@ -81,9 +81,11 @@ export async function runMovedIn(q: QmpClient, timeoutMs: number): Promise<void>
     if (Date.now() > end) throw new Error(`the migration did not complete on the destination (${m.status})`);
     await sleep(pollMs);
   }
-  await q.execute("nbd-server-stop");
+  // The guest first: the source let go of the export before switching over, so its end waits on nothing.
+  // Once it runs here the move is done: what follows is tidying, and its failure changes nothing.
   await q.execute("cont");
-  await q.execute("announce-self", { initial: 50, max: 550, rounds: 5, step: 100 });
+  await q.execute("nbd-server-stop").catch(() => {});
+  await q.execute("announce-self", { initial: 50, max: 550, rounds: 5, step: 100 }).catch(() => {});
 }
 
 /** What a completed move took, by QEMU's own figures. */
@@ -152,7 +154,7 @@ export async function sendMove(
       const m = await q.execute<MigrateInfo>("query-migrate");
       if (m.status === "completed") {
         o.onProgress(99);
-        return { totalMs: m["total-time"] ?? 0, downtimeMs: m.downtime ?? 0 };
+        return figuresOf(m);
       }
       if (migrationIsOver(m.status))
         throw new Error(`the migration ${m.status}${m["error-desc"] ? `: ${m["error-desc"]}` : ""}`);
@@ -167,17 +169,25 @@ export async function sendMove(
       await sleep(pollMs);
     }
   } catch (err) {
-    await abandonMove(q, o.disks);
+    // Handed over meanwhile (a timeout that came as it completed): the move is done, not failed.
+    if (!(await abandonMove(q, o.disks))) return figuresOf(await q.execute<MigrateInfo>("query-migrate"));
     throw err;
   }
 }
 
+const figuresOf = (m: MigrateInfo): MoveFigures => ({
+  totalMs: m["total-time"] ?? 0,
+  downtimeMs: m.downtime ?? 0,
+});
+
 /**
- * Undoes a source's move at any point before the destination runs: the
- * migration cancelled, the mirrors and their NBD nodes gone, and the guest
- * running here again if the move had paused it.
+ * Undoes a source's move that has not handed the guest over: the migration
+ * cancelled, the mirrors and their NBD nodes gone, and the guest running
+ * here again if the move had paused it. False, with nothing undone, when the
+ * migration had completed: the guest is the destination's to run then.
  */
-export async function abandonMove(q: QmpClient, disks: readonly MovingDisk[]): Promise<void> {
+export async function abandonMove(q: QmpClient, disks: readonly MovingDisk[]): Promise<boolean> {
+  if ((await q.execute<MigrateInfo>("query-migrate")).status === "completed") return false;
   await q.execute("migrate_cancel").catch(() => {});
   for (;;) {
     const m = await q.execute<MigrateInfo>("query-migrate").catch(() => ({ status: "none" }));
@@ -186,7 +196,16 @@ export async function abandonMove(q: QmpClient, disks: readonly MovingDisk[]): P
   }
   await endMirrors(q, disks, true);
   const status = await q.execute<{ status: string }>("query-status");
-  if (["paused", "postmigrate", "finish-migrate"].includes(status.status)) await q.execute("cont");
+  if (["paused", "finish-migrate"].includes(status.status)) await q.execute("cont");
+  return true;
+}
+
+/**
+ * Runs again a source's guest that handed itself over to a destination that
+ * never ran it (that move failed): QEMU takes its disks back and goes on.
+ */
+export async function takeBack(q: QmpClient): Promise<void> {
+  await q.execute("cont");
 }
 
 async function mirrors(q: QmpClient, disks: readonly MovingDisk[]): Promise<BlockJob[]> {

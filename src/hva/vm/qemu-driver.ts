@@ -12,6 +12,15 @@ import { livePid, startDetachedQemu, stopDetached } from "../../qemu/launch.js";
 import { QmpClient } from "../../qemu/qmp.js";
 import type { InstanceFiles } from "../instance-files.js";
 import { type InstanceVm, type VmDriver, VmStillRuns } from "./driver.js";
+import {
+  abandonMove,
+  type MoveFigures,
+  type MovingDisk,
+  receiveMove,
+  runMovedIn,
+  sendMove,
+  takeBack,
+} from "./live-move.js";
 import { startSwtpm, stopSwtpm, swtpmAlive } from "./swtpm.js";
 
 export class QemuDriver implements VmDriver {
@@ -28,9 +37,14 @@ export class QemuDriver implements VmDriver {
     this.exitListeners.push(listener);
   }
 
-  async start(files: InstanceFiles, vm: InstanceVm, sockets: readonly Socket[]): Promise<void> {
+  async start(
+    files: InstanceFiles,
+    vm: InstanceVm,
+    sockets: readonly Socket[],
+    incoming?: { nbdSocket: string; migrationSocket: string },
+  ): Promise<void> {
     const { cpuModel, windows, firmware, tpm, ...hardware } = vm;
-    if (tpm) await startSwtpm(files);
+    if (tpm) await startSwtpm(files, { incoming: incoming !== undefined });
     const args = qemuArgs({
       name: files.id,
       ...hardware,
@@ -44,6 +58,7 @@ export class QemuDriver implements VmDriver {
       serialLog: files.serialLog,
       vnc: { socket: files.vncSocket },
       pidFile: files.pidFile,
+      incoming: incoming !== undefined,
     });
     await startDetachedQemu(
       args,
@@ -53,8 +68,33 @@ export class QemuDriver implements VmDriver {
       await stopSwtpm(files);
       throw err;
     });
-    await this.qmp(files);
-    this.log(`${files.id}: QEMU started (${this.accel}), console on ${files.vncSocket}`);
+    const q = await this.qmp(files);
+    if (incoming) await receiveMove(q, { ...incoming, devices: vm.disks.map((_, i) => `disk${i}`) });
+    this.log(
+      `${files.id}: QEMU started (${this.accel})${incoming ? ", awaiting its move" : ""}, console on ${files.vncSocket}`,
+    );
+  }
+
+  async runMovedIn(files: InstanceFiles, timeoutMs: number): Promise<void> {
+    await runMovedIn(await this.qmp(files), timeoutMs);
+  }
+
+  async moveOut(files: InstanceFiles, o: Parameters<VmDriver["moveOut"]>[1]): Promise<MoveFigures> {
+    // QEMU's own limit (128 MiB/s) would make a move wait on it: the hosts' link is the limit.
+    return sendMove(await this.qmp(files), { ...o, maxBandwidth: Number.MAX_SAFE_INTEGER });
+  }
+
+  async movedAway(files: InstanceFiles): Promise<boolean> {
+    const { status } = await (await this.qmp(files)).execute<{ status: string }>("query-status");
+    return status === "postmigrate";
+  }
+
+  async abandonMove(files: InstanceFiles, disks: readonly MovingDisk[]): Promise<boolean> {
+    return abandonMove(await this.qmp(files), disks);
+  }
+
+  async takeBack(files: InstanceFiles): Promise<void> {
+    await takeBack(await this.qmp(files));
   }
 
   /** By its pid file, checked to be this instance's QEMU and not a reused pid. */

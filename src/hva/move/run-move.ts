@@ -1,0 +1,183 @@
+// Carrying out this host's part in a move dcmgr asked for, and saying how it
+// goes (agent-contract.ts WantedMove). The destination: the instance's files
+// made as for a first start (the overlay, the metadata drive and the
+// variable store are then written over by what comes), its VM started
+// paused awaiting the move (its network was set up by the loop's sync, as
+// for any VM: the firewall is there before the guest runs), a listener for
+// this move on its management address; ready, with where. Then, in the
+// background: the guest run once the migration has come whole, and done.
+// The source, once the destination is ready: its QEMU's two sockets relayed
+// to the destination, the disks and the guest sent, its progress said; a
+// failure undoes it all (the guest runs on here) and says why. A move runs
+// once per agent (held); one this agent does not hold was begun by an agent
+// that stopped, and reconcile.ts ends it.
+import type { WantedInstance } from "../../model/agent-contract.js";
+import type { MoveReport } from "../../model/move.js";
+import { moveStreams } from "../../model/move-handshake.js";
+import { type ActionTools, removeInstance } from "../actions.js";
+import { OutdatedView } from "../agent-api.js";
+import type { InstanceFiles } from "../instance-files.js";
+import { prepareInstance } from "../prepare.js";
+import { progressReports } from "../progress-reports.js";
+import { startVm } from "../start-vm.js";
+import type { MovingDisk } from "../vm/live-move.js";
+import { listenForMove, type MoveEnd, relayToMove } from "./channel.js";
+
+/** What the report shape takes of an error. */
+const errorMax = 4000;
+/** Tries at a move's last report (a dcmgr restarting): the move's end must reach it. */
+const lastReportTries = 150;
+
+/** The instance's disks as they move: its overlay only when its image is cached at the destination too. */
+export function movingDisks(w: WantedInstance): MovingDisk[] {
+  return [
+    { device: "disk0", sync: w.image.is_cacheable ? "top" : "full" },
+    { device: "disk1", sync: "full" },
+  ];
+}
+
+export class Moves {
+  /** The moves this agent carries now, by move id. */
+  private readonly held = new Set<string>();
+  /** Their listeners and relays, open. */
+  private readonly open = new Set<MoveEnd>();
+
+  constructor(
+    /** How long a move may take before it is given up. */
+    private readonly timeoutMs: number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  holds(moveId: string): boolean {
+    return this.held.has(moveId);
+  }
+
+  /** The agent stops: every channel it holds is cut (the other side fails the move, or the next agent does). */
+  detach(): void {
+    for (const end of this.open) void end.close();
+    this.open.clear();
+  }
+
+  private track(end: MoveEnd): MoveEnd {
+    this.open.add(end);
+    return {
+      port: end.port,
+      close: async () => {
+        this.open.delete(end);
+        await end.close();
+      },
+    };
+  }
+
+  /** The destination's part, until ready; the rest goes on in the background. */
+  async receive(w: WantedInstance, files: InstanceFiles, tools: ActionTools): Promise<void> {
+    const m = w.move!;
+    this.held.add(m.move_id);
+    let listener: MoveEnd | null = null;
+    const fail = async (err: Error) => {
+      await listener?.close();
+      await removeInstance(files, tools).catch(() => {});
+      await this.lastReport(tools, m.move_id, {
+        state: "failed",
+        error: `at the destination: ${err.message}`,
+      });
+    };
+    try {
+      await prepareInstance(files, w, tools);
+      // Its first boot, if any, was the source's: the metadata drive comes from there.
+      await files.firstBootPending(false);
+      const sockets = files.moveSockets;
+      await startVm(w, files, tools, { nbdSocket: sockets.nbd, migrationSocket: sockets.migration });
+      const address = await tools.api.ownAddress();
+      listener = this.track(
+        await listenForMove({ address, token: m.token, targets: sockets, log: this.log }),
+      );
+      await tools.api.reportMove(m.move_id, { state: "ready", address, port: listener.port });
+    } catch (err) {
+      await fail(err as Error);
+      return;
+    }
+    const open = listener;
+    void (async () => {
+      try {
+        // The source gives up first (its own timeout): a destination left waiting ends after it.
+        await tools.vms.runMovedIn(files, 2 * this.timeoutMs);
+      } catch (err) {
+        await fail(err as Error);
+        return;
+      }
+      await open.close();
+      this.log(`${w.id}: moved here, running`);
+      await this.lastReport(tools, m.move_id, { state: "done" });
+    })();
+  }
+
+  /** The source's part: the relays open and the copy begun; the rest goes on in the background. */
+  async send(w: WantedInstance, files: InstanceFiles, tools: ActionTools): Promise<void> {
+    const m = w.move!;
+    const to = m.destination!;
+    this.held.add(m.move_id);
+    const sockets = files.moveSockets;
+    const relays = await Promise.all(
+      moveStreams.map(async (stream) =>
+        this.track(
+          await relayToMove({
+            socket: sockets[stream],
+            host: to.address,
+            port: to.port,
+            token: m.token,
+            stream,
+          }),
+        ),
+      ),
+    );
+    const say = (r: MoveReport) => tools.api.reportMove(m.move_id, r);
+    await say({ state: "copying", progress: 0 }).catch(async (err: Error) => {
+      for (const r of relays) await r.close();
+      this.held.delete(m.move_id);
+      throw err;
+    });
+    void (async () => {
+      let failure: MoveReport | null = null;
+      try {
+        const took = await tools.vms.moveOut(files, {
+          nbdSocket: sockets.nbd,
+          migrationSocket: sockets.migration,
+          disks: movingDisks(w),
+          timeoutMs: this.timeoutMs,
+          onProgress: progressReports((progress) => say({ state: "copying", progress })),
+        });
+        // Handed over: the destination runs it and says so; this VM goes once dcmgr lists it here no more.
+        this.log(`${w.id}: handed over to ${to.address} (${took.totalMs} ms, ${took.downtimeMs} ms paused)`);
+      } catch (err) {
+        failure = { state: "failed", error: `at the source: ${(err as Error).message}` };
+      }
+      for (const r of relays) await r.close();
+      if (failure) await this.lastReport(tools, m.move_id, failure);
+      else this.held.delete(m.move_id);
+    })();
+  }
+
+  /** Says how the move ended, trying again while dcmgr cannot be reached; then lets go of it. */
+  private async lastReport(tools: ActionTools, moveId: string, r: MoveReport): Promise<void> {
+    const report = r.state === "failed" ? { ...r, error: r.error.slice(0, errorMax) } : r;
+    try {
+      for (let tried = 1; ; tried++) {
+        try {
+          await tools.api.reportMove(moveId, report);
+          return;
+        } catch (err) {
+          // Ended meanwhile (the other side failed it): nothing more to say.
+          if (err instanceof OutdatedView) return;
+          if (tried === lastReportTries) {
+            this.log(`move ${moveId}: cannot tell dcmgr it is ${r.state}: ${(err as Error).message}`);
+            return;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 2000));
+        }
+      }
+    } finally {
+      this.held.delete(moveId);
+    }
+  }
+}
