@@ -118,25 +118,29 @@ export class Moves {
     const to = m.destination!;
     this.held.add(m.move_id);
     const sockets = files.moveSockets;
-    const relays = await Promise.all(
-      moveStreams.map(async (stream) =>
-        this.track(
-          await relayToMove({
-            socket: sockets[stream],
-            host: to.address,
-            port: to.port,
-            token: m.token,
-            stream,
-          }),
-        ),
-      ),
-    );
     const say = (r: MoveReport) => tools.api.reportMove(m.move_id, r);
-    await say({ state: "copying", progress: 0 }).catch(async (err: Error) => {
+    const relays: MoveEnd[] = [];
+    try {
+      for (const stream of moveStreams)
+        relays.push(
+          this.track(
+            await relayToMove({
+              socket: sockets[stream],
+              host: to.address,
+              port: to.port,
+              token: m.token,
+              stream,
+            }),
+          ),
+        );
+      await say({ state: "copying", progress: 0 });
+    } catch (err) {
+      // Not begun: the next pass tries again while the move waits for it (or it has ended meanwhile).
       for (const r of relays) await r.close();
       this.held.delete(m.move_id);
-      throw err;
-    });
+      this.log(`${w.id}: the move to ${to.address} did not begin: ${(err as Error).message}`);
+      return;
+    }
     void (async () => {
       let failure: MoveReport | null = null;
       try {
