@@ -142,9 +142,10 @@ export class Agent {
     this.order.take(w.id);
     try {
       const files = this.dirs.of(w.id);
+      // A VM the agent does not follow ran before the agent (re)started: followed first, then looked at.
+      if (!this.o.vms.follows(w.id) && (await this.o.vms.running(files)))
+        await this.o.vms.adopt(files).catch(() => {});
       let seen = await this.observe(w);
-      // A VM the agent does not follow ran before the agent (re)started.
-      if (seen.running && !this.o.vms.follows(w.id)) await this.o.vms.adopt(files).catch(() => {});
       for (;;) {
         const action = nextAction(view, seen, now, this.o.timeouts);
         if (action.kind !== "wait") {
