@@ -25,6 +25,7 @@ import {
   userRequest,
 } from "../helpers/api.js";
 import { FakeVmDriver } from "../helpers/fake-vm-driver.js";
+import { HeldAgentApi } from "../helpers/held-agent-api.js";
 import { tempDir } from "../helpers/paths.js";
 import { imageRow } from "../helpers/stores.js";
 
@@ -372,11 +373,12 @@ describe("a move between two hosts' agents, their VMs faked", { concurrency: fal
   const dirsB = new InstanceDirectories(join(home, "instances-b"));
   let agentA: Agent;
   let agentB: Agent;
+  let apiB: HeldAgentApi;
   let optionsB: AgentOptions;
   before(async () => {
     await addHostNode(api.store, "hn-b", "hva.b");
     agentA = agentWith(vmsA);
-    const apiB = new AgentApi([api.origin], await api.token("host_node", "hn-b"));
+    apiB = new HeldAgentApi([api.origin], await api.token("host_node", "hn-b"));
     await apiB.heartbeat({ kvm: false, uefi: true, secure_boot: true, tpm: true, cpu_model: "Nehalem" });
     optionsB = {
       ...agentOptions(vmsB),
@@ -431,8 +433,16 @@ describe("a move between two hosts' agents, their VMs faked", { concurrency: fal
     await agentA.tick();
     await until("the source handed the guest over", async () => vmsA.handedOver.has(id));
     assert.equal((await shown(id)).move.state, "copying");
+    // A pass of the destination reads its state while the move is under way, and acts after it is done.
+    const read = apiB.holdNextRead();
+    const stalePass = agentB.tick();
+    await read.reached;
     vmsB.arrive(id);
     await until("the destination said done", async () => (await shown(id)).move.state === "done");
+    read.release();
+    await stalePass;
+    assert.ok(vmsB.vms.has(id), `the stale pass left the guest running:\n${log.join("\n")}`);
+    assert.ok(!log.some((l) => l.includes("fail-move")), log.join("\n"));
     const moved = await shown(id);
     assert.deepEqual([moved.host_node, moved.state, moved.status], ["hn-b", "running", "online"]);
     assert.equal(moved.move.move_id, move);

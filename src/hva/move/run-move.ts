@@ -9,8 +9,8 @@
 // The source, once the destination is ready: its QEMU's two sockets relayed
 // to the destination, the disks and the guest sent, its progress said; a
 // failure undoes it all (the guest runs on here) and says why. A move runs
-// once per agent (held); one this agent does not hold was begun by an agent
-// that stopped, and reconcile.ts ends it.
+// once per agent (held, and still held once ended); one this agent does not
+// hold was begun by an agent that stopped, and reconcile.ts ends it.
 import type { WantedInstance } from "../../model/agent-contract.js";
 import type { MoveReport } from "../../model/move.js";
 import { moveStreams } from "../../model/move-handshake.js";
@@ -37,7 +37,11 @@ export function movingDisks(w: WantedInstance): MovingDisk[] {
 }
 
 export class Moves {
-  /** The moves this agent carries now, by move id. */
+  /**
+   * The moves this agent began, by move id, kept once ended: a pass that read
+   * dcmgr's state before the end (the move still under way there) must not
+   * take one for a move an agent since stopped began. Move ids never come back.
+   */
   private readonly held = new Set<string>();
   /** Their listeners and relays, open. */
   private readonly open = new Set<MoveEnd>();
@@ -158,30 +162,25 @@ export class Moves {
       }
       for (const r of relays) await r.close();
       if (failure) await this.lastReport(tools, m.move_id, failure);
-      else this.held.delete(m.move_id);
     })();
   }
 
-  /** Says how the move ended, trying again while dcmgr cannot be reached; then lets go of it. */
+  /** Says how the move ended, trying again while dcmgr cannot be reached. */
   private async lastReport(tools: ActionTools, moveId: string, r: MoveReport): Promise<void> {
     const report = r.state === "failed" ? { ...r, error: r.error.slice(0, errorMax) } : r;
-    try {
-      for (let tried = 1; ; tried++) {
-        try {
-          await tools.api.reportMove(moveId, report);
+    for (let tried = 1; ; tried++) {
+      try {
+        await tools.api.reportMove(moveId, report);
+        return;
+      } catch (err) {
+        // Ended meanwhile (the other side failed it): nothing more to say.
+        if (err instanceof OutdatedView) return;
+        if (tried === lastReportTries) {
+          this.log(`move ${moveId}: cannot tell dcmgr it is ${r.state}: ${(err as Error).message}`);
           return;
-        } catch (err) {
-          // Ended meanwhile (the other side failed it): nothing more to say.
-          if (err instanceof OutdatedView) return;
-          if (tried === lastReportTries) {
-            this.log(`move ${moveId}: cannot tell dcmgr it is ${r.state}: ${(err as Error).message}`);
-            return;
-          }
-          await new Promise((resolve) => setTimeout(resolve, 2000));
         }
+        await new Promise((resolve) => setTimeout(resolve, 2000));
       }
-    } finally {
-      this.held.delete(moveId);
     }
   }
 }
