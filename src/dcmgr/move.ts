@@ -5,7 +5,7 @@
 // placed on the destination, the source's usage given back) or failed (the
 // destination's given back, the instance where it was).
 import { randomBytes } from "node:crypto";
-import type { Kysely } from "kysely";
+import type { Kysely, Selectable, Transaction } from "kysely";
 import { virtualHardware } from "../model/image-features.js";
 import {
   type MoveKind,
@@ -17,13 +17,14 @@ import {
   movesUnderWay,
 } from "../model/move.js";
 import { freshUuid } from "../store/fresh-uuid.js";
-import type { Database } from "../store/schema.js";
+import type { Database, InstancesTable } from "../store/schema.js";
 import type { Store } from "../store/store.js";
 import { backupUnderWay } from "./backup.js";
 import { errors } from "./errors.js";
+import { continueEvacuation } from "./evacuation.js";
 import { changeInstance } from "./instance-change.js";
 import { recordInstanceEvents } from "./instance-events.js";
-import { place, releaseHostUsage } from "./placement.js";
+import { locksRows, place, releaseHostUsage } from "./placement.js";
 import { now } from "./routes/common.js";
 
 export interface MoveAnswer {
@@ -44,7 +45,7 @@ export async function moveUnderWay(db: Kysely<Database>, instanceId: string) {
 }
 
 /** Ends the instance's move under way, if any, as failed: the destination's room given back (its agent removes what it made). */
-export async function abandonMove(db: Kysely<Database>, instanceId: string, why: string): Promise<void> {
+export async function abandonMove(db: Transaction<Database>, instanceId: string, why: string): Promise<void> {
   // (Its caller changes the instance itself, updated_at with it.)
   const move = await moveUnderWay(db, instanceId);
   if (!move) return;
@@ -59,6 +60,7 @@ export async function abandonMove(db: Kysely<Database>, instanceId: string, why:
     .where("id", "=", instanceId)
     .executeTakeFirstOrThrow();
   await releaseHostUsage(db, move.destination_host_node_id, size);
+  if (move.evacuation_id) await continueEvacuation(db, move.evacuation_id);
 }
 
 /**
@@ -77,64 +79,80 @@ export async function requestMove(
     if (accountId !== null) q = q.where("account_id", "=", accountId);
     const instance = await q.executeTakeFirst();
     if (!instance) throw errors.unknownInstance(`${instanceId} does not exist`);
-    const decided = moveRefusal({
-      instanceId,
-      state: instance.state,
-      hostNodeId: instance.host_node_id,
-      destination,
-      requestedAction: instance.requested_action,
-      backupUnderWay: await backupUnderWay(db, instanceId),
-      movingTo: (await moveUnderWay(db, instanceId))?.destination_host_node_id ?? null,
-    });
-    if ("problem" in decided)
-      throw decided.conflict
-        ? errors.invalidInstanceState(decided.problem)
-        : errors.invalidParameter(decided.problem, decided.field);
-    const image = await db
-      .selectFrom("images")
-      .select("features")
-      .where("id", "=", instance.image_id)
-      .executeTakeFirstOrThrow();
-    const to = await place(
-      db,
-      store.kind === "postgres",
-      {
-        hypervisor: instance.hypervisor,
-        arch: instance.arch,
-        cpu_cores: instance.cpu_cores,
-        memory_size: instance.memory_size,
-        ...(destination !== null && { host_node_id: destination }),
-        hardware: virtualHardware(JSON.parse(image.features)),
-      },
-      instance.host_node_id,
-    );
-    const stamp = now();
-    const id = await freshUuid(db, "instance_moves", "move");
-    await db
-      .insertInto("instance_moves")
-      .values({
-        id,
-        instance_id: instanceId,
-        account_id: instance.account_id,
-        kind: decided.kind,
-        state: "preparing",
-        source_host_node_id: instance.host_node_id!,
-        destination_host_node_id: to,
-        token: randomBytes(32).toString("hex"),
-        destination_address: null,
-        destination_port: null,
-        error: null,
-        created_at: stamp,
-        updated_at: stamp,
-      })
-      .execute();
-    // Its view shows the move: it is newer now, and its readers hear of it.
-    if ((await changeInstance(db, instanceId, instance.revision, { updated_at: stamp })) === null)
-      throw errors.invalidInstanceState(
-        `${instanceId} changed while this move was asked: look at it again and retry`,
-      );
-    return { move_id: id, instance_id: instanceId, kind: decided.kind, destination_host_node_id: to };
+    return beginMove(db, instance, destination, null);
   });
+}
+
+/**
+ * Begins the instance's move in the caller's transaction, or throws (an
+ * ApiError: why not) before anything is written. `evacuationId`: the
+ * evacuation of its host it is part of.
+ */
+export async function beginMove(
+  db: Transaction<Database>,
+  instance: Selectable<InstancesTable>,
+  destination: string | null,
+  evacuationId: string | null,
+): Promise<MoveAnswer> {
+  const instanceId = instance.id;
+  const decided = moveRefusal({
+    instanceId,
+    state: instance.state,
+    hostNodeId: instance.host_node_id,
+    destination,
+    requestedAction: instance.requested_action,
+    backupUnderWay: await backupUnderWay(db, instanceId),
+    movingTo: (await moveUnderWay(db, instanceId))?.destination_host_node_id ?? null,
+  });
+  if ("problem" in decided)
+    throw decided.conflict
+      ? errors.invalidInstanceState(decided.problem)
+      : errors.invalidParameter(decided.problem, decided.field);
+  const stamp = now();
+  // Its view shows the move: it is newer now, and its readers hear of it.
+  if ((await changeInstance(db, instanceId, instance.revision, { updated_at: stamp })) === null)
+    throw errors.invalidInstanceState(
+      `${instanceId} changed while this move was asked: look at it again and retry`,
+    );
+  const image = await db
+    .selectFrom("images")
+    .select("features")
+    .where("id", "=", instance.image_id)
+    .executeTakeFirstOrThrow();
+  const to = await place(
+    db,
+    locksRows(db),
+    {
+      hypervisor: instance.hypervisor,
+      arch: instance.arch,
+      cpu_cores: instance.cpu_cores,
+      memory_size: instance.memory_size,
+      ...(destination !== null && { host_node_id: destination }),
+      hardware: virtualHardware(JSON.parse(image.features)),
+    },
+    instance.host_node_id,
+  );
+  const id = await freshUuid(db, "instance_moves", "move");
+  await db
+    .insertInto("instance_moves")
+    .values({
+      id,
+      instance_id: instanceId,
+      account_id: instance.account_id,
+      kind: decided.kind,
+      state: "preparing",
+      source_host_node_id: instance.host_node_id!,
+      destination_host_node_id: to,
+      token: randomBytes(32).toString("hex"),
+      destination_address: null,
+      destination_port: null,
+      error: null,
+      evacuation_id: evacuationId,
+      created_at: stamp,
+      updated_at: stamp,
+    })
+    .execute();
+  return { move_id: id, instance_id: instanceId, kind: decided.kind, destination_host_node_id: to };
 }
 
 /**
@@ -205,6 +223,8 @@ export async function recordMoveReport(
     // revision stays: what the agents act on is the move's row, and their reports go on.
     await db.updateTable("instances").set({ updated_at: stamp }).where("id", "=", move.instance_id).execute();
     await recordInstanceEvents(db, [move.instance_id]);
+    if (move.evacuation_id && (r.state === "done" || r.state === "failed"))
+      await continueEvacuation(db, move.evacuation_id);
     return r.state;
   });
 }

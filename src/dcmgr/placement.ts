@@ -2,11 +2,16 @@
 // it: the hosts read (locked on PostgreSQL, so concurrent placements go one
 // after another), the choice (model/placement.ts), and the chosen host's
 // usage taken; and that usage given back.
-import type { Kysely, Transaction } from "kysely";
+import { type Kysely, PostgresAdapter, type Transaction } from "kysely";
 import { chooseHost, type PlacementNeed } from "../model/placement.js";
 import { hostCapabilities } from "../store/records.js";
 import type { Database } from "../store/schema.js";
 import { errors } from "./errors.js";
+
+/** Whether placements in `db` lock the hosts' rows (PostgreSQL's concurrent transactions; SQLite writes one at a time). */
+export function locksRows(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
 
 /** The host chosen for `need` (never `exclude`: a moving instance's own), its usage taken. */
 export async function place(

@@ -15,6 +15,7 @@ export const uuidPrefixes = {
   vif: "vif",
   instance: "i",
   move: "mv",
+  evacuation: "ev",
 } as const;
 
 export type ResourceKind = keyof typeof uuidPrefixes;
@@ -32,6 +33,7 @@ export const resourceWords: Record<ResourceKind, string> = {
   vif: "vif",
   instance: "instance",
   move: "move",
+  evacuation: "evacuation",
 };
 
 const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";

@@ -289,6 +289,21 @@ export interface InstanceMovesTable {
   destination_port: number | null;
   progress: Generated<number>;
   error: string | null;
+  /** The evacuation of its source host it is part of, if any. */
+  evacuation_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface HostEvacuationsTable {
+  id: string;
+  host_node_id: string;
+  /** How many of its moves may be under way at once. */
+  parallel: number;
+  /** running, then done (the host holds no instance) or incomplete (see left). */
+  state: "running" | "done" | "incomplete";
+  /** JSON: the instances it did not move, each {instance_id, reason}. */
+  left: Generated<string>;
   created_at: string;
   updated_at: string;
 }
@@ -306,6 +321,7 @@ export interface Database {
   security_group_rules: SecurityGroupRulesTable;
   networks: NetworksTable;
   instances: InstancesTable;
+  host_evacuations: HostEvacuationsTable;
   instance_moves: InstanceMovesTable;
   instance_security_groups: InstanceSecurityGroupsTable;
   instance_vifs: InstanceVifsTable;
@@ -333,6 +349,7 @@ export const tableNames: readonly TableName[] = [
   "security_group_rules",
   "networks",
   "instances",
+  "host_evacuations",
   "instance_moves",
   "instance_security_groups",
   "instance_vifs",
@@ -356,4 +373,5 @@ export type UuidTable =
   | "security_groups"
   | "instances"
   | "instance_moves"
+  | "host_evacuations"
   | "instance_vifs";

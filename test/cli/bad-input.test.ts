@@ -113,9 +113,22 @@ const cases: Case[] = [
   { args: ["host", "del", "hn-nothere"], message: /unknown host node 'hn-nothere'/, exit: 1 },
   {
     args: ["host", "frobnicate"],
-    message: /unknown command 'frobnicate' for 'vdc-manage host': use one of add, modify, del, show/,
+    message:
+      /unknown command 'frobnicate' for 'vdc-manage host': use one of add, modify, del, show, evacuate, enable/,
     exit: 2,
   },
+  { args: ["host", "evacuate", "hn-nothere"], message: /unknown host node 'hn-nothere'/, exit: 1 },
+  {
+    args: ["host", "evacuate", "hn-demo1", "--parallel", "0"],
+    message: /--parallel: '0' is too small: it must be a positive whole number/,
+    exit: 1,
+  },
+  {
+    args: ["host", "evacuate", "hn-demo1", "--parallel", "17"],
+    message: /--parallel: '17' is too large: at most 16/,
+    exit: 1,
+  },
+  { args: ["host", "enable", "hn-nothere"], message: /unknown host node 'hn-nothere'/, exit: 1 },
   // backup storage
   {
     args: ["backupstorage", "add", "--storage-type", "local"],

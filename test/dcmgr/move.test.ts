@@ -13,6 +13,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ApiError } from "../../src/dcmgr/errors.js";
+import { lastEvacuation, startEvacuation } from "../../src/dcmgr/evacuation.js";
 import { requestMove } from "../../src/dcmgr/move.js";
 import { addAccount, addHostNode, startWindowsApi, type TestApi } from "../helpers/api.js";
 import { tempDir } from "../helpers/paths.js";
@@ -244,6 +245,123 @@ for (const backend of backends) {
       await refused("hn-c", account, 503, /no host node/);
       await requestMove(api.store, account, id, "hn-b");
       await refused(null, account, 409, /is moving to hn-b already/);
+    });
+
+    describe("evacuating hn-demo1", () => {
+      const evacuate = async (parallel: number) => {
+        const begun = await api.store.db
+          .transaction()
+          .execute((db) => startEvacuation(db, "hn-demo1", parallel));
+        if ("refused" in begun) assert.fail(begun.refused);
+        return begun;
+      };
+      const schedulingOn = async (id: string) =>
+        (
+          await api.store.db
+            .selectFrom("host_nodes")
+            .select("scheduling_enabled")
+            .where("id", "=", id)
+            .executeTakeFirstOrThrow()
+        ).scheduling_enabled === 1;
+      const lastMove = (id: string) =>
+        api.store.db
+          .selectFrom("instance_moves")
+          .selectAll()
+          .where("instance_id", "=", id)
+          .orderBy("created_at", "desc")
+          .orderBy("id", "desc")
+          .executeTakeFirstOrThrow();
+      const arrive = async (move: string) => {
+        assert.equal(
+          (await say("hn-b", move, { state: "ready", address: "192.0.2.12", port: 1 })).status,
+          200,
+        );
+        assert.equal((await say("hn-b", move, { state: "done" })).status, 200);
+      };
+      /** The earlier tests' instances terminated, hn-demo1 taking launches again. */
+      async function emptyDemoHost() {
+        const left = await api.store.db
+          .selectFrom("instances")
+          .select("id")
+          .where("host_node_id", "=", "hn-demo1")
+          .where("state", "not in", ["terminated", "shuttingdown"])
+          .execute();
+        for (const { id } of left)
+          assert.equal((await api.req("DELETE", `/instances/${id}.json`)).status, 200);
+        await api.store.db
+          .updateTable("host_nodes")
+          .set({ scheduling_enabled: 1 })
+          .where("id", "=", "hn-demo1")
+          .execute();
+      }
+
+      test("three running instances, two at a time: the host takes nothing new; as one move ends the next begins; a failed move leaves its instance behind, said", async () => {
+        await emptyDemoHost();
+        const ids = [await runningOnDemo(), await runningOnDemo(), await runningOnDemo()];
+        const begun = await evacuate(2);
+        assert.deepEqual(
+          begun.started.map((m) => [m.instance_id, m.kind, m.destination_host_node_id]),
+          ids.slice(0, 2).map((id) => [id, "live", "hn-b"]),
+        );
+        assert.match(begun.id, /^ev-[a-z0-9]{8}$/);
+        assert.equal(begun.words, `${begun.id} running: 0 moved, 2 moving`);
+        assert.equal(await schedulingOn("hn-demo1"), false, "nothing new placed on it");
+        const again = await api.store.db.transaction().execute((db) => startEvacuation(db, "hn-demo1", 2));
+        assert.deepEqual(again, {
+          refused: `hn-demo1 is being evacuated already (${begun.id}): wait until it ends ('vdc-manage host show hn-demo1' says how far it is)`,
+        });
+
+        const [first, second] = begun.started.map((m) => m.move_id);
+        await arrive(first!);
+        const third = await lastMove(ids[2]!);
+        assert.deepEqual(
+          [third.state, third.evacuation_id],
+          ["preparing", begun.id],
+          "the third began as the first ended",
+        );
+        assert.equal(
+          (await say("hn-demo1", second!, { state: "failed", error: "the link broke" })).status,
+          200,
+        );
+        assert.equal(
+          await lastEvacuation(api.store.db, "hn-demo1"),
+          `${begun.id} running: 1 moved, 1 moving`,
+        );
+        await arrive(third.id);
+        assert.equal(
+          await lastEvacuation(api.store.db, "hn-demo1"),
+          `${begun.id} incomplete: 2 moved, 1 left: ${ids[1]} (${second} failed: the link broke)`,
+        );
+        assert.deepEqual(await Promise.all(ids.map(async (id) => (await instanceRow(id)).host_node_id)), [
+          "hn-b",
+          "hn-demo1",
+          "hn-b",
+        ]);
+        assert.equal(await schedulingOn("hn-demo1"), false, "until the operator enables it");
+      });
+
+      test("one that cannot move is left behind with the reason; a terminated one's place goes to the next; a host with nothing on it is done at once", async () => {
+        await emptyDemoHost();
+        const [a, b, h] = [await runningOnDemo(), await runningOnDemo(), await runningOnDemo()];
+        await api.store.db.updateTable("instances").set({ state: "halted" }).where("id", "=", h!).execute();
+        const begun = await evacuate(1);
+        assert.deepEqual(
+          begun.started.map((m) => m.instance_id),
+          [a],
+        );
+        assert.equal((await api.req("DELETE", `/instances/${a}.json`)).status, 200);
+        const next = await lastMove(b!);
+        assert.equal(next.state, "preparing", "b began as a's move was abandoned");
+        await arrive(next.id);
+        assert.equal(
+          await lastEvacuation(api.store.db, "hn-demo1"),
+          `${begun.id} incomplete: 1 moved, 1 left: ${h} (${h} is halted: a halted instance's files are not moved yet: power it on and move it running)`,
+        );
+
+        await emptyDemoHost();
+        const empty = await evacuate(2);
+        assert.deepEqual([empty.started, empty.words], [[], `${empty.id} done: 0 moved`]);
+      });
     });
   });
 }

@@ -14,7 +14,10 @@ export interface Ctx {
 }
 
 /** The tables vdc-manage adds to, shows and deletes by uuid. */
-export type KeyedTable = Exclude<UuidTable, "instances" | "instance_vifs" | "instance_moves">;
+export type KeyedTable = Exclude<
+  UuidTable,
+  "instances" | "instance_vifs" | "instance_moves" | "host_evacuations"
+>;
 
 /** The vdc-manage command word of each table. */
 const commandWords: Record<KeyedTable, string> = {

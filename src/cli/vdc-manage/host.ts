@@ -1,6 +1,8 @@
 // `vdc-manage host`: the KVM hosts instances are placed on.
 
 import type { Kysely } from "kysely";
+import { lastEvacuation, runningEvacuation, startEvacuation } from "../../dcmgr/evacuation.js";
+import { defaultParallelMoves, enableRefusal, maxParallelMoves } from "../../model/evacuation.js";
 import { enumField, flagField, intField, textField, uuidField } from "../../model/fields.js";
 import { capabilityWords } from "../../model/host-capabilities.js";
 import { arches, hypervisors } from "../../model/vocabulary.js";
@@ -10,7 +12,7 @@ import type { Database } from "../../store/schema.js";
 import { arg, type CommandGroup, command, optionalArg } from "../command.js";
 import { UserError } from "../errors.js";
 import { jsonOption, printJson, printRecord, printTable } from "../output.js";
-import { addRow, type Ctx, modifyRow, requireRow } from "./context.js";
+import { addRow, type Ctx, modifyRow, now, requireRow } from "./context.js";
 import { delCommand } from "./show-del.js";
 
 const nodeIdField = textField({
@@ -94,6 +96,12 @@ async function requireFreeNodeId(db: Kysely<Database>, nodeId: string, except?: 
   }
 }
 
+/** A host being evacuated takes no new instances until its evacuation ends. */
+async function refuseEnableWhileEvacuating(db: Kysely<Database>, id: string): Promise<void> {
+  const refused = enableRefusal(id, (await runningEvacuation(db, id)) ?? null);
+  if (refused) throw new UserError(refused);
+}
+
 const modify = command({
   name: "modify",
   summary: "Modify a registered host node",
@@ -102,6 +110,7 @@ const modify = command({
   async run({ store }: Ctx, [id], o) {
     await modifyRow(store, "host_nodes", id!, o, async (db) => {
       if (o.node_id) await requireFreeNodeId(db, o.node_id, id);
+      if (o.scheduling_enabled) await refuseEnableWhileEvacuating(db, id!);
       return {
         node_id: o.node_id,
         display_name: o.display_name,
@@ -116,6 +125,49 @@ const modify = command({
   },
 });
 
+const evacuate = command({
+  name: "evacuate",
+  summary: "Move every instance off a host node, and place nothing new on it until 'host enable'",
+  args: [arg("UUID", hostUuid)],
+  options: {
+    parallel: {
+      field: intField({ min: 1, max: maxParallelMoves }),
+      desc: "How many instances move at once",
+      default: defaultParallelMoves,
+    },
+    json: jsonOption,
+  },
+  async run({ store }: Ctx, [id], o) {
+    const begun = await store.db.transaction().execute(async (db) => {
+      await requireRow(db, "host_nodes", id!);
+      return startEvacuation(db, id!, o.parallel!);
+    });
+    if ("refused" in begun) throw new UserError(begun.refused);
+    if (o.json) return printJson(begun);
+    console.log(begun.words);
+    for (const m of begun.started)
+      console.log(`${m.move_id}: ${m.instance_id} to ${m.destination_host_node_id}`);
+  },
+});
+
+const enable = command({
+  name: "enable",
+  summary: "Place new instances on a host node again (after 'host evacuate')",
+  args: [arg("UUID", hostUuid)],
+  options: {},
+  async run({ store }: Ctx, [id]) {
+    await store.db.transaction().execute(async (db) => {
+      await requireRow(db, "host_nodes", id!);
+      await refuseEnableWhileEvacuating(db, id!);
+      await db
+        .updateTable("host_nodes")
+        .set({ scheduling_enabled: 1, updated_at: now() })
+        .where("id", "=", id!)
+        .execute();
+    });
+  },
+});
+
 const del = delCommand({
   table: "host_nodes",
   uuid: hostUuid,
@@ -126,6 +178,13 @@ const del = delCommand({
   },
   async detach(db, id) {
     await db.updateTable("instances").set({ host_node_id: null }).where("host_node_id", "=", id).execute();
+    const evacuations = db.selectFrom("host_evacuations").select("id").where("host_node_id", "=", id);
+    await db
+      .updateTable("instance_moves")
+      .set({ evacuation_id: null })
+      .where("evacuation_id", "in", evacuations)
+      .execute();
+    await db.deleteFrom("host_evacuations").where("host_node_id", "=", id).execute();
   },
 });
 
@@ -160,7 +219,9 @@ const show = command({
     const host = hostNodeRecord(await requireRow(db, "host_nodes", id));
     const cpuUsed = host.used_cpu_cores;
     const memoryUsed = host.used_memory_size;
-    if (o.json) return printJson({ ...host, cpu_core_usage: cpuUsed, memory_size_usage: memoryUsed });
+    const evacuation = await lastEvacuation(db, id);
+    if (o.json)
+      return printJson({ ...host, cpu_core_usage: cpuUsed, memory_size_usage: memoryUsed, evacuation });
     printRecord([
       ["Host UUID", host.id],
       ["Node ID", host.node_id],
@@ -171,6 +232,7 @@ const show = command({
       ["Hypervisor", host.hypervisor],
       ["Architecture", host.arch],
       ["Scheduling Enabled", host.scheduling_enabled],
+      ["Evacuation", evacuation ?? "none"],
       ["Can Run", capabilityWords(host.capabilities)],
       ["Create", host.created_at],
       ["Update", host.updated_at],
@@ -181,5 +243,5 @@ const show = command({
 export const hostCommands: CommandGroup<Ctx> = {
   name: "host",
   summary: "Register, change and list the KVM host nodes",
-  commands: [add, modify, del, show],
+  commands: [add, modify, del, show, evacuate, enable],
 };

@@ -215,7 +215,6 @@ export function instanceRoutes(
       if (instance.state === "terminated") throw errors.invalidInstanceState(`${id} is terminated already`);
       // Its backup cannot go on without it: ended here, what the agent stored is removed when it hears.
       await abandonBackups(db, id, "its instance was terminated while it was backed up");
-      await abandonMove(db, id, "its instance was terminated while it moved");
       const stamp = now();
       // No agent has started it: nothing runs, so it ends here.
       const unstarted = instance.state === "scheduling" || instance.state === "pending";
@@ -235,6 +234,8 @@ export function instanceRoutes(
       );
       if (changed === null) throw changedMeanwhile(id);
       if (unstarted) await releaseResources(db, instance);
+      // After its state: an evacuation this move was part of goes on without it.
+      await abandonMove(db, id, "its instance was terminated while it moved");
     });
     return [id];
   });

@@ -16,6 +16,7 @@ import * as hostCapabilities from "./0011-host-capabilities.js";
 import * as windowsOptions from "./0012-windows-options.js";
 import * as backups from "./0013-backups.js";
 import * as moves from "./0014-moves.js";
+import * as evacuations from "./0015-evacuations.js";
 
 export function migrationsFor(seed: SeedSettings): MigrationProvider {
   return {
@@ -35,6 +36,7 @@ export function migrationsFor(seed: SeedSettings): MigrationProvider {
       "0012-windows-options": windowsOptions,
       "0013-backups": backups,
       "0014-moves": moves,
+      "0015-evacuations": evacuations,
     }),
   };
 }
