@@ -4,7 +4,8 @@
 // while it was down loses nothing: the page reconnects and resumes after
 // the last event it had, without a reload. A backup asked in the page (the
 // Create image dialog) shows its progress on the instance as the agent
-// reports it, and the Images page follows the new image until available.
+// reports it, and the Images page follows the new image until available. A
+// move asked in the page (the Move dialog) shows its progress and its end.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
@@ -12,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { changeInstance } from "../../src/dcmgr/instance-change.js";
-import { blankBackupObject, launchInstance, startApi, type TestApi } from "../helpers/api.js";
+import { addHostNode, blankBackupObject, launchInstance, startApi, type TestApi } from "../helpers/api.js";
 import {
   eventually,
   launchBrowser,
@@ -241,6 +242,86 @@ describe("creating an image in the page", { skip: withoutChromium }, () => {
       const saysFailure = new RegExp(failure.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
       assert.match(await settledText(instanceRow, saysFailure), saysFailure);
       assert.equal(await instanceRow.locator('[data-backup="failed"]').innerText(), failure);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await api.close();
+    }
+  });
+});
+
+describe("moving an instance in the page", { skip: withoutChromium }, () => {
+  test("the dialog offers the other hosts; dcmgr's refusal shows in it; the move's progress and end show on the instance", async () => {
+    const api = await startApi("sqlite");
+    const browser = await launchBrowser();
+    try {
+      const demoToken = await api.token("host_node", "hn-demo1");
+      // hn-b has room, hn-c takes instances but has none.
+      await addHostNode(api.store, "hn-b", "hva.b", true);
+      await addHostNode(api.store, "hn-c", "hva.c", true);
+      await api.store.db
+        .updateTable("host_nodes")
+        .set({ offering_cpu_cores: 8, offering_memory_size: 8192 })
+        .where("id", "=", "hn-b")
+        .execute();
+      const bToken = await api.token("host_node", "hn-b");
+      const key = (
+        await api.req("POST", "/ssh_key_pairs", {
+          json: { public_key: readFileSync(join(keys, "rsa.pub"), "utf8") },
+        })
+      ).body.id;
+      const launched = await api.req("POST", "/instances", {
+        json: {
+          image_id: "wmi-windows2008r2",
+          instance_spec_name: "kvm.small",
+          ssh_key_id: key,
+          host_node_id: "hn-demo1",
+        },
+      });
+      assert.equal(launched.status, 200, launched.text);
+      const id = launched.body.id as string;
+      assert.equal((await api.report(demoToken, id, "state", { state: "running" })).status, 200);
+
+      const { page, errors } = await recordedPage(browser);
+      await page.goto(`${api.origin}/#/instances/${id}`);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("status").filter({ hasText: "live" }).waitFor();
+      await page.getByRole("button", { name: "Move" }).click();
+      const dialog = page.getByRole("dialog", { name: `Move ${id}` });
+      const to = dialog.getByLabel("To");
+      await eventually(async () => (await to.locator("option").count()) === 3);
+      assert.deepEqual(await to.locator("option").allInnerTexts(), [
+        "the host the scheduler chooses",
+        "hn-b",
+        "hn-c",
+      ]);
+      // What only dcmgr knows (hn-c has no room) comes back in the dialog, in dcmgr's words.
+      const refused = await api.req("PUT", `/instances/${id}/move`, { json: { host_node_id: "hn-c" } });
+      assert.equal(refused.status, 503, refused.text);
+      await to.selectOption("hn-c");
+      await dialog.getByRole("button", { name: "Move" }).click();
+      const alert = dialog.getByRole("alert");
+      assert.equal(await settledText(alert, refused.body.message), refused.body.message);
+      await to.selectOption("hn-b");
+      await dialog.getByRole("button", { name: "Move" }).click();
+      await dialog.waitFor({ state: "detached" });
+
+      const note = page.locator("[data-move]");
+      const preparing = "Moving to hn-b … 0% (its destination prepares)";
+      assert.equal(await settledText(note, preparing), preparing);
+      assert.equal(
+        await page.getByRole("button", { name: "Move" }).count(),
+        0,
+        "no second move while it moves",
+      );
+      const move = (await api.req("GET", `/instances/${id}`)).body.move.move_id as string;
+      const say = (token: string, json: Record<string, unknown>) =>
+        api.agent(token, "PUT", `/moves/${move}`, json);
+      assert.equal((await say(bToken, { state: "ready", address: "192.0.2.12", port: 1 })).status, 200);
+      assert.equal((await say(demoToken, { state: "copying", progress: 40 })).status, 200);
+      assert.equal(await settledText(note, "Moving to hn-b … 40%"), "Moving to hn-b … 40%");
+      assert.equal((await say(bToken, { state: "done" })).status, 200);
+      assert.equal(await settledText(note, "Moved to hn-b"), "Moved to hn-b");
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

@@ -1,6 +1,7 @@
 // The API's records, as far as the pages read them (api.md).
 import type { BackupState } from "../../../src/model/backup.js";
 import type { InstanceState, InstanceStatus } from "../../../src/model/instance-state.js";
+import type { MoveKind, MoveState } from "../../../src/model/move.js";
 
 export interface PortForward {
   protocol: string;
@@ -31,6 +32,18 @@ export interface Instance {
   vif: { vif_id: string; security_groups: string[]; port_forwards: PortForward[] }[];
   /** Its newest backup (PUT /instances/:id/backup): under way, or how the last one ended; null: never backed up. */
   backup: InstanceBackup | null;
+  /** Its newest move to another host (PUT /instances/:id/move): under way, or how it ended; null: never moved. */
+  move: InstanceMove | null;
+}
+
+export interface InstanceMove {
+  move_id: string;
+  kind: MoveKind;
+  state: MoveState;
+  /** 0-100. */
+  progress: number;
+  error: string | null;
+  destination_host_node_id: string;
 }
 
 export interface InstanceBackup {

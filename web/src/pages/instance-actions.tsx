@@ -1,7 +1,8 @@
 // Power and terminate buttons for an instance, each offered only in the
 // states the API allows it from (instance-state.ts, shared with dcmgr), each
 // confirmed first, and no power action while a backup is under way (dcmgr
-// makes them wait for it; terminate ends the backup); "Create image" where a backup can be asked (backup-rules.ts).
+// makes them wait for it; terminate ends the backup); "Create image" where a backup can be asked (backup-rules.ts),
+// "Move" where a move can (move-rules.ts).
 // The state that follows arrives by the live feed.
 import { useState } from "preact/hooks";
 import { actionAllowedFrom } from "../../../src/model/instance-state.js";
@@ -10,6 +11,8 @@ import type { Instance } from "../api/types.js";
 import { BackupDialog } from "../backup/backup-dialog.js";
 import { backupOffered, backupUnderWayOf } from "../backup/backup-rules.js";
 import { Confirm } from "../components/modal.js";
+import { MoveDialog } from "../move/move-dialog.js";
+import { moveOffered } from "../move/move-rules.js";
 
 type Action = "poweroff" | "poweron" | "reboot" | "terminate";
 
@@ -26,6 +29,7 @@ const allowed = (a: Action, state: string) =>
 export function InstanceActions(props: { instance: Instance }) {
   const [asking, setAsking] = useState<Action | null>(null);
   const [backingUp, setBackingUp] = useState(false);
+  const [moving, setMoving] = useState(false);
   const i = props.instance;
   const underWay = backupUnderWayOf(i) !== null;
   const run = async (a: Action) => {
@@ -50,6 +54,11 @@ export function InstanceActions(props: { instance: Instance }) {
           Create image
         </button>
       )}
+      {moveOffered(i) && (
+        <button type="button" class="small" onClick={() => setMoving(true)}>
+          Move
+        </button>
+      )}
       {asking && (
         <Confirm
           title={`${words[asking].label} ${i.id}?`}
@@ -60,6 +69,7 @@ export function InstanceActions(props: { instance: Instance }) {
         />
       )}
       {backingUp && <BackupDialog instance={i} onClose={() => setBackingUp(false)} />}
+      {moving && <MoveDialog instance={i} onClose={() => setMoving(false)} />}
     </span>
   );
 }

@@ -8,6 +8,7 @@ import { type Instance, rdpEndpoint, type StateChange } from "../api/types.js";
 import { BackupNote } from "../backup/backup-note.js";
 import { megabytes } from "../components/format.js";
 import type { ConsolePanel } from "../console/console-panel.js";
+import { MoveNote } from "../move/move-note.js";
 import { PasswordPanel } from "../password/password-panel.js";
 import { useInstances } from "../state/instances.js";
 import { InstanceActions } from "./instance-actions.js";
@@ -68,6 +69,7 @@ export function InstancePage(props: { id: string }) {
         </p>
       )}
       <BackupNote instance={i} showAvailable />
+      <MoveNote instance={i} showDone />
       <div class="columns">
         <dl class="facts">
           <dt>Image</dt>

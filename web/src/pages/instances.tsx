@@ -6,6 +6,7 @@ import { rdpEndpoint } from "../api/types.js";
 import { BackupNote } from "../backup/backup-note.js";
 import { megabytes } from "../components/format.js";
 import { LaunchDialog } from "../launch/launch-dialog.js";
+import { MoveNote } from "../move/move-note.js";
 import { useInstances } from "../state/instances.js";
 import { InstanceActions } from "./instance-actions.js";
 
@@ -65,6 +66,7 @@ export function InstancesPage() {
                     </span>
                     {i.error && <div class="sub error">{i.error}</div>}
                     <BackupNote instance={i} />
+                    <MoveNote instance={i} />
                   </td>
                   <td>{i.address ?? ""}</td>
                   <td>{rdp ? `${rdp.host}:${rdp.port}` : ""}</td>
