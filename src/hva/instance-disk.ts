@@ -36,3 +36,16 @@ export async function createInstanceDisk(
     await rm(temp, { force: true });
   }
 }
+
+/** The image a qcow2 overlay is backed by, or null (a disk of its own). */
+export async function backingOf(file: string): Promise<{ file: string; format: string } | null> {
+  const { stdout } = await run("qemu-img", ["info", "-U", "--output=json", file]);
+  const info = JSON.parse(stdout) as { "backing-filename"?: string; "backing-filename-format"?: string };
+  const backing = info["backing-filename"];
+  return backing ? { file: backing, format: info["backing-filename-format"] ?? "raw" } : null;
+}
+
+/** Points an overlay that came from another host at this host's copy of its image (the data is the same: only the path differs). */
+export async function rebaseOnto(file: string, backing: { file: string; format: string }): Promise<void> {
+  await run("qemu-img", ["rebase", "-u", "-f", "qcow2", "-b", backing.file, "-F", backing.format, file]);
+}

@@ -3,10 +3,10 @@
 // passes (so an agent restarted mid-way carries on). This module is the only
 // one that knows the files' names; the others ask it for a path or a value.
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { uuidProblem } from "../model/uuid.js";
-import type { InstanceDisk } from "./instance-disk.js";
+import { backingOf, type InstanceDisk, rebaseOnto } from "./instance-disk.js";
 import type { NetworkPlan } from "./network/instance-network.js";
 
 /** The agent's marks, as the next pass finds them. */
@@ -54,7 +54,35 @@ export class InstanceFiles {
    * on the source the relays its QEMU connects to.
    */
   get moveSockets() {
-    return { nbd: this.path("move-nbd.sock"), migration: this.path("move-migration.sock") };
+    return {
+      nbd: this.path("move-nbd.sock"),
+      migration: this.path("move-migration.sock"),
+      files: this.path("move-files.sock"),
+    };
+  }
+  /** Where a cold move's files arrive before they are checked and put in place. */
+  get moveStaging() {
+    return this.path("move-in");
+  }
+
+  /**
+   * What a cold move carries, as names in the directory: what the instance
+   * is made of (its disk, metadata drive, variable store, TPM state) and the
+   * marks about its guest. The rest (its network's plan, the disk's record,
+   * sockets, logs) the destination makes or keeps its own.
+   */
+  async carried(): Promise<string[]> {
+    const names = [
+      "disk.qcow2",
+      "disk.raw",
+      "metadata.img",
+      "efivars.fd",
+      "tpm",
+      "first-boot.pending",
+      "generalized",
+      "password-error",
+    ];
+    return names.filter((n) => existsSync(this.path(n)));
   }
   get pidFile() {
     return this.path("qemu.pid");
@@ -105,6 +133,25 @@ export class InstanceFiles {
 
   create(): Promise<unknown> {
     return mkdir(this.dir, { recursive: true });
+  }
+
+  /**
+   * Puts a cold move's files (top-level `names` in the staging directory) in
+   * place of those made here; an overlay is pointed at this host's copy of
+   * its image first, the one the disk made here is backed by.
+   */
+  async takeArrived(names: readonly string[]): Promise<void> {
+    const staged = (n: string) => join(this.moveStaging, n);
+    const overlay = "disk.qcow2";
+    if (names.includes(overlay) && existsSync(this.path(overlay))) {
+      const backing = await backingOf(this.path(overlay));
+      if (backing) await rebaseOnto(staged(overlay), backing);
+    }
+    for (const n of names) {
+      await rm(this.path(n), { recursive: true, force: true });
+      await rename(staged(n), this.path(n));
+    }
+    await rm(this.moveStaging, { recursive: true, force: true });
   }
 
   /** Written last by `prepare`: an agent stopped half way through prepares again from scratch. */

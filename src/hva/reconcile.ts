@@ -219,7 +219,7 @@ function backupAction(want: Wanted, seen: Observed, now: number, t: Timeouts): A
  * The source sends once the destination is ready; a move it does not hold
  * while copying was begun by an agent that stopped: it undoes it, unless
  * the guest was handed over already (then the destination says how it
- * ended). After a move that failed, a guest handed over is run again here.
+ * ended); a cold one it fails (its files are still all here). After a move that failed, a guest handed over is run again here.
  * null: the instance's own rows decide (a source still preparing runs on).
  */
 function moveAction(want: Wanted, seen: Observed): Action | null {
@@ -231,6 +231,13 @@ function moveAction(want: Wanted, seen: Observed): Action | null {
     return { kind: "fail-move", error: "the destination's host agent stopped during the move" };
   }
   if (m.state === "preparing") return null;
+  if (m.kind === "cold") {
+    if (m.state === "ready") return { kind: "send-move" };
+    return {
+      kind: "fail-move",
+      error: "the source's host agent stopped during the move: its files stay there",
+    };
+  }
   if (!seen.running) return { kind: "fail-move", error: "its VM no longer runs on its host" };
   if (m.state === "ready") return { kind: "send-move" };
   if (seen.movedAway) return { kind: "wait" };

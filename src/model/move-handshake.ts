@@ -1,11 +1,11 @@
 // The first line of each connection between two host agents during a move:
 // which of the destination's sockets it is for (the incoming migration, the
-// disks' NBD export) and the move's token, which only dcmgr hands out, to
+// disks' NBD export; a cold move's files) and the move's token, which only dcmgr hands out, to
 // the two hosts of that move. Decided here; channel.ts carries it. Pure.
 import { timingSafeEqual } from "node:crypto";
 
-/** The destination QEMU's sockets a source may reach. */
-export const moveStreams = ["migration", "nbd"] as const;
+/** The destination's sockets a source may reach: its QEMU's (a live move), its files' receiver (a cold one). */
+export const moveStreams = ["migration", "nbd", "files"] as const;
 export type MoveStream = (typeof moveStreams)[number];
 
 /** The longest first line taken: a token is 64 hex digits. */

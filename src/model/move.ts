@@ -1,7 +1,7 @@
 // Moving an instance to another host (PUT /instances/:id/move): when it may
 // be asked, and how. A running instance moves live (its memory and disks
-// copied while it runs). A halted one's files (a cold move, the store's
-// other kind) are not moved yet. Pure, table-tested.
+// copied while it runs); a halted one cold (its files copied). Pure,
+// table-tested.
 import type { InstanceState } from "./instance-state.js";
 
 export type MoveKind = "live" | "cold";
@@ -47,12 +47,11 @@ export function moveRefusal(
       conflict: true,
     };
   if (a.state === "running") return { kind: "live" };
+  if (a.state === "halted") return { kind: "cold" };
   const why =
     a.state === "terminated"
       ? "nothing is left of it to move"
-      : a.state === "halted"
-        ? "a halted instance's files are not moved yet: power it on and move it running"
-        : "only a running instance moves: wait until it runs";
+      : "only a running or halted instance moves: wait until it is one or the other";
   return { problem: `${a.instanceId} is ${a.state}: ${why}`, conflict: true };
 }
 

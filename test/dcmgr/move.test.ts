@@ -25,7 +25,14 @@ execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", joi
 
 interface Wanted {
   id: string;
-  move: { move_id: string; role: string; state: string; token: string; destination: unknown } | null;
+  move: {
+    move_id: string;
+    kind: string;
+    role: string;
+    state: string;
+    token: string;
+    destination: unknown;
+  } | null;
 }
 
 for (const backend of backends) {
@@ -151,6 +158,29 @@ for (const backend of backends) {
       const late = await say("hn-b", asked.move_id, { state: "failed", error: "late" });
       assert.equal(late.status, 409, late.text);
       assert.match(late.body.message, /done already/);
+    });
+
+    test("a halted instance moves cold: both hosts told so; done, it is halted on the destination, and may be powered on there", async () => {
+      const id = await runningOnDemo();
+      assert.equal((await api.report(tokens["hn-demo1"]!, id, "state", { state: "halted" })).status, 200);
+      const { account_id: account } = await instanceRow(id);
+      const asked = await requestMove(api.store, account, id, "hn-b");
+      assert.equal(asked.kind, "cold");
+      for (const h of ["hn-demo1", "hn-b"]) {
+        const m = (await stateOf(h)).find((w) => w.id === id)!.move!;
+        assert.deepEqual([m.kind, m.state], ["cold", "preparing"], h);
+      }
+      const poweron = await api.req("PUT", `/instances/${id}/poweron.json`, { form: {} });
+      assert.equal(poweron.status, 409, "no power on while its files move");
+      assert.equal(
+        (await say("hn-b", asked.move_id, { state: "ready", address: "192.0.2.12", port: 1 })).status,
+        200,
+      );
+      assert.equal((await say("hn-demo1", asked.move_id, { state: "copying", progress: 50 })).status, 200);
+      assert.equal((await say("hn-b", asked.move_id, { state: "done" })).status, 200);
+      const moved = await instanceRow(id);
+      assert.deepEqual([moved.host_node_id, moved.state], ["hn-b", "halted"]);
+      assert.equal((await api.req("PUT", `/instances/${id}/poweron.json`, { form: {} })).status, 200);
     });
 
     test("a failed move gives the destination its room back; the instance stays where it was", async () => {
@@ -343,7 +373,11 @@ for (const backend of backends) {
       test("one that cannot move is left behind with the reason; a terminated one's place goes to the next; a host with nothing on it is done at once", async () => {
         await emptyDemoHost();
         const [a, b, h] = [await runningOnDemo(), await runningOnDemo(), await runningOnDemo()];
-        await api.store.db.updateTable("instances").set({ state: "halted" }).where("id", "=", h!).execute();
+        await api.store.db
+          .updateTable("instances")
+          .set({ state: "initializing" })
+          .where("id", "=", h!)
+          .execute();
         const begun = await evacuate(1);
         assert.deepEqual(
           begun.started.map((m) => m.instance_id),
@@ -355,7 +389,7 @@ for (const backend of backends) {
         await arrive(next.id);
         assert.equal(
           await lastEvacuation(api.store.db, "hn-demo1"),
-          `${begun.id} incomplete: 1 moved, 1 left: ${h} (${h} is halted: a halted instance's files are not moved yet: power it on and move it running)`,
+          `${begun.id} incomplete: 1 moved, 1 left: ${h} (${h} is initializing: only a running or halted instance moves: wait until it is one or the other)`,
         );
 
         await emptyDemoHost();

@@ -8,8 +8,13 @@
 // boot wrote. Then hn-h1, holding three instances, is evacuated with
 // `vdc-manage host evacuate`: all three move to hn-h2 two at a time and go
 // on answering, a second evacuation is refused meanwhile, and hn-h1 takes
-// instances again only after `vdc-manage host enable`.
+// instances again only after `vdc-manage host enable`. Last, a halted UEFI
+// and TPM instance moves cold (its files) and powers on there with its TPM.
+// Faults: hn-h2's agent killed while a guest's memory goes to it: the
+// guest runs on at hn-h1, and once the agent is back nothing of the move
+// is left on hn-h2.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -18,6 +23,7 @@ import { askGuest, loginCheck } from "../../src/testguest/client.js";
 import { packageTestGuest } from "../../src/testguest/package.js";
 import { run, vdcManage } from "../helpers/cli.js";
 import { musselWith } from "../helpers/mussel.js";
+import { namespacedAgent } from "../helpers/namespaced-agent.js";
 import { freePort } from "../helpers/net.js";
 import { withoutNetns } from "../helpers/netns.js";
 import { commandsOnPath, tempDir } from "../helpers/paths.js";
@@ -229,4 +235,143 @@ test("hn-h1 evacuated: its three instances move to hn-h2 two at a time and go on
   assert.equal(enabled.code, 0, enabled.stderr);
   assert.equal((await hostShown()).scheduling_enabled, true);
   for (const id of ids) await mussel("instance", "destroy", id);
+});
+
+test("a halted UEFI and TPM instance moves cold to hn-h2 and powers on there: its TPM's value, its password, its address", {
+  skip,
+}, async () => {
+  const key = rsaKey(join(home, "key-cold"));
+  const keyId = JSON.parse(await mussel("ssh_key_pair", "create", "--public-key", `${key}.pub`)).id as string;
+  const group = JSON.parse(
+    await mussel("security_group", "create", "--rule", "tcp:3389,3389,ip4:0.0.0.0"),
+  ).id;
+  const show = async (id: string) => JSON.parse(await mussel("instance", "show", id));
+  const id = JSON.parse(
+    await mussel(
+      "instance",
+      ...["create", "--image-id", "wmi-testuefi", "--instance-spec-name", "kvm.small"],
+      ...["--ssh-key-id", keyId, "--security-groups", group, "--host-node-id", "hn-h1"],
+    ),
+  ).id as string;
+  const running = await cloud.until(
+    () => show(id),
+    (i) => i.state === "running",
+    600_000,
+  );
+  const address = running.vif[0].ipv4.address as string;
+  const serialOn = (h: string) => join(home, "hosts", h, "instances", id, "serial.log");
+  const wrote = /tpm-nv holds ([0-9a-f]+)/.exec(
+    await cloud.until(
+      async () => readFileSync(serialOn("h1"), "utf8"),
+      (log) => /tpm-nv holds [0-9a-f]+/.test(log),
+    ),
+  )![1];
+  const password = (await mussel("instance", "decrypt_password", id, key)).trim();
+  await mussel("instance", "poweroff", id);
+  await cloud.until(
+    () => show(id),
+    (i) => i.state === "halted",
+    120_000,
+  );
+
+  const asked = JSON.parse(await mussel("instance", "move", id));
+  assert.deepEqual([asked.kind, asked.destination_host_node_id], ["cold", "hn-h2"]);
+  const moved = await cloud.until(
+    () => show(id),
+    (i) => i.move?.state === "done" || i.move?.state === "failed",
+  );
+  assert.equal(moved.move.state, "done", moved.move.error);
+  assert.deepEqual([moved.host_node, moved.state], ["hn-h2", "halted"]);
+  await cloud.until(
+    async () => existsSync(join(home, "hosts", "h1", "instances", id)),
+    (there) => !there,
+    60_000,
+  );
+
+  await mussel("instance", "poweron", id);
+  await cloud.until(
+    async () => (existsSync(serialOn("h2")) ? readFileSync(serialOn("h2"), "utf8") : ""),
+    (log) => /tpm-nv holds/.test(log),
+  );
+  assert.match(readFileSync(serialOn("h2"), "utf8"), new RegExp(`tpm-nv holds ${wrote}`));
+  assert.equal(
+    await loginCheck(3389, password, 120_000, address),
+    "OK\n",
+    "its disk came: the same password",
+  );
+  await mussel("instance", "destroy", id);
+});
+
+test("hn-h2's agent killed while the guest's memory goes to it: the guest runs on at hn-h1; the agent back, nothing of the move is left on hn-h2", {
+  skip,
+}, async () => {
+  const key = rsaKey(join(home, "key-fault"));
+  const keyId = JSON.parse(await mussel("ssh_key_pair", "create", "--public-key", `${key}.pub`)).id as string;
+  const group = JSON.parse(
+    await mussel("security_group", "create", "--rule", "tcp:7777,7777,ip4:0.0.0.0"),
+  ).id;
+  const show = async (id: string) => JSON.parse(await mussel("instance", "show", id));
+  const id = JSON.parse(
+    await mussel(
+      "instance",
+      ...["create", "--image-id", "wmi-testwin", "--instance-spec-name", "kvm.small"],
+      ...["--ssh-key-id", keyId, "--security-groups", group, "--host-node-id", "hn-h1"],
+    ),
+  ).id as string;
+  const running = await cloud.until(
+    () => show(id),
+    (i) => i.state === "running",
+    600_000,
+  );
+  const address = running.vif[0].ipv4.address as string;
+  const count = async () => {
+    const m = /^count (\d+)/.exec(await askGuest(7777, "count", 120_000, address, 8000));
+    assert.ok(m, "the guest's counter answers");
+    return Number(m[1]);
+  };
+  const before = await count();
+  const source = namespacedAgent("hva.h1");
+  const destination = namespacedAgent("hva.h2");
+  // A slow link: the copy lasts long enough to be cut.
+  source.slowLink("4mbit");
+  try {
+    await mussel("instance", "move", id);
+    await cloud.until(
+      () => show(id),
+      (i) => i.move?.state === "copying" && i.move.progress > 0,
+      120_000,
+    );
+    destination.kill();
+    const failed = await cloud.until(
+      () => show(id),
+      (i) => i.move?.state !== "copying",
+      300_000,
+    );
+    assert.equal(failed.move.state, "failed");
+    assert.match(failed.move.error, /^at the source: /);
+    assert.deepEqual([failed.host_node, failed.state], ["hn-h1", "running"]);
+  } finally {
+    source.slowLink(null);
+  }
+  assert.ok((await count()) > before, "the guest counts on at hn-h1");
+
+  destination.start();
+  try {
+    await cloud.until(
+      async () => existsSync(join(home, "hosts", "h2", "instances", id)),
+      (there) => !there,
+      120_000,
+    );
+    const qemus = execFileSync("pgrep", ["-f", `qemu-system-x86_64 -name ${id}`], { encoding: "utf8" })
+      .trim()
+      .split("\n");
+    assert.equal(qemus.length, 1, "one QEMU of it: the source's");
+    assert.equal(
+      execFileSync("ip", ["netns", "identify", qemus[0]!], { encoding: "utf8" }).trim(),
+      source.ns,
+    );
+    await mussel("instance", "destroy", id);
+  } finally {
+    destination.stop();
+  }
 });

@@ -455,6 +455,55 @@ describe("a move between two hosts' agents, their VMs faked", { concurrency: fal
     assert.equal((await shown(id)).state, "running");
   });
 
+  test("dcmgr restarted mid-move: the agents carry on; the destination's done reaches dcmgr once it is back", async () => {
+    const { id, move } = await movingFromA();
+    await agentB.tick();
+    await agentA.tick();
+    await until("the source handed the guest over", async () => vmsA.handedOver.has(id));
+    await api.restart(async () => {
+      // The guest arrives while dcmgr is down: the destination's done finds no dcmgr, and is said again.
+      vmsB.arrive(id);
+      await until("the destination ran the guest", async () => log.includes(`${id}: moved here, running`));
+    });
+    await until("the destination's done reached dcmgr", async () => (await shown(id)).move.state === "done");
+    const moved = await shown(id);
+    assert.deepEqual([moved.host_node, moved.state, moved.move.move_id], ["hn-b", "running", move]);
+    await agentA.tick();
+    assert.equal(existsSync(dirs.of(id).dir), false, "gone from the source");
+    assert.ok(vmsB.vms.has(id));
+  });
+
+  test("a halted instance moves cold: its files arrive whole, it is halted on the destination and powers on there; gone from the source", async () => {
+    await hostB(false);
+    const id = await launch("wmi-tinylinux");
+    await agentA.tick();
+    await request("PUT", `/instances/${id}/poweroff.json`, { force: "true" });
+    await agentA.tick();
+    await expectShown(id, "halted");
+    await hostB(true);
+    const asked = await api.req("PUT", `/instances/${id}/move.json`, { form: {} });
+    assert.equal(asked.status, 200, asked.text);
+    assert.equal(asked.body.kind, "cold");
+    const metadata = readFileSync(dirs.of(id).metadataDrive);
+
+    await agentB.tick();
+    assert.equal((await shown(id)).move.state, "ready");
+    assert.ok(!vmsB.calls.some((c) => c.includes(id)), "no VM at the destination");
+    await agentA.tick();
+    await until("the destination said done", async () => (await shown(id)).move.state === "done");
+    const moved = await shown(id);
+    assert.deepEqual([moved.host_node, moved.state], ["hn-b", "halted"]);
+    assert.ok(readFileSync(dirsB.of(id).metadataDrive).equals(metadata), "its metadata drive came");
+    assert.equal(existsSync(dirsB.of(id).moveStaging), false);
+
+    await agentA.tick();
+    assert.equal(existsSync(dirs.of(id).dir), false, "its files gone from the source");
+    await request("PUT", `/instances/${id}/poweron.json`);
+    await agentB.tick();
+    assert.ok(vmsB.vms.has(id), "powered on at the destination");
+    assert.equal((await shown(id)).state, "running");
+  });
+
   test("a move that fails at the source leaves the guest there and nothing at the destination", async () => {
     const { id } = await movingFromA();
     await agentB.tick();
@@ -473,7 +522,7 @@ describe("a move between two hosts' agents, their VMs faked", { concurrency: fal
   });
 
   test("a destination agent restarted mid-move fails it; a source handed over takes its guest back", async () => {
-    const { id } = await movingFromA();
+    const { id, move } = await movingFromA();
     await agentB.tick();
     await agentA.tick();
     await until("the source handed the guest over", async () => vmsA.handedOver.has(id));
@@ -489,7 +538,10 @@ describe("a move between two hosts' agents, their VMs faked", { concurrency: fal
     assert.ok(vmsA.calls.includes(`take-back ${id}`), vmsA.calls.join(", "));
     assert.equal(vmsA.handedOver.has(id), false);
     assert.equal((await shown(id)).host_node, "hn-demo1");
-    // The stopped agent's own wait (its process would have died with it) ends with its VM.
+    // The stopped agent's own wait (its process would have died with it) ends with its VM, and says nothing more.
     await vmsB.kill(dirsB.of(id));
+    await until("the stopped agent's last word refused", async () =>
+      log.includes(`move ${move}: ended already, not failed as this side would have said`),
+    );
   });
 });

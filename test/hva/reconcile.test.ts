@@ -22,6 +22,9 @@ const want = (
 /** A move of a running instance, as this host's part in it sees it. */
 const moving = (role: "source" | "destination", state: "preparing" | "ready" | "copying") =>
   want("running", null, "windows", null, { role, state, kind: "live" });
+/** A move of a halted instance (cold: its files), as this host's part in it sees it. */
+const movingCold = (role: "source" | "destination", state: "preparing" | "ready" | "copying") =>
+  want("halted", null, "windows", null, { role, state, kind: "cold" });
 /** A backup asked of the instance: generalized or not, begun (creating) or not. */
 const backingUp = (state: InstanceState, generalize: boolean, begun = false) =>
   want(state, null, "windows", { state: begun ? "creating" : "pending", generalize });
@@ -342,6 +345,52 @@ const rows: [string, Wanted, Observed, Action][] = [
     moving("source", "ready"),
     seen({ running: false }),
     { kind: "fail-move", error: "its VM no longer runs on its host" },
+  ],
+  // Cold moves: the files instead of a VM.
+  [
+    "cold destination asked: it receives",
+    movingCold("destination", "preparing"),
+    seen({ files: false }),
+    { kind: "receive-move" },
+  ],
+  [
+    "cold destination receiving: it waits",
+    movingCold("destination", "ready"),
+    seen({ moveHeld: true }),
+    { kind: "wait" },
+  ],
+  [
+    "cold destination whose agent restarted while the files came",
+    movingCold("destination", "copying"),
+    seen(),
+    { kind: "fail-move", error: "the destination's host agent stopped during the move" },
+  ],
+  [
+    "cold source while the destination prepares: halted, it waits",
+    movingCold("source", "preparing"),
+    seen(),
+    { kind: "wait" },
+  ],
+  [
+    "cold source once the destination is ready: it sends",
+    movingCold("source", "ready"),
+    seen(),
+    { kind: "send-move" },
+  ],
+  [
+    "cold source sending: it waits",
+    movingCold("source", "copying"),
+    seen({ moveHeld: true }),
+    { kind: "wait" },
+  ],
+  [
+    "cold source whose agent restarted while it sent: failed, its files all still here",
+    movingCold("source", "copying"),
+    seen(),
+    {
+      kind: "fail-move",
+      error: "the source's host agent stopped during the move: its files stay there",
+    },
   ],
   [
     "a move that failed after the guest was handed over: it runs again here",

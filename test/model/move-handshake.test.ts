@@ -6,6 +6,7 @@ import { handshakeLine, readHandshake } from "../../src/model/move-handshake.js"
 const token = "0123456789abcdef".repeat(4);
 
 const rows: [string, string, ReturnType<typeof readHandshake>][] = [
+  ["a cold move's files", `WAKAME-MOVE files ${token}`, { stream: "files" }],
   ["the migration stream", handshakeLine(token, "migration").trimEnd(), { stream: "migration" }],
   ["the disks' export", handshakeLine(token, "nbd").trimEnd(), { stream: "nbd" }],
   ["another move's token", `WAKAME-MOVE nbd ${"f".repeat(64)}`, { refused: "not this move's token" }],

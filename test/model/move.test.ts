@@ -24,15 +24,7 @@ const ask = (o: Partial<MoveAsk>): MoveAsk => ({
 const rows: [string, Partial<MoveAsk>, ReturnType<typeof moveRefusal>][] = [
   ["running: live, the scheduler chooses", {}, { kind: "live" }],
   ["running, to a host named: live", { destination: "hn-b" }, { kind: "live" }],
-  [
-    "halted: not yet",
-    { state: "halted" },
-    {
-      problem:
-        "i-abc is halted: a halted instance's files are not moved yet: power it on and move it running",
-      conflict: true,
-    },
-  ],
+  ["halted: cold, its files copied", { state: "halted" }, { kind: "cold" }],
   [
     "to the host it is on",
     { destination: "hn-a" },
@@ -64,7 +56,8 @@ const rows: [string, Partial<MoveAsk>, ReturnType<typeof moveRefusal>][] = [
     "starting",
     { state: "initializing" },
     {
-      problem: "i-abc is initializing: only a running instance moves: wait until it runs",
+      problem:
+        "i-abc is initializing: only a running or halted instance moves: wait until it is one or the other",
       conflict: true,
     },
   ],

@@ -46,15 +46,11 @@ test("Move is offered for a running instance not moving nor backed up; the butto
       instance("running", { backup: creating }),
       "i-x is being backed up (bo-new): move it once its image is available or failed",
     ],
-    [
-      "halted",
-      instance("halted"),
-      "i-x is halted: a halted instance's files are not moved yet: power it on and move it running",
-    ],
+    ["halted (cold)", instance("halted"), null],
     [
       "initializing",
       instance("initializing"),
-      "i-x is initializing: only a running instance moves: wait until it runs",
+      "i-x is initializing: only a running or halted instance moves: wait until it is one or the other",
     ],
   ];
   for (const [name, i, reason] of cases) {

@@ -1,5 +1,5 @@
 // The channel between two host agents for one move: the migration stream and
-// the disks' NBD traffic go host to host, never through dcmgr and never where
+// the disks' NBD traffic (a cold move's files) go host to host, never through dcmgr and never where
 // a tenant reaches. The destination listens on its management address for
 // this move only, and splices a connection whose first line carries the
 // move's token (model/move-handshake.ts) to its QEMU's unix socket for that
@@ -64,7 +64,8 @@ function serve(server: Server, carried: Set<Socket>, listen: (done: () => void) 
 export function listenForMove(o: {
   address: string;
   token: string;
-  targets: Record<MoveStream, string>;
+  /** The unix socket of each stream this move has. */
+  targets: Partial<Record<MoveStream, string>>;
   log: (line: string) => void;
 }): Promise<MoveEnd> {
   const carried = new Set<Socket>();
@@ -88,7 +89,9 @@ export function listenForMove(o: {
       clearTimeout(timer);
       const asked = readHandshake(head.subarray(0, nl).toString("latin1"), o.token);
       if ("refused" in asked) return refuse(asked.refused);
-      const qemu = connect(o.targets[asked.stream]);
+      const target = o.targets[asked.stream];
+      if (!target) return refuse(`no ${asked.stream} stream in this move`);
+      const qemu = connect(target);
       carried.add(qemu);
       qemu.on("close", () => carried.delete(qemu));
       qemu.once("connect", () => {

@@ -6,14 +6,16 @@
 // for any VM: the firewall is there before the guest runs), a listener for
 // this move on its management address; ready, with where. Then, in the
 // background: the guest run once the migration has come whole, and done.
-// The source, once the destination is ready: its QEMU's two sockets relayed
-// to the destination, the disks and the guest sent, its progress said; a
+// A cold move's destination receives the halted instance's files instead of
+// a VM (files-transfer.ts) and puts them in place. The source, once the
+// destination is ready: its QEMU's two sockets relayed to the destination,
+// the disks and the guest sent (or, cold, its files), its progress said; a
 // failure undoes it all (the guest runs on here) and says why. A move runs
 // once per agent (held, and still held once ended); one this agent does not
 // hold was begun by an agent that stopped, and reconcile.ts ends it.
 import type { WantedInstance } from "../../model/agent-contract.js";
 import type { MoveReport } from "../../model/move.js";
-import { moveStreams } from "../../model/move-handshake.js";
+import type { MoveStream } from "../../model/move-handshake.js";
 import { type ActionTools, removeInstance } from "../actions.js";
 import { OutdatedView } from "../agent-api.js";
 import type { InstanceFiles } from "../instance-files.js";
@@ -22,6 +24,11 @@ import { progressReports } from "../progress-reports.js";
 import { startVm } from "../start-vm.js";
 import type { MovingDisk } from "../vm/live-move.js";
 import { listenForMove, type MoveEnd, relayToMove } from "./channel.js";
+import { type FilesReceiver, receiveFiles, sendFiles } from "./files-transfer.js";
+
+/** The channel's streams of each kind of move: QEMU's two (live), the files (cold). */
+const liveStreams: readonly MoveStream[] = ["migration", "nbd"];
+const coldStreams: readonly MoveStream[] = ["files"];
 
 /** What the report shape takes of an error. */
 const errorMax = 4000;
@@ -77,43 +84,68 @@ export class Moves {
   async receive(w: WantedInstance, files: InstanceFiles, tools: ActionTools): Promise<void> {
     const m = w.move!;
     this.held.add(m.move_id);
-    let listener: MoveEnd | null = null;
+    const ends: MoveEnd[] = [];
+    const closeAll = async () => {
+      for (const end of ends) await end.close();
+    };
     const fail = async (err: Error) => {
-      await listener?.close();
+      await closeAll();
       await removeInstance(files, tools).catch(() => {});
       await this.lastReport(tools, m.move_id, {
         state: "failed",
         error: `at the destination: ${err.message}`,
       });
     };
+    let arrival: () => Promise<void>;
     try {
       await prepareInstance(files, w, tools);
       // Its first boot, if any, was the source's: the metadata drive comes from there.
       await files.firstBootPending(false);
       const sockets = files.moveSockets;
-      await startVm(w, files, tools, { nbdSocket: sockets.nbd, migrationSocket: sockets.migration });
+      if (m.kind === "live") {
+        await startVm(w, files, tools, { nbdSocket: sockets.nbd, migrationSocket: sockets.migration });
+        // The source gives up first (its own timeout): a destination left waiting ends after it.
+        arrival = () => tools.vms.runMovedIn(files, 2 * this.timeoutMs);
+      } else {
+        const receiver = await receiveFiles({ socket: sockets.files, staging: files.moveStaging });
+        ends.push(this.track({ port: 0, close: receiver.close }));
+        arrival = () => this.filesArrived(files, receiver);
+      }
       const address = await tools.api.ownAddress();
-      listener = this.track(
-        await listenForMove({ address, token: m.token, targets: sockets, log: this.log }),
-      );
+      const listener = await listenForMove({ address, token: m.token, targets: sockets, log: this.log });
+      ends.push(this.track(listener));
       await tools.api.reportMove(m.move_id, { state: "ready", address, port: listener.port });
     } catch (err) {
       await fail(err as Error);
       return;
     }
-    const open = listener;
     void (async () => {
       try {
-        // The source gives up first (its own timeout): a destination left waiting ends after it.
-        await tools.vms.runMovedIn(files, 2 * this.timeoutMs);
+        await arrival();
       } catch (err) {
         await fail(err as Error);
         return;
       }
-      await open.close();
-      this.log(`${w.id}: moved here, running`);
+      await closeAll();
+      this.log(`${w.id}: moved here, ${m.kind === "live" ? "running" : "halted"}`);
       await this.lastReport(tools, m.move_id, { state: "done" });
     })();
+  }
+
+  /** A cold move's files, come whole within the time a move has, put in place of those made here. */
+  private async filesArrived(files: InstanceFiles, receiver: FilesReceiver): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const names = await Promise.race([
+      receiver.arrived,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(new Error(`the files did not come within ${Math.round((2 * this.timeoutMs) / 1000)} s`)),
+          2 * this.timeoutMs,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+    await files.takeArrived(names);
   }
 
   /** The source's part: the relays open and the copy begun; the rest goes on in the background. */
@@ -125,7 +157,7 @@ export class Moves {
     const say = (r: MoveReport) => tools.api.reportMove(m.move_id, r);
     const relays: MoveEnd[] = [];
     try {
-      for (const stream of moveStreams)
+      for (const stream of m.kind === "live" ? liveStreams : coldStreams)
         relays.push(
           this.track(
             await relayToMove({
@@ -147,16 +179,30 @@ export class Moves {
     }
     void (async () => {
       let failure: MoveReport | null = null;
+      const onProgress = progressReports((progress) => say({ state: "copying", progress }));
       try {
-        const took = await tools.vms.moveOut(files, {
-          nbdSocket: sockets.nbd,
-          migrationSocket: sockets.migration,
-          disks: movingDisks(w),
-          timeoutMs: this.timeoutMs,
-          onProgress: progressReports((progress) => say({ state: "copying", progress })),
-        });
-        // Handed over: the destination runs it and says so; this VM goes once dcmgr lists it here no more.
-        this.log(`${w.id}: handed over to ${to.address} (${took.totalMs} ms, ${took.downtimeMs} ms paused)`);
+        if (m.kind === "live") {
+          const took = await tools.vms.moveOut(files, {
+            nbdSocket: sockets.nbd,
+            migrationSocket: sockets.migration,
+            disks: movingDisks(w),
+            timeoutMs: this.timeoutMs,
+            onProgress,
+          });
+          // Handed over: the destination runs it and says so; this VM goes once dcmgr lists it here no more.
+          this.log(
+            `${w.id}: handed over to ${to.address} (${took.totalMs} ms, ${took.downtimeMs} ms paused)`,
+          );
+        } else {
+          await sendFiles({
+            dir: files.dir,
+            names: await files.carried(),
+            socket: sockets.files,
+            onProgress,
+          });
+          // The destination has them whole and says done; these go once dcmgr lists the instance here no more.
+          this.log(`${w.id}: its files handed over to ${to.address}`);
+        }
       } catch (err) {
         failure = { state: "failed", error: `at the source: ${(err as Error).message}` };
       }
@@ -174,7 +220,10 @@ export class Moves {
         return;
       } catch (err) {
         // Ended meanwhile (the other side failed it): nothing more to say.
-        if (err instanceof OutdatedView) return;
+        if (err instanceof OutdatedView) {
+          this.log(`move ${moveId}: ended already, not ${r.state} as this side would have said`);
+          return;
+        }
         if (tried === lastReportTries) {
           this.log(`move ${moveId}: cannot tell dcmgr it is ${r.state}: ${(err as Error).message}`);
           return;
