@@ -96,7 +96,7 @@ try {
         incoming: true,
         memoryMb: memoryMib,
       });
-      const { out } = await lab.channel(name, destination);
+      const { out, stall } = await lab.channel(name, destination);
       const before = await reading(source);
       const t0 = performance.now();
       const figures =
@@ -107,6 +107,7 @@ try {
               disks: movingDisks,
               maxBandwidth: Number.MAX_SAFE_INTEGER,
               timeoutMs: 600_000,
+              stall,
               onProgress: () => {},
             })
           : await libvirtDefaults(source.qmp, out, movingDisks);

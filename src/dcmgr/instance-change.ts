@@ -5,6 +5,7 @@
 // committed transactions as on SQLite's serialised ones. Each change is
 // recorded as the instance's newest event.
 import type { Kysely, Updateable } from "kysely";
+import type { PortForward } from "../model/port-forward.js";
 import type { Database, InstancesTable } from "../store/schema.js";
 import { recordInstanceEvents } from "./instance-events.js";
 
@@ -26,4 +27,19 @@ export async function changeInstance(
   if (Number(result.numUpdatedRows) !== 1) return null;
   await recordInstanceEvents(db, [id]);
   return revision + 1;
+}
+
+/** Where the instance's host forwards ports to it, per vif in device order, as its agent says (after a start, or a move's arrival). */
+export async function recordPortForwards(
+  db: Kysely<Database>,
+  instanceId: string,
+  perVif: readonly PortForward[][],
+): Promise<void> {
+  for (const [index, forwards] of perVif.entries())
+    await db
+      .updateTable("instance_vifs")
+      .set({ port_forwards: JSON.stringify(forwards) })
+      .where("instance_id", "=", instanceId)
+      .where("device_index", "=", index)
+      .execute();
 }

@@ -22,7 +22,7 @@ import type { Store } from "../store/store.js";
 import { backupUnderWay } from "./backup.js";
 import { errors } from "./errors.js";
 import { continueEvacuation } from "./evacuation.js";
-import { changeInstance } from "./instance-change.js";
+import { changeInstance, recordPortForwards } from "./instance-change.js";
 import { recordInstanceEvents } from "./instance-events.js";
 import { locksRows, place, releaseHostUsage } from "./placement.js";
 import { now } from "./routes/common.js";
@@ -213,6 +213,8 @@ export async function recordMoveReport(
           .set({ host_node_id: move.destination_host_node_id })
           .where("id", "=", move.instance_id)
           .execute();
+        // Its forwards are the destination's now (user-mode networking: that host's ports).
+        if (r.port_forwards) await recordPortForwards(db, move.instance_id, r.port_forwards);
         break;
       case "failed":
         await row.set({ state: "failed", error: r.error, updated_at: stamp }).execute();

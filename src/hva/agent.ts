@@ -41,6 +41,8 @@ export interface AgentOptions {
 }
 
 const defaultMoveTimeoutMs = 30 * 60_000;
+/** A move that sends nothing for this long has lost its link: a copy under way never pauses that long. */
+const moveStallMs = 30_000;
 
 /** Actions that change only this host's files: the next one can follow at once, without a report in between. */
 const localActions = new Set<Action["kind"]>(["prepare", "collect-password", "generalized"]);
@@ -63,7 +65,7 @@ export class Agent {
       cache: o.imageCache,
       host: o.host,
       extraHosts: o.extraHosts ?? {},
-      moves: new Moves(o.moveTimeoutMs ?? defaultMoveTimeoutMs, o.log),
+      moves: new Moves(o.moveTimeoutMs ?? defaultMoveTimeoutMs, moveStallMs, o.log),
     };
     this.tunnels = new ConsoleTunnels(o.api, o.vms, o.log);
     // A VM that stops wakes the loop: its pass reports it at once (guest-protocol.md, step 7).

@@ -285,6 +285,10 @@ export const moveReportShape = {
   port: { field: intField({ min: 1, max: 65535 }), desc: "the port it listens on (ready)" },
   progress: { field: intField({ min: 0, max: 99 }), desc: "percent copied (copying)" },
   error: { field: textField({ max: 4096, lines: true }), desc: "why it failed (failed)" },
+  port_forwards: {
+    field: listField(portForwardsField, { max: 4 }),
+    desc: "per vif, in device order: the destination's (done)",
+  },
 } as const;
 
 /** What the agent says of an instance; the revision it was decided on goes beside it. */

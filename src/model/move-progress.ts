@@ -42,3 +42,37 @@ export const migrationEnded = ["completed", "failed", "cancelled"] as const;
 export function migrationIsOver(status: string): boolean {
   return (migrationEnded as readonly string[]).includes(status);
 }
+
+/** The bytes a move has sent so far: what the mirrors wrote and the RAM the migration sent. */
+export function bytesSent(mirrors: readonly MirrorFigures[], migration: MigrationFigures | null): number {
+  let sent = 0;
+  for (const m of mirrors) sent += m.offset;
+  return sent + (migration?.ram?.transferred ?? 0);
+}
+
+/**
+ * Whether a copy has stalled: its bytes sent have not grown for `stallMs`. A
+ * link that went dead keeps its TCP connections open for many minutes (their
+ * retransmissions); this is how the source learns of it sooner.
+ */
+export class StallWatch {
+  private last = -1;
+  private since: number;
+
+  constructor(
+    private readonly stallMs: number,
+    now: number,
+  ) {
+    this.since = now;
+  }
+
+  /** Takes the bytes sent at `now`; true when they have not grown for `stallMs`. */
+  stalled(sent: number, now: number): boolean {
+    if (sent > this.last) {
+      this.last = sent;
+      this.since = now;
+      return false;
+    }
+    return now - this.since >= this.stallMs;
+  }
+}

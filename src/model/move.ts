@@ -3,6 +3,7 @@
 // copied while it runs); a halted one cold (its files copied). Pure,
 // table-tested.
 import type { InstanceState } from "./instance-state.js";
+import type { PortForward } from "./port-forward.js";
 
 export type MoveKind = "live" | "cold";
 
@@ -67,7 +68,7 @@ export type MoveRole = "source" | "destination";
 export type MoveReport =
   | { state: "ready"; address: string; port: number }
   | { state: "copying"; progress: number }
-  | { state: "done" }
+  | { state: "done"; port_forwards?: PortForward[][] }
   | { state: "failed"; error: string };
 
 /** Which side says what, from which states. */
@@ -98,6 +99,7 @@ export function moveReportOf(body: {
   port?: number;
   progress?: number;
   error?: string;
+  port_forwards?: PortForward[][];
 }): MoveReport | { missing: "address" | "port" | "progress" | "error" } {
   switch (body.state) {
     case "ready":
@@ -108,7 +110,7 @@ export function moveReportOf(body: {
       if (body.progress === undefined) return { missing: "progress" };
       return { state: "copying", progress: body.progress };
     case "done":
-      return { state: "done" };
+      return body.port_forwards ? { state: "done", port_forwards: body.port_forwards } : { state: "done" };
     case "failed":
       if (!body.error) return { missing: "error" };
       return { state: "failed", error: body.error };

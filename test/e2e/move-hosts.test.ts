@@ -12,7 +12,10 @@
 // and TPM instance moves cold (its files) and powers on there with its TPM.
 // Faults: hn-h2's agent killed while a guest's memory goes to it: the
 // guest runs on at hn-h1, and once the agent is back nothing of the move
-// is left on hn-h2.
+// is left on hn-h2; then hn-h2's link cut mid-copy: the source gives up once
+// nothing goes, the guest runs on, and once the link is back hn-h2 removes
+// what the move left; then hn-h1's own agent killed mid-copy: its guest runs
+// on, and its agent, back, undoes the move.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,10 +26,10 @@ import { askGuest, loginCheck } from "../../src/testguest/client.js";
 import { packageTestGuest } from "../../src/testguest/package.js";
 import { run, vdcManage } from "../helpers/cli.js";
 import { musselWith } from "../helpers/mussel.js";
-import { namespacedAgent } from "../helpers/namespaced-agent.js";
+import { namespacedAgent, processesWith } from "../helpers/namespaced-agent.js";
 import { freePort } from "../helpers/net.js";
 import { withoutNetns } from "../helpers/netns.js";
-import { commandsOnPath, tempDir } from "../helpers/paths.js";
+import { commandsOnPath, repoRoot, tempDir } from "../helpers/paths.js";
 import { rsaKey } from "../helpers/process-cloud.js";
 import { startUp, upEnv } from "../helpers/wakame-up.js";
 
@@ -54,41 +57,78 @@ before(async () => {
   assert.equal(installed.code, 0, installed.stderr);
 });
 
+/** Agents the fault tests started again: stopped before the cloud removes their namespaces (each test ends its instances). */
+const restartedAgents: ReturnType<typeof namespacedAgent>[] = [];
+
 after(async () => {
   if (skip) return;
+  for (const agent of restartedAgents) await agent.stop();
   await cloud?.stop();
   rmSync(home, { recursive: true, force: true });
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Destroys the instances and waits until they are gone: the agents the fault tests started again can then stop. */
+async function destroyed(...ids: string[]) {
+  for (const id of ids) await mussel("instance", "destroy", id);
+  for (const id of ids)
+    await cloud.until(
+      async () => JSON.parse(await mussel("instance", "show", id)).state as string,
+      (state) => state === "terminated",
+      120_000,
+    );
+}
+
+/** Room for several instances on each host (`wakame up` offers each its share of this machine's cores; TCG guests idle once booted). */
+async function roomOnBothHosts() {
+  for (const h of ["hn-h1", "hn-h2"]) {
+    const roomy = await vdcManage(["host", "modify", h, "--cpu-cores", "8"], env);
+    assert.equal(roomy.code, 0, roomy.stderr);
+  }
+}
+
+/** The test guest's counter at `address`, through its probe (its group opens 7777). */
+async function countAt(address: string): Promise<number> {
+  const answer = await askGuest(7777, "count", 120_000, address, 8000);
+  const m = /^count (\d+)/.exec(answer);
+  assert.ok(m, `${address} answers its count: "${answer}"`);
+  return Number(m[1]);
+}
+
+/** A user: their key, their group with `rules`, what they see of an instance, and their instances on hn-h1. */
+async function userWith(name: string, rules: string) {
+  const key = rsaKey(join(home, `key-${name}`));
+  const keyId = JSON.parse(await mussel("ssh_key_pair", "create", "--public-key", `${key}.pub`)).id as string;
+  const group = JSON.parse(await mussel("security_group", "create", "--rule", rules)).id as string;
+  const show = async (id: string) => JSON.parse(await mussel("instance", "show", id));
+  /** An instance of `image` on hn-h1, followed until it runs: its id and address. */
+  const runningOnH1 = async (image: string) => {
+    const id = JSON.parse(
+      await mussel(
+        "instance",
+        ...["create", "--image-id", image, "--instance-spec-name", "kvm.small"],
+        ...["--ssh-key-id", keyId, "--security-groups", group, "--host-node-id", "hn-h1"],
+      ),
+    ).id as string;
+    const running = await cloud.until(
+      () => show(id),
+      (i) => i.state === "running",
+      600_000,
+    );
+    return { id, address: running.vif[0].ipv4.address as string };
+  };
+  return { key, group, show, runningOnH1 };
+}
+
 test("a running UEFI and TPM instance moves from hn-h1 to hn-h2: its counter goes on, same address, its group holds, its TPM's value there", {
   skip,
 }, async () => {
-  const key = rsaKey(join(home, "key"));
-  const keyId = JSON.parse(await mussel("ssh_key_pair", "create", "--public-key", `${key}.pub`)).id as string;
-  const group = JSON.parse(
-    await mussel(
-      "security_group",
-      "create",
-      "--rule",
-      "tcp:3389,3389,ip4:0.0.0.0\ntcp:7777,7777,ip4:0.0.0.0",
-    ),
-  ).id as string;
-  const show = async (id: string) => JSON.parse(await mussel("instance", "show", id));
-  const id = JSON.parse(
-    await mussel(
-      "instance",
-      ...["create", "--image-id", "wmi-testuefi", "--instance-spec-name", "kvm.small"],
-      ...["--ssh-key-id", keyId, "--security-groups", group, "--host-node-id", "hn-h1"],
-    ),
-  ).id as string;
-  const running = await cloud.until(
-    () => show(id),
-    (i) => i.state === "running",
-    600_000,
+  const { key, group, show, runningOnH1 } = await userWith(
+    "live",
+    "tcp:3389,3389,ip4:0.0.0.0\ntcp:7777,7777,ip4:0.0.0.0",
   );
-  const address = running.vif[0].ipv4.address as string;
+  const { id, address } = await runningOnH1("wmi-testuefi");
   const serialOn = (h: string) => join(home, "hosts", h, "instances", id, "serial.log");
   const count = async () => {
     const m = /^count (\d+) uptime ([\d.]+)/.exec(await askGuest(7777, "count", 60_000, address, 8000));
@@ -150,50 +190,17 @@ test("a running UEFI and TPM instance moves from hn-h1 to hn-h2: its counter goe
     (log) => /tpm-nv holds/.test(log),
   );
   assert.match(readFileSync(serialOn("h2"), "utf8"), new RegExp(`tpm-nv holds ${wrote}`));
+  await destroyed(id);
 });
 
 test("hn-h1 evacuated: its three instances move to hn-h2 two at a time and go on answering; a second evacuation refused meanwhile; hn-h1 enabled again", {
   skip,
 }, async () => {
-  // Room for three on each host (TCG guests idle once booted).
-  for (const h of ["hn-h1", "hn-h2"]) {
-    const roomy = await vdcManage(["host", "modify", h, "--cpu-cores", "4"], env);
-    assert.equal(roomy.code, 0, roomy.stderr);
-  }
-  const key = rsaKey(join(home, "key-evacuated"));
-  const keyId = JSON.parse(await mussel("ssh_key_pair", "create", "--public-key", `${key}.pub`)).id as string;
-  const group = JSON.parse(
-    await mussel("security_group", "create", "--rule", "tcp:7777,7777,ip4:0.0.0.0"),
-  ).id;
-  const show = async (id: string) => JSON.parse(await mussel("instance", "show", id));
-  const ids: string[] = [];
-  for (let i = 0; i < 3; i++)
-    ids.push(
-      JSON.parse(
-        await mussel(
-          "instance",
-          ...["create", "--image-id", "wmi-testwin", "--instance-spec-name", "kvm.small"],
-          ...["--ssh-key-id", keyId, "--security-groups", group, "--host-node-id", "hn-h1"],
-        ),
-      ).id,
-    );
-  const addresses: string[] = [];
-  for (const id of ids) {
-    const running = await cloud.until(
-      () => show(id),
-      (i) => i.state === "running",
-      600_000,
-    );
-    addresses.push(running.vif[0].ipv4.address);
-  }
-  const counts = async () =>
-    Promise.all(
-      addresses.map(async (address) => {
-        const m = /^count (\d+)/.exec(await askGuest(7777, "count", 120_000, address, 8000));
-        assert.ok(m, `${address} answers its count`);
-        return Number(m[1]);
-      }),
-    );
+  await roomOnBothHosts();
+  const { show, runningOnH1 } = await userWith("evacuated", "tcp:7777,7777,ip4:0.0.0.0");
+  const launched = await Promise.all([0, 1, 2].map(() => runningOnH1("wmi-testwin")));
+  const ids = launched.map((l) => l.id);
+  const counts = () => Promise.all(launched.map((l) => countAt(l.address)));
   const before = await counts();
 
   const begun = await vdcManage(["host", "evacuate", "hn-h1", "--parallel", "2"], env);
@@ -234,31 +241,14 @@ test("hn-h1 evacuated: its three instances move to hn-h2 two at a time and go on
   const enabled = await vdcManage(["host", "enable", "hn-h1"], env);
   assert.equal(enabled.code, 0, enabled.stderr);
   assert.equal((await hostShown()).scheduling_enabled, true);
-  for (const id of ids) await mussel("instance", "destroy", id);
+  await destroyed(...ids);
 });
 
 test("a halted UEFI and TPM instance moves cold to hn-h2 and powers on there: its TPM's value, its password, its address", {
   skip,
 }, async () => {
-  const key = rsaKey(join(home, "key-cold"));
-  const keyId = JSON.parse(await mussel("ssh_key_pair", "create", "--public-key", `${key}.pub`)).id as string;
-  const group = JSON.parse(
-    await mussel("security_group", "create", "--rule", "tcp:3389,3389,ip4:0.0.0.0"),
-  ).id;
-  const show = async (id: string) => JSON.parse(await mussel("instance", "show", id));
-  const id = JSON.parse(
-    await mussel(
-      "instance",
-      ...["create", "--image-id", "wmi-testuefi", "--instance-spec-name", "kvm.small"],
-      ...["--ssh-key-id", keyId, "--security-groups", group, "--host-node-id", "hn-h1"],
-    ),
-  ).id as string;
-  const running = await cloud.until(
-    () => show(id),
-    (i) => i.state === "running",
-    600_000,
-  );
-  const address = running.vif[0].ipv4.address as string;
+  const { key, show, runningOnH1 } = await userWith("cold", "tcp:3389,3389,ip4:0.0.0.0");
+  const { id, address } = await runningOnH1("wmi-testuefi");
   const serialOn = (h: string) => join(home, "hosts", h, "instances", id, "serial.log");
   const wrote = /tpm-nv holds ([0-9a-f]+)/.exec(
     await cloud.until(
@@ -274,7 +264,16 @@ test("a halted UEFI and TPM instance moves cold to hn-h2 and powers on there: it
     120_000,
   );
 
-  const asked = JSON.parse(await mussel("instance", "move", id));
+  const asking = await run(process.execPath, [join(repoRoot, "bin/mussel.js"), "instance", "move", id], env);
+  assert.equal(
+    asking.code,
+    0,
+    `${asking.stderr}\n${cloud.output.err
+      .split("\n")
+      .filter((l) => l.includes(id))
+      .join("\n")}`,
+  );
+  const asked = JSON.parse(asking.stdout);
   assert.deepEqual([asked.kind, asked.destination_host_node_id], ["cold", "hn-h2"]);
   const moved = await cloud.until(
     () => show(id),
@@ -299,79 +298,105 @@ test("a halted UEFI and TPM instance moves cold to hn-h2 and powers on there: it
     "OK\n",
     "its disk came: the same password",
   );
-  await mussel("instance", "destroy", id);
+  await destroyed(id);
 });
 
-test("hn-h2's agent killed while the guest's memory goes to it: the guest runs on at hn-h1; the agent back, nothing of the move is left on hn-h2", {
-  skip,
-}, async () => {
-  const key = rsaKey(join(home, "key-fault"));
-  const keyId = JSON.parse(await mussel("ssh_key_pair", "create", "--public-key", `${key}.pub`)).id as string;
-  const group = JSON.parse(
-    await mussel("security_group", "create", "--rule", "tcp:7777,7777,ip4:0.0.0.0"),
-  ).id;
-  const show = async (id: string) => JSON.parse(await mussel("instance", "show", id));
-  const id = JSON.parse(
-    await mussel(
-      "instance",
-      ...["create", "--image-id", "wmi-testwin", "--instance-spec-name", "kvm.small"],
-      ...["--ssh-key-id", keyId, "--security-groups", group, "--host-node-id", "hn-h1"],
-    ),
-  ).id as string;
-  const running = await cloud.until(
-    () => show(id),
-    (i) => i.state === "running",
-    600_000,
-  );
-  const address = running.vif[0].ipv4.address as string;
-  const count = async () => {
-    const m = /^count (\d+)/.exec(await askGuest(7777, "count", 120_000, address, 8000));
-    assert.ok(m, "the guest's counter answers");
-    return Number(m[1]);
-  };
-  const before = await count();
-  const source = namespacedAgent("hva.h1");
-  const destination = namespacedAgent("hva.h2");
-  // A slow link: the copy lasts long enough to be cut.
-  source.slowLink("4mbit");
-  try {
+/** A test guest running on hn-h1 with its probe open, and its counter read through it. */
+async function probedOnH1(name: string) {
+  await roomOnBothHosts();
+  const { show, runningOnH1 } = await userWith(name, "tcp:7777,7777,ip4:0.0.0.0");
+  const { id, address } = await runningOnH1("wmi-testwin");
+  const count = () => countAt(address);
+  /** The move asked, followed until it copies with some progress. */
+  const moveUnderWay = async () => {
     await mussel("instance", "move", id);
     await cloud.until(
       () => show(id),
       (i) => i.move?.state === "copying" && i.move.progress > 0,
       120_000,
     );
-    destination.kill();
-    const failed = await cloud.until(
+  };
+  const moveEnded = () =>
+    cloud.until(
       () => show(id),
-      (i) => i.move?.state !== "copying",
+      (i) => i.move?.state === "done" || i.move?.state === "failed",
       300_000,
     );
-    assert.equal(failed.move.state, "failed");
-    assert.match(failed.move.error, /^at the source: /);
-    assert.deepEqual([failed.host_node, failed.state], ["hn-h1", "running"]);
-  } finally {
-    source.slowLink(null);
-  }
-  assert.ok((await count()) > before, "the guest counts on at hn-h1");
-
-  destination.start();
-  try {
+  /** Nothing of it left on hn-h2: no directory, and one QEMU of it, in hn-h1's namespace. */
+  const goneFromH2 = async (h1Namespace: string) => {
     await cloud.until(
       async () => existsSync(join(home, "hosts", "h2", "instances", id)),
       (there) => !there,
       120_000,
     );
-    const qemus = execFileSync("pgrep", ["-f", `qemu-system-x86_64 -name ${id}`], { encoding: "utf8" })
-      .trim()
-      .split("\n");
+    const qemus = processesWith("qemu-system-x86_64", id);
     assert.equal(qemus.length, 1, "one QEMU of it: the source's");
     assert.equal(
       execFileSync("ip", ["netns", "identify", qemus[0]!], { encoding: "utf8" }).trim(),
-      source.ns,
+      h1Namespace,
     );
-    await mussel("instance", "destroy", id);
-  } finally {
-    destination.stop();
-  }
+  };
+  /**
+   * A move over hn-h1's link slowed down (so that it is still copying), and
+   * `cut` while it copies: it fails with `error`, the instance running on at
+   * hn-h1, its guest counting on. `mend` undoes the cut, whatever happened.
+   */
+  const moveFailsWhen = async (cut: () => void, error: RegExp, mend: () => void = () => {}) => {
+    const before = await count();
+    const h1 = namespacedAgent("hva.h1");
+    h1.slowLink("4mbit");
+    try {
+      await moveUnderWay();
+      cut();
+      const failed = await moveEnded();
+      assert.equal(failed.move.state, "failed");
+      assert.match(failed.move.error, error);
+      assert.deepEqual([failed.host_node, failed.state], ["hn-h1", "running"]);
+    } finally {
+      mend();
+      h1.slowLink(null);
+    }
+    assert.ok((await count()) > before, "the guest counts on at hn-h1");
+  };
+  return { id, moveFailsWhen, goneFromH2 };
+}
+
+test("hn-h2's agent killed while the guest's memory goes to it: the guest runs on at hn-h1; the agent back, nothing of the move is left on hn-h2", {
+  skip,
+}, async () => {
+  const guest = await probedOnH1("killed");
+  const destination = namespacedAgent("hva.h2");
+  await guest.moveFailsWhen(() => destination.kill(), /^at the source: /);
+  destination.start();
+  restartedAgents.push(destination);
+  await guest.goneFromH2(namespacedAgent("hva.h1").ns);
+  await destroyed(guest.id);
+});
+
+test("hn-h2's link cut while the guest's memory goes to it: the source gives up once nothing goes; the guest runs on; the link back, nothing is left on hn-h2", {
+  skip,
+}, async () => {
+  const guest = await probedOnH1("cut");
+  const destination = namespacedAgent("hva.h2");
+  await guest.moveFailsWhen(
+    () => destination.link(false),
+    /^at the source: nothing went to the destination for 30 s/,
+    () => destination.link(true),
+  );
+  await guest.goneFromH2(namespacedAgent("hva.h1").ns);
+  await destroyed(guest.id);
+});
+
+test("hn-h1's own agent killed while the guest's memory goes: the guest runs on at hn-h1; its agent back undoes the move; nothing is left on hn-h2", {
+  skip,
+}, async () => {
+  const guest = await probedOnH1("source-killed");
+  const source = namespacedAgent("hva.h1");
+  await guest.moveFailsWhen(() => {
+    source.kill();
+    source.start();
+    restartedAgents.push(source);
+  }, /./);
+  await guest.goneFromH2(source.ns);
+  await destroyed(guest.id);
 });

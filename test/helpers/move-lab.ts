@@ -171,8 +171,12 @@ export function moveLab(dir: string) {
       return { disk, metadata };
     },
 
-    /** The destination's end of the channel with its QEMU awaiting the move; the source's two relays (their sockets in `out`). */
-    async channel(name: string, destination: Vm) {
+    /**
+     * The destination's end of the channel with its QEMU awaiting the move;
+     * the source's two relays (their sockets in `out`), and `stall`, which
+     * cuts them when nothing went for `stallMs`.
+     */
+    async channel(name: string, destination: Vm, stallMs = 30_000) {
       const targets = { migration: join(dir, `${name}-in-mig.sock`), nbd: join(dir, `${name}-in-nbd.sock`) };
       const listener = await listenForMove({ address: "127.0.0.1", token, targets, log: () => {} });
       await receiveMove(destination.qmp, {
@@ -187,7 +191,13 @@ export function moveLab(dir: string) {
         ),
       );
       ends.push(listener, ...relays);
-      return { listener, out };
+      const stall = {
+        ms: stallMs,
+        cut: async () => {
+          for (const r of relays) await r.close();
+        },
+      };
+      return { listener, out, stall };
     },
 
     /** Ends every channel and VM it made. */

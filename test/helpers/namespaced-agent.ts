@@ -2,22 +2,28 @@
 // namespace, for the fault tests: found by its node ID, killed as a crash
 // kills it, and started again as it was (same command line, environment and
 // namespace); and that host's management link slowed down, so that a move
-// over it lasts long enough to be cut.
+// over it lasts long enough to be cut, or cut.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 
 const nulSplit = (file: string) => readFileSync(file, "utf8").split("\0").filter(Boolean);
 
-export function namespacedAgent(nodeId: string) {
-  const pid = readdirSync("/proc")
+/** The processes whose command line holds every one of `args` (as whole arguments). */
+export function processesWith(...args: string[]): string[] {
+  return readdirSync("/proc")
     .filter((p) => /^\d+$/.test(p))
-    .find((p) => {
+    .filter((p) => {
       try {
-        return nulSplit(`/proc/${p}/cmdline`).includes(`--node-id=${nodeId}`);
+        const argv = nulSplit(`/proc/${p}/cmdline`);
+        return args.every((a) => argv.includes(a));
       } catch {
         return false;
       }
     });
+}
+
+export function namespacedAgent(nodeId: string) {
+  const pid = processesWith(`--node-id=${nodeId}`)[0];
   if (!pid) throw new Error(`no agent runs with --node-id=${nodeId}`);
   const argv = nulSplit(`/proc/${pid}/cmdline`);
   const env = Object.fromEntries(
@@ -35,7 +41,17 @@ export function namespacedAgent(nodeId: string) {
     start() {
       restarted = spawn("ip", ["netns", "exec", ns, ...argv], { env, stdio: "ignore" });
     },
-    stop: () => restarted?.kill("SIGTERM"),
+    /** Stops the agent started again, and waits for it. */
+    stop: () =>
+      new Promise<void>((done) => {
+        if (!restarted || restarted.exitCode !== null || restarted.signalCode !== null) return done();
+        restarted.once("exit", () => done());
+        restarted.kill("SIGTERM");
+      }),
+    /** Its host's management link (to dcmgr and the other hosts) cut, or joined again. */
+    link(up: boolean) {
+      execFileSync("ip", ["-n", ns, "link", "set", "mg0", up ? "up" : "down"]);
+    },
     /** Its host's management link (to dcmgr and the other hosts) at `rate` (tc's words, 4mbit), or as it was. */
     slowLink(rate: string | null) {
       const tc = (...args: string[]) =>

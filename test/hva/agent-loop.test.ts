@@ -400,10 +400,22 @@ describe("a move between two hosts' agents, their VMs faked", { concurrency: fal
       .set({ offering_cpu_cores: 8, offering_memory_size: 8192, scheduling_enabled: enabled ? 1 : 0 })
       .where("id", "=", "hn-b")
       .execute();
-  /** A running instance on hn-demo1, and a move of it asked (hn-b then the only other host). */
+  /** A running instance on hn-demo1 (its RDP port forwarded), and a move of it asked (hn-b then the only other host). */
   async function movingFromA() {
     await hostB(false);
-    const id = await launch("wmi-tinylinux");
+    const group = (
+      await api.req("POST", "/security_groups.json", { form: { rule: "tcp:3389,3389,ip4:0.0.0.0" } })
+    ).body.id as string;
+    const launched = await api.req("POST", "/instances.json", {
+      form: {
+        image_id: "wmi-tinylinux",
+        instance_spec_name: "kvm.small",
+        ssh_key_id: keyId,
+        security_groups: [group],
+      },
+    });
+    assert.equal(launched.status, 200, launched.text);
+    const id = launched.body.id as string;
     await agentA.tick();
     await expectShown(id, "running");
     await hostB(true);
@@ -446,6 +458,10 @@ describe("a move between two hosts' agents, their VMs faked", { concurrency: fal
     const moved = await shown(id);
     assert.deepEqual([moved.host_node, moved.state, moved.status], ["hn-b", "running", "online"]);
     assert.equal(moved.move.move_id, move);
+    // Its forwards are the destination's: its port there, as the destination's plan has it.
+    const forwardsThere = (await dirsB.of(id).readPlan())!.vifs[0]!.port_forwards;
+    assert.equal(forwardsThere.length, 1);
+    assert.deepEqual(moved.vif[0].port_forwards, forwardsThere);
 
     await agentA.tick();
     assert.ok(vmsA.calls.includes(`kill ${id}`), "the source's paused VM ended");

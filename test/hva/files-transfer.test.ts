@@ -16,7 +16,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { backingOf } from "../../src/hva/instance-disk.js";
@@ -99,7 +99,14 @@ test("a halted instance's files arrive whole; the overlay is pointed at the dest
   const progress: number[] = [];
   const names = await source.files.carried();
   assert.deepEqual(names, ["disk.qcow2", "metadata.img", "efivars.fd", "tpm", "first-boot.pending"]);
-  await sendFiles({ dir: source.files.dir, names, socket: c.relay, onProgress: (p) => progress.push(p) });
+  await sendFiles({
+    dir: source.files.dir,
+    names,
+    socket: c.relay,
+    onProgress: (p) => progress.push(p),
+    stallMs: 30_000,
+    answerMs: 60_000,
+  });
   await destination.files.takeArrived(await c.receiver.arrived);
   await c.close();
 
@@ -125,6 +132,8 @@ test("the channel cut while the files go: both sides fail, nothing is put in pla
     dir: source.files.dir,
     names: await source.files.carried(),
     socket: c.relay,
+    stallMs: 30_000,
+    answerMs: 60_000,
     onProgress: (p) => {
       if (p > 0 && !cut) {
         cut = true;
@@ -180,4 +189,31 @@ test("a stream that is not what its manifest says is refused, with why, to the s
   assert.equal(answer, "FAILED efivars.fd is neither a file nor a directory: it is not carried\n");
   await assert.rejects(receiver.arrived, /efivars.fd is neither a file nor a directory/);
   await receiver.close();
+});
+
+test("a destination gone silent (it takes nothing): the source gives up once nothing went for the stall's time", async () => {
+  const source = hostWithInstance("f", null, 32);
+  // A receiver that accepts and never reads, as behind a dead link.
+  const silent = join(dir, "silent.sock");
+  const held: Socket[] = [];
+  const server = createServer((s) => {
+    s.pause();
+    held.push(s);
+  });
+  await new Promise<void>((r) => server.listen(silent, r));
+  const t0 = Date.now();
+  await assert.rejects(
+    sendFiles({
+      dir: source.files.dir,
+      names: await source.files.carried(),
+      socket: silent,
+      onProgress: () => {},
+      stallMs: 2000,
+      answerMs: 60_000,
+    }),
+    /^Error: nothing went to the destination for 2 s/,
+  );
+  assert.ok(Date.now() - t0 < 30_000);
+  for (const s of held) s.destroy();
+  server.close();
 });

@@ -39,13 +39,14 @@ test("a running BIOS guest moves with its overlay and metadata drive; its counte
   const before = await count(source);
   const dstFiles = destinationFiles("dst", base, src);
   const destination = await startVm("dst", dstFiles, { incoming: true });
-  const { out } = await channel("a", destination);
+  const { out, stall } = await channel("a", destination);
   const progress: number[] = [];
   const figures = await sendMove(source.qmp, {
     nbdSocket: out.nbd,
     migrationSocket: out.migration,
     disks: movingDisks,
     maxBandwidth: 1 << 30,
+    stall,
     timeoutMs: 180_000,
     onProgress: (p) => progress.push(p),
   });
@@ -124,12 +125,13 @@ test("a UEFI guest with a TPM moves with its variables and the TPM's state: the 
   const dstTpm = tpmFiles("udst");
   await startSwtpm(dstTpm, { incoming: true });
   const destination = await startVm("udst", dstFiles, { incoming: true, uefiVars: dstVars, tpm: dstTpm });
-  const { out } = await channel("u", destination);
+  const { out, stall } = await channel("u", destination);
   await sendMove(source.qmp, {
     nbdSocket: out.nbd,
     migrationSocket: out.migration,
     disks: movingDisks,
     maxBandwidth: 1 << 30,
+    stall,
     timeoutMs: 180_000,
     onProgress: () => {},
   });
@@ -151,7 +153,7 @@ test("a UEFI guest with a TPM moves with its variables and the TPM's state: the 
   );
 });
 
-test("the destination killed while the disks copy, or the channel cut while memory goes: the guest runs on at the source, untouched", async () => {
+test("the destination killed while the disks copy, the channel cut while memory goes, or the destination gone silent: the guest runs on at the source, untouched", async () => {
   const base = join(dir, "fault-base.raw");
   copyFileSync(guest.disk, base);
   const src = await sourceFiles("fsrc", base, { size: "1G", written: 400 });
@@ -173,6 +175,7 @@ test("the destination killed while the disks copy, or the channel cut while memo
     migrationSocket: c1.out.migration,
     disks: movingDisks,
     maxBandwidth: 1 << 30,
+    stall: c1.stall,
     timeoutMs: 180_000,
     onProgress: (p) => {
       if (p >= 1 && !killed) {
@@ -206,12 +209,44 @@ test("the destination killed while the disks copy, or the channel cut while memo
     maxBandwidth: 4 << 20,
     timeoutMs: 180_000,
     onProgress: () => {},
+    stall: c2.stall,
   }).then(
     () => null,
     (err: Error) => err,
   );
   await watching;
   assert.ok(cut, "the move failed");
+  assert.equal(await vmStatus(source), "running");
+  assert.deepEqual(await leftovers(), { jobs: [], nodes: [] });
+
+  // 3. The destination gone silent while memory goes (its QEMU stopped, as behind a dead link):
+  // nothing moves for the stall's time, the channel is cut and the move given up.
+  const d3 = await startVm("fdst3", destinationFiles("fdst3", base, src), { incoming: true });
+  const c3 = await channel("f3", d3, 3000);
+  const silencing = (async () => {
+    for (;;) {
+      const m = await source.qmp.execute<{ status: string }>("query-migrate");
+      if (m.status === "active") return d3.qemu.kill("SIGSTOP");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const t0 = Date.now();
+  const stalled = await sendMove(source.qmp, {
+    nbdSocket: c3.out.nbd,
+    migrationSocket: c3.out.migration,
+    disks: movingDisks,
+    maxBandwidth: 4 << 20,
+    timeoutMs: 180_000,
+    onProgress: () => {},
+    stall: c3.stall,
+  }).then(
+    () => null,
+    (err: Error) => err,
+  );
+  await silencing;
+  d3.qemu.kill("SIGKILL");
+  assert.match(stalled?.message ?? "", /^nothing went to the destination for 3 s while migrating/);
+  assert.ok(Date.now() - t0 < 60_000, "given up in seconds, not after TCP's minutes");
   assert.equal(await vmStatus(source), "running");
   assert.deepEqual(await leftovers(), { jobs: [], nodes: [] });
   const after = await count(source, 60_000);

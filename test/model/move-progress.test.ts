@@ -2,10 +2,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  bytesSent,
   type MigrationFigures,
   type MirrorFigures,
   migrationIsOver,
   moveProgress,
+  StallWatch,
 } from "../../src/model/move-progress.js";
 
 const GiB = 1 << 30;
@@ -55,4 +57,34 @@ test("the migration states that end a move", () => {
   for (const s of ["completed", "failed", "cancelled"]) assert.equal(migrationIsOver(s), true, s);
   for (const s of ["none", "setup", "active", "pre-switchover", "device", "postcopy-active", "cancelling"])
     assert.equal(migrationIsOver(s), false, s);
+});
+
+test("bytes sent: the mirrors' offsets and the RAM sent (pages sent again count again: they went again)", () => {
+  assert.equal(bytesSent([{ offset: 5, len: 10 }], null), 5);
+  assert.equal(
+    bytesSent(
+      [
+        { offset: 5, len: 10 },
+        { offset: 1, len: 1 },
+      ],
+      ram(100, 20, 300),
+    ),
+    306,
+  );
+});
+
+test("a copy stalls once its bytes have not grown for the stall's time; any growth starts it again", () => {
+  const w = new StallWatch(1000, 0);
+  const steps: [number, number, boolean][] = [
+    [0, 0, false],
+    [500, 0, false],
+    [999, 0, false],
+    [1000, 0, true],
+    [1100, 10, false],
+    [2000, 10, false],
+    [2099, 9, false],
+    [2100, 10, true],
+  ];
+  for (const [now, sent, stalled] of steps)
+    assert.equal(w.stalled(sent, now), stalled, `at ${now} ms, ${sent} sent`);
 });

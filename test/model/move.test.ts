@@ -7,8 +7,10 @@ import {
   type MoveRole,
   type MoveState,
   moveRefusal,
+  moveReportOf,
   moveReportRefusal,
 } from "../../src/model/move.js";
+import type { PortForward } from "../../src/model/port-forward.js";
 
 const ask = (o: Partial<MoveAsk>): MoveAsk => ({
   instanceId: "i-abc",
@@ -130,3 +132,24 @@ const reports: [string, MoveState, MoveRole, MoveReport, string | null][] = [
 
 for (const [name, current, role, report, expected] of reports)
   test(`move report: ${name}`, () => assert.equal(moveReportRefusal(current, role, report), expected));
+
+test("a report made whole from the API's body: what each state needs, or what is missing", () => {
+  const forwards: PortForward[][] = [
+    [{ protocol: "tcp", guest_port: 3389, host_address: "127.0.0.1", host_port: 40001 }],
+  ];
+  const rows: [Parameters<typeof moveReportOf>[0], ReturnType<typeof moveReportOf>][] = [
+    [
+      { state: "ready", address: "192.0.2.1", port: 1 },
+      { state: "ready", address: "192.0.2.1", port: 1 },
+    ],
+    [{ state: "ready", port: 1 }, { missing: "address" }],
+    [{ state: "copying" }, { missing: "progress" }],
+    [{ state: "done" }, { state: "done" }],
+    [
+      { state: "done", port_forwards: forwards },
+      { state: "done", port_forwards: forwards },
+    ],
+    [{ state: "failed" }, { missing: "error" }],
+  ];
+  for (const [body, expected] of rows) assert.deepEqual(moveReportOf(body), expected, JSON.stringify(body));
+});

@@ -19,7 +19,7 @@ import { bearerToken, tokenSubject } from "../caller.js";
 import type { ConsoleDesk } from "../console-desk.js";
 import { errors } from "../errors.js";
 import { readHostState } from "../host-state/read.js";
-import { changeInstance, type InstanceChange } from "../instance-change.js";
+import { changeInstance, type InstanceChange, recordPortForwards } from "../instance-change.js";
 import { releaseResources } from "../launch.js";
 import { deletionTime, type PasswordPolicy } from "../passwords.js";
 import type { ShapeTypeProvider } from "../plumbing.js";
@@ -168,14 +168,7 @@ export function agentRoutes(app: FastifyInstance, store: Store, desks: AgentDesk
       });
       // Already terminated (a repeated report): released before, not again.
       if (terminated && instance.state !== "terminated") await releaseResources(db, instance);
-      for (const [index, forwards] of (body.port_forwards ?? []).entries()) {
-        await db
-          .updateTable("instance_vifs")
-          .set({ port_forwards: JSON.stringify(forwards) })
-          .where("instance_id", "=", id)
-          .where("device_index", "=", index)
-          .execute();
-      }
+      await recordPortForwards(db, id, body.port_forwards ?? []);
       return revision;
     });
     return { id, state: body.state, revision };

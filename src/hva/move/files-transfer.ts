@@ -11,6 +11,7 @@ import { createReadStream } from "node:fs";
 import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { connect, createServer, type Socket } from "node:net";
 import { join } from "node:path";
+import { StallWatch } from "../../model/move-progress.js";
 
 const manifestName = "move-manifest.json";
 /** The longest answer line taken from the destination. */
@@ -95,6 +96,10 @@ export async function sendFiles(o: {
   names: readonly string[];
   socket: string;
   onProgress: (percent: number) => void;
+  /** Nothing taken by the channel for this long: it is cut. */
+  stallMs: number;
+  /** How long the destination may take to check what came and answer. */
+  answerMs: number;
 }): Promise<void> {
   const entries = await manifestOf(o.dir, o.names);
   let allocated = 0;
@@ -110,6 +115,15 @@ export async function sendFiles(o: {
     const answer = answerOf(conn);
     let sent = 0;
     let cut = false;
+    let stalled = false;
+    // A dead link fills the socket's buffers: tar blocks, its output stops.
+    const watch = new StallWatch(o.stallMs, Date.now());
+    const watching = setInterval(() => {
+      if (watch.stalled(sent, Date.now())) {
+        stalled = true;
+        conn.destroy();
+      }
+    }, 1000);
     await tar(["-c", "--sparse", "-C", o.dir, "--", ...o.names, manifestName], (child) => {
       child.stdout!.on("data", (chunk: Buffer) => {
         sent += chunk.length;
@@ -122,10 +136,22 @@ export async function sendFiles(o: {
         cut = child.exitCode === null;
         child.kill();
       });
-    }).catch((err: Error) => {
-      throw cut ? new Error("the destination closed the channel while the files went") : err;
-    });
-    const said = await answer;
+    })
+      .catch((err: Error) => {
+        if (stalled)
+          throw new Error(
+            `nothing went to the destination for ${Math.round(o.stallMs / 1000)} s: the link between the hosts is down, or the destination stopped`,
+          );
+        throw cut ? new Error("the destination closed the channel while the files went") : err;
+      })
+      .finally(() => clearInterval(watching));
+    let timer: NodeJS.Timeout | undefined;
+    const said = await Promise.race([
+      answer,
+      new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve(`no answer within ${Math.round(o.answerMs / 1000)} s`), o.answerMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
     if (said !== "OK")
       throw new Error(
         said ? `the destination: ${said}` : "the destination closed the channel without an answer",

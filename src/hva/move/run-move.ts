@@ -56,6 +56,8 @@ export class Moves {
   constructor(
     /** How long a move may take before it is given up. */
     private readonly timeoutMs: number,
+    /** How long a move may send nothing (a dead link) before it is given up. */
+    private readonly stallMs: number,
     private readonly log: (line: string) => void,
   ) {}
 
@@ -128,7 +130,12 @@ export class Moves {
       }
       await closeAll();
       this.log(`${w.id}: moved here, ${m.kind === "live" ? "running" : "halted"}`);
-      await this.lastReport(tools, m.move_id, { state: "done" });
+      // Its forwards are this host's now (user-mode networking: its ports here).
+      const plan = await files.readPlan();
+      await this.lastReport(tools, m.move_id, {
+        state: "done",
+        port_forwards: (plan?.vifs ?? []).map((v) => v.port_forwards),
+      });
     })();
   }
 
@@ -181,6 +188,12 @@ export class Moves {
       let failure: MoveReport | null = null;
       const onProgress = progressReports((progress) => say({ state: "copying", progress }));
       try {
+        const stall = {
+          ms: this.stallMs,
+          cut: async () => {
+            for (const r of relays) await r.close();
+          },
+        };
         if (m.kind === "live") {
           const took = await tools.vms.moveOut(files, {
             nbdSocket: sockets.nbd,
@@ -188,6 +201,7 @@ export class Moves {
             disks: movingDisks(w),
             timeoutMs: this.timeoutMs,
             onProgress,
+            stall,
           });
           // Handed over: the destination runs it and says so; this VM goes once dcmgr lists it here no more.
           this.log(
@@ -199,6 +213,8 @@ export class Moves {
             names: await files.carried(),
             socket: sockets.files,
             onProgress,
+            stallMs: this.stallMs,
+            answerMs: this.timeoutMs,
           });
           // The destination has them whole and says done; these go once dcmgr lists the instance here no more.
           this.log(`${w.id}: its files handed over to ${to.address}`);

@@ -51,6 +51,8 @@ export interface VmDriver {
       disks: readonly MovingDisk[];
       timeoutMs: number;
       onProgress: (percent: number) => void;
+      /** Nothing sent for `ms`: `cut` the channel and give the move up. */
+      stall: { ms: number; cut: () => Promise<void> };
     },
   ): Promise<MoveFigures>;
   /** Whether the VM handed itself over to a move's destination: paused here for good, unless that move failed. */

@@ -8,7 +8,13 @@
 // writes. The destination runs the guest only once everything has arrived;
 // until then the source can take its guest back untouched.
 import { setTimeout as sleep } from "node:timers/promises";
-import { type MirrorFigures, migrationIsOver, moveProgress } from "../../model/move-progress.js";
+import {
+  bytesSent,
+  type MirrorFigures,
+  migrationIsOver,
+  moveProgress,
+  StallWatch,
+} from "../../model/move-progress.js";
 import type { QmpClient } from "../../qemu/qmp.js";
 
 /** One of the VM's disks, by its -drive id (disk0, disk1, ...), and how much of it goes. */
@@ -112,11 +118,20 @@ export async function sendMove(
     maxBandwidth: number;
     timeoutMs: number;
     onProgress: (percent: number) => void;
+    /** Nothing sent for `ms`: the channel is cut (QEMU's sockets then fail at once), and the move given up. */
+    stall: { ms: number; cut: () => Promise<void> };
   },
 ): Promise<MoveFigures> {
   const end = Date.now() + o.timeoutMs;
-  const inTime = (what: string) => {
+  const watch = new StallWatch(o.stall.ms, Date.now());
+  const going = async (what: string, sent: number) => {
     if (Date.now() > end) throw new Error(`the move timed out ${what}`);
+    if (watch.stalled(sent, Date.now())) {
+      await o.stall.cut();
+      throw new Error(
+        `nothing went to the destination for ${Math.round(o.stall.ms / 1000)} s ${what}: the link between the hosts is down, or the destination stopped`,
+      );
+    }
   };
   try {
     for (const d of o.disks) {
@@ -139,7 +154,7 @@ export async function sendMove(
       const jobs = await mirrors(q, o.disks);
       o.onProgress(moveProgress(jobs, null));
       if (jobs.every((j) => j.ready)) break;
-      inTime("while copying the disks");
+      await going("while copying the disks", bytesSent(jobs, null));
       await sleep(pollMs);
     }
     await q.execute("migrate-set-capabilities", {
@@ -150,6 +165,7 @@ export async function sendMove(
     });
     await q.execute("migrate-set-parameters", { "max-bandwidth": o.maxBandwidth });
     await q.execute("migrate", { uri: `unix:${o.migrationSocket}` });
+    let switched = false;
     for (;;) {
       const m = await q.execute<MigrateInfo>("query-migrate");
       if (m.status === "completed") {
@@ -158,14 +174,16 @@ export async function sendMove(
       }
       if (migrationIsOver(m.status))
         throw new Error(`the migration ${m.status}${m["error-desc"] ? `: ${m["error-desc"]}` : ""}`);
-      if (m.status === "pre-switchover") {
+      if (m.status === "pre-switchover" && !switched) {
         // The guest is paused: the mirrors, in step, end with nothing more to write.
         await endMirrors(q, o.disks, false);
         await q.execute("migrate-continue", { state: "pre-switchover" });
-      } else {
-        o.onProgress(moveProgress(await mirrors(q, o.disks), m));
-      }
-      inTime("while migrating");
+        switched = true;
+      } else if (!switched) {
+        const jobs = await mirrors(q, o.disks);
+        o.onProgress(moveProgress(jobs, m));
+        await going("while migrating", bytesSent(jobs, m));
+      } else if (Date.now() > end) throw new Error("the move timed out while the guest switched over");
       await sleep(pollMs);
     }
   } catch (err) {
