@@ -204,8 +204,11 @@ export class Agent {
       prepared && !running && marks.sysprepStartedAt !== null && !(await sysprepFlagOn(files));
     const moveHeld = w.move !== null && this.tools.moves.holds(w.move.move_id);
     // Asked of QEMU only where it tells something: a VM that runs where a move was, or is.
+    // A VM ending now (its guest powered off) closes its QMP under the question: then it moved nowhere.
     const movedAway =
-      running && (w.move?.role === "source" || w.move === null) && (await this.o.vms.movedAway(files));
+      running &&
+      (w.move?.role === "source" || w.move === null) &&
+      (await this.o.vms.movedAway(files).catch(() => false));
     return { files: prepared, running, tpmLost, sysprepFlagGone, moveHeld, movedAway, ...marks };
   }
 

@@ -108,7 +108,11 @@ export class FakeVmDriver implements VmDriver {
     return { totalMs: 1, downtimeMs: 1 };
   }
 
+  /** VMs whose QMP closes under the question (their guest powering off at that moment). */
+  readonly endingUnderQuestion = new Set<string>();
+
   async movedAway(files: InstanceFiles): Promise<boolean> {
+    if (this.endingUnderQuestion.has(files.id)) throw new Error("QMP connection closed");
     return this.handedOver.has(files.id);
   }
 

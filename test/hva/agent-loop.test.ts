@@ -170,6 +170,17 @@ describe("the agent's loop, its VMs faked", { concurrency: false }, () => {
     await expectShown(id, "running");
   });
 
+  test("a VM whose QMP closes while the agent looks at it (its guest powering off) is not reported halted with that error", async () => {
+    vms.endingUnderQuestion.add(id);
+    try {
+      await agent.tick();
+    } finally {
+      vms.endingUnderQuestion.delete(id);
+    }
+    const shownNow = (await api.req("GET", `/instances/${id}.json`)).body;
+    assert.deepEqual([shownNow.state, shownNow.error], ["running", null], log.join("\n"));
+  });
+
   test("a VM that outlives its kill is tried again a second later, not reported halted", async () => {
     vms.survivesKill.add(id);
     await request("PUT", `/instances/${id}/poweroff.json`, { force: "true" });
