@@ -105,6 +105,8 @@ try {
               nbdSocket: out.nbd,
               migrationSocket: out.migration,
               disks: movingDisks,
+              // dcmgr's leave, asked while the guest is paused: the agent's figure is in its log.
+              mayHandOver: async () => {},
               maxBandwidth: Number.MAX_SAFE_INTEGER,
               timeoutMs: 600_000,
               stall,

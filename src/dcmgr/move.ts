@@ -14,6 +14,8 @@ import {
   type MoveState,
   moveRefusal,
   moveReportRefusal,
+  moveStateAfter,
+  movesBeforeSwitchOver,
   movesUnderWay,
 } from "../model/move.js";
 import { freshUuid } from "../store/fresh-uuid.js";
@@ -166,11 +168,10 @@ export async function recordMoveReport(
   r: MoveReport,
 ): Promise<MoveState> {
   return store.db.transaction().execute(async (db) => {
-    const move = await db
-      .selectFrom("instance_moves")
-      .selectAll()
-      .where("id", "=", moveId)
-      .executeTakeFirst();
+    // Locked where rows lock: a dcmgr starting meanwhile (failMovesCutShort) waits for this report.
+    let query = db.selectFrom("instance_moves").selectAll().where("id", "=", moveId);
+    if (locksRows(db)) query = query.forUpdate();
+    const move = await query.executeTakeFirst();
     const role: MoveRole | null =
       move?.destination_host_node_id === hostNodeId
         ? "destination"
@@ -179,7 +180,7 @@ export async function recordMoveReport(
           : null;
     if (!move || !role)
       throw errors.unknownMove(`${moveId} is no move of an instance to or from ${hostNodeId}`);
-    const refused = moveReportRefusal(move.state, role, r);
+    const refused = moveReportRefusal(move.state, move.kind, role, r);
     if (refused) throw errors.moveEnded(`${moveId}: ${refused}`);
     const stamp = now();
     const row = db.updateTable("instance_moves").where("id", "=", moveId);
@@ -202,8 +203,15 @@ export async function recordMoveReport(
       case "copying":
         // Progress reports may cross on their way: it never goes back.
         await row
-          .set({ state: "copying", progress: Math.max(move.progress, r.progress), updated_at: stamp })
+          .set({
+            state: moveStateAfter(move.state, r),
+            progress: Math.max(move.progress, r.progress),
+            updated_at: stamp,
+          })
           .execute();
+        break;
+      case "switching":
+        await row.set({ state: "switching", progress: 99, updated_at: stamp }).execute();
         break;
       case "done":
         await row.set({ state: "done", progress: 100, updated_at: stamp }).execute();
@@ -228,5 +236,37 @@ export async function recordMoveReport(
     if (move.evacuation_id && (r.state === "done" || r.state === "failed"))
       await continueEvacuation(db, move.evacuation_id);
     return r.state;
+  });
+}
+
+/** Why a starting dcmgr fails the moves it finds before their switch-over. */
+export const cutShortByRestart =
+  "dcmgr restarted before the move switched over: the instance runs on where it was; ask for the move again";
+
+/**
+ * Fails the moves under way that have not switched over, as a dcmgr that
+ * starts does (serve.ts): what it was told of them while it was down is
+ * lost, and a move either completes as granted or never happened. Each
+ * destination's room is given back and its agent removes what it made; each
+ * source takes its guest back (it is refused the switch-over, or sees the
+ * move gone). A move granted its switch-over goes on: its guest may run at
+ * the destination already. Their evacuations go on with the next instances.
+ * The moves failed.
+ */
+export async function failMovesCutShort(store: Store, why: string): Promise<number> {
+  return store.db.transaction().execute(async (db) => {
+    // Locked where rows lock: a switch-over asked meanwhile waits, and then finds the move failed.
+    let query = db
+      .selectFrom("instance_moves")
+      .select("instance_id")
+      .where("state", "in", [...movesBeforeSwitchOver]);
+    if (locksRows(db)) query = query.forUpdate();
+    const ids = (await query.execute()).map((m) => m.instance_id);
+    for (const id of ids) {
+      await abandonMove(db, id, why);
+      await db.updateTable("instances").set({ updated_at: now() }).where("id", "=", id).execute();
+    }
+    await recordInstanceEvents(db, ids);
+    return ids.length;
   });
 }

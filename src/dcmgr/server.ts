@@ -11,6 +11,7 @@ import { ConsoleDesk } from "./console-desk.js";
 import { errors } from "./errors.js";
 import { EventFeed } from "./event-feed.js";
 import { hostAllowed, hostRefusal } from "./host-header.js";
+import { cutShortByRestart, failMovesCutShort } from "./move.js";
 import type { PasswordPolicy } from "./passwords.js";
 import { bodyLimit, installPlumbing, rewriteUrl } from "./plumbing.js";
 import { agentRoutes } from "./routes/agent.js";
@@ -106,5 +107,8 @@ export async function buildServer(store: Store, options: ServerOptions): Promise
     { prefix: agentApiPrefix },
   );
   await app.register(async (gui) => webGuiRoutes(gui, options.requireTokens));
+  // A dcmgr starts here: the moves it did not let switch over end (move.ts).
+  const cut = await failMovesCutShort(store, cutShortByRestart);
+  if (cut > 0) app.log.warn(`${cut} move(s) under way failed: ${cutShortByRestart}`);
   return app;
 }

@@ -134,8 +134,8 @@ export class AgentApi {
     return this.call("PUT", `/backup_objects/${id}`, report);
   }
   /** How a move of one of this host's instances goes, as its source or its destination (move `id`). */
-  reportMove(id: string, report: MoveReport) {
-    return this.call("PUT", `/moves/${id}`, report);
+  reportMove(id: string, report: MoveReport, signal?: AbortSignal) {
+    return this.call("PUT", `/moves/${id}`, report, signal);
   }
   deliverScreenshot(id: string, png: Buffer) {
     return this.call("PUT", `/instances/${id}/screenshot`, png);

@@ -89,13 +89,14 @@ export interface WantedBackup {
  * each of its two hosts has the instance in its state meanwhile. The
  * destination makes its files, listens on its management address for the
  * move's channel and says where (ready); the source then copies the disks
- * and the guest there (copying); the destination runs it and says so (done).
+ * and the guest there (copying) and, live, asks dcmgr to hand it over
+ * (switching); the destination runs it and says so (done).
  */
 export interface WantedMove {
   move_id: string;
   kind: MoveKind;
   role: MoveRole;
-  state: "preparing" | "ready" | "copying";
+  state: "preparing" | "ready" | "copying" | "switching";
   /** The channel's one-time secret: the source sends it, the destination takes nothing else. */
   token: string;
   /** Where the destination listens, once it is ready: the source's to reach. */
@@ -274,10 +275,10 @@ export const backupReportShape = {
 
 export type BackupReport = ShapeInput<typeof backupReportShape>;
 
-/** PUT /moves/:id: the destination listens (ready, where), the source copies (progress), the guest runs at the destination (done), or it failed (why). */
+/** PUT /moves/:id: the destination listens (ready, where), the source copies (progress) then asks to hand the guest over (switching), the guest runs at the destination (done), or it failed (why). */
 export const moveReportShape = {
   state: {
-    field: enumField(["ready", "copying", "done", "failed"] as const),
+    field: enumField(["ready", "copying", "switching", "done", "failed"] as const),
     desc: "where the move is",
     required: true,
   },

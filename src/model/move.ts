@@ -56,40 +56,72 @@ export function moveRefusal(
   return { problem: `${a.instanceId} is ${a.state}: ${why}`, conflict: true };
 }
 
-/** A move's states: under way (preparing, ready, copying), then done or failed. */
-export const moveStates = ["preparing", "ready", "copying", "done", "failed"] as const;
+/**
+ * A move's states: under way (preparing, ready, copying, switching), then
+ * done or failed. `switching` is a live move's point of no return, which
+ * dcmgr grants: the source, its guest paused with everything copied, asks
+ * it before letting the destination run the guest. Until then a move can be
+ * failed from anywhere (a restarted dcmgr fails it, as does its source when
+ * dcmgr cannot be reached then) and the guest runs on at the source; from
+ * then on the destination runs it, and only a failure there ends it.
+ */
+export const moveStates = ["preparing", "ready", "copying", "switching", "done", "failed"] as const;
 export type MoveState = (typeof moveStates)[number];
-export const movesUnderWay: readonly MoveState[] = ["preparing", "ready", "copying"];
+export const movesUnderWay: readonly MoveState[] = ["preparing", "ready", "copying", "switching"];
+/** What a dcmgr that starts fails: the moves it did not let switch over. */
+export const movesBeforeSwitchOver: readonly MoveState[] = ["preparing", "ready", "copying"];
 
 /** Each host's part in a move. */
 export type MoveRole = "source" | "destination";
 
-/** What an agent says of a move: the destination that it listens (ready), the source how far it is (copying), the destination that the guest runs there (done), either that it failed. */
+/**
+ * What an agent says of a move: the destination that it listens (ready),
+ * the source how far it is (copying) and, live, that it would hand the guest
+ * over now (switching); the destination that the guest runs or its files
+ * are in place there (done); either that it failed.
+ */
 export type MoveReport =
   | { state: "ready"; address: string; port: number }
   | { state: "copying"; progress: number }
+  | { state: "switching" }
   | { state: "done"; port_forwards?: PortForward[][] }
   | { state: "failed"; error: string };
 
-/** Which side says what, from which states. */
+/** Which side says what, from which states, for each kind of move. */
 const takes: Record<
   Exclude<MoveReport["state"], "failed">,
-  { role: MoveRole; from: readonly MoveState[] }
+  { role: MoveRole; from: Record<MoveKind, readonly MoveState[]> }
 > = {
-  ready: { role: "destination", from: ["preparing"] },
-  copying: { role: "source", from: ["ready", "copying"] },
-  // The destination runs the guest once the migration has come whole: the source may not have said "copying" yet.
-  done: { role: "destination", from: ["ready", "copying"] },
+  ready: { role: "destination", from: { live: ["preparing"], cold: ["preparing"] } },
+  // A progress report may come after the switch was granted (they cross on their way): taken, the state kept.
+  copying: {
+    role: "source",
+    from: { live: ["ready", "copying", "switching"], cold: ["ready", "copying"] },
+  },
+  switching: { role: "source", from: { live: ["ready", "copying"], cold: [] } },
+  // A live guest runs at the destination only once dcmgr let it switch over; a cold move's
+  // files may be in place before the source said it copies.
+  done: { role: "destination", from: { live: ["switching"], cold: ["ready", "copying"] } },
 };
 
 /** Whether the move takes this report from this side; its refusal (409) otherwise. */
-export function moveReportRefusal(current: MoveState, role: MoveRole, r: MoveReport): string | null {
+export function moveReportRefusal(
+  current: MoveState,
+  kind: MoveKind,
+  role: MoveRole,
+  r: MoveReport,
+): string | null {
   if (!movesUnderWay.includes(current)) return `the move is ${current} already: it takes no more reports`;
   if (r.state === "failed") return null;
   const rule = takes[r.state];
   if (rule.role !== role) return `only the ${rule.role} says a move is ${r.state}`;
-  if (!rule.from.includes(current)) return `a ${current} move cannot become ${r.state}`;
+  if (!rule.from[kind].includes(current)) return `a ${current} ${kind} move cannot become ${r.state}`;
   return null;
+}
+
+/** The move's state once it took the report (moveReportRefusal said yes). */
+export function moveStateAfter(current: MoveState, r: MoveReport): MoveState {
+  return r.state === "copying" && current === "switching" ? "switching" : r.state;
 }
 
 /** A report as the agents' API takes it (agent-contract.ts moveReportShape), made whole: what each state needs, or what is missing. */
@@ -109,6 +141,8 @@ export function moveReportOf(body: {
     case "copying":
       if (body.progress === undefined) return { missing: "progress" };
       return { state: "copying", progress: body.progress };
+    case "switching":
+      return { state: "switching" };
     case "done":
       return body.port_forwards ? { state: "done", port_forwards: body.port_forwards } : { state: "done" };
     case "failed":

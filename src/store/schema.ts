@@ -278,8 +278,8 @@ export interface InstanceMovesTable {
   instance_id: string;
   account_id: string;
   kind: "live" | "cold";
-  /** preparing (the destination makes its files and listener), ready (it listens), copying, done or failed. */
-  state: "preparing" | "ready" | "copying" | "done" | "failed";
+  /** preparing (the destination makes its files and listener), ready (it listens), copying, switching (a live move's hand-over, granted), done or failed. */
+  state: "preparing" | "ready" | "copying" | "switching" | "done" | "failed";
   source_host_node_id: string;
   destination_host_node_id: string;
   /** The one-time secret of the move's channel between the two agents. */

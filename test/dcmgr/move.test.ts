@@ -3,10 +3,12 @@
 // running instance chooses a destination (never its own host) and counts the
 // instance on both hosts; both hosts' states carry it, each with its part
 // and the channel's token; the destination says where it listens, the source
-// how far it copied, the destination that the guest runs: then the instance
+// how far it copied and asks to hand the guest over (granted: switching), the
+// destination that the guest runs: then the instance
 // is placed there and counted there only. A failed move gives the
 // destination its room back and leaves the instance where it was. Reports
-// out of turn, from the wrong side or from a third host are refused.
+// out of turn, from the wrong side or from a third host are refused. A dcmgr
+// that starts fails the moves it had not let switch over.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -14,7 +16,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ApiError } from "../../src/dcmgr/errors.js";
 import { lastEvacuation, startEvacuation } from "../../src/dcmgr/evacuation.js";
-import { requestMove } from "../../src/dcmgr/move.js";
+import { cutShortByRestart, requestMove } from "../../src/dcmgr/move.js";
 import { addAccount, addHostNode, startWindowsApi, type TestApi } from "../helpers/api.js";
 import { tempDir } from "../helpers/paths.js";
 import { backends } from "../helpers/stores.js";
@@ -138,6 +140,17 @@ for (const backend of backends) {
       assert.equal(halfReady.status, 400, halfReady.text);
       assert.match(halfReady.body.message, /address/);
 
+      // The guest runs at the destination only once dcmgr granted the hand-over, which the source asks.
+      const unasked = await say("hn-b", asked.move_id, { state: "done" });
+      assert.equal(unasked.status, 409, unasked.text);
+      assert.match(unasked.body.message, /a copying live move cannot become done/);
+      const byDestination = await say("hn-b", asked.move_id, { state: "switching" });
+      assert.equal(byDestination.status, 409, byDestination.text);
+      assert.equal((await say("hn-demo1", asked.move_id, { state: "switching" })).status, 200);
+      // A progress report that crossed the leave on its way leaves the move switching.
+      assert.equal((await say("hn-demo1", asked.move_id, { state: "copying", progress: 98 })).status, 200);
+      assert.equal((await stateOf("hn-b")).find((w) => w.id === id)!.move!.state, "switching");
+
       const done = await say("hn-b", asked.move_id, { state: "done" });
       assert.equal(done.status, 200, done.text);
       assert.equal((await instanceRow(id)).host_node_id, "hn-b");
@@ -203,6 +216,52 @@ for (const backend of backends) {
         .where("id", "=", asked.move_id)
         .executeTakeFirstOrThrow();
       assert.deepEqual(moveRow, { state: "failed", error: "the link broke" });
+    });
+
+    test("a dcmgr that starts fails the moves it did not let switch over (their destinations' room given back); a granted one goes on to its end", async () => {
+      const [cut, granted] = [await runningOnDemo(), await runningOnDemo()];
+      const bBefore = await host("hn-b");
+      const moves: string[] = [];
+      for (const id of [cut, granted]) {
+        const asked = await requestMove(api.store, null, id, "hn-b");
+        assert.equal(
+          (await say("hn-b", asked.move_id, { state: "ready", address: "192.0.2.12", port: 1 })).status,
+          200,
+        );
+        assert.equal((await say("hn-demo1", asked.move_id, { state: "copying", progress: 60 })).status, 200);
+        moves.push(asked.move_id);
+      }
+      assert.equal((await say("hn-demo1", moves[1]!, { state: "switching" })).status, 200);
+      const size = await instanceRow(granted);
+
+      await api.restart(async () => {});
+
+      const shown = (await api.req("GET", `/instances/${cut}.json`)).body;
+      assert.deepEqual(
+        [shown.host_node, shown.state, shown.status, shown.move.state, shown.move.error],
+        ["hn-demo1", "running", "online", "failed", cutShortByRestart],
+      );
+      assert.equal(
+        (await stateOf("hn-b")).find((w) => w.id === cut),
+        undefined,
+        "the destination drops it",
+      );
+      assert.equal((await stateOf("hn-demo1")).find((w) => w.id === cut)!.move, null);
+      // The source, still copying, is refused the hand-over: its guest runs on there.
+      const late = await say("hn-demo1", moves[0]!, { state: "switching" });
+      assert.equal(late.status, 409, late.text);
+      assert.deepEqual(
+        await host("hn-b"),
+        {
+          used_cpu_cores: bBefore.used_cpu_cores + size.cpu_cores,
+          used_memory_size: bBefore.used_memory_size + size.memory_size,
+        },
+        "only the granted move's room kept",
+      );
+
+      assert.equal((await stateOf("hn-b")).find((w) => w.id === granted)!.move!.state, "switching");
+      assert.equal((await say("hn-b", moves[1]!, { state: "done" })).status, 200);
+      assert.equal((await instanceRow(granted)).host_node_id, "hn-b");
     });
 
     test("through the API: PUT /instances/:id/move answers the move; the instance shows it moving; power actions wait; terminate ends it", async () => {
@@ -306,6 +365,7 @@ for (const backend of backends) {
           (await say("hn-b", move, { state: "ready", address: "192.0.2.12", port: 1 })).status,
           200,
         );
+        assert.equal((await say("hn-demo1", move, { state: "switching" })).status, 200);
         assert.equal((await say("hn-b", move, { state: "done" })).status, 200);
       };
       /** The earlier tests' instances terminated, hn-demo1 taking launches again. */

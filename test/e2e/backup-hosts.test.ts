@@ -10,6 +10,7 @@ import { managementUrl } from "../../src/cli/wakame/several-hosts.js";
 import { defaultNetwork } from "../../src/model/vocabulary.js";
 import { askGuest, loginCheck } from "../../src/testguest/client.js";
 import { vdcManage } from "../helpers/cli.js";
+import { lockHosts } from "../helpers/hosts-lock.js";
 import { launchTestwin, musselWith } from "../helpers/mussel.js";
 import { freePort } from "../helpers/net.js";
 import { withoutNetns } from "../helpers/netns.js";
@@ -25,8 +26,12 @@ let cloud: ReturnType<typeof startUp>;
 let mussel: ReturnType<typeof musselWith>;
 let dav: WebDav;
 
+/** The namespaced hosts are this file's while it runs (hosts-lock.ts). */
+let unlock = () => {};
+
 before(async () => {
   if (skip) return;
+  unlock = await lockHosts();
   const port = await freePort();
   const env = upEnv(home, port);
   mussel = musselWith(env);
@@ -46,6 +51,7 @@ before(async () => {
 after(async () => {
   if (skip) return;
   await cloud?.stop();
+  unlock();
   await dav?.stop();
   rmSync(home, { recursive: true, force: true });
 });

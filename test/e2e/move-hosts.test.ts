@@ -1,6 +1,7 @@
-// Moving a running instance between two hosts, as a user asks it: `wakame up
-// --hosts 2 --network bridge` (each host agent in its own network namespace,
-// the hosts reaching each other over the management bridge), the test guest
+// Moving a running instance between two hosts, as a user asks it: the two
+// hosts `wakame up --hosts 2 --network bridge` makes (each host agent in its
+// own network namespace, the hosts reaching each other over the management
+// bridge) with dcmgr as its own command, as operators run it; the test guest
 // as a UEFI, Secure Boot and TPM image, launched on hn-h1 and moved with
 // `mussel instance move`. Its counter goes on across the move, it answers at
 // the same address from this machine, its security group holds on the new
@@ -15,37 +16,36 @@
 // is left on hn-h2; then hn-h2's link cut mid-copy: the source gives up once
 // nothing goes, the guest runs on, and once the link is back hn-h2 removes
 // what the move left; then hn-h1's own agent killed mid-copy: its guest runs
-// on, and its agent, back, undoes the move.
+// on, and its agent, back, undoes the move; last, dcmgr restarted mid-copy:
+// it fails the move, hn-h1 is refused the hand-over, and nothing is left.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { cutShortByRestart } from "../../src/dcmgr/move.js";
 import { installScript } from "../../src/imagebuild/install-script.js";
 import { askGuest, loginCheck } from "../../src/testguest/client.js";
 import { packageTestGuest } from "../../src/testguest/package.js";
 import { run, vdcManage } from "../helpers/cli.js";
+import { hostsCloud } from "../helpers/hosts-cloud.js";
 import { musselWith } from "../helpers/mussel.js";
 import { namespacedAgent, processesWith } from "../helpers/namespaced-agent.js";
-import { freePort } from "../helpers/net.js";
 import { withoutNetns } from "../helpers/netns.js";
 import { commandsOnPath, repoRoot, tempDir } from "../helpers/paths.js";
 import { rsaKey } from "../helpers/process-cloud.js";
-import { startUp, upEnv } from "../helpers/wakame-up.js";
 
 const skip = withoutNetns || (!existsSync("/usr/sbin/dnsmasq") && "needs dnsmasq (dnsmasq-base)");
 const home = tempDir("move-hosts");
-let cloud: ReturnType<typeof startUp>;
+let cloud: Awaited<ReturnType<typeof hostsCloud>>;
 let mussel: ReturnType<typeof musselWith>;
 let env: NodeJS.ProcessEnv;
 
 before(async () => {
   if (skip) return;
-  const port = await freePort();
-  env = upEnv(home, port);
+  cloud = await hostsCloud(home, 2);
+  env = cloud.env;
   mussel = musselWith(env);
-  cloud = startUp(env, port, { extra: ["--network", "bridge", "--hosts", "2"] });
-  await cloud.ready();
   // The test guest as a UEFI, Secure Boot and TPM image, registered as an operator does.
   const packaged = await packageTestGuest(join(home, "images"), () => {}, "uefi");
   const script = join(home, "testuefi.install.sh");
@@ -67,7 +67,7 @@ after(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Destroys the instances and waits until they are gone: the agents the fault tests started again can then stop. */
 async function destroyed(...ids: string[]) {
@@ -341,13 +341,13 @@ async function probedOnH1(name: string) {
    * `cut` while it copies: it fails with `error`, the instance running on at
    * hn-h1, its guest counting on. `mend` undoes the cut, whatever happened.
    */
-  const moveFailsWhen = async (cut: () => void, error: RegExp, mend: () => void = () => {}) => {
+  const moveFailsWhen = async (cut: () => unknown, error: RegExp, mend: () => void = () => {}) => {
     const before = await count();
     const h1 = namespacedAgent("hva.h1");
     h1.slowLink("4mbit");
     try {
       await moveUnderWay();
-      cut();
+      await cut();
       const failed = await moveEnded();
       assert.equal(failed.move.state, "failed");
       assert.match(failed.move.error, error);
@@ -398,5 +398,19 @@ test("hn-h1's own agent killed while the guest's memory goes: the guest runs on 
     restartedAgents.push(source);
   }, /./);
   await guest.goneFromH2(source.ns);
+  await destroyed(guest.id);
+});
+
+test("dcmgr restarted while the guest's memory goes to hn-h2: it fails the move; hn-h1 is refused the hand-over and its guest runs on; nothing is left on hn-h2", {
+  skip,
+}, async () => {
+  const guest = await probedOnH1("dcmgr-restarted");
+  const said = cloud.output.err.length;
+  await guest.moveFailsWhen(
+    () => cloud.restartDcmgr(() => sleep(3000)),
+    new RegExp(`^${cutShortByRestart.split(":")[0]}:`),
+  );
+  assert.match(cloud.output.err.slice(said), /1 move\(s\) under way failed/, "the restarted dcmgr said so");
+  await guest.goneFromH2(namespacedAgent("hva.h1").ns);
   await destroyed(guest.id);
 });

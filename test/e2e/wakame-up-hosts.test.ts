@@ -11,6 +11,7 @@ import { after, before, test } from "node:test";
 import { storeConfig } from "../../src/store/config.js";
 import { openStore } from "../../src/store/store.js";
 import { loginCheck } from "../../src/testguest/client.js";
+import { lockHosts } from "../helpers/hosts-lock.js";
 import { launchTestwin, musselWith } from "../helpers/mussel.js";
 import { freePort } from "../helpers/net.js";
 import { withoutNetns } from "../helpers/netns.js";
@@ -23,8 +24,12 @@ const key = join(home, "key");
 let cloud: ReturnType<typeof startUp>;
 let mussel: ReturnType<typeof musselWith>;
 
+/** The namespaced hosts are this file's while it runs (hosts-lock.ts). */
+let unlock = () => {};
+
 before(async () => {
   if (skip) return;
+  unlock = await lockHosts();
   const port = await freePort();
   const env = upEnv(home, port);
   mussel = musselWith(env);
@@ -36,6 +41,7 @@ before(async () => {
 after(async () => {
   if (skip) return;
   await cloud?.stop();
+  unlock();
   rmSync(home, { recursive: true, force: true });
 });
 

@@ -320,6 +320,9 @@ describe("moving an instance in the page", { skip: withoutChromium }, () => {
       assert.equal((await say(bToken, { state: "ready", address: "192.0.2.12", port: 1 })).status, 200);
       assert.equal((await say(demoToken, { state: "copying", progress: 40 })).status, 200);
       assert.equal(await settledText(note, "Moving to hn-b … 40%"), "Moving to hn-b … 40%");
+      assert.equal((await say(demoToken, { state: "switching" })).status, 200);
+      const switching = "Moving to hn-b … 99% (it switches over)";
+      assert.equal(await settledText(note, switching), switching);
       assert.equal((await say(bToken, { state: "done" })).status, 200);
       assert.equal(await settledText(note, "Moved to hn-b"), "Moved to hn-b");
       assert.deepEqual(errors, []);

@@ -101,9 +101,21 @@ export class FakeVmDriver implements VmDriver {
     this.arrivals.delete(id);
   }
 
-  async moveOut(files: InstanceFiles): Promise<MoveFigures> {
+  /** Held, the moves out copy until the test lets them reach the hand-over (`release`). */
+  private copying: Promise<void> | null = null;
+  holdCopies(): { release: () => void } {
+    let release = () => {};
+    this.copying = new Promise((r) => {
+      release = r;
+    });
+    return { release };
+  }
+
+  async moveOut(files: InstanceFiles, o: Parameters<VmDriver["moveOut"]>[1]): Promise<MoveFigures> {
     this.calls.push(`move-out ${files.id}`);
     if (this.moveOutFailure) throw this.moveOutFailure;
+    await this.copying;
+    await o.mayHandOver();
     this.handedOver.add(files.id);
     return { totalMs: 1, downtimeMs: 1 };
   }

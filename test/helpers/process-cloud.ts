@@ -5,7 +5,7 @@
 // wmi-testwin, and users' calls through mussel (JSON answers).
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { installScript } from "../../src/imagebuild/install-script.js";
 import { packageTestGuest } from "../../src/testguest/package.js";
@@ -27,6 +27,8 @@ export interface ShownInstance {
   windows_options: { product_key: string | null } | null;
   backup: { backup_object_id: string; image_id: string; state: string; progress: number | null } | null;
   vif: { port_forwards: { guest_port: number; host_port: number; host_address: string }[] }[];
+  host_node: string;
+  move: { move_id: string; state: string; error: string | null } | null;
 }
 
 export interface ProcessCloud {
@@ -40,6 +42,14 @@ export interface ProcessCloud {
   /** hva, with the cloud's agent options and `extra` ones. */
   startHva(...extra: string[]): void;
   stopHva(signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * One more host, hn-NAME, with its own hva on this machine (its files
+   * under hosts/NAME): instances may move to it. Its VMs' forwards are on
+   * its own ports, as on another machine.
+   */
+  addHost(name: string): Promise<void>;
+  /** Where hn-NAME keeps its instances' files (`addHost`); hn-demo1's for none. */
+  instancesOn(name?: string): string;
   /** dcmgr stopped and started again on its port with these options. */
   restartDcmgr(args?: string[]): Promise<void>;
   show(id: string): Promise<ShownInstance>;
@@ -89,6 +99,7 @@ export async function processCloud(
   const mussel = musselWith(env);
   let log = "";
   let hva: ChildProcess | undefined;
+  const otherHosts: { name: string; hva: ChildProcess }[] = [];
   const serve = async (args: string[]) => {
     const child = startProcess(env, "dcmgr", ["--listen", `127.0.0.1:${port}`, ...args], () => {});
     for (let i = 0; i < 100 && !(await fetch(`${origin}/api/12.03/instance_specs`).catch(() => null)); i++)
@@ -96,25 +107,39 @@ export async function processCloud(
     return child;
   };
   let dcmgr = await serve(o.dcmgrArgs ?? []);
-  const host = await run(
-    "bash",
-    [
-      "-c",
-      'vdc-manage host add hva.demo1 --uuid hn-demo1 --display-name "demo HVA 1" --cpu-cores 100 --memory-size 10240 --hypervisor kvm --arch x86_64 --disk-space 102400 --force',
-    ],
-    env,
-  );
-  assert.equal(host.code, 0, host.stderr);
+  /** Host hn-NAME registered as the seed document does it, and a token for its agent in `tokenFile`. */
+  const registerHost = async (name: string, displayName: string, tokenFile: string) => {
+    const host = await run(
+      "bash",
+      [
+        "-c",
+        `vdc-manage host add hva.${name} --uuid hn-${name} --display-name "${displayName}" --cpu-cores 100 --memory-size 10240 --hypervisor kvm --arch x86_64 --disk-space 102400 --force`,
+      ],
+      env,
+    );
+    assert.equal(host.code, 0, host.stderr);
+    writeFileSync(tokenFile, (await vdcManage(["token", "add", "--host-node-id", `hn-${name}`], env)).stdout);
+  };
+  /** hn-NAME's agent, its files under `hostEnv`'s home. */
+  const startAgent = (name: string, hostEnv: NodeJS.ProcessEnv, tokenFile: string, extra: string[]) =>
+    startProcess(
+      hostEnv,
+      "hva",
+      [
+        ...["--node-id", `hva.${name}`, "--dcmgr", origin, "--token-file", tokenFile],
+        ...["--accelerator", "tcg", ...(o.hvaArgs ?? []), ...extra],
+      ],
+      (t) => {
+        log += t;
+      },
+    );
+  await registerHost("demo1", "demo HVA 1", join(home, "hva.token"));
   const images = join(home, "images");
   const packaged = await packageTestGuest(images, () => {});
   const script = join(images, `${packaged.objectKey}.install.sh`);
   writeFileSync(script, installScript({ name: "testwin", ...packaged }));
   const installed = await run("bash", [script, "backupobject", "image"], env);
   assert.equal(installed.code, 0, installed.stderr);
-  writeFileSync(
-    join(home, "hva.token"),
-    (await vdcManage(["token", "add", "--host-node-id", "hn-demo1"], env)).stdout,
-  );
 
   const show = async (id: string) => JSON.parse(await mussel("instance", "show", id)) as ShownInstance;
   const cloud: ProcessCloud = {
@@ -124,17 +149,17 @@ export async function processCloud(
     mussel,
     hvaLog: () => log,
     startHva(...extra) {
-      const args = ["--node-id", "hva.demo1", "--dcmgr", origin, "--token-file", join(home, "hva.token")];
-      hva = startProcess(
-        env,
-        "hva",
-        [...args, "--accelerator", "tcg", ...(o.hvaArgs ?? []), ...extra],
-        (t) => {
-          log += t;
-        },
-      );
+      hva = startAgent("demo1", env, join(home, "hva.token"), extra);
     },
     stopHva: (signal) => stopProcess(hva, signal),
+    async addHost(name) {
+      const hostHome = join(home, "hosts", name);
+      mkdirSync(hostHome, { recursive: true });
+      const tokenFile = join(hostHome, "hva.token");
+      await registerHost(name, `host ${name}`, tokenFile);
+      otherHosts.push({ name, hva: startAgent(name, { ...env, WAKAME_HOME: hostHome }, tokenFile, []) });
+    },
+    instancesOn: (name) => (name ? join(home, "hosts", name, "instances") : join(home, "instances")),
     async restartDcmgr(args = []) {
       await stopProcess(dcmgr);
       dcmgr = await serve(args);
@@ -154,10 +179,13 @@ export async function processCloud(
     port3389: (i) => i.vif[0]!.port_forwards.find((f) => f.guest_port === 3389)!.host_port,
     async close() {
       await stopProcess(hva);
+      for (const other of otherHosts) await stopProcess(other.hva);
       await stopProcess(dcmgr);
-      const dirs = readdirSync(join(home, "instances"), { withFileTypes: true }).map((d) => d.name);
-      for (const id of dirs)
-        for (const pid of qemuPids(join(home, "instances", id))) process.kill(pid, "SIGKILL");
+      for (const instances of [undefined, ...otherHosts.map((h) => h.name)].map(cloud.instancesOn)) {
+        if (!existsSync(instances)) continue;
+        for (const id of readdirSync(instances))
+          for (const pid of qemuPids(join(instances, id))) process.kill(pid, "SIGKILL");
+      }
       rmSync(home, { recursive: true, force: true });
     },
   };

@@ -56,8 +56,13 @@ export function startUp(env: NodeJS.ProcessEnv, port: number, o: { netns?: strin
     up.kill("SIGINT");
     await exited;
   };
-  /** `what` again every 500 ms until `done` says so, within `ms`; else fails with the last value and what the cloud said. */
-  const until = async <T>(what: () => Promise<T>, done: (v: T) => boolean, ms = 300_000): Promise<T> => {
+  return { up, output, exited, ready, stop, until: untilSaid(output) };
+}
+
+/** `what` again every 500 ms until `done` says so, within `ms`; else fails with the last value and the end of what the cloud said (`output.err`). */
+export const untilSaid =
+  (output: { err: string }) =>
+  async <T>(what: () => Promise<T>, done: (v: T) => boolean, ms = 300_000): Promise<T> => {
     for (const end = Date.now() + ms; ; ) {
       const v = await what();
       if (done(v)) return v;
@@ -68,5 +73,3 @@ export function startUp(env: NodeJS.ProcessEnv, port: number, o: { netns?: strin
       await sleep(500);
     }
   };
-  return { up, output, exited, ready, stop, until };
-}

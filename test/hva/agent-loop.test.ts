@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { cutShortByRestart } from "../../src/dcmgr/move.js";
 import { Agent, type AgentOptions } from "../../src/hva/agent.js";
 import { AgentApi } from "../../src/hva/agent-api.js";
 import { ImageCache } from "../../src/hva/image-cache.js";
@@ -455,7 +456,7 @@ describe("a move between two hosts' agents, their VMs faked", { concurrency: fal
 
     await agentA.tick();
     await until("the source handed the guest over", async () => vmsA.handedOver.has(id));
-    assert.equal((await shown(id)).move.state, "copying");
+    assert.equal((await shown(id)).move.state, "switching", "granted by dcmgr");
     // A pass of the destination reads its state while the move is under way, and acts after it is done.
     const read = apiB.holdNextRead();
     const stalePass = agentB.tick();
@@ -482,7 +483,31 @@ describe("a move between two hosts' agents, their VMs faked", { concurrency: fal
     assert.equal((await shown(id)).state, "running");
   });
 
-  test("dcmgr restarted mid-move: the agents carry on; the destination's done reaches dcmgr once it is back", async () => {
+  test("dcmgr restarted mid-copy fails the move: the source is refused the hand-over and its guest runs on; the destination removes what it made", async () => {
+    const { id, move } = await movingFromA();
+    await agentB.tick();
+    const copies = vmsA.holdCopies();
+    await agentA.tick();
+    assert.ok(vmsA.calls.includes(`move-out ${id}`), "the copy is under way");
+    await api.restart(async () => {});
+    const cut = await shown(id);
+    assert.deepEqual(
+      [cut.host_node, cut.state, cut.status, cut.move.state, cut.move.error],
+      ["hn-demo1", "running", "online", "failed", cutShortByRestart],
+    );
+    copies.release();
+    await until("the source was refused the hand-over", async () =>
+      log.some((l) => l.startsWith(`move ${move}: ended already, not failed`)),
+    );
+    assert.ok(!vmsA.handedOver.has(id), "its guest was never handed over");
+    await agentA.tick();
+    assert.ok(vmsA.vms.has(id), "it runs on at the source");
+    await agentB.tick();
+    assert.ok(!vmsB.vms.has(id), "the destination's VM ended");
+    await until("the destination's files gone", async () => !existsSync(dirsB.of(id).dir));
+  });
+
+  test("dcmgr restarted once it granted the hand-over: the move goes on; the destination's done reaches dcmgr once it is back", async () => {
     const { id, move } = await movingFromA();
     await agentB.tick();
     await agentA.tick();

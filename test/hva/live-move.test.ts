@@ -3,8 +3,8 @@
 // counter never stops nor starts again, its disk's overlay and metadata
 // drive arrive whole, a UEFI guest's TPM still holds its NV value on the
 // destination; and a move that fails (the destination killed while the disks
-// copy, the channel cut while memory goes) leaves the guest running on the
-// source, untouched.
+// copy, the channel cut while memory goes, the hand-over refused) leaves the
+// guest running on the source, untouched.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -20,6 +20,8 @@ import { count, moveLab, movingDisks, vmStatus } from "../helpers/move-lab.js";
 import { tempDir } from "../helpers/paths.js";
 
 const dir = tempDir("live-move");
+/** dcmgr's leave to hand the guest over, given (the agent asks it: run-move.ts). */
+const granted = async () => {};
 const lab = moveLab(dir);
 const { startVm, tpmFiles, sourceFiles, destinationFiles, channel } = lab;
 let guest: TestGuest;
@@ -45,6 +47,7 @@ test("a running BIOS guest moves with its overlay and metadata drive; its counte
     nbdSocket: out.nbd,
     migrationSocket: out.migration,
     disks: movingDisks,
+    mayHandOver: granted,
     maxBandwidth: 1 << 30,
     stall,
     timeoutMs: 180_000,
@@ -130,6 +133,7 @@ test("a UEFI guest with a TPM moves with its variables and the TPM's state: the 
     nbdSocket: out.nbd,
     migrationSocket: out.migration,
     disks: movingDisks,
+    mayHandOver: granted,
     maxBandwidth: 1 << 30,
     stall,
     timeoutMs: 180_000,
@@ -153,7 +157,7 @@ test("a UEFI guest with a TPM moves with its variables and the TPM's state: the 
   );
 });
 
-test("the destination killed while the disks copy, the channel cut while memory goes, or the destination gone silent: the guest runs on at the source, untouched", async () => {
+test("the destination killed while the disks copy, the channel cut while memory goes, the destination gone silent, or the hand-over refused: the guest runs on at the source, untouched", async () => {
   const base = join(dir, "fault-base.raw");
   copyFileSync(guest.disk, base);
   const src = await sourceFiles("fsrc", base, { size: "1G", written: 400 });
@@ -174,6 +178,7 @@ test("the destination killed while the disks copy, the channel cut while memory 
     nbdSocket: c1.out.nbd,
     migrationSocket: c1.out.migration,
     disks: movingDisks,
+    mayHandOver: granted,
     maxBandwidth: 1 << 30,
     stall: c1.stall,
     timeoutMs: 180_000,
@@ -206,6 +211,7 @@ test("the destination killed while the disks copy, the channel cut while memory 
     nbdSocket: c2.out.nbd,
     migrationSocket: c2.out.migration,
     disks: movingDisks,
+    mayHandOver: granted,
     maxBandwidth: 4 << 20,
     timeoutMs: 180_000,
     onProgress: () => {},
@@ -235,6 +241,7 @@ test("the destination killed while the disks copy, the channel cut while memory 
     nbdSocket: c3.out.nbd,
     migrationSocket: c3.out.migration,
     disks: movingDisks,
+    mayHandOver: granted,
     maxBandwidth: 4 << 20,
     timeoutMs: 180_000,
     onProgress: () => {},
@@ -249,6 +256,41 @@ test("the destination killed while the disks copy, the channel cut while memory 
   assert.ok(Date.now() - t0 < 60_000, "given up in seconds, not after TCP's minutes");
   assert.equal(await vmStatus(source), "running");
   assert.deepEqual(await leftovers(), { jobs: [], nodes: [] });
+
+  // 4. All copied, the guest paused, and the hand-over refused (the move failed meanwhile: a dcmgr
+  // restarted): the guest runs on here, and the destination never has it whole.
+  const d4 = await startVm("fdst4", destinationFiles("fdst4", base, src), { incoming: true });
+  const c4 = await channel("f4", d4);
+  let asked = false;
+  const refused = await sendMove(source.qmp, {
+    nbdSocket: c4.out.nbd,
+    migrationSocket: c4.out.migration,
+    disks: movingDisks,
+    mayHandOver: async () => {
+      asked = true;
+      const status = await vmStatus(source);
+      assert.ok(["paused", "finish-migrate"].includes(status), `asked while the guest is paused: ${status}`);
+      throw new Error("the move failed already");
+    },
+    maxBandwidth: 1 << 30,
+    timeoutMs: 180_000,
+    onProgress: () => {},
+    stall: c4.stall,
+  }).then(
+    () => null,
+    (err: Error) => err,
+  );
+  assert.ok(asked, "the leave was asked");
+  assert.equal(refused?.message, "the move failed already");
+  assert.equal(await vmStatus(source), "running");
+  assert.deepEqual(await leftovers(), { jobs: [], nodes: [] });
+  // QEMU ends an incoming migration cut short: the destination never had the guest whole, nor ran it.
+  const gone = await new Promise<boolean>((done) => {
+    if (d4.qemu.exitCode !== null || d4.qemu.signalCode !== null) return done(true);
+    d4.qemu.once("exit", () => done(true));
+    setTimeout(() => done(false), 30_000);
+  });
+  assert.ok(gone, "the destination's QEMU gave the incoming migration up");
   const after = await count(source, 60_000);
   assert.ok(after.n > before.n && after.uptime > before.uptime, JSON.stringify({ before, after }));
 });

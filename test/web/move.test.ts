@@ -91,6 +91,16 @@ test("a move's note: its progress while under way, its error when it failed, whe
     kind: "under-way",
     percent: 42,
   });
+  assert.deepEqual(moveNote(move("ready")), {
+    text: "Moving to hn-b … 0% (its copy begins)",
+    kind: "under-way",
+    percent: 0,
+  });
+  assert.deepEqual(moveNote(move("switching", { progress: 99 })), {
+    text: "Moving to hn-b … 99% (it switches over)",
+    kind: "under-way",
+    percent: 99,
+  });
   assert.deepEqual(moveNote(move("failed", { error: "the link broke" })), {
     text: "Moving to hn-b failed: the link broke; it runs where it was",
     kind: "failed",

@@ -32,6 +32,8 @@ const coldStreams: readonly MoveStream[] = ["files"];
 
 /** What the report shape takes of an error. */
 const errorMax = 4000;
+/** How long the source waits for dcmgr's leave to hand a guest over: the guest is paused meanwhile. */
+const handOverAskMs = 10_000;
 /** Tries at a move's last report (a dcmgr restarting): the move's end must reach it. */
 const lastReportTries = 150;
 
@@ -161,7 +163,7 @@ export class Moves {
     const to = m.destination!;
     this.held.add(m.move_id);
     const sockets = files.moveSockets;
-    const say = (r: MoveReport) => tools.api.reportMove(m.move_id, r);
+    const say = (r: MoveReport, signal?: AbortSignal) => tools.api.reportMove(m.move_id, r, signal);
     const relays: MoveEnd[] = [];
     try {
       for (const stream of m.kind === "live" ? liveStreams : coldStreams)
@@ -195,6 +197,7 @@ export class Moves {
           },
         };
         if (m.kind === "live") {
+          let grantMs = 0;
           const took = await tools.vms.moveOut(files, {
             nbdSocket: sockets.nbd,
             migrationSocket: sockets.migration,
@@ -202,10 +205,17 @@ export class Moves {
             timeoutMs: this.timeoutMs,
             onProgress,
             stall,
+            // Refused (the move failed meanwhile: a dcmgr restarted, the destination gave up) or
+            // unanswered: the guest runs on here.
+            mayHandOver: async () => {
+              const asked = Date.now();
+              await say({ state: "switching" }, AbortSignal.timeout(handOverAskMs));
+              grantMs = Date.now() - asked;
+            },
           });
           // Handed over: the destination runs it and says so; this VM goes once dcmgr lists it here no more.
           this.log(
-            `${w.id}: handed over to ${to.address} (${took.totalMs} ms, ${took.downtimeMs} ms paused)`,
+            `${w.id}: handed over to ${to.address} (${took.totalMs} ms, ${took.downtimeMs} ms paused, dcmgr's leave in ${grantMs} ms)`,
           );
         } else {
           await sendFiles({

@@ -53,6 +53,8 @@ export interface VmDriver {
       onProgress: (percent: number) => void;
       /** Nothing sent for `ms`: `cut` the channel and give the move up. */
       stall: { ms: number; cut: () => Promise<void> };
+      /** Leave to hand the guest over, asked once all is copied; rejects: the move is given up. */
+      mayHandOver: () => Promise<void>;
     },
   ): Promise<MoveFigures>;
   /** Whether the VM handed itself over to a move's destination: paused here for good, unless that move failed. */

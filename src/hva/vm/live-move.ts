@@ -6,7 +6,8 @@
 // TPM's state and the UEFI variables travel with them). QEMU pauses before
 // switching over: the mirrors, in step, are ended then, while nothing
 // writes. The destination runs the guest only once everything has arrived;
-// until then the source can take its guest back untouched.
+// until then the source can take its guest back untouched. The hand-over
+// is the caller's to allow (dcmgr grants it, dcmgr/move.ts): asked while paused.
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   bytesSent,
@@ -120,6 +121,12 @@ export async function sendMove(
     onProgress: (percent: number) => void;
     /** Nothing sent for `ms`: the channel is cut (QEMU's sockets then fail at once), and the move given up. */
     stall: { ms: number; cut: () => Promise<void> };
+    /**
+     * Asked once all is copied, the guest paused: leave to hand it over (the
+     * point of no return). Rejects when refused, or when it cannot be had:
+     * the move is then given up.
+     */
+    mayHandOver: () => Promise<void>;
   },
 ): Promise<MoveFigures> {
   const end = Date.now() + o.timeoutMs;
@@ -175,8 +182,9 @@ export async function sendMove(
       if (migrationIsOver(m.status))
         throw new Error(`the migration ${m.status}${m["error-desc"] ? `: ${m["error-desc"]}` : ""}`);
       if (m.status === "pre-switchover" && !switched) {
-        // The guest is paused: the mirrors, in step, end with nothing more to write.
-        await endMirrors(q, o.disks, false);
+        // The guest is paused: the leave is asked while the mirrors, in step, end with nothing more to write.
+        const [leave] = await Promise.allSettled([o.mayHandOver(), endMirrors(q, o.disks, false)]);
+        if (leave.status === "rejected") throw leave.reason;
         await q.execute("migrate-continue", { state: "pre-switchover" });
         switched = true;
       } else if (!switched) {

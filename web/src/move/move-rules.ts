@@ -47,10 +47,12 @@ export function moveNote(m: InstanceMove | null): MoveNote | null {
   if (!m) return null;
   const to = m.destination_host_node_id;
   if (underWay(m)) {
-    const step =
-      m.state === "copying"
-        ? ""
-        : ` (${m.state === "preparing" ? "its destination prepares" : "its copy begins"})`;
+    const steps: Record<string, string> = {
+      preparing: " (its destination prepares)",
+      ready: " (its copy begins)",
+      switching: " (it switches over)",
+    };
+    const step = steps[m.state] ?? "";
     return { text: `Moving to ${to} … ${m.progress}%${step}`, kind: "under-way", percent: m.progress };
   }
   if (m.state === "failed")
