@@ -97,7 +97,10 @@ export class Agent {
       await this.o.network.sync({ ...state, instances: wanted });
       // An instance acted on since this read began is shown as it was before: the next read decides for it.
       const listed = new Set(wanted.map((w) => w.id));
-      leftovers = here.filter((id) => !listed.has(id) && this.order.shows(id, began));
+      // One this agent is sending away stays until the send has ended (move/run-move.ts).
+      leftovers = here.filter(
+        (id) => !listed.has(id) && !this.tools.moves.sends(id) && this.order.shows(id, began),
+      );
       steps = wanted.filter((w) => this.order.shows(w.id, began));
       for (const id of this.rechecks.keys()) if (!listed.has(id)) this.rechecks.delete(id);
     } finally {

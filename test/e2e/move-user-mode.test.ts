@@ -48,12 +48,13 @@ test("a running instance moves to hn-b under user-mode networking: its forward i
     !existsSync(serialThere) || !/Linux version/.test(readFileSync(serialThere, "utf8")),
     "no boot on hn-b",
   );
-  const handedOver = new RegExp(`${id}: handed over to .* dcmgr's leave in \\d+ ms\\)`).exec(cloud.hvaLog());
-  assert.ok(handedOver, "the source asked dcmgr's leave to hand the guest over");
-  t.diagnostic(handedOver[0]);
   for (let i = 0; i < 120 && existsSync(join(cloud.instancesOn(), id)); i++)
     await new Promise((r) => setTimeout(r, 500));
   assert.equal(existsSync(join(cloud.instancesOn(), id)), false, "gone from hn-demo1");
+  // The source's word on the hand-over, with dcmgr's leave: said as it handed over, before its files went.
+  const handedOver = new RegExp(`${id}: handed over to .* dcmgr's leave in \\d+ ms\\)`).exec(cloud.hvaLog());
+  assert.ok(handedOver, `the source asked dcmgr's leave to hand the guest over:\n${cloud.hvaLog()}`);
+  t.diagnostic(handedOver[0]);
   if (portAfter !== portBefore)
-    await assert.rejects(loginCheck(portBefore, password, 3000), "hn-demo1's forward is gone");
+    assert.equal(await loginCheck(portBefore, password, 3000), "", "nothing answers at hn-demo1's forward");
 });

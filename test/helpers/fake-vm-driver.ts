@@ -104,10 +104,24 @@ export class FakeVmDriver implements VmDriver {
   /** Held, the moves out copy until the test lets them reach the hand-over (`release`). */
   private copying: Promise<void> | null = null;
   holdCopies(): { release: () => void } {
-    let release = () => {};
-    this.copying = new Promise((r) => {
-      release = r;
+    return this.gate((p) => {
+      this.copying = p;
     });
+  }
+  /** Held, the moves out see their migration complete (after the hand-over) only once released. */
+  private completing: Promise<void> | null = null;
+  holdCompletions(): { release: () => void } {
+    return this.gate((p) => {
+      this.completing = p;
+    });
+  }
+  private gate(set: (p: Promise<void>) => void): { release: () => void } {
+    let release = () => {};
+    set(
+      new Promise((r) => {
+        release = r;
+      }),
+    );
     return { release };
   }
 
@@ -117,6 +131,7 @@ export class FakeVmDriver implements VmDriver {
     await this.copying;
     await o.mayHandOver();
     this.handedOver.add(files.id);
+    await this.completing;
     return { totalMs: 1, downtimeMs: 1 };
   }
 

@@ -97,7 +97,9 @@ export async function processCloud(
   };
   delete env.DATABASE_URL;
   const mussel = musselWith(env);
-  let log = "";
+  /** What each host's agent printed, by host: their lines would interleave in one. */
+  const logs = new Map<string, string>();
+  const hvaLog = () => [...logs.values()].join("\n");
   let hva: ChildProcess | undefined;
   const otherHosts: { name: string; hva: ChildProcess }[] = [];
   const serve = async (args: string[]) => {
@@ -130,7 +132,7 @@ export async function processCloud(
         ...["--accelerator", "tcg", ...(o.hvaArgs ?? []), ...extra],
       ],
       (t) => {
-        log += t;
+        logs.set(name, (logs.get(name) ?? "") + t);
       },
     );
   await registerHost("demo1", "demo HVA 1", join(home, "hva.token"));
@@ -147,7 +149,7 @@ export async function processCloud(
     origin,
     env,
     mussel,
-    hvaLog: () => log,
+    hvaLog,
     startHva(...extra) {
       hva = startAgent("demo1", env, join(home, "hva.token"), extra);
     },
@@ -171,7 +173,7 @@ export async function processCloud(
         const i = await show(id);
         if (seen.at(-1) !== i.state) seen.push(i.state);
         if (done(i)) return i;
-        assert.ok(Date.now() < end, `${id} stuck in ${i.state} (${i.error}); hva said:\n${log}`);
+        assert.ok(Date.now() < end, `${id} stuck in ${i.state} (${i.error}); hva said:\n${hvaLog()}`);
         await sleep(250);
       }
     },

@@ -507,6 +507,30 @@ describe("a move between two hosts' agents, their VMs faked", { concurrency: fal
     await until("the destination's files gone", async () => !existsSync(dirsB.of(id).dir));
   });
 
+  test("the destination says done before the source has seen its migration complete: the source's VM and files stay until its send ends", async () => {
+    const { id } = await movingFromA();
+    const logFrom = log.length;
+    await agentB.tick();
+    const completion = vmsA.holdCompletions();
+    await agentA.tick();
+    await until("the source handed the guest over", async () => vmsA.handedOver.has(id));
+    vmsB.arrive(id);
+    await until("the destination said done", async () => (await shown(id)).move.state === "done");
+    await agentA.tick();
+    assert.ok(existsSync(dirs.of(id).dir) && vmsA.vms.has(id), "kept while the source still sends");
+    assert.ok(!vmsA.calls.includes(`kill ${id}`));
+    completion.release();
+    await until("the source saw it handed over", async () =>
+      log.some((l) => l.startsWith(`${id}: handed over to `)),
+    );
+    await agentA.tick();
+    assert.equal(existsSync(dirs.of(id).dir), false, "then gone from the source");
+    assert.ok(
+      !log.slice(logFrom).some((l) => l.includes("ended already")),
+      "and no failure said of a move that was done",
+    );
+  });
+
   test("dcmgr restarted once it granted the hand-over: the move goes on; the destination's done reaches dcmgr once it is back", async () => {
     const { id, move } = await movingFromA();
     await agentB.tick();

@@ -54,6 +54,12 @@ export class Moves {
   private readonly held = new Set<string>();
   /** Their listeners and relays, open. */
   private readonly open = new Set<MoveEnd>();
+  /**
+   * The instances whose guest or files this agent is sending: kept until the
+   * send has ended, even once dcmgr lists them elsewhere (the destination
+   * may say done before the source has seen its own migration complete).
+   */
+  private readonly sending = new Set<string>();
 
   constructor(
     /** How long a move may take before it is given up. */
@@ -65,6 +71,11 @@ export class Moves {
 
   holds(moveId: string): boolean {
     return this.held.has(moveId);
+  }
+
+  /** Whether this agent is sending the instance away now: its files stay until it is done. */
+  sends(instanceId: string): boolean {
+    return this.sending.has(instanceId);
   }
 
   /** The agent stops: every channel it holds is cut (the other side fails the move, or the next agent does). */
@@ -179,6 +190,7 @@ export class Moves {
           ),
         );
       await say({ state: "copying", progress: 0 });
+      this.sending.add(w.id);
     } catch (err) {
       // Not begun: the next pass tries again while the move waits for it (or it has ended meanwhile).
       for (const r of relays) await r.close();
@@ -233,6 +245,7 @@ export class Moves {
         failure = { state: "failed", error: `at the source: ${(err as Error).message}` };
       }
       for (const r of relays) await r.close();
+      this.sending.delete(w.id);
       if (failure) await this.lastReport(tools, m.move_id, failure);
     })();
   }
