@@ -40,7 +40,10 @@ export async function place(
     })),
     need,
   );
-  if ("reason" in choice) throw errors.outOfHostCapacity(choice.reason);
+  if ("reason" in choice)
+    throw errors.outOfHostCapacity(
+      exclude ? `besides ${exclude}, where it is, ${choice.reason}` : choice.reason,
+    );
   await db
     .updateTable("host_nodes")
     .set((eb) => ({

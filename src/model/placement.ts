@@ -57,7 +57,9 @@ export function chooseHost(
   if (fitting.length === 0) {
     const what = `${need.cpu_cores} cpu cores and ${need.memory_size} MB on a ${need.hypervisor}/${need.arch} host`;
     if (matching.length === 0)
-      return { reason: `no host node offers ${need.hypervisor}/${need.arch} scheduling for ${what}` };
+      return {
+        reason: `no ${need.hypervisor}/${need.arch} host node takes instances (needed: ${what}): add one with 'vdc-manage host add', or take one back with 'vdc-manage host enable'`,
+      };
     return { reason: `no host node has room for ${what}` };
   }
   const free = (h: HostCapacity) => h.offering_memory_size - h.used_memory_size;

@@ -331,7 +331,12 @@ for (const backend of backends) {
       await refused("hn-demo1", account, 400, /is on hn-demo1 already/);
       await refused(null, "a-other", 404, /does not exist/);
       await refused("hn-nowhere", account, 404, /host_node_id: hn-nowhere does not exist/);
-      await refused("hn-c", account, 503, /no host node/);
+      await refused(
+        "hn-c",
+        account,
+        503,
+        /^besides hn-demo1, where it is, no kvm\/x86_64 host node takes instances/,
+      );
       await requestMove(api.store, account, id, "hn-b");
       await refused(null, account, 409, /is moving to hn-b already/);
     });

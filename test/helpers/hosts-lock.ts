@@ -4,6 +4,7 @@
 // once (the suite runs two) must not both have them. Each holds this
 // machine-wide lock meanwhile; one a killed run left is taken over.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 
 const lock = "/run/lock/wakame-test-hosts";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -21,7 +22,8 @@ const alive = (pid: number) => {
 export async function lockHosts(): Promise<() => void> {
   for (;;) {
     try {
-      mkdirSync(lock, { recursive: false });
+      mkdirSync(dirname(lock), { recursive: true });
+      mkdirSync(lock);
       writeFileSync(`${lock}/pid`, String(process.pid));
       return () => rmSync(lock, { recursive: true, force: true });
     } catch (err) {

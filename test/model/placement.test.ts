@@ -38,7 +38,10 @@ test("no fit says why", () => {
   const full = chooseHost([host("hn-a", { used_memory_size: 6000 })], need);
   assert.match("reason" in full ? full.reason : "", /no host node has room for 2 cpu cores and 4096 MB/);
   const none = chooseHost([host("hn-a", { arch: "x86" })], need);
-  assert.match("reason" in none ? none.reason : "", /no host node offers kvm\/x86_64/);
+  assert.match(
+    "reason" in none ? none.reason : "",
+    /no kvm\/x86_64 host node takes instances \(needed: 2 cpu cores and 4096 MB on a kvm\/x86_64 host\): add one with 'vdc-manage host add'/,
+  );
 });
 
 test("a named host is the only candidate", () => {
