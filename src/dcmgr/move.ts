@@ -259,7 +259,9 @@ export async function failMovesCutShort(store: Store, why: string): Promise<numb
     let query = db
       .selectFrom("instance_moves")
       .select("instance_id")
-      .where("state", "in", [...movesBeforeSwitchOver]);
+      .where("state", "in", [...movesBeforeSwitchOver])
+      // In one order: two dcmgrs starting at once take the rows' locks in turn.
+      .orderBy("id");
     if (locksRows(db)) query = query.forUpdate();
     const ids = (await query.execute()).map((m) => m.instance_id);
     for (const id of ids) {

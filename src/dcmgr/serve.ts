@@ -5,7 +5,7 @@ import type { WindowsOptions } from "../model/windows-options.js";
 import type { Store } from "../store/store.js";
 import { type EventRetention, pruneInstanceEvents } from "./event-pruning.js";
 import { forgetExpiredPasswords } from "./passwords.js";
-import { buildServer } from "./server.js";
+import { buildServer, startListening } from "./server.js";
 
 export interface ServeOptions {
   listen: ListenAddress;
@@ -68,7 +68,7 @@ export async function serveApi(store: Store, o: ServeOptions): Promise<RunningAp
     await app.close();
   };
   try {
-    await app.listen({ host: o.listen.host, port: o.listen.port });
+    await startListening(app, store, { host: o.listen.host, port: o.listen.port });
   } catch (err) {
     await stop();
     throw new Error(`cannot listen on ${o.listen.host}:${o.listen.port}: ${(err as Error).message}`);

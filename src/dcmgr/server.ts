@@ -107,8 +107,19 @@ export async function buildServer(store: Store, options: ServerOptions): Promise
     { prefix: agentApiPrefix },
   );
   await app.register(async (gui) => webGuiRoutes(gui, options.requireTokens));
-  // A dcmgr starts here: the moves it did not let switch over end (move.ts).
+  return app;
+}
+
+/**
+ * A dcmgr starts: it listens, then ends the moves it did not let switch over
+ * (move.ts). After listening: one that cannot have its port changes nothing.
+ */
+export async function startListening(
+  app: FastifyInstance,
+  store: Store,
+  at: { host: string; port: number },
+): Promise<void> {
+  await app.listen(at);
   const cut = await failMovesCutShort(store, cutShortByRestart);
   if (cut > 0) app.log.warn(`${cut} move(s) under way failed: ${cutShortByRestart}`);
-  return app;
 }

@@ -63,7 +63,8 @@ export function moveRefusal(
  * it before letting the destination run the guest. Until then a move can be
  * failed from anywhere (a restarted dcmgr fails it, as does its source when
  * dcmgr cannot be reached then) and the guest runs on at the source; from
- * then on the destination runs it, and only a failure there ends it.
+ * then on QEMU alone ends it: completed, the destination runs the guest;
+ * failed (the destination gone before it had it whole), the source does.
  */
 export const moveStates = ["preparing", "ready", "copying", "switching", "done", "failed"] as const;
 export type MoveState = (typeof moveStates)[number];

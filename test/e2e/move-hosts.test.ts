@@ -17,7 +17,8 @@
 // nothing goes, the guest runs on, and once the link is back hn-h2 removes
 // what the move left; then hn-h1's own agent killed mid-copy: its guest runs
 // on, and its agent, back, undoes the move; last, dcmgr restarted mid-copy:
-// it fails the move, hn-h1 is refused the hand-over, and nothing is left.
+// it fails the move, hn-h1 gives it up (hn-h2 drops its end first, or hn-h1
+// is refused the hand-over), and nothing is left.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -401,7 +402,7 @@ test("hn-h1's own agent killed while the guest's memory goes: the guest runs on 
   await destroyed(guest.id);
 });
 
-test("dcmgr restarted while the guest's memory goes to hn-h2: it fails the move; hn-h1 is refused the hand-over and its guest runs on; nothing is left on hn-h2", {
+test("dcmgr restarted while the guest's memory goes to hn-h2: it fails the move; hn-h1 gives it up and its guest runs on; nothing is left on hn-h2", {
   skip,
 }, async () => {
   const guest = await probedOnH1("dcmgr-restarted");

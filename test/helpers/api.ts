@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { hashToken } from "../../src/dcmgr/caller.js";
-import { buildServer, type ServerOptions } from "../../src/dcmgr/server.js";
+import { buildServer, type ServerOptions, startListening } from "../../src/dcmgr/server.js";
 import type { Store } from "../../src/store/store.js";
 import { run } from "./cli.js";
 import { commandsOnPath, repoRoot } from "./paths.js";
@@ -70,7 +70,7 @@ export async function startApi(backend: Backend, options: Partial<ServerOptions>
       passwords: { deleteAfterMinutes: 0 },
       ...options,
     });
-    await server.listen({ host: "127.0.0.1", port });
+    await startListening(server, store, { host: "127.0.0.1", port });
     return server;
   };
   let app = await serve(0);

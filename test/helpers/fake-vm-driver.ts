@@ -132,6 +132,8 @@ export class FakeVmDriver implements VmDriver {
     await o.mayHandOver();
     this.handedOver.add(files.id);
     await this.completing;
+    // Its QEMU ended under the last question (the agent removed it meanwhile).
+    if (!this.vms.has(files.id)) throw new Error("QMP connection closed before query-migrate");
     return { totalMs: 1, downtimeMs: 1 };
   }
 

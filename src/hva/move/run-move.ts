@@ -55,11 +55,11 @@ export class Moves {
   /** Their listeners and relays, open. */
   private readonly open = new Set<MoveEnd>();
   /**
-   * The instances whose guest or files this agent is sending: kept until the
+   * The instances whose guest or files this agent is sending, by move: kept until the
    * send has ended, even once dcmgr lists them elsewhere (the destination
    * may say done before the source has seen its own migration complete).
    */
-  private readonly sending = new Set<string>();
+  private readonly sending = new Map<string, string>();
 
   constructor(
     /** How long a move may take before it is given up. */
@@ -75,7 +75,7 @@ export class Moves {
 
   /** Whether this agent is sending the instance away now: its files stay until it is done. */
   sends(instanceId: string): boolean {
-    return this.sending.has(instanceId);
+    return [...this.sending.values()].includes(instanceId);
   }
 
   /** The agent stops: every channel it holds is cut (the other side fails the move, or the next agent does). */
@@ -190,7 +190,7 @@ export class Moves {
           ),
         );
       await say({ state: "copying", progress: 0 });
-      this.sending.add(w.id);
+      this.sending.set(m.move_id, w.id);
     } catch (err) {
       // Not begun: the next pass tries again while the move waits for it (or it has ended meanwhile).
       for (const r of relays) await r.close();
@@ -245,7 +245,7 @@ export class Moves {
         failure = { state: "failed", error: `at the source: ${(err as Error).message}` };
       }
       for (const r of relays) await r.close();
-      this.sending.delete(w.id);
+      this.sending.delete(m.move_id);
       if (failure) await this.lastReport(tools, m.move_id, failure);
     })();
   }

@@ -183,15 +183,18 @@ export async function sendMove(
         throw new Error(`the migration ${m.status}${m["error-desc"] ? `: ${m["error-desc"]}` : ""}`);
       if (m.status === "pre-switchover" && !switched) {
         // The guest is paused: the leave is asked while the mirrors, in step, end with nothing more to write.
-        const [leave] = await Promise.allSettled([o.mayHandOver(), endMirrors(q, o.disks, false)]);
+        const [leave, ended] = await Promise.allSettled([o.mayHandOver(), endMirrors(q, o.disks, false)]);
         if (leave.status === "rejected") throw leave.reason;
+        if (ended.status === "rejected") throw ended.reason;
         await q.execute("migrate-continue", { state: "pre-switchover" });
         switched = true;
       } else if (!switched) {
         const jobs = await mirrors(q, o.disks);
         o.onProgress(moveProgress(jobs, m));
         await going("while migrating", bytesSent(jobs, m));
-      } else if (Date.now() > end) throw new Error("the move timed out while the guest switched over");
+      }
+      // Once switching, QEMU alone ends it (completed, or failed and its guest run again here): a
+      // timeout of ours could cancel a migration the destination has whole, and runs.
       await sleep(pollMs);
     }
   } catch (err) {
@@ -210,13 +213,23 @@ const figuresOf = (m: MigrateInfo): MoveFigures => ({
  * Undoes a source's move that has not handed the guest over: the migration
  * cancelled, the mirrors and their NBD nodes gone, and the guest running
  * here again if the move had paused it. False, with nothing undone, when the
- * migration had completed: the guest is the destination's to run then.
+ * migration had completed (or completes: one switching over is not cut
+ * short): the guest is the destination's to run then.
  */
 export async function abandonMove(q: QmpClient, disks: readonly MovingDisk[]): Promise<boolean> {
-  if ((await q.execute<MigrateInfo>("query-migrate")).status === "completed") return false;
+  // Switching over (continued from pre-switchover, dcmgr's leave given): QEMU ends it alone, as
+  // the destination may have it whole; the guest is handed over, or runs on here if it failed.
+  for (;;) {
+    const { status } = await q.execute<MigrateInfo>("query-migrate");
+    if (status === "completed") return false;
+    if (status !== "device") break;
+    await sleep(pollMs);
+  }
   await q.execute("migrate_cancel").catch(() => {});
   for (;;) {
     const m = await q.execute<MigrateInfo>("query-migrate").catch(() => ({ status: "none" }));
+    // Completed as it was cancelled: handed over after all.
+    if (m.status === "completed") return false;
     if (m.status !== "cancelling") break;
     await sleep(50);
   }
